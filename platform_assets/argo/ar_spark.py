@@ -1,0 +1,89 @@
+"""The A/R kernel on Spark: one ``applyInPandas`` call per endpoint group, same ``compute_ar``.
+
+Records are keyed by their endpoint group (an endpoint in two groups travels to both), and every
+group of the topology gets a marker row so that a group without any records still gets its
+MISSING-filled result, exactly as on the local engine. Timestamps cross into Spark as epoch
+seconds, so the Spark session's time zone cannot shift anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar
+
+RESULT_SCHEMA = (
+    "level string, report string, date long, name string, service string, supergroup string, "
+    "weight double, availability double, reliability double, up double, unknown double, down double"
+)
+_STRING_OUT = ["level", "report", "name", "service", "supergroup"]
+_FLOAT_OUT = ["weight", "availability", "reliability", "up", "unknown", "down"]
+_OUT_COLUMNS = ["level", "report", "date", "name", "service", "supergroup", *_FLOAT_OUT]
+LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
+_RECORD_COLUMNS = ["service", "hostname", "metric", "status", "monitoring_host"]
+
+
+def _records_for_spark(frame: pd.DataFrame | None, previous: bool) -> pd.DataFrame:
+    if frame is None or frame.empty:
+        return pd.DataFrame({**{c: pd.Series(dtype=object) for c in _RECORD_COLUMNS},
+                             "epoch_s": pd.Series(dtype="int64"), "previous": pd.Series(dtype=bool)})
+    out = frame[_RECORD_COLUMNS].astype(object).copy()
+    out["epoch_s"] = (pd.to_datetime(frame["timestamp"], utc=True) - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    out["previous"] = previous
+    return out
+
+
+def _group_kernel(inputs: ArInputs) -> Any:
+    """The function Spark runs per group: rebuild that group's ArInputs and call compute_ar."""
+    def run(group_rows: pd.DataFrame) -> pd.DataFrame:
+        group = group_rows["group"].iloc[0]
+        rows = group_rows[group_rows["service"].notna()].copy()
+        rows["timestamp"] = pd.to_datetime(rows["epoch_s"], unit="s", utc=True)
+        local = replace(
+            inputs,
+            records=rows.loc[~rows["previous"], ["timestamp", *_RECORD_COLUMNS]],
+            previous=rows.loc[rows["previous"], ["timestamp", *_RECORD_COLUMNS]],
+            endpoints=inputs.endpoints[inputs.endpoints["group"] == group],
+        )
+        result = compute_ar(local)
+        out = pd.concat([frame.assign(level=level) for level, frame in
+                         zip(LEVELS, (result.endpoint_ar, result.service_ar, result.endpoint_group_ar))],
+                        ignore_index=True)
+        for column in _STRING_OUT:  # plain objects: Arrow-backed strings do not cross back into Spark
+            out[column] = out[column].astype(object) if column in out else None
+        for column in _FLOAT_OUT:
+            out[column] = out[column].astype("float64") if column in out else float("nan")
+        out["date"] = out["date"].astype("int64")
+        return out[_OUT_COLUMNS]
+    return run
+
+
+def compute_ar_spark(spark: Any, inputs: ArInputs) -> ArResult:
+    memberships = inputs.endpoints[["group", "service", "hostname"]]
+    records = pd.concat([_records_for_spark(inputs.records, False),
+                         _records_for_spark(inputs.previous, True)], ignore_index=True)
+    keyed = records.merge(memberships, on=["service", "hostname"], how="inner")
+    markers = pd.DataFrame({"group": sorted(memberships["group"].unique())})
+    keyed = pd.concat([keyed, markers], ignore_index=True)
+    keyed["previous"] = keyed["previous"].fillna(False).astype(bool)
+    keyed["epoch_s"] = keyed["epoch_s"].fillna(0).astype("int64")
+    slim = replace(inputs, records=inputs.records.iloc[0:0], previous=None)
+    sdf = spark.createDataFrame(keyed[["group", *_RECORD_COLUMNS, "epoch_s", "previous"]].astype(
+        {c: object for c in ["group", *_RECORD_COLUMNS]}))
+    out = sdf.groupBy("group").applyInPandas(_group_kernel(slim), schema=RESULT_SCHEMA).toPandas()
+    frames = []
+    for level, columns in zip(LEVELS, _columns()):
+        part = out[out["level"] == level][columns].reset_index(drop=True)
+        frames.append(part.sort_values([c for c in ("supergroup", "name", "service") if c in columns],
+                                       kind="stable").reset_index(drop=True))
+    stats = {"records_in": int(len(inputs.records)), "endpoint_groups": int(len(markers))}
+    return ArResult(frames[0], frames[1], frames[2], stats)
+
+
+def _columns() -> tuple[list[str], list[str], list[str]]:
+    from platform_assets.argo.ar_kernel import ENDPOINT_COLUMNS, GROUP_COLUMNS, SERVICE_COLUMNS
+
+    return ENDPOINT_COLUMNS, SERVICE_COLUMNS, GROUP_COLUMNS

@@ -1,0 +1,69 @@
+"""Connector snapshots, one asset per kind (``argo/metric_profile``, ``argo/downtimes``, ...).
+
+Each stores, per report, the snapshot valid for the day together with the date it came from and
+its content hash; the hash is what ``late_connector_data`` compares against the source.
+"""
+
+
+import json
+
+import dagster as dg
+
+from platform_assets.argo import lake_keys
+from platform_assets.argo.connectors import DEFAULT_ROLLBACK_DAYS, MissingSnapshotError, select_snapshot
+from platform_assets.argo.profiles import CONNECTOR_KINDS
+from platform_assets.partitions import TENANT_DAYS, split_tenant_day
+from resources.argo_connectors import ArgoConnectorResource
+from resources.storage import LakeResource
+from resources.tenant_registry import TenantRegistryResource
+
+
+class ConnectorConfig(dg.Config):
+    rollback_days: int = DEFAULT_ROLLBACK_DAYS
+
+
+def connector_key(kind: str) -> dg.AssetKey:
+    return dg.AssetKey(["argo", kind])
+
+
+def _connector_asset(kind: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=connector_key(kind),
+        partitions_def=TENANT_DAYS,
+        group_name="argo",
+        kinds={"json"},
+        description=f"ARGO {kind} snapshot valid for the day, per report (rollback to earlier days "
+                    f"{'not allowed' if kind == 'downtimes' else 'allowed'}).",
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+    )
+    def _snapshot(context: dg.AssetExecutionContext, config: ConnectorConfig, registry: TenantRegistryResource,
+                  connectors: ArgoConnectorResource, lake: LakeResource) -> dg.MaterializeResult:
+        day, name = split_tenant_day(context.partition_key)
+        tenant = registry.tenant(name)
+        used, hashes = {}, {}
+        for report in tenant.reports:
+            try:
+                snap = select_snapshot(
+                    lambda d: connectors.fetch(tenant.connector_source, name, report.name, kind, d),
+                    name, report.name, kind, day, config.rollback_days)
+            except MissingSnapshotError as exc:
+                raise dg.Failure(str(exc)) from None
+            if snap.fallback:
+                context.log.warning(f"{kind} for {name}/{report.name} {day}: none for the day, "
+                                    f"using the snapshot of {snap.date_used}")
+            doc = {"valid_for": day.isoformat(), "date_used": snap.date_used.isoformat(),
+                   "content_hash": snap.content_hash, "data": snap.data}
+            lake.write_bytes(lake_keys.connector(kind, name, day, report.name),
+                             json.dumps(doc, ensure_ascii=False).encode())
+            used[report.name] = snap.date_used.isoformat()
+            hashes[report.name] = snap.content_hash
+        return dg.MaterializeResult(metadata={
+            "date_used": dg.MetadataValue.json(used),
+            "fallback_reports": dg.MetadataValue.int(sum(d != day.isoformat() for d in used.values())),
+            "content_hashes": dg.MetadataValue.json(hashes),
+        })
+
+    return _snapshot
+
+
+connector_assets = [_connector_asset(kind) for kind in CONNECTOR_KINDS]

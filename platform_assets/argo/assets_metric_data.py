@@ -1,0 +1,148 @@
+"""``argo/metric_data``: a tenant-day of metric records, from Kafka or from files, as Parquet.
+
+Kafka: the topic is drained from the committed offsets, every record lands in the landing folder
+of its own UTC day, and only then are offsets committed. A record for a day that was already
+materialized changes that day's input fingerprint, and ``late_metric_data`` re-runs it.
+"""
+
+
+import statistics
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+
+from platform_assets.argo import ingest, lake_keys
+from platform_assets.argo.records import RecordSorter, dedup_and_sort
+from platform_assets.partitions import TENANT_DAYS, split_tenant_day
+from platform_assets.tenancy import Tenant
+from resources.kafka import KafkaResource
+from resources.storage import LakeResource
+from resources.tenant_registry import TenantRegistryResource
+
+METRIC_DATA = dg.AssetKey(["argo", "metric_data"])
+METRIC_QUARANTINE = dg.AssetKey(["argo", "metric_data_quarantine"])
+VOLUME_WARN_RATIO = 0.95
+METRIC_FILE_SUFFIXES = (".jsonl", ".json", ".avro")
+
+
+def file_inputs(tenant: Tenant, day: date) -> list[Path]:
+    folder = Path(tenant.metric_source.root or "") / tenant.name / "mdata" / day.isoformat()
+    return sorted(p for p in folder.glob("*") if p.is_file() and p.name.endswith(METRIC_FILE_SUFFIXES)) \
+        if folder.is_dir() else []
+
+
+def input_fingerprint(tenant: Tenant, day: date, lake: LakeResource) -> str:
+    """What the day's inputs look like now; compared by the late_metric_data sensor."""
+    if tenant.metric_source.kind == "kafka":
+        return ingest.fingerprint((k, "") for k in lake.list(lake_keys.landing_dir(tenant.name, day)))
+    return ingest.fingerprint((p.name, f"{p.stat().st_size}:{p.stat().st_mtime_ns}") for p in file_inputs(tenant, day))
+
+
+def drain_kafka(context: dg.AssetExecutionContext, tenant: Tenant, day: date, kafka: KafkaResource,
+                lake: LakeResource) -> dict[str, dg.MetadataValue]:
+    """Land everything new on the tenant's topic by record day, then commit the offsets."""
+    topic = tenant.metric_source.topic or ""
+    batch = kafka.drain(topic, group=f"weir-argo-{tenant.name}")
+    buckets = ingest.bucket_messages(((f"{topic}/p{m.partition}@{m.offset}", m.value) for m in batch.messages),
+                                     tenant.metric_source.encoding)
+    name = ingest.landing_name(batch.offset_ranges())
+    for record_day, records in sorted(buckets.records.items()):
+        lake.write_bytes(f"{lake_keys.landing_dir(tenant.name, record_day)}/{name}", ingest.to_json_lines(records))
+    if buckets.rejected:
+        lake.write_bytes(f"{lake_keys.landing_dir(tenant.name, day)}/rejected-{name}",
+                         ingest.to_json_lines(buckets.rejected))
+    kafka.commit(batch)  # only now: every consumed message is in a durable landing file
+    other_days = sorted(d.isoformat() for d in buckets.records if d != day)
+    context.log.info(f"drained {len(batch.messages)} messages from {topic}: {batch.offset_ranges()}; "
+                     f"records for other days: {other_days or 'none'}")
+    return {
+        "kafka_topic": dg.MetadataValue.text(topic),
+        "kafka_messages": dg.MetadataValue.int(len(batch.messages)),
+        "kafka_offsets": dg.MetadataValue.json(batch.offset_ranges()),
+        "kafka_other_days": dg.MetadataValue.json(other_days),
+    }
+
+
+def read_day(tenant: Tenant, day: date, lake: LakeResource) -> tuple[pa.Table, pa.Table, int]:
+    sorter = RecordSorter(day=day)
+    if tenant.metric_source.kind == "kafka":
+        keys = lake.list(lake_keys.landing_dir(tenant.name, day))
+        for key in keys:
+            name = key.rsplit("/", 1)[-1]
+            reader = ingest.sort_rejected if name.startswith("rejected-") else ingest.sort_file
+            reader(sorter, name, lake.read_bytes(key))
+        count = len(keys)
+    else:
+        files = file_inputs(tenant, day)
+        for path in files:
+            ingest.sort_file(sorter, path.name, path.read_bytes())
+        count = len(files)
+    good, bad = sorter.tables()
+    return dedup_and_sort(good), bad, count
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(METRIC_DATA, description="Metric records of a tenant-day (ARGO metric_data fields), Parquet.",
+                     group_name="argo", kinds={"parquet"}),
+        dg.AssetSpec(METRIC_QUARANTINE, description="Records refused at ingest, one reason each.",
+                     group_name="argo", kinds={"parquet"}),
+    ],
+    check_specs=[dg.AssetCheckSpec("volume", asset=METRIC_DATA,
+                                   description="Record count against the trailing 7 days (warns under 95%).")],
+    partitions_def=TENANT_DAYS,
+    pool="argo_metric_ingest",
+)
+def metric_data(context: dg.AssetExecutionContext, registry: TenantRegistryResource, lake: LakeResource,
+                kafka: KafkaResource):
+    day, name = split_tenant_day(context.partition_key)
+    tenant = registry.tenant(name)
+    meta: dict[str, dg.MetadataValue] = {}
+    if tenant.metric_source.kind == "kafka":
+        meta.update(drain_kafka(context, tenant, day, kafka, lake))
+    good, bad, n_inputs = read_day(tenant, day, lake)
+    lake.write_table(lake_keys.metric_data(name, day), good)
+    lake.write_table(lake_keys.metric_quarantine(name, day), bad)
+    reasons = {}
+    for reason in bad.column("reason").to_pylist():
+        label = reason.split(":")[0][:60]
+        reasons[label] = reasons.get(label, 0) + 1
+    if bad.num_rows:
+        context.log.warning(f"{bad.num_rows} records quarantined for {name} {day}: {reasons}")
+    history = [v for v in _trailing_counts(context, day, name)]
+    yield dg.MaterializeResult(asset_key=METRIC_DATA, metadata={
+        **meta,
+        "records": dg.MetadataValue.int(good.num_rows),
+        "quarantined": dg.MetadataValue.int(bad.num_rows),
+        "input_files": dg.MetadataValue.int(n_inputs),
+        "input_fingerprint": dg.MetadataValue.text(input_fingerprint(tenant, day, lake)),
+        "path": dg.MetadataValue.path(lake.describe(lake_keys.metric_data(name, day))),
+        "dagster/row_count": dg.MetadataValue.int(good.num_rows),
+    })
+    yield dg.MaterializeResult(asset_key=METRIC_QUARANTINE, metadata={
+        "records": dg.MetadataValue.int(bad.num_rows),
+        "reasons": dg.MetadataValue.json(reasons),
+        "path": dg.MetadataValue.path(lake.describe(lake_keys.metric_quarantine(name, day))),
+    })
+    yield volume_check(good.num_rows, history)
+
+
+def _trailing_counts(context: dg.AssetExecutionContext, day: date, tenant: str) -> list[float]:
+    from platform_assets.argo.history import trailing_values
+
+    return trailing_values(context.instance, METRIC_DATA, day, tenant, "records")
+
+
+def volume_check(count: int, history: list[float]) -> dg.AssetCheckResult:
+    if not history:
+        return dg.AssetCheckResult(check_name="volume", asset_key=METRIC_DATA, passed=True,
+                                   metadata={"records": count, "note": "no earlier days to compare with"})
+    median = statistics.median(history)
+    ratio = count / median if median else 1.0
+    return dg.AssetCheckResult(
+        check_name="volume", asset_key=METRIC_DATA, passed=ratio >= VOLUME_WARN_RATIO,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"records": count, "trailing_median": median, "ratio": round(ratio, 4), "days_compared": len(history)},
+    )

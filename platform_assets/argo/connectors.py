@@ -1,0 +1,61 @@
+"""Choosing the connector snapshot valid for a day, with ARGO's rollback for late connectors.
+
+If day D has no snapshot of a kind, the newest one from up to ``rollback_days`` earlier is used
+(and the date used is reported). Downtimes are the exception: they only count for the exact day.
+No Dagster import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Callable
+
+from platform_assets.argo.profiles import EXACT_DAY_KINDS
+
+DEFAULT_ROLLBACK_DAYS = 3
+
+
+class MissingSnapshotError(LookupError):
+    """No snapshot of a kind within the rollback window."""
+
+
+def content_hash(data: Any) -> str:
+    """Stable hash of a snapshot's content (key order and whitespace do not matter)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SelectedSnapshot:
+    kind: str
+    report: str
+    valid_for: date
+    date_used: date
+    data: Any
+    content_hash: str
+
+    @property
+    def fallback(self) -> bool:
+        return self.date_used != self.valid_for
+
+
+def candidate_days(kind: str, day: date, rollback_days: int) -> list[date]:
+    depth = 0 if kind in EXACT_DAY_KINDS else rollback_days
+    return [day - timedelta(days=i) for i in range(depth + 1)]
+
+
+def select_snapshot(fetch: Callable[[date], Any | None], tenant: str, report: str, kind: str, day: date,
+                    rollback_days: int = DEFAULT_ROLLBACK_DAYS) -> SelectedSnapshot:
+    """The first day in D, D-1, ... D-rollback for which ``fetch`` returns a snapshot."""
+    tried = candidate_days(kind, day, rollback_days)
+    for candidate in tried:
+        data = fetch(candidate)
+        if data is not None:
+            return SelectedSnapshot(kind, report, day, candidate, data, content_hash(data))
+    raise MissingSnapshotError(
+        f"no {kind} snapshot for tenant {tenant!r}, report {report!r}, valid for {day.isoformat()}: "
+        f"tried {', '.join(d.isoformat() for d in tried)}"
+    )

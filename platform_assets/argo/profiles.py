@@ -1,0 +1,213 @@
+"""Connector snapshots parsed into what the A/R kernel needs.
+
+Inputs are JSON shaped like ARGO's web API / connector output; each parser names the snapshot
+kind in its error so a bad file is found quickly. No Dagster import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CONNECTOR_KINDS = (
+    "metric_profile",
+    "topology_endpoints",
+    "topology_groups",
+    "downtimes",
+    "weights",
+    "operations_profile",
+    "aggregation_profile",
+    "recomputations",
+)
+EXACT_DAY_KINDS = frozenset({"downtimes"})  # never taken from an earlier day
+
+
+class ProfileError(ValueError):
+    """A connector snapshot does not have the shape the A/R computation needs."""
+
+
+def _one(kind: str, data: Any, report: str) -> dict[str, Any]:
+    """Profiles arrive as one object or as the API's list of profiles; pick the report's."""
+    if isinstance(data, dict):
+        return data
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        return data[0]
+    if isinstance(data, list):
+        named = [d for d in data if isinstance(d, dict) and d.get("name") == report]
+        if len(named) == 1:
+            return named[0]
+    raise ProfileError(f"{kind}: expected one profile (or one named {report!r}), got {type(data).__name__}")
+
+
+@dataclass(frozen=True)
+class OperationsProfile:
+    """Status names (index = status code), default states and truth tables as lookup arrays."""
+
+    states: tuple[str, ...]
+    missing: int
+    unknown: int
+    down: int
+    operations: tuple[str, ...]
+    tables: np.ndarray  # shape (n_operations, n_states, n_states), int8
+
+    def code(self, state: str) -> int:
+        return self.states.index(state)
+
+    def op(self, name: str) -> int:
+        if name not in self.operations:
+            raise ProfileError(f"operations_profile has no operation {name!r} (has {list(self.operations)})")
+        return self.operations.index(name)
+
+
+def parse_operations_profile(data: Any, report: str = "") -> OperationsProfile:
+    doc = _one("operations_profile", data, report)
+    try:
+        states = tuple(doc["available_states"])
+        defaults = doc["defaults"]
+        ops = doc["operations"]
+        missing, unknown, down = (states.index(defaults[k]) for k in ("missing", "unknown", "down"))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ProfileError(f"operations_profile: malformed ({exc!r})") from None
+    n = len(states)
+    tables = np.full((len(ops), n, n), -1, dtype=np.int16)
+    names = []
+    for i, op in enumerate(ops):
+        names.append(op["name"])
+        for row in op["truth_table"]:
+            try:
+                a, b, x = (states.index(row[k]) for k in ("a", "b", "x"))
+            except (KeyError, ValueError):
+                raise ProfileError(f"operations_profile: operation {op['name']!r} has a bad row {row!r}") from None
+            tables[i, a, b] = x
+            if tables[i, b, a] == -1:  # tables list each unordered pair once
+                tables[i, b, a] = x
+        if (tables[i] < 0).any():
+            a, b = np.argwhere(tables[i] < 0)[0]
+            raise ProfileError(
+                f"operations_profile: operation {op['name']!r} lacks a row for ({states[a]}, {states[b]})"
+            )
+    return OperationsProfile(states, missing, unknown, down, tuple(names), tables.astype(np.int8))
+
+
+@dataclass(frozen=True)
+class ProfileGroup:
+    name: str
+    operation: str
+    services: dict[str, str]  # service -> operation combining its endpoints
+
+
+@dataclass(frozen=True)
+class AggregationProfile:
+    metric_operation: str
+    profile_operation: str
+    groups: tuple[ProfileGroup, ...]
+
+    def service_groups(self) -> dict[str, tuple[int, str]]:
+        """service -> (profile group index, operation). A service sits in one profile group."""
+        out: dict[str, tuple[int, str]] = {}
+        for gi, group in enumerate(self.groups):
+            for service, op in group.services.items():
+                out.setdefault(service, (gi, op))
+        return out
+
+
+def parse_aggregation_profile(data: Any, report: str = "") -> AggregationProfile:
+    doc = _one("aggregation_profile", data, report)
+    try:
+        groups = tuple(
+            ProfileGroup(g["name"], g["operation"], {s["name"]: s["operation"] for s in g["services"]})
+            for g in doc["groups"]
+        )
+        return AggregationProfile(doc["metric_operation"], doc["profile_operation"], groups)
+    except (KeyError, TypeError) as exc:
+        raise ProfileError(f"aggregation_profile: malformed ({exc!r})") from None
+
+
+def parse_metric_profile(data: Any, report: str = "") -> dict[str, tuple[str, ...]]:
+    """service -> its metrics, in profile order."""
+    doc = _one("metric_profile", data, report)
+    try:
+        return {s["service"]: tuple(dict.fromkeys(s["metrics"])) for s in doc["services"]}
+    except (KeyError, TypeError) as exc:
+        raise ProfileError(f"metric_profile: malformed ({exc!r})") from None
+
+
+def parse_topology_endpoints(data: Any) -> pd.DataFrame:
+    """One row per (group, service, hostname): an endpoint may sit in several groups."""
+    if not isinstance(data, list):
+        raise ProfileError("topology_endpoints: expected a list of endpoints")
+    try:
+        rows = [(e["group"], e["service"], e["hostname"]) for e in data]
+    except (KeyError, TypeError) as exc:
+        raise ProfileError(f"topology_endpoints: malformed entry ({exc!r})") from None
+    frame = pd.DataFrame(rows, columns=["group", "service", "hostname"], dtype=object)
+    return frame.drop_duplicates().sort_values(["group", "service", "hostname"]).reset_index(drop=True)
+
+
+def parse_topology_groups(data: Any) -> dict[str, str]:
+    """endpoint group (subgroup) -> its supergroup (e.g. site -> NGI)."""
+    if not isinstance(data, list):
+        raise ProfileError("topology_groups: expected a list of groups")
+    try:
+        return {g["subgroup"]: g["group"] for g in data}
+    except (KeyError, TypeError) as exc:
+        raise ProfileError(f"topology_groups: malformed entry ({exc!r})") from None
+
+
+def parse_weights(data: Any, report: str = "") -> dict[str, float]:
+    if data in (None, [], {}):
+        return {}
+    doc = _one("weights", data, report)
+    try:
+        return {g["name"]: float(g["value"]) for g in doc.get("groups", [])}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProfileError(f"weights: malformed ({exc!r})") from None
+
+
+def _utc(value: str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def parse_downtimes(data: Any) -> pd.DataFrame:
+    """Rows (hostname, service, start, end) with UTC timestamps."""
+    doc = data[0] if isinstance(data, list) and len(data) == 1 else data
+    entries = doc.get("endpoints", []) if isinstance(doc, dict) else doc
+    if not isinstance(entries, list):
+        raise ProfileError("downtimes: expected {'endpoints': [...]}")
+    try:
+        rows = [(e["hostname"], e["service"], _utc(e["start_time"]), _utc(e["end_time"])) for e in entries]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProfileError(f"downtimes: malformed entry ({exc!r})") from None
+    return pd.DataFrame(rows, columns=["hostname", "service", "start", "end"])
+
+
+@dataclass(frozen=True)
+class MonitoringExclusion:
+    host: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+def parse_recomputations(data: Any, report_names: set[str]) -> tuple[list[MonitoringExclusion], set[str]]:
+    """Monitoring-source exclusions and excluded groups of the recomputations for this report."""
+    if data in (None, {}):
+        return [], set()
+    if not isinstance(data, list):
+        raise ProfileError("recomputations: expected a list")
+    exclusions: list[MonitoringExclusion] = []
+    excluded_groups: set[str] = set()
+    try:
+        for rec in data:
+            if rec.get("report") not in report_names or rec.get("status", "approved") in {"rejected", "canceled"}:
+                continue
+            excluded_groups.update(rec.get("exclude", []))
+            for src in rec.get("exclude_monitoring_source", []):
+                exclusions.append(MonitoringExclusion(src["host"], _utc(src.get("start_time", rec["start_time"])),
+                                                      _utc(src.get("end_time", rec["end_time"]))))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProfileError(f"recomputations: malformed ({exc!r})") from None
+    return exclusions, excluded_groups

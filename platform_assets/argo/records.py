@@ -1,0 +1,203 @@
+"""Metric records: the ARGO metric_data shape, decoding (JSON / Avro) and validation.
+
+A record is good when it decodes, has every required field as a string, a known status and a
+timestamp inside the UTC day it is filed under. Everything else is kept in a quarantine table with
+one reason per record, so bad input is visible and never silently dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Iterable, Iterator
+
+import fastavro
+import pyarrow as pa
+
+# The fields of ARGO's metric_data Avro record (field names and nullability as in ARGO).
+METRIC_AVRO_SCHEMA = fastavro.parse_schema(
+    {
+        "type": "record",
+        "name": "metric_data",
+        "namespace": "argo.avro",
+        "fields": [
+            {"name": "timestamp", "type": "string"},
+            {"name": "service", "type": "string"},
+            {"name": "hostname", "type": "string"},
+            {"name": "metric", "type": "string"},
+            {"name": "status", "type": "string"},
+            {"name": "monitoring_host", "type": ["null", "string"], "default": None},
+            {"name": "actual_data", "type": ["null", "string"], "default": None},
+            {"name": "summary", "type": ["null", "string"], "default": None},
+            {"name": "message", "type": ["null", "string"], "default": None},
+            {"name": "tags", "type": ["null", {"type": "map", "values": ["null", "string"]}],
+             "default": None},
+        ],
+    }
+)
+
+REQUIRED_FIELDS = ("timestamp", "service", "hostname", "metric", "status")
+OPTIONAL_FIELDS = ("monitoring_host", "actual_data", "summary", "message")
+KNOWN_STATUSES = frozenset({"OK", "WARNING", "UNKNOWN", "CRITICAL", "MISSING", "DOWNTIME"})
+
+METRIC_TABLE_SCHEMA = pa.schema(
+    [
+        ("timestamp", pa.timestamp("s", tz="UTC")),
+        ("service", pa.string()),
+        ("hostname", pa.string()),
+        ("metric", pa.string()),
+        ("status", pa.string()),
+        ("monitoring_host", pa.string()),
+        ("actual_data", pa.string()),
+        ("summary", pa.string()),
+        ("message", pa.string()),
+        ("tags", pa.string()),  # JSON text of the tags map: stable across Parquet/Spark/pandas
+    ]
+)
+QUARANTINE_SCHEMA = pa.schema([("origin", pa.string()), ("raw", pa.string()), ("reason", pa.string())])
+RAW_PREVIEW_CHARS = 2000
+
+
+class DecodeError(ValueError):
+    """A payload could not be decoded as a metric record."""
+
+
+def decode_json(payload: bytes | str) -> dict[str, Any]:
+    try:
+        value = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DecodeError(f"unparseable JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise DecodeError(f"JSON value is a {type(value).__name__}, not an object")
+    return value
+
+
+def decode_avro(payload: bytes) -> dict[str, Any]:
+    """Decode one schemaless Avro value (how ARGO publishes metric data on its message bus)."""
+    try:
+        buffer = io.BytesIO(payload)
+        value = fastavro.schemaless_reader(buffer, METRIC_AVRO_SCHEMA, None)
+        if buffer.tell() != len(payload):
+            raise DecodeError("unparseable Avro: trailing bytes after the record")
+        return value  # type: ignore[return-value]
+    except DecodeError:
+        raise
+    except Exception as exc:  # fastavro raises many types on truncated/garbage input
+        raise DecodeError(f"unparseable Avro: {type(exc).__name__}: {exc}") from None
+
+
+def encode_avro(record: dict[str, Any]) -> bytes:
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, METRIC_AVRO_SCHEMA, record)
+    return buffer.getvalue()
+
+
+def read_avro_file(payload: bytes) -> Iterator[dict[str, Any]]:
+    """Records of an Avro object container file (a whole corrupt file raises DecodeError)."""
+    try:
+        yield from fastavro.reader(io.BytesIO(payload))
+    except Exception as exc:
+        raise DecodeError(f"unparseable Avro file: {type(exc).__name__}: {exc}") from None
+
+
+def parse_timestamp(value: str) -> datetime:
+    """ARGO timestamps are ISO-8601 UTC (``2024-01-02T10:05:00Z``); naive ones are taken as UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def _preview(raw: Any) -> str:
+    if isinstance(raw, bytes):
+        text = raw.decode("utf-8", errors="replace")
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        text = json.dumps(raw, default=str, ensure_ascii=False)
+    return text[:RAW_PREVIEW_CHARS]
+
+
+def check_record(record: dict[str, Any], day: date | None) -> tuple[datetime | None, str | None]:
+    """Return (timestamp, None) for a good record or (None, reason) for a bad one."""
+    for name in REQUIRED_FIELDS:
+        value = record.get(name)
+        if value is None or value == "":
+            return None, f"missing field {name!r}"
+        if not isinstance(value, str):
+            return None, f"field {name!r} is a {type(value).__name__}, not a string"
+    for name in OPTIONAL_FIELDS:
+        if record.get(name) is not None and not isinstance(record[name], str):
+            return None, f"field {name!r} is a {type(record[name]).__name__}, not a string"
+    if record["status"] not in KNOWN_STATUSES:
+        return None, f"unknown status {record['status'][:40]!r}"
+    try:
+        ts = parse_timestamp(record["timestamp"])
+    except (ValueError, TypeError):
+        return None, f"bad timestamp {record['timestamp'][:40]!r}"
+    if day is not None and ts.date() != day:
+        return None, f"timestamp {record['timestamp'][:40]!r} outside the day window {day.isoformat()}"
+    tags = record.get("tags")
+    if tags is not None and not isinstance(tags, dict):
+        return None, "field 'tags' is not a map"
+    return ts, None
+
+
+@dataclass
+class RecordSorter:
+    """Accumulates decoded payloads into a good-record table and a quarantine table."""
+
+    day: date | None = None
+    _good: dict[str, list[Any]] = field(default_factory=lambda: {f.name: [] for f in METRIC_TABLE_SCHEMA})
+    _bad: dict[str, list[Any]] = field(default_factory=lambda: {f.name: [] for f in QUARANTINE_SCHEMA})
+
+    def add(self, origin: str, record: dict[str, Any]) -> datetime | None:
+        ts, reason = check_record(record, self.day)
+        if reason is not None:
+            self.reject(origin, record, reason)
+            return None
+        good = self._good
+        good["timestamp"].append(ts)
+        for name in ("service", "hostname", "metric", "status", *OPTIONAL_FIELDS):
+            good[name].append(record.get(name))
+        tags = record.get("tags")
+        good["tags"].append(json.dumps(tags, sort_keys=True, ensure_ascii=False) if tags else None)
+        return ts
+
+    def reject(self, origin: str, raw: Any, reason: str) -> None:
+        self._bad["origin"].append(origin)
+        self._bad["raw"].append(_preview(raw))
+        self._bad["reason"].append(reason)
+
+    def add_payload(self, origin: str, payload: bytes, encoding: str) -> datetime | None:
+        try:
+            record = decode_avro(payload) if encoding == "avro" else decode_json(payload)
+        except DecodeError as exc:
+            self.reject(origin, payload, str(exc))
+            return None
+        return self.add(origin, record)
+
+    def tables(self) -> tuple[pa.Table, pa.Table]:
+        good = pa.table(self._good, schema=METRIC_TABLE_SCHEMA)
+        bad = pa.table(self._bad, schema=QUARANTINE_SCHEMA)
+        return good, bad
+
+
+def dedup_and_sort(table: pa.Table) -> pa.Table:
+    """Exact duplicate records (the same check result delivered twice) collapse into one, and the
+    order becomes canonical so a re-run writes identical bytes."""
+    if table.num_rows == 0:
+        return table
+    keys = [f.name for f in METRIC_TABLE_SCHEMA]
+    grouped = table.group_by(keys, use_threads=False).aggregate([])
+    order = [("timestamp", "ascending"), ("service", "ascending"), ("hostname", "ascending"),
+             ("metric", "ascending"), ("status", "ascending"), ("monitoring_host", "ascending"),
+             ("summary", "ascending"), ("message", "ascending"), ("actual_data", "ascending"),
+             ("tags", "ascending")]
+    return grouped.select(keys).sort_by(order).cast(METRIC_TABLE_SCHEMA)
+
+
+def records_to_json_lines(records: Iterable[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)

@@ -1,0 +1,78 @@
+"""The one place where Weir's Definitions are assembled.
+
+``PLATFORM_ENV`` picks the resources from the table below: ``local`` (the default: files under
+``WEIR_DATA_DIR``, in-process compute, no servers) or ``prod`` (S3, MongoDB, a Kafka cluster,
+Spark). Asset code never knows which one it runs on.
+"""
+
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+from dagster_pyspark import LazyPySparkResource
+
+from platform_assets.argo.assets_ar import argo_ar
+from platform_assets.argo.assets_connectors import connector_assets
+from platform_assets.argo.assets_metric_data import metric_data
+from platform_assets.argo.jobs import argo_daily_job, argo_daily_schedule, argo_recompute_job
+from resources.argo_connectors import ArgoConnectorResource
+from resources.compute import LocalEngine, SparkEngine, local_spark_config
+from resources.kafka import KafkaResource
+from resources.results_store import LocalResultsResource, MongoResource
+from resources.storage import LakeResource
+from resources.tenant_registry import TenantRegistryResource
+from sensors.late_connector_data import late_connector_data
+from sensors.late_metric_data import late_metric_data
+from sensors.tenant_registry import tenant_registry_sensor
+
+ENVIRONMENTS = ("local", "prod")
+
+
+def _local_resources() -> dict[str, Any]:
+    data_dir = Path(os.environ.get("WEIR_DATA_DIR", ".weir")).absolute()
+    return {
+        "registry": TenantRegistryResource(path=os.environ.get("WEIR_TENANT_REGISTRY", str(data_dir / "tenants.yaml"))),
+        "lake": LakeResource(root=str(data_dir / "lake")),
+        "results": LocalResultsResource(root=str(data_dir / "results")),
+        "kafka": KafkaResource(bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
+        "connectors": ArgoConnectorResource(),
+        "engine": LocalEngine(),
+    }
+
+
+def _prod_resources() -> dict[str, Any]:
+    return {
+        "registry": TenantRegistryResource(path=dg.EnvVar("WEIR_TENANT_REGISTRY")),
+        "lake": LakeResource(root=dg.EnvVar("WEIR_LAKE_ROOT"),
+                             s3=S3Resource(endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None)),
+        "results": MongoResource(url=dg.EnvVar("MONGO_URL")),
+        "kafka": KafkaResource(bootstrap_servers=dg.EnvVar("KAFKA_BOOTSTRAP_SERVERS")),
+        "connectors": ArgoConnectorResource(),
+        "engine": SparkEngine(pyspark=LazyPySparkResource(spark_config={
+            **local_spark_config(), "spark.master": os.environ.get("SPARK_MASTER", "local[2]")})),
+    }
+
+
+RESOURCES_BY_ENV = {"local": _local_resources, "prod": _prod_resources}
+
+
+def resources_for(env: str) -> dict[str, Any]:
+    if env not in RESOURCES_BY_ENV:
+        raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {env!r}")
+    return RESOURCES_BY_ENV[env]()
+
+
+def build_definitions(resources: dict[str, Any] | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[metric_data, *connector_assets, argo_ar],
+        jobs=[argo_daily_job, argo_recompute_job],
+        schedules=[argo_daily_schedule],
+        sensors=[tenant_registry_sensor, late_connector_data, late_metric_data],
+        resources=resources if resources is not None else resources_for(os.environ.get("PLATFORM_ENV", "local")),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,31 @@
+"""Shared partition definitions: UTC days x tenants (tenants are dynamic, fed by the registry)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import dagster as dg
+
+from platform_assets.tenancy import validate_name
+
+TENANTS = dg.DynamicPartitionsDefinition(name="tenants")
+# First day the platform keeps; override for older backfills (YYYY-MM-DD).
+START_DATE = os.environ.get("WEIR_START_DATE", "2024-01-01")
+DAYS = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
+TENANT_DAYS = dg.MultiPartitionsDefinition({"date": DAYS, "tenant": TENANTS})
+
+
+def tenant_day_key(day: date | str, tenant: str) -> dg.MultiPartitionKey:
+    day_text = day if isinstance(day, str) else day.isoformat()
+    return dg.MultiPartitionKey({"date": day_text, "tenant": validate_name(tenant, "tenant")})
+
+
+def split_tenant_day(partition_key: str | dg.MultiPartitionKey) -> tuple[date, str]:
+    """(day, tenant) of a ``date|tenant`` key; the tenant is validated before anything uses it."""
+    if isinstance(partition_key, dg.MultiPartitionKey):
+        keys = partition_key.keys_by_dimension
+    else:
+        day_text, _, tenant = str(partition_key).partition("|")
+        keys = {"date": day_text, "tenant": tenant}
+    return date.fromisoformat(keys["date"]), validate_name(keys["tenant"], "tenant")

@@ -1,0 +1,80 @@
+"""Fetching ARGO connector snapshots from files or from an ARGO-web-API-shaped HTTP service.
+
+Files: ``<root>/<tenant>/connectors/<report>/<kind>/YYYY-MM-DD.json``. API: ``GET
+<url>/api/v2/<path>?date=YYYY-MM-DD`` with the tenant's token in ``x-api-key`` and the usual
+``{"status": ..., "data": ...}`` envelope. ``fetch`` answers for one exact day (or None); the
+rollback over earlier days lives in ``platform_assets.argo.connectors``.
+"""
+
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import requests
+
+from platform_assets.tenancy import Source, validate_name
+
+API_PATHS = {
+    "metric_profile": "metric_profiles",
+    "aggregation_profile": "aggregation_profiles",
+    "operations_profile": "operations_profiles",
+    "topology_endpoints": "topology/endpoints/by_report/{report}",
+    "topology_groups": "topology/groups/by_report/{report}",
+    "downtimes": "downtimes",
+    "weights": "weights",
+    "recomputations": "recomputations",
+}
+
+
+class ConnectorFetchError(RuntimeError):
+    """The connector source answered with something other than a snapshot or 'none'."""
+
+
+def snapshot_path(root: str | Path, tenant: str, report: str, kind: str, day: date) -> Path:
+    validate_name(tenant, "tenant")
+    validate_name(report, "report")
+    if kind not in API_PATHS:
+        raise ValueError(f"unknown connector kind {kind!r}")
+    return Path(root) / tenant / "connectors" / report / kind / f"{day.isoformat()}.json"
+
+
+class ArgoConnectorResource(dg.ConfigurableResource):
+    timeout_s: float = 30.0
+
+    def fetch(self, source: Source, tenant: str, report: str, kind: str, day: date) -> Any | None:
+        if source.kind == "files":
+            path = snapshot_path(source.root or "", tenant, report, kind, day)
+            if not path.exists():
+                return None
+            try:
+                return json.loads(path.read_text())
+            except json.JSONDecodeError as exc:
+                raise ConnectorFetchError(f"{kind} snapshot {path} is not valid JSON: {exc}") from None
+        return self._fetch_api(source, tenant, report, kind, day)
+
+    def _fetch_api(self, source: Source, tenant: str, report: str, kind: str, day: date) -> Any | None:
+        token = os.environ.get(source.token_env or "", "") if source.token_env else ""
+        url = f"{(source.url or '').rstrip('/')}/api/v2/{API_PATHS[kind].format(report=validate_name(report, 'report'))}"
+        response = requests.get(url, params={"date": day.isoformat()}, timeout=self.timeout_s,
+                                headers={"x-api-key": token, "Accept": "application/json"})
+        if response.status_code == 404:
+            return None
+        if response.status_code in (401, 403):
+            raise ConnectorFetchError(f"ARGO web API refused the token of tenant {tenant!r} ({response.status_code})")
+        if response.status_code != 200:
+            raise ConnectorFetchError(f"ARGO web API {url} answered {response.status_code}: {response.text[:200]}")
+        try:
+            data = response.json().get("data")
+        except (ValueError, AttributeError):
+            raise ConnectorFetchError(f"ARGO web API {url} did not answer with a JSON envelope") from None
+        if data in (None, []) and kind != "recomputations":
+            return None
+        items = data if isinstance(data, list) else [data]
+        dates = {i.get("date") for i in items if isinstance(i, dict) and i.get("date")}
+        if dates and dates != {day.isoformat()}:
+            return None  # the API answered with a snapshot valid for another day
+        return data

@@ -1,0 +1,68 @@
+"""Where heavy transforms run: in-process (the default) or on Spark via dagster-pyspark.
+
+Assets call ``engine.compute_ar(inputs)`` and never know which one they got; both run the same
+kernel, and tests hold them to identical results.
+"""
+
+
+import os
+import sys
+
+import dagster as dg
+from dagster_pyspark import LazyPySparkResource
+
+from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar
+
+
+class ComputeEngine(dg.ConfigurableResource):
+    """What assets ask for; the deployment decides which engine it is."""
+
+    def name(self) -> str:
+        raise NotImplementedError
+
+    def compute_ar(self, inputs: ArInputs) -> ArResult:
+        raise NotImplementedError
+
+
+class LocalEngine(ComputeEngine):
+    """In-process numpy/pandas: no cluster, fastest for a single tenant-day."""
+
+    def name(self) -> str:
+        return "local"
+
+    def compute_ar(self, inputs: ArInputs) -> ArResult:
+        return compute_ar(inputs)
+
+
+class SparkEngine(ComputeEngine):
+    """Spark through dagster-pyspark's lazy session (started only when a step needs it)."""
+
+    pyspark: LazyPySparkResource
+
+    def name(self) -> str:
+        return "spark"
+
+    def compute_ar(self, inputs: ArInputs) -> ArResult:
+        from platform_assets.argo.ar_spark import compute_ar_spark
+
+        return compute_ar_spark(self.pyspark.spark_session, inputs)
+
+
+def local_spark_config(cores: int = 2) -> dict[str, str]:
+    """A small local Spark: used in tests, benchmarks and the local environment."""
+    # Python workers must run this interpreter (the one with pandas and the kernel); the env var is
+    # what PySpark's launcher reads first, the conf keys cover spark-submit style launches.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    return {
+        "spark.master": f"local[{cores}]",
+        "spark.sql.shuffle.partitions": str(cores * 2),
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.driver.memory": "2g",
+        "spark.driver.bindAddress": "127.0.0.1",
+        # workers must run this interpreter (the venv that has pandas and the kernel)
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
+    }

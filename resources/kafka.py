@@ -1,0 +1,124 @@
+"""Kafka, through confluent-kafka, behind a narrow API: drain a topic, then commit.
+
+``drain`` reads every partition from the group's committed offset to the end (partition EOF, not
+the watermark lookup, which some brokers answer wrongly) and returns the messages with the offset
+ranges it covered. Nothing is committed until the caller has made its output durable and calls
+``commit``: a crash in between replays the same messages, it never loses them.
+"""
+
+
+import time
+from dataclasses import dataclass, field
+
+import dagster as dg
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+
+@dataclass(frozen=True)
+class Message:
+    partition: int
+    offset: int
+    value: bytes | None
+    key: bytes | None = None
+
+
+@dataclass
+class Batch:
+    topic: str
+    group: str
+    messages: list[Message] = field(default_factory=list)
+    ranges: dict[int, tuple[int, int]] = field(default_factory=dict)  # partition -> (first, last)
+
+    def offset_ranges(self) -> dict[str, str]:
+        """For metadata: ``{"p0": "120-359"}``."""
+        return {f"p{p}": f"{a}-{b}" for p, (a, b) in sorted(self.ranges.items())}
+
+
+class KafkaResource(dg.ConfigurableResource):
+    bootstrap_servers: str
+    session_timeout_ms: int = 10_000
+    poll_timeout_s: float = 0.5
+    drain_timeout_s: float = 120.0
+    extra_config: dict[str, str] = {}
+
+    def _base(self) -> dict[str, object]:
+        return {"bootstrap.servers": self.bootstrap_servers, **self.extra_config}
+
+    def _consumer(self, group: str) -> Consumer:
+        return Consumer({
+            **self._base(),
+            "group.id": group,
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": self.session_timeout_ms,
+        })
+
+    def producer(self) -> Producer:
+        return Producer({**self._base(), "linger.ms": 20})
+
+    def create_topic(self, topic: str, partitions: int = 1) -> None:
+        futures = AdminClient(self._base()).create_topics([NewTopic(topic, partitions, 1)])
+        for future in futures.values():
+            try:
+                future.result()
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+
+    def drain(self, topic: str, group: str, max_messages: int = 5_000_000) -> Batch:
+        """Everything from the committed offsets to the end of each partition (or max_messages)."""
+        consumer = self._consumer(group)
+        try:
+            meta = consumer.list_topics(topic, timeout=10)
+            if topic not in meta.topics or meta.topics[topic].error is not None:
+                raise dg.Failure(f"Kafka topic {topic!r} does not exist on {self.bootstrap_servers}")
+            partitions = sorted(meta.topics[topic].partitions)
+            assigned = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+            for tp in assigned:
+                if tp.offset < 0:
+                    tp.offset = -2  # OFFSET_BEGINNING: nothing committed yet
+            consumer.assign(assigned)
+            batch = Batch(topic, group)
+            at_end: set[int] = set()
+            deadline = time.monotonic() + self.drain_timeout_s
+            while len(at_end) < len(partitions) and len(batch.messages) < max_messages:
+                if time.monotonic() > deadline:
+                    raise dg.Failure(f"Kafka drain of {topic!r} did not reach the end within {self.drain_timeout_s}s")
+                msg = consumer.poll(self.poll_timeout_s)
+                if msg is None:
+                    continue
+                if msg.error():
+                    if msg.error().code() == KafkaError._PARTITION_EOF:
+                        at_end.add(msg.partition())
+                        continue
+                    raise dg.Failure(f"Kafka error on {topic!r}: {msg.error()}")
+                p, o = msg.partition(), msg.offset()
+                batch.messages.append(Message(p, o, msg.value(), msg.key()))
+                first, _ = batch.ranges.get(p, (o, o))
+                batch.ranges[p] = (first, o)
+            return batch
+        finally:
+            consumer.close()
+
+    def commit(self, batch: Batch) -> None:
+        """Commit past the last offset of each partition in ``batch`` (after outputs are durable)."""
+        if not batch.ranges:
+            return
+        consumer = self._consumer(batch.group)
+        try:
+            consumer.commit(offsets=[TopicPartition(batch.topic, p, last + 1)
+                                     for p, (_, last) in sorted(batch.ranges.items())], asynchronous=False)
+        finally:
+            consumer.close()
+
+    def committed(self, topic: str, group: str) -> dict[int, int]:
+        consumer = self._consumer(group)
+        try:
+            meta = consumer.list_topics(topic, timeout=10)
+            parts = sorted(meta.topics[topic].partitions) if topic in meta.topics else []
+            tps = consumer.committed([TopicPartition(topic, p) for p in parts], timeout=10)
+            return {tp.partition: tp.offset for tp in tps}
+        finally:
+            consumer.close()

@@ -1,0 +1,136 @@
+"""Where A/R results go: ARGO's MongoDB collections, or local files with the same semantics.
+
+Both stores implement ``write_day(tenant, collection, report, day, docs, method)``:
+- ``upsert`` replaces each document by its key (report, date, name[, service], supergroup);
+- ``insert`` deletes the whole report-day first, then inserts.
+Re-running a partition therefore never duplicates. MongoDB cannot run on this machine, so the
+pymongo code is tested with mongomock and against a real server only when MONGO_URL is set.
+"""
+
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+import dagster as dg
+
+from platform_assets.tenancy import validate_name
+
+KEY_FIELDS = {
+    "endpoint_ar": ("report", "date", "name", "service", "supergroup"),
+    "service_ar": ("report", "date", "name", "supergroup"),
+    "endpoint_group_ar": ("report", "date", "name", "supergroup"),
+}
+METHODS = ("upsert", "insert")
+
+
+def _check(collection: str, method: str) -> None:
+    if collection not in KEY_FIELDS:
+        raise ValueError(f"unknown results collection {collection!r}")
+    if method not in METHODS:
+        raise ValueError(f"write method must be one of {METHODS}, got {method!r}")
+
+
+def day_int(day: date) -> int:
+    return int(day.strftime("%Y%m%d"))
+
+
+class ResultsStore(Protocol):
+    def write_day(self, tenant: str, collection: str, report: str, day: date,
+                  docs: list[dict[str, Any]], method: str) -> int: ...
+
+    def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]: ...
+
+
+class MongoResultsStore:
+    """ResultsStore over a pymongo-compatible client; database ``argo_<tenant>``."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def _collection(self, tenant: str, collection: str) -> Any:
+        coll = self._client[f"argo_{validate_name(tenant, 'tenant')}"][collection]
+        coll.create_index([("report", 1), ("date", 1)])
+        return coll
+
+    def write_day(self, tenant: str, collection: str, report: str, day: date,
+                  docs: list[dict[str, Any]], method: str) -> int:
+        from pymongo import ReplaceOne
+
+        _check(collection, method)
+        coll = self._collection(tenant, collection)
+        if method == "insert":
+            coll.delete_many({"report": report, "date": day_int(day)})
+            if docs:
+                coll.insert_many([dict(d) for d in docs], ordered=True)
+            return len(docs)
+        keys = KEY_FIELDS[collection]
+        ops = [ReplaceOne({k: d[k] for k in keys}, dict(d), upsert=True) for d in docs]
+        if ops:
+            coll.bulk_write(ops, ordered=False)
+        return len(docs)
+
+    def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]:
+        coll = self._collection(tenant, collection)
+        return [{k: v for k, v in d.items() if k != "_id"}
+                for d in coll.find({"report": report, "date": day_int(day)})]
+
+
+class LocalResultsStore:
+    """The embedded default: one JSON file per tenant/collection/report/day, replaced atomically."""
+
+    def __init__(self, root: str) -> None:
+        self._root = Path(root)
+
+    def _path(self, tenant: str, collection: str, report: str, day: date) -> Path:
+        return (self._root / f"argo_{validate_name(tenant, 'tenant')}" / collection
+                / validate_name(report, "report") / f"{day.isoformat()}.json")
+
+    def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]:
+        path = self._path(tenant, collection, report, day)
+        return json.loads(path.read_text()) if path.exists() else []
+
+    def write_day(self, tenant: str, collection: str, report: str, day: date,
+                  docs: list[dict[str, Any]], method: str) -> int:
+        _check(collection, method)
+        keys = KEY_FIELDS[collection]
+        merged: dict[tuple, dict[str, Any]] = {}
+        if method == "upsert":
+            merged = {tuple(d[k] for k in keys): d for d in self.read_day(tenant, collection, report, day)}
+        merged.update({tuple(d[k] for k in keys): dict(d) for d in docs})
+        path = self._path(tenant, collection, report, day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(list(merged.values()), sort_keys=True, ensure_ascii=False))
+        tmp.replace(path)
+        return len(docs)
+
+
+class ResultsResource(dg.ConfigurableResource):
+    """What assets ask for: a results store and the default write method."""
+
+    write_method: str = "upsert"
+
+    def store(self) -> ResultsStore:
+        raise NotImplementedError
+
+
+class MongoResource(ResultsResource):
+    """ARGO's results database. ``url`` from MONGO_URL in production."""
+
+    url: str
+
+    def store(self) -> ResultsStore:
+        from pymongo import MongoClient
+
+        return MongoResultsStore(MongoClient(self.url, tz_aware=True))
+
+
+class LocalResultsResource(ResultsResource):
+    """Results kept as files under ``root`` with the MongoDB store's semantics."""
+
+    root: str
+
+    def store(self) -> ResultsStore:
+        return LocalResultsStore(self.root)

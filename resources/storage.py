@@ -1,0 +1,98 @@
+"""The lake: where every asset's files live, a local directory or an S3 prefix.
+
+Writes are atomic per key (temp file + fsync + rename locally; a single PUT on S3), so a partition
+is either the old bytes or the new bytes, never half of each. Assets only see keys like
+``argo/metric_data/acme/2024-01-02.parquet``.
+"""
+
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+from dagster_aws.s3 import S3Resource
+from pydantic import Field
+
+
+class LakeResource(dg.ConfigurableResource):
+    """``root`` is a directory (local) or ``s3://bucket/prefix`` (then ``s3`` supplies the client)."""
+
+    root: str = Field(description="Local directory or s3://bucket/prefix")
+    s3: S3Resource | None = None
+
+    @property
+    def _is_s3(self) -> bool:
+        return self.root.startswith("s3://")
+
+    def _bucket_prefix(self) -> tuple[str, str]:
+        bucket, _, prefix = self.root[len("s3://"):].partition("/")
+        return bucket, prefix.strip("/")
+
+    def _s3_key(self, key: str) -> str:
+        _, prefix = self._bucket_prefix()
+        return f"{prefix}/{key}" if prefix else key
+
+    def _client(self):  # noqa: ANN202 - boto3 client
+        if self.s3 is None:
+            raise dg.DagsterInvariantViolationError(f"lake root {self.root} is on S3 but no s3 resource is set")
+        return self.s3.get_client()
+
+    def describe(self, key: str) -> str:
+        return f"{self.root.rstrip('/')}/{key}"
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        if self._is_s3:
+            bucket, _ = self._bucket_prefix()
+            self._client().put_object(Bucket=bucket, Key=self._s3_key(key), Body=data)
+            return
+        path = Path(self.root) / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read_bytes(self, key: str) -> bytes:
+        if self._is_s3:
+            bucket, _ = self._bucket_prefix()
+            return self._client().get_object(Bucket=bucket, Key=self._s3_key(key))["Body"].read()
+        return (Path(self.root) / key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        if self._is_s3:
+            bucket, _ = self._bucket_prefix()
+            found = self._client().list_objects_v2(Bucket=bucket, Prefix=self._s3_key(key), MaxKeys=1)
+            return any(o["Key"] == self._s3_key(key) for o in found.get("Contents", []))
+        return (Path(self.root) / key).is_file()
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys under ``prefix`` (sorted), relative to the lake root."""
+        if self._is_s3:
+            bucket, base = self._bucket_prefix()
+            paginator = self._client().get_paginator("list_objects_v2")
+            keys = [o["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=self._s3_key(prefix))
+                    for o in page.get("Contents", [])]
+            return sorted(k[len(base) + 1:] if base else k for k in keys)
+        root = Path(self.root)
+        folder = root / prefix
+        if not folder.is_dir():
+            return []
+        return sorted(str(p.relative_to(root)) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+    def write_table(self, key: str, table: pa.Table) -> None:
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, compression="zstd")
+        self.write_bytes(key, buffer.getvalue())
+
+    def read_table(self, key: str) -> pa.Table:
+        return pq.read_table(io.BytesIO(self.read_bytes(key)))

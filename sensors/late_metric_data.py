@@ -1,0 +1,43 @@
+"""``late_metric_data``: re-run a tenant-day whose metric inputs changed after it was built.
+
+The metric_data asset records a fingerprint of the files it read (names, sizes, mtimes; for Kafka
+tenants the landing files, whose names carry offsets). A late record lands as a new or changed
+file, so the fingerprint differs and the day is re-run (metric data, then A/R) once per change.
+"""
+
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import dagster as dg
+
+from platform_assets.argo.assets_metric_data import METRIC_DATA, input_fingerprint
+from platform_assets.argo.history import latest_metadata
+from platform_assets.argo.jobs import argo_daily_job
+from platform_assets.partitions import tenant_day_key
+from resources.storage import LakeResource
+from resources.tenant_registry import TenantRegistryResource
+
+LOOKBACK_DAYS = 7
+
+
+@dg.sensor(job=argo_daily_job, minimum_interval_seconds=120, default_status=dg.DefaultSensorStatus.RUNNING)
+def late_metric_data(context: dg.SensorEvaluationContext, registry: TenantRegistryResource,
+                     lake: LakeResource) -> dg.SensorResult:
+    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    today = datetime.now(timezone.utc).date()
+    requests = []
+    for tenant in registry.load().tenants.values():
+        for back in range(1, LOOKBACK_DAYS + 1):
+            day = today - timedelta(days=back)
+            built = latest_metadata(context.instance, METRIC_DATA, day, tenant.name)
+            if built is None:
+                continue
+            current = input_fingerprint(tenant, day, lake)
+            pk = str(tenant_day_key(day, tenant.name))
+            if current == built.get("input_fingerprint") or seen.get(pk) == current:
+                continue
+            seen[pk] = current
+            requests.append(dg.RunRequest(partition_key=pk, run_key=f"late-metric:{pk}:{current}",
+                                          tags={"weir/reason": "late_metric_data"}))
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))

@@ -1,0 +1,57 @@
+"""Shared fixtures: real services (see tests/services.py) and a tiny two-tenant sample world."""
+
+import os
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.setdefault("WEIR_START_DATE", "2024-01-01")
+
+from tests import services  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    with services.tansu_broker() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> str:
+    with services.moto_s3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from dagster_pyspark import LazyPySparkResource
+
+    from resources.compute import local_spark_config
+
+    resource = LazyPySparkResource(spark_config=local_spark_config(2))
+    session = resource.spark_session
+    yield resource
+    session.stop()
+
+
+def recent_days(n: int) -> list[date]:
+    """The n most recent complete UTC days, oldest first (sensors look back from today)."""
+    last = datetime.now(timezone.utc).date() - timedelta(days=1)
+    return [last - timedelta(days=i) for i in range(n - 1, -1, -1)]
+
+
+@pytest.fixture
+def sample_world(tmp_path: Path):
+    """Two tenants with file sources over the last three days; returns (registry path, days)."""
+    from platform_assets.argo.sample_data import write_tenant_files
+
+    days = recent_days(3)
+    entries = [write_tenant_files(tmp_path / "sources", "acme", ["Critical"], days, seed=1, n_sites=5),
+               write_tenant_files(tmp_path / "sources", "globex", ["Critical"], days, seed=2, n_sites=4,
+                                  encoding="avro")]
+    registry = tmp_path / "tenants.yaml"
+    registry.write_text(yaml.safe_dump({"tenants": entries}))
+    return registry, days
