@@ -56,8 +56,6 @@ class MongoResultsStore:
 
     def write_day(self, tenant: str, collection: str, report: str, day: date,
                   docs: list[dict[str, Any]], method: str) -> int:
-        from pymongo import ReplaceOne
-
         _check(collection, method)
         coll = self._collection(tenant, collection)
         if method == "insert":
@@ -66,9 +64,9 @@ class MongoResultsStore:
                 coll.insert_many([dict(d) for d in docs], ordered=True)
             return len(docs)
         keys = KEY_FIELDS[collection]
-        ops = [ReplaceOne({k: d[k] for k in keys}, dict(d), upsert=True) for d in docs]
-        if ops:
-            coll.bulk_write(ops, ordered=False)
+        # one replace_one per document: plain and portable (mongomock's bulk_write lags pymongo 4.20)
+        for d in docs:
+            coll.replace_one({k: d[k] for k in keys}, dict(d), upsert=True)
         return len(docs)
 
     def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]:

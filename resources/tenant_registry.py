@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from platform_assets.tenancy import Tenant, TenantRegistry, load_registry
+from platform_assets.tenancy import RegistryError, Tenant, TenantRegistry, load_registry
 
 
 class TenantRegistryResource(dg.ConfigurableResource):
@@ -13,5 +13,9 @@ class TenantRegistryResource(dg.ConfigurableResource):
         return load_registry(self.path)
 
     def tenant(self, name: str) -> Tenant:
-        """The registered tenant ``name``, or a clear error (unsafe or unknown names are refused)."""
-        return self.load().get(name)
+        """The registered tenant ``name``; unsafe or unknown names fail the step (no retries: a
+        retry cannot make a wrong name right)."""
+        try:
+            return self.load().get(name)
+        except RegistryError as exc:
+            raise dg.Failure(str(exc), allow_retries=False) from None

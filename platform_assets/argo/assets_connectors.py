@@ -47,7 +47,7 @@ def _connector_asset(kind: str) -> dg.AssetsDefinition:
                     lambda d: connectors.fetch(tenant.connector_source, name, report.name, kind, d),
                     name, report.name, kind, day, config.rollback_days)
             except MissingSnapshotError as exc:
-                raise dg.Failure(str(exc)) from None
+                raise dg.Failure(str(exc), allow_retries=False) from None
             if snap.fallback:
                 context.log.warning(f"{kind} for {name}/{report.name} {day}: none for the day, "
                                     f"using the snapshot of {snap.date_used}")

@@ -1,0 +1,154 @@
+"""The ARGO graph through Dagster on file sources: a three-day backfill, re-runs, checks, bad input."""
+
+import json
+from datetime import timedelta
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from platform_assets.definitions import build_definitions
+from resources.argo_connectors import snapshot_path
+from resources.compute import LocalEngine
+from resources.results_store import LocalResultsStore
+from resources.storage import LakeResource
+from tests.platform import check_results, local_resources, register_tenants, run_day
+
+
+@pytest.fixture
+def platform(tmp_path, sample_world):
+    registry, days = sample_world
+    with dg.instance_for_test() as instance:
+        register_tenants(instance, registry)
+        yield build_definitions(local_resources(tmp_path, registry)), instance, days, tmp_path
+
+
+def group_docs(tmp_path, tenant, day):
+    return LocalResultsStore(str(tmp_path / "results")).read_day(tenant, "endpoint_group_ar",
+                                                                  "critical-" + tenant, day)
+
+
+def test_three_day_backfill_materializes_everything_and_checks_pass(platform):
+    defs, instance, days, tmp_path = platform
+    for day in days:
+        for tenant in ("acme", "globex"):
+            result = run_day(defs, instance, day, tenant)
+            assert result.success
+            assert all(check_results(result).values()), check_results(result)
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    for tenant, sites in (("acme", 5), ("globex", 4)):
+        for day in days:
+            docs = group_docs(tmp_path, tenant, day)
+            assert len(docs) == sites
+            assert all(-1 <= d["availability"] <= 100 for d in docs)
+            assert lake.exists(f"argo/endpoint_ar/{tenant}/{day.isoformat()}.parquet")
+    meta = instance.get_latest_materialization_event(dg.AssetKey(["argo", "endpoint_group_ar"])).asset_materialization
+    assert meta.metadata["previous_day_used"].value is True
+    assert meta.metadata["mean_availability"].value > 0
+
+
+def test_rerunning_a_partition_gives_the_same_results_without_duplicates(platform):
+    defs, instance, days, tmp_path = platform
+    day = days[0]
+    assert run_day(defs, instance, day, "acme").success
+    first = group_docs(tmp_path, "acme", day)
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    key = f"argo/metric_data/acme/{day.isoformat()}.parquet"
+    first_bytes = lake.read_bytes(key)
+    result = run_day(defs, instance, day, "acme")
+    assert result.success
+    assert group_docs(tmp_path, "acme", day) == first
+    assert lake.read_bytes(key) == first_bytes
+    # the second run compared itself with the first one: no discrepancy
+    assert check_results(result)["argo/endpoint_group_ar:discrepancy"] is True
+
+
+def test_bad_metric_records_are_quarantined_and_counted(platform):
+    defs, instance, days, tmp_path = platform
+    day = days[0]
+    folder = tmp_path / "sources" / "acme" / "mdata" / day.isoformat()
+    (folder / "part-9999.jsonl").write_text('{"broken\n{"timestamp": "1999-01-01T00:00:00Z", "service": "S", '
+                                            '"hostname": "h", "metric": "m", "status": "OK"}\n')
+    result = run_day(defs, instance, day, "acme")
+    assert result.success
+    quarantine = instance.get_latest_materialization_event(dg.AssetKey(["argo", "metric_data_quarantine"]))
+    assert quarantine.asset_materialization.metadata["records"].value == 2
+    table = LakeResource(root=str(tmp_path / "lake")).read_table(f"argo/metric_data_quarantine/acme/{day}.parquet")
+    assert any("outside the day window" in r for r in table.column("reason").to_pylist())
+
+
+def test_missing_connector_data_fails_naming_what_was_tried(platform):
+    defs, instance, days, tmp_path = platform
+    day = days[1]
+    for d in (day, day - timedelta(days=1)):
+        snapshot_path(tmp_path / "sources", "acme", "Critical", "downtimes", d).unlink()
+    result = run_day(defs, instance, day, "acme")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "downtimes" in message and "'acme'" in message and day.isoformat() in message
+
+
+def test_fallback_snapshot_is_used_and_reported(platform):
+    defs, instance, days, tmp_path = platform
+    day = days[1]
+    snapshot_path(tmp_path / "sources", "acme", "Critical", "weights", day).unlink()
+    assert run_day(defs, instance, day, "acme").success
+    event = instance.get_latest_materialization_event(dg.AssetKey(["argo", "weights"]))
+    assert event.asset_materialization.metadata["date_used"].value == {"Critical": (day - timedelta(days=1)).isoformat()}
+
+
+def test_unknown_tenant_partition_is_refused(platform):
+    defs, instance, days, _ = platform
+    instance.add_dynamic_partitions("tenants", ["initech"])
+    result = run_day(defs, instance, days[0], "initech")
+    assert not result.success
+    errors = [e.event_specific_data.error.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert errors and all("unknown tenant 'initech'" in m for m in errors)
+
+
+class InsaneEngine(LocalEngine):
+    """Returns out-of-range availabilities, as a broken engine would."""
+
+    def compute_ar(self, inputs):
+        result = super().compute_ar(inputs)
+        result.endpoint_group_ar["availability"] = 250.0
+        return result
+
+
+def test_failed_sanity_blocks_the_results_store_write(tmp_path, sample_world):
+    registry, days = sample_world
+    with dg.instance_for_test() as instance:
+        register_tenants(instance, registry)
+        defs = build_definitions(local_resources(tmp_path, registry, engine=InsaneEngine()))
+        result = run_day(defs, instance, days[0], "acme")
+        assert check_results(result)["argo/endpoint_group_ar:sanity"] is False
+        assert group_docs(tmp_path, "acme", days[0]) == []
+
+
+def test_discrepancy_against_a_reference_beyond_threshold(tmp_path, sample_world):
+    registry, days = sample_world
+    import yaml
+
+    doc = yaml.safe_load(registry.read_text())
+    doc["tenants"][0]["reference_results"] = str(tmp_path / "reference")
+    registry.write_text(yaml.safe_dump(doc))
+    with dg.instance_for_test() as instance:
+        register_tenants(instance, registry)
+        defs = build_definitions(local_resources(tmp_path, registry))
+        day = days[0]
+        assert run_day(defs, instance, day, "acme").success
+        reference = group_docs(tmp_path, "acme", day)
+        reference[0] = dict(reference[0], availability=reference[0]["availability"] - 0.6)
+        reference[1] = dict(reference[1], availability=reference[1]["availability"] - 0.4)
+        (tmp_path / "reference").mkdir()
+        (tmp_path / "reference" / f"{day.isoformat()}.json").write_text(json.dumps(reference))
+        result = run_day(defs, instance, day, "acme")
+        assert check_results(result)["argo/endpoint_group_ar:discrepancy"] is False
+        evaluation = next(e.event_specific_data for e in result.all_events
+                          if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name == "discrepancy")
+        offending = evaluation.metadata["offending_groups"].value
+        assert [g["name"] for g in offending] == [reference[0]["name"]]
+        # a looser threshold passes
+        loose = {"ops": {"argo_ar": {"config": {"discrepancy_threshold": 1.0}}}}
+        assert check_results(run_day(defs, instance, day, "acme", run_config=loose))["argo/endpoint_group_ar:discrepancy"]

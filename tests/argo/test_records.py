@@ -1,0 +1,85 @@
+"""Bad metric input goes to quarantine with a reason; good records are unaffected."""
+
+import json
+from datetime import date
+
+import fastavro
+import io
+
+from platform_assets.argo import ingest
+from platform_assets.argo.records import RecordSorter, dedup_and_sort, encode_avro, METRIC_AVRO_SCHEMA
+
+DAY = date(2024, 3, 10)
+
+
+def rec(**overrides):
+    base = {"timestamp": "2024-03-10T10:00:00Z", "service": "SRM", "hostname": "se.example.org",
+            "metric": "eu.egi.SRM-VOGet", "status": "OK", "monitoring_host": "mon1", "actual_data": None,
+            "summary": "fine", "message": None, "tags": {"vo": "ops"}}
+    base.update(overrides)
+    return base
+
+
+def sort_lines(lines: list[bytes]):
+    sorter = RecordSorter(day=DAY)
+    ingest.sort_file(sorter, "part.jsonl", b"\n".join(lines))
+    return sorter.tables()
+
+
+def test_each_bad_record_gets_its_reason_and_good_ones_survive():
+    hostile = "se'; DROP TABLE x;--/../\u202e\x00"
+    lines = [
+        json.dumps(rec()).encode(),
+        b"{not json",
+        json.dumps([1, 2]).encode(),
+        json.dumps(rec(status="BROKEN")).encode(),
+        json.dumps({k: v for k, v in rec().items() if k != "hostname"}).encode(),
+        json.dumps(rec(timestamp="2024-03-11T00:00:01Z")).encode(),
+        json.dumps(rec(timestamp="yesterday")).encode(),
+        json.dumps(rec(metric=42)).encode(),
+        json.dumps(rec(hostname=hostile)).encode(),
+        b"\xff\xfe garbage",
+    ]
+    good, bad = sort_lines(lines)
+    assert good.num_rows == 2
+    assert hostile in good.column("hostname").to_pylist()  # hostile strings are data, kept verbatim
+    reasons = bad.column("reason").to_pylist()
+    assert len(reasons) == 8
+    for expected in ("unparseable JSON", "JSON value is a list", "unknown status 'BROKEN'", "missing field 'hostname'",
+                     "outside the day window 2024-03-10", "bad timestamp 'yesterday'",
+                     "field 'metric' is a int", "unparseable JSON"):
+        assert any(expected in r for r in reasons), expected
+    assert bad.column("origin").to_pylist()[0] == "part.jsonl:2"
+
+
+def test_avro_files_and_values():
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, METRIC_AVRO_SCHEMA, [rec(), rec(status="WARNING")])
+    sorter = RecordSorter(day=DAY)
+    ingest.sort_file(sorter, "part.avro", buffer.getvalue())
+    ingest.sort_file(sorter, "broken.avro", b"Obj\x01 truncated")
+    good, bad = sorter.tables()
+    assert good.num_rows == 2 and bad.num_rows == 1
+    assert "unparseable Avro file" in bad.column("reason")[0].as_py()
+
+    buckets = ingest.bucket_messages([("p0@1", encode_avro(rec())), ("p0@2", b"\x02\x04junk"), ("p0@3", None)], "avro")
+    assert [len(v) for v in buckets.records.values()] == [1]
+    assert [r["origin"] for r in buckets.rejected] == ["p0@2", "p0@3"]
+
+
+def test_kafka_records_bucket_by_their_own_timestamp():
+    msgs = [("a", json.dumps(rec(timestamp="2024-03-09T23:59:59Z")).encode()),
+            ("b", json.dumps(rec()).encode()),
+            ("c", json.dumps(rec(timestamp="2024-03-10T12:00:00+02:00")).encode())]
+    buckets = ingest.bucket_messages(msgs, "json")
+    assert sorted((d.isoformat(), len(v)) for d, v in buckets.records.items()) == [("2024-03-09", 1), ("2024-03-10", 2)]
+
+
+def test_exact_duplicates_collapse_and_order_is_canonical():
+    lines = [json.dumps(rec(timestamp=f"2024-03-10T0{h}:00:00Z")).encode() for h in (3, 1, 2)]
+    good, _ = sort_lines(lines + lines[:2])
+    table = dedup_and_sort(good)
+    assert table.num_rows == 3
+    assert [t.hour for t in table.column("timestamp").to_pylist()] == [1, 2, 3]
+    again, _ = sort_lines(list(reversed(lines)))
+    assert dedup_and_sort(again).equals(table)

@@ -1,0 +1,46 @@
+"""Building Weir's real Definitions against test resources, and running partitions through them."""
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from platform_assets.definitions import build_definitions
+from platform_assets.partitions import TENANTS, tenant_day_key
+from platform_assets.tenancy import load_registry
+from resources.argo_connectors import ArgoConnectorResource
+from resources.compute import LocalEngine
+from resources.kafka import KafkaResource
+from resources.results_store import LocalResultsResource
+from resources.storage import LakeResource
+from resources.tenant_registry import TenantRegistryResource
+
+
+def local_resources(tmp_path: Path, registry: Path, **overrides: Any) -> dict[str, Any]:
+    resources = {
+        "registry": TenantRegistryResource(path=str(registry)),
+        "lake": LakeResource(root=str(tmp_path / "lake")),
+        "results": LocalResultsResource(root=str(tmp_path / "results")),
+        "kafka": KafkaResource(bootstrap_servers="127.0.0.1:1"),
+        "connectors": ArgoConnectorResource(),
+        "engine": LocalEngine(),
+    }
+    resources.update(overrides)
+    return resources
+
+
+def register_tenants(instance: dg.DagsterInstance, registry: Path) -> None:
+    instance.add_dynamic_partitions(TENANTS.name, load_registry(registry).names())
+
+
+def run_day(defs: dg.Definitions, instance: dg.DagsterInstance, day: date, tenant: str,
+            job: str = "argo_daily", run_config: dict | None = None) -> dg.ExecuteInProcessResult:
+    return defs.resolve_job_def(job).execute_in_process(
+        partition_key=str(tenant_day_key(day, tenant)), instance=instance, raise_on_error=False,
+        run_config=run_config or {})
+
+
+def check_results(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+    return {f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
+            for e in (ev.event_specific_data for ev in result.all_events if ev.event_type_value == "ASSET_CHECK_EVALUATION")}

@@ -1,0 +1,84 @@
+"""Results store semantics (upsert / insert, no duplicates) on mongomock, local files and, when
+MONGO_URL is set, a real MongoDB server."""
+
+import os
+from datetime import date
+
+import mongomock
+import pytest
+
+from resources.results_store import LocalResultsStore, MongoResultsStore
+
+DAY = date(2024, 3, 10)
+
+
+def doc(name, availability, service="S", supergroup="G1"):
+    return {"report": "r1", "date": 20240310, "name": name, "service": service, "supergroup": supergroup,
+            "availability": availability, "reliability": availability, "up": 1.0, "unknown": 0.0, "down": 0.0}
+
+
+STORES = ["mongomock", "local"] + (["mongo"] if os.environ.get("MONGO_URL") else [])
+
+
+@pytest.fixture(params=STORES)
+def store(request, tmp_path):
+    if request.param == "mongomock":
+        yield MongoResultsStore(mongomock.MongoClient())
+        return
+    if request.param == "local":
+        yield LocalResultsStore(str(tmp_path))
+        return
+    from pymongo import MongoClient
+
+    client = MongoClient(os.environ["MONGO_URL"])
+    client.drop_database("argo_weirtest")
+    yield MongoResultsStore(client)
+    client.drop_database("argo_weirtest")
+
+
+def names(docs):
+    return sorted((d["name"], d["availability"]) for d in docs)
+
+
+def test_upsert_replaces_by_key_and_keeps_others(store):
+    store.write_day("weirtest", "endpoint_ar", "r1", DAY, [doc("h1", 90.0), doc("h2", 80.0)], "upsert")
+    store.write_day("weirtest", "endpoint_ar", "r1", DAY, [doc("h1", 95.0)], "upsert")
+    assert names(store.read_day("weirtest", "endpoint_ar", "r1", DAY)) == [("h1", 95.0), ("h2", 80.0)]
+
+
+def test_insert_replaces_the_whole_report_day(store):
+    store.write_day("weirtest", "endpoint_ar", "r1", DAY, [doc("h1", 90.0), doc("h2", 80.0)], "insert")
+    store.write_day("weirtest", "endpoint_ar", "r1", DAY, [doc("h1", 95.0)], "insert")
+    assert names(store.read_day("weirtest", "endpoint_ar", "r1", DAY)) == [("h1", 95.0)]
+
+
+@pytest.mark.parametrize("method", ["upsert", "insert"])
+def test_rerun_never_duplicates(store, method):
+    docs = [doc("h1", 90.0), doc("h1", 70.0, service="T"), doc("h1", 60.0, supergroup="G2")]
+    for _ in range(3):
+        store.write_day("weirtest", "endpoint_ar", "r1", DAY, docs, method)
+    assert len(store.read_day("weirtest", "endpoint_ar", "r1", DAY)) == 3
+
+
+def test_other_days_and_reports_untouched(store):
+    store.write_day("weirtest", "service_ar", "r1", DAY, [doc("S", 1.0)], "insert")
+    other = dict(doc("S", 2.0), date=20240311)
+    store.write_day("weirtest", "service_ar", "r1", date(2024, 3, 11), [other], "insert")
+    store.write_day("weirtest", "service_ar", "r1", DAY, [doc("S", 3.0)], "insert")
+    assert names(store.read_day("weirtest", "service_ar", "r1", date(2024, 3, 11))) == [("S", 2.0)]
+
+
+def test_wrong_config_is_refused(store):
+    with pytest.raises(ValueError, match="write method"):
+        store.write_day("weirtest", "endpoint_ar", "r1", DAY, [], "merge")
+    with pytest.raises(ValueError, match="unknown results collection"):
+        store.write_day("weirtest", "status_metrics", "r1", DAY, [], "insert")
+    with pytest.raises(ValueError, match="refused"):
+        store.write_day("weir test", "endpoint_ar", "r1", DAY, [], "insert")
+
+
+def test_mongo_index_on_report_and_date():
+    client = mongomock.MongoClient()
+    MongoResultsStore(client).write_day("weirtest", "endpoint_group_ar", "r1", DAY, [], "upsert")
+    keys = [list(dict(i["key"]).items()) for i in client["argo_weirtest"]["endpoint_group_ar"].list_indexes()]
+    assert [("report", 1), ("date", 1)] in keys

@@ -1,0 +1,49 @@
+"""The code location loads with every asset, check, job, schedule and sensor, in both environments."""
+
+import pytest
+import yaml
+
+import dagster as dg
+from platform_assets.definitions import build_definitions, resources_for
+
+EXPECTED_ASSETS = {
+    "argo/metric_data", "argo/metric_data_quarantine", "argo/metric_profile", "argo/topology_endpoints",
+    "argo/topology_groups", "argo/downtimes", "argo/weights", "argo/operations_profile",
+    "argo/aggregation_profile", "argo/recomputations", "argo/endpoint_ar", "argo/service_ar",
+    "argo/endpoint_group_ar",
+}
+EXPECTED_CHECKS = {
+    "argo/metric_data:volume", "argo/endpoint_ar:sanity", "argo/service_ar:sanity", "argo/endpoint_group_ar:sanity",
+    "argo/endpoint_ar:completeness", "argo/endpoint_group_ar:discrepancy",
+}
+
+
+@pytest.mark.parametrize("env", ["local", "prod"])
+def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
+    for var in ("WEIR_TENANT_REGISTRY", "WEIR_LAKE_ROOT", "MONGO_URL", "KAFKA_BOOTSTRAP_SERVERS"):
+        monkeypatch.setenv(var, "unused")
+    defs = build_definitions(resources_for(env))
+    graph = defs.resolve_asset_graph()
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == EXPECTED_ASSETS
+    checks = {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
+    assert checks == EXPECTED_CHECKS
+    assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data"}
+    assert {s.name for s in defs.schedules} == {"argo_daily_schedule"}
+    for job in ("argo_daily", "argo_recompute"):
+        assert defs.resolve_job_def(job) is not None
+    blocking = {k.name for k, spec in ((c, graph.get_check_spec(c)) for c in graph.asset_check_keys) if spec.blocking}
+    assert blocking == {"sanity"}
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ValueError, match="PLATFORM_ENV must be one of"):
+        resources_for("staging")
+
+
+def test_workspace_and_instance_files_point_at_the_code_location():
+    workspace = yaml.safe_load(open("workspace.yaml"))
+    assert workspace["load_from"][0]["python_module"]["module_name"] == "platform_assets.definitions"
+    instance = yaml.safe_load(open("dagster.yaml"))
+    assert instance["storage"]["postgres"]["postgres_db"]["password"] == {"env": "DAGSTER_PG_PASSWORD"}
+    assert instance["run_coordinator"]["module"] == "dagster.core.run_coordinator"
+    assert instance["run_retries"]["enabled"] is True
