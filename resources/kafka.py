@@ -59,7 +59,8 @@ class KafkaResource(dg.ConfigurableResource):
         return Producer({**self._base(), "linger.ms": 20})
 
     def create_topic(self, topic: str, partitions: int = 1) -> None:
-        futures = AdminClient(self._base()).create_topics([NewTopic(topic, partitions, 1)])
+        admin = AdminClient(self._base())  # keep a reference until the futures resolve
+        futures = admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=10)
         for future in futures.values():
             try:
                 future.result()

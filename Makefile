@@ -1,0 +1,30 @@
+# Weir: the two commands of the README, plus the benchmark.
+#   make demo   install, then run the main ARGO job on the embedded default (no servers)
+#   make test   install, then run the whole test suite (starts its own Kafka, S3, Spark)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: demo test bench dev postgres
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/python -m platform_assets.demo
+
+# PostgreSQL backs the production-instance test; start the machine's cluster if it is down.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+
+test: $(STAMP) postgres
+	$(VENV)/bin/python -m pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/ar_day.py
+
+dev: $(STAMP)
+	$(VENV)/bin/dagster dev -w workspace.yaml
