@@ -47,3 +47,15 @@ def test_workspace_and_instance_files_point_at_the_code_location():
     assert instance["storage"]["postgres"]["postgres_db"]["password"] == {"env": "DAGSTER_PG_PASSWORD"}
     assert instance["run_coordinator"]["module"] == "dagster.core.run_coordinator"
     assert instance["run_retries"]["enabled"] is True
+
+
+def test_dagster_cli_loads_the_workspace(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "dagster"
+    env = {**__import__("os").environ, "DAGSTER_HOME": str(tmp_path), "WEIR_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([str(exe), "definitions", "validate", "-w", "workspace.yaml"], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]

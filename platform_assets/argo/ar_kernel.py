@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timezone
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from platform_assets.argo import timelines as tl
 from platform_assets.argo.profiles import AggregationProfile, MonitoringExclusion, OperationsProfile
@@ -20,7 +22,7 @@ UP_STATES = ("OK", "WARNING")
 UNKNOWN_STATES = ("UNKNOWN", "MISSING")
 DOWN_STATES = ("DOWNTIME",)
 ENDPOINT_COLUMNS = ["report", "date", "name", "service", "supergroup",
-                    "availability", "reliability", "up", "unknown", "down"]
+                    "availability", "reliability", "up", "unknown", "down", "info"]
 SERVICE_COLUMNS = ["report", "date", "name", "supergroup",
                    "availability", "reliability", "up", "unknown", "down"]
 GROUP_COLUMNS = ["report", "date", "name", "supergroup", "weight",
@@ -39,7 +41,7 @@ class ArInputs:
     metric_profile: dict[str, tuple[str, ...]]
     aggregation: AggregationProfile
     operations: OperationsProfile
-    endpoints: pd.DataFrame  # group, service, hostname
+    endpoints: pd.DataFrame  # group, service, hostname[, info]
     supergroups: dict[str, str]
     downtimes: pd.DataFrame  # hostname, service, start, end
     weights: dict[str, float]
@@ -82,8 +84,14 @@ def ar_figures(seconds: np.ndarray, ops: OperationsProfile) -> dict[str, np.ndar
 
 
 def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
-    """Position of each value in ``categories``; -1 for values outside them."""
-    return categories.get_indexer(pd.Index(values, dtype=object)).astype(np.int64)
+    """Position of each value in ``categories``; -1 for values outside them (Arrow's hash lookup,
+    much faster than pandas' on millions of strings)."""
+    array = pa.array(values, from_pandas=True)
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    value_set = pa.array(list(categories), type=pa.large_string())
+    found = pc.index_in(array, value_set=value_set).fill_null(-1)
+    return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _seconds_of_day(ts: pd.Series, day: date) -> np.ndarray:
@@ -108,6 +116,8 @@ class _Universe:
     def __init__(self, inputs: ArInputs) -> None:
         profile = inputs.metric_profile
         topo = inputs.endpoints[inputs.endpoints["service"].isin(list(profile))]
+        if "info" not in topo:
+            topo = topo.assign(info=None)
         self.memberships = topo.reset_index(drop=True)
         eps = topo[["service", "hostname"]].drop_duplicates().sort_values(["service", "hostname"])
         self.endpoints = eps.reset_index(drop=True)

@@ -17,11 +17,11 @@ from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar
 
 RESULT_SCHEMA = (
     "level string, report string, date long, name string, service string, supergroup string, "
-    "weight double, availability double, reliability double, up double, unknown double, down double"
+    "weight double, availability double, reliability double, up double, unknown double, down double, info string"
 )
-_STRING_OUT = ["level", "report", "name", "service", "supergroup"]
+_STRING_OUT = ["level", "report", "name", "service", "supergroup", "info"]
 _FLOAT_OUT = ["weight", "availability", "reliability", "up", "unknown", "down"]
-_OUT_COLUMNS = ["level", "report", "date", "name", "service", "supergroup", *_FLOAT_OUT]
+_OUT_COLUMNS = ["level", "report", "date", "name", "service", "supergroup", *_FLOAT_OUT, "info"]
 LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
 _RECORD_COLUMNS = ["service", "hostname", "metric", "status", "monitoring_host"]
 
@@ -62,7 +62,7 @@ def _group_kernel(inputs: ArInputs) -> Any:
 
 
 def compute_ar_spark(spark: Any, inputs: ArInputs) -> ArResult:
-    memberships = inputs.endpoints[["group", "service", "hostname"]]
+    memberships = inputs.endpoints[["group", "service", "hostname"]].drop_duplicates()
     records = pd.concat([_records_for_spark(inputs.records, False),
                          _records_for_spark(inputs.previous, True)], ignore_index=True)
     keyed = records.merge(memberships, on=["service", "hostname"], how="inner")

@@ -74,6 +74,14 @@ def _reference(tenant_reference: str | None, store, tenant: str, reports, day) -
     return None, "none"
 
 
+def _as_document(row: dict) -> dict:
+    """A result row as ARGO stores it: ``info`` is a sub-document, absent fields are left out."""
+    doc = {k: v for k, v in row.items() if k != "info"}
+    if row.get("info"):
+        doc["info"] = json.loads(row["info"])
+    return doc
+
+
 def _preview(groups: pd.DataFrame) -> str:
     worst = groups.sort_values("availability").head(10)
     return worst[["report", "name", "supergroup", "availability", "reliability"]].to_markdown(index=False) \
@@ -117,7 +125,7 @@ def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: Tenan
     if sane:
         for level in LEVELS:
             for report in tenant.reports:
-                docs = tables[level][tables[level]["report"] == report.id].to_dict("records")
+                docs = [_as_document(d) for d in tables[level][tables[level]["report"] == report.id].to_dict("records")]
                 written += store.write_day(name, level, report.id, day, docs, method)
     else:
         context.log.error(f"A/R for {name} {day} failed sanity; results store left unchanged")

@@ -6,6 +6,7 @@ kind in its error so a bad file is found quickly. No Dagster import.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,15 +137,25 @@ def parse_metric_profile(data: Any, report: str = "") -> dict[str, tuple[str, ..
 
 
 def parse_topology_endpoints(data: Any) -> pd.DataFrame:
-    """One row per (group, service, hostname): an endpoint may sit in several groups."""
+    """One row per (group, service, hostname): an endpoint may sit in several groups.
+
+    ``info`` carries the endpoint's ``info_*`` tags (ARGO puts e.g. ``info_URL`` there) as JSON text,
+    which becomes the ``info`` field of its endpoint_ar documents.
+    """
     if not isinstance(data, list):
         raise ProfileError("topology_endpoints: expected a list of endpoints")
     try:
-        rows = [(e["group"], e["service"], e["hostname"]) for e in data]
-    except (KeyError, TypeError) as exc:
+        rows = [(e["group"], e["service"], e["hostname"], _info(e.get("tags"))) for e in data]
+    except (KeyError, TypeError, AttributeError) as exc:
         raise ProfileError(f"topology_endpoints: malformed entry ({exc!r})") from None
-    frame = pd.DataFrame(rows, columns=["group", "service", "hostname"], dtype=object)
-    return frame.drop_duplicates().sort_values(["group", "service", "hostname"]).reset_index(drop=True)
+    frame = pd.DataFrame(rows, columns=["group", "service", "hostname", "info"], dtype=object)
+    frame = frame.drop_duplicates(["group", "service", "hostname"])
+    return frame.sort_values(["group", "service", "hostname"]).reset_index(drop=True)
+
+
+def _info(tags: dict[str, Any] | None) -> str | None:
+    info = {k[len("info_"):]: v for k, v in (tags or {}).items() if k.startswith("info_")}
+    return json.dumps(info, sort_keys=True) if info else None
 
 
 def parse_topology_groups(data: Any) -> dict[str, str]:

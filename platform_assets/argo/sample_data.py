@@ -132,7 +132,7 @@ def connector_snapshots(fed: Federation, report: str, day: date, rng: np.random.
         "aggregation_profile": aggregation_profile(report),
         "operations_profile": operations_profile(),
         "topology_endpoints": [{"date": day.isoformat(), "group": g, "type": "SITES", "service": s, "hostname": h,
-                                "tags": {"monitored": "1", "production": "1"}}
+                                "tags": {"monitored": "1", "production": "1", "info_URL": f"https://{h}/"}}
                                for g, s, h in fed.endpoints.itertuples(index=False)],
         "topology_groups": [{"date": day.isoformat(), "group": ngi, "type": "NGI", "subgroup": site, "tags": {}}
                             for site, ngi in sorted(fed.ngis.items())],

@@ -152,3 +152,43 @@ def test_discrepancy_against_a_reference_beyond_threshold(tmp_path, sample_world
         # a looser threshold passes
         loose = {"ops": {"argo_ar": {"config": {"discrepancy_threshold": 1.0}}}}
         assert check_results(run_day(defs, instance, day, "acme", run_config=loose))["argo/endpoint_group_ar:discrepancy"]
+
+
+def test_volume_check_warns_when_a_day_is_thin(platform):
+    defs, instance, days, tmp_path = platform
+    for day in days[:2]:
+        assert run_day(defs, instance, day, "acme").success
+    part = tmp_path / "sources" / "acme" / "mdata" / days[2].isoformat() / "part-0000.jsonl"
+    lines = part.read_text().splitlines()
+    part.write_text("\n".join(lines[: len(lines) // 2]) + "\n")  # half the usual records
+    result = run_day(defs, instance, days[2], "acme")
+    assert result.success  # a warning, not a failure
+    evaluation = next(e.event_specific_data for e in result.all_events
+                      if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name == "volume")
+    assert evaluation.passed is False and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert 0.45 < evaluation.metadata["ratio"].value < 0.55
+
+
+def test_endpoint_documents_carry_info_from_topology(platform):
+    defs, instance, days, tmp_path = platform
+    assert run_day(defs, instance, days[0], "acme").success
+    docs = LocalResultsStore(str(tmp_path / "results")).read_day("acme", "endpoint_ar", "critical-acme", days[0])
+    assert docs and all(d["info"]["URL"] == f"https://{d['name']}/" for d in docs)
+
+
+def test_whole_graph_on_an_s3_lake(tmp_path, sample_world, s3_endpoint):
+    import boto3
+    from dagster_aws.s3 import S3Resource
+
+    registry, days = sample_world
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="x",
+                 aws_secret_access_key="x").create_bucket(Bucket="weir-graph")
+    s3 = S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    lake = LakeResource(root="s3://weir-graph/lake", s3=s3)
+    with dg.instance_for_test() as instance:
+        register_tenants(instance, registry)
+        defs = build_definitions(local_resources(tmp_path, registry, lake=lake))
+        for day in days[:2]:
+            assert run_day(defs, instance, day, "globex").success
+    assert lake.read_table(f"argo/endpoint_group_ar/globex/{days[1]}.parquet").num_rows == 4
+    assert not (tmp_path / "lake").exists()
