@@ -21,6 +21,7 @@ from platform_assets.argo.history import latest_metadata
 from platform_assets.argo.jobs import argo_recompute_job
 from platform_assets.argo.profiles import CONNECTOR_KINDS
 from platform_assets.partitions import tenant_day_key
+from platform_assets.tenancy import RegistryError
 from platform_assets.tenancy import Tenant
 from resources.argo_connectors import ArgoConnectorResource
 from resources.tenant_registry import TenantRegistryResource
@@ -53,7 +54,11 @@ def late_connector_data(context: dg.SensorEvaluationContext, registry: TenantReg
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     today = datetime.now(timezone.utc).date()
     requests = []
-    for tenant in registry.load().tenants.values():
+    try:
+        tenants = registry.load().tenants.values()
+    except RegistryError as exc:
+        return dg.SensorResult(skip_reason=f"tenant registry refused: {exc}", cursor=context.cursor)
+    for tenant in tenants:
         for back in range(1, LOOKBACK_DAYS + 1):
             day = today - timedelta(days=back)
             if latest_metadata(context.instance, AR_KEYS["endpoint_group_ar"], day, tenant.name) is None:

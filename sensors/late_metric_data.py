@@ -15,6 +15,7 @@ from platform_assets.argo.assets_metric_data import METRIC_DATA, input_fingerpri
 from platform_assets.argo.history import latest_metadata
 from platform_assets.argo.jobs import argo_daily_job
 from platform_assets.partitions import tenant_day_key
+from platform_assets.tenancy import RegistryError
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
 
@@ -27,7 +28,11 @@ def late_metric_data(context: dg.SensorEvaluationContext, registry: TenantRegist
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     today = datetime.now(timezone.utc).date()
     requests = []
-    for tenant in registry.load().tenants.values():
+    try:
+        tenants = registry.load().tenants.values()
+    except RegistryError as exc:
+        return dg.SensorResult(skip_reason=f"tenant registry refused: {exc}", cursor=context.cursor)
+    for tenant in tenants:
         for back in range(1, LOOKBACK_DAYS + 1):
             day = today - timedelta(days=back)
             built = latest_metadata(context.instance, METRIC_DATA, day, tenant.name)

@@ -83,3 +83,17 @@ def test_daily_schedule_requests_yesterday_for_every_registered_tenant(tmp_path,
                                        resources={"registry": TenantRegistryResource(path=str(registry))}) as ctx:
             requests = list(argo_daily_schedule(ctx))
         assert sorted(r.partition_key for r in requests) == ["2024-05-01|acme", "2024-05-01|globex"]
+
+
+def test_sensors_skip_with_a_reason_when_the_registry_is_broken(tmp_path):
+    from resources.storage import LakeResource
+    from sensors.late_metric_data import late_metric_data
+
+    broken = tmp_path / "tenants.yaml"
+    broken.write_text("tenants: [{name: 'bad name'}]")
+    with dg.instance_for_test() as instance:
+        result = tick(instance, broken)
+        assert "refused" in result.skip_reason.skip_message
+        with dg.build_sensor_context(instance=instance, resources={
+                "registry": TenantRegistryResource(path=str(broken)), "lake": LakeResource(root=str(tmp_path))}) as ctx:
+            assert "refused" in late_metric_data(ctx).skip_reason.skip_message
