@@ -1,8 +1,9 @@
 """``argo/metric_data``: a tenant-day of metric records, from Kafka or from files, as Parquet.
 
 Kafka: the topic is drained from the committed offsets, every record lands in the landing folder
-of its own UTC day, and only then are offsets committed. A record for a day that was already
-materialized changes that day's input fingerprint, and ``late_metric_data`` re-runs it.
+of its own UTC day, the day's Parquet is written, and only then are offsets committed. A record
+for a day that was already materialized changes that day's input fingerprint, and
+``late_metric_data`` re-runs it.
 """
 
 
@@ -17,7 +18,7 @@ from platform_assets.argo import ingest, lake_keys
 from platform_assets.argo.records import RecordSorter, dedup_and_sort
 from platform_assets.partitions import TENANT_DAYS, split_tenant_day
 from platform_assets.tenancy import Tenant
-from resources.kafka import KafkaResource
+from resources.kafka import Batch, KafkaResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
 
@@ -41,8 +42,11 @@ def input_fingerprint(tenant: Tenant, day: date, lake: LakeResource) -> str:
 
 
 def drain_kafka(context: dg.AssetExecutionContext, tenant: Tenant, day: date, kafka: KafkaResource,
-                lake: LakeResource) -> dict[str, dg.MetadataValue]:
-    """Land everything new on the tenant's topic by record day, then commit the offsets."""
+                lake: LakeResource) -> tuple[Batch, dict[str, dg.MetadataValue]]:
+    """Land everything new on the tenant's topic in the landing folder of each record's day.
+
+    Offsets are not committed here: the caller commits once the day's Parquet is written too.
+    """
     topic = tenant.metric_source.topic or ""
     batch = kafka.drain(topic, group=f"weir-argo-{tenant.name}")
     buckets = ingest.bucket_messages(((f"{topic}/p{m.partition}@{m.offset}", m.value) for m in batch.messages),
@@ -53,11 +57,10 @@ def drain_kafka(context: dg.AssetExecutionContext, tenant: Tenant, day: date, ka
     if buckets.rejected:
         lake.write_bytes(f"{lake_keys.landing_dir(tenant.name, day)}/rejected-{name}",
                          ingest.to_json_lines(buckets.rejected))
-    kafka.commit(batch)  # only now: every consumed message is in a durable landing file
     other_days = sorted(d.isoformat() for d in buckets.records if d != day)
     context.log.info(f"drained {len(batch.messages)} messages from {topic}: {batch.offset_ranges()}; "
                      f"records for other days: {other_days or 'none'}")
-    return {
+    return batch, {
         "kafka_topic": dg.MetadataValue.text(topic),
         "kafka_messages": dg.MetadataValue.int(len(batch.messages)),
         "kafka_offsets": dg.MetadataValue.json(batch.offset_ranges()),
@@ -100,11 +103,16 @@ def metric_data(context: dg.AssetExecutionContext, registry: TenantRegistryResou
     day, name = split_tenant_day(context.partition_key)
     tenant = registry.tenant(name)
     meta: dict[str, dg.MetadataValue] = {}
+    batch = None
     if tenant.metric_source.kind == "kafka":
-        meta.update(drain_kafka(context, tenant, day, kafka, lake))
+        batch, meta = drain_kafka(context, tenant, day, kafka, lake)
     good, bad, n_inputs = read_day(tenant, day, lake)
     lake.write_table(lake_keys.metric_data(name, day), good)
     lake.write_table(lake_keys.metric_quarantine(name, day), bad)
+    if batch is not None:
+        # only now: every consumed message is in a durable landing file and this day's Parquet is
+        # written; a crash before this line replays the same messages, which collapse as duplicates
+        kafka.commit(batch)
     reasons = {}
     for reason in bad.column("reason").to_pylist():
         label = reason.split(":")[0][:60]
