@@ -7,10 +7,14 @@ Spark). Asset code never knows which one it runs on.
 
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+
+# Weir uses a few beta APIs on purpose (multi-partition mappings, single-run backfill policies).
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
 from dagster_aws.s3 import S3Resource
 from dagster_pyspark import LazyPySparkResource
 
@@ -18,12 +22,17 @@ from platform_assets.argo.assets_ar import argo_ar
 from platform_assets.argo.assets_connectors import connector_assets
 from platform_assets.argo.assets_metric_data import metric_data
 from platform_assets.argo.jobs import argo_daily_job, argo_daily_schedule, argo_recompute_job
+from platform_assets.warehouse.assets_aggregates import agg_hourly_space, week_people_count
+from platform_assets.warehouse.assets_parquet import parquet_assets
+from platform_assets.warehouse.assets_postgres import postgres_assets
+from platform_assets.warehouse.jobs import warehouse_hourly_job, warehouse_load_job, warehouse_weekly_job
 from resources.argo_connectors import ArgoConnectorResource
 from resources.compute import LocalEngine, SparkEngine, local_spark_config
 from resources.kafka import KafkaResource
 from resources.results_store import LocalResultsResource, MongoResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
+from resources.warehouse_db import DuckDbWarehouse, PostgresWarehouse
 from sensors.late_connector_data import late_connector_data
 from sensors.late_metric_data import late_metric_data
 from sensors.tenant_registry import tenant_registry_sensor
@@ -40,6 +49,10 @@ def _local_resources() -> dict[str, Any]:
         "kafka": KafkaResource(bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
         "connectors": ArgoConnectorResource(),
         "engine": LocalEngine(),
+        "unloads": LakeResource(root=os.environ.get("WEIR_WAREHOUSE_LANDING", str(data_dir / "landing"))),
+        # PostgreSQL when a DSN is given, else the documented stand-in: a DuckDB file
+        "warehouse_db": PostgresWarehouse(dsn=os.environ["WAREHOUSE_PG_DSN"]) if os.environ.get("WAREHOUSE_PG_DSN")
+        else DuckDbWarehouse(path=str(data_dir / "warehouse.duckdb")),
     }
 
 
@@ -53,6 +66,9 @@ def _prod_resources() -> dict[str, Any]:
         "connectors": ArgoConnectorResource(),
         "engine": SparkEngine(pyspark=LazyPySparkResource(spark_config={
             **local_spark_config(), "spark.master": os.environ.get("SPARK_MASTER", "local[2]")})),
+        "unloads": LakeResource(root=dg.EnvVar("WEIR_WAREHOUSE_LANDING"),
+                                s3=S3Resource(endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None)),
+        "warehouse_db": PostgresWarehouse(dsn=dg.EnvVar("WAREHOUSE_PG_DSN")),
     }
 
 
@@ -67,8 +83,9 @@ def resources_for(env: str) -> dict[str, Any]:
 
 def build_definitions(resources: dict[str, Any] | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=[metric_data, *connector_assets, argo_ar],
-        jobs=[argo_daily_job, argo_recompute_job],
+        assets=[metric_data, *connector_assets, argo_ar,
+                *parquet_assets, *postgres_assets, agg_hourly_space, week_people_count],
+        jobs=[argo_daily_job, argo_recompute_job, warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job],
         schedules=[argo_daily_schedule],
         sensors=[tenant_registry_sensor, late_connector_data, late_metric_data],
         resources=resources if resources is not None else resources_for(os.environ.get("PLATFORM_ENV", "local")),

@@ -29,3 +29,10 @@ def split_tenant_day(partition_key: str | dg.MultiPartitionKey) -> tuple[date, s
         day_text, _, tenant = str(partition_key).partition("|")
         keys = {"date": day_text, "tenant": tenant}
     return date.fromisoformat(keys["date"]), validate_name(keys["tenant"], "tenant")
+
+
+# Warehouse: days of created_date, UTC hours and ISO weeks (Monday 00:00 UTC).
+WAREHOUSE_START = os.environ.get("WEIR_WAREHOUSE_START_DATE", "2024-01-01")
+WAREHOUSE_DAYS = dg.DailyPartitionsDefinition(start_date=WAREHOUSE_START, timezone="UTC")
+WAREHOUSE_HOURS = dg.HourlyPartitionsDefinition(start_date=f"{WAREHOUSE_START}-00:00", timezone="UTC")
+WAREHOUSE_WEEKS = dg.WeeklyPartitionsDefinition(start_date=WAREHOUSE_START, timezone="UTC", day_offset=1)

@@ -11,7 +11,10 @@ import sys
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
+import pandas as pd
+
 from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar
+from platform_assets.warehouse import aggregates
 
 
 class ComputeEngine(dg.ConfigurableResource):
@@ -23,6 +26,12 @@ class ComputeEngine(dg.ConfigurableResource):
     def compute_ar(self, inputs: ArInputs) -> ArResult:
         raise NotImplementedError
 
+    def hourly_space(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def weekly_people(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
+        raise NotImplementedError
+
 
 class LocalEngine(ComputeEngine):
     """In-process numpy/pandas: no cluster, fastest for a single tenant-day."""
@@ -32,6 +41,12 @@ class LocalEngine(ComputeEngine):
 
     def compute_ar(self, inputs: ArInputs) -> ArResult:
         return compute_ar(inputs)
+
+    def hourly_space(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
+        return aggregates.hourly_space(events, start_us, end_us)
+
+    def weekly_people(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
+        return aggregates.weekly_people(events, start_us, end_us)
 
 
 class SparkEngine(ComputeEngine):
@@ -46,6 +61,16 @@ class SparkEngine(ComputeEngine):
         from platform_assets.argo.ar_spark import compute_ar_spark
 
         return compute_ar_spark(self.pyspark.spark_session, inputs)
+
+    def hourly_space(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
+        from platform_assets.warehouse.aggregates_spark import hourly_space_spark
+
+        return hourly_space_spark(self.pyspark.spark_session, events, start_us, end_us)
+
+    def weekly_people(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
+        from platform_assets.warehouse.aggregates_spark import weekly_people_spark
+
+        return weekly_people_spark(self.pyspark.spark_session, events, start_us, end_us)
 
 
 def local_spark_config(cores: int = 2) -> dict[str, str]:

@@ -75,6 +75,14 @@ class LakeResource(dg.ConfigurableResource):
             return any(o["Key"] == self._s3_key(key) for o in found.get("Contents", []))
         return (Path(self.root) / key).is_file()
 
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if it exists."""
+        if self._is_s3:
+            bucket, _ = self._bucket_prefix()
+            self._client().delete_object(Bucket=bucket, Key=self._s3_key(key))
+            return
+        (Path(self.root) / key).unlink(missing_ok=True)
+
     def list(self, prefix: str) -> list[str]:
         """Keys under ``prefix`` (sorted), relative to the lake root."""
         if self._is_s3:

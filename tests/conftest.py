@@ -55,3 +55,22 @@ def sample_world(tmp_path: Path):
     registry = tmp_path / "tenants.yaml"
     registry.write_text(yaml.safe_dump({"tenants": entries}))
     return registry, days
+
+
+@pytest.fixture
+def pg_dsn():
+    """A fresh database on the machine's PostgreSQL server (dropped afterwards)."""
+    import uuid
+
+    import psycopg
+
+    name = f"weir_test_{uuid.uuid4().hex[:8]}"
+    base = "postgresql://postgres:postgres@127.0.0.1:5432"
+    try:
+        admin = psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc}); `make postgres` starts it")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{base}/{name}"
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()

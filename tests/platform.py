@@ -15,6 +15,7 @@ from resources.kafka import KafkaResource
 from resources.results_store import LocalResultsResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
+from resources.warehouse_db import DuckDbWarehouse
 
 
 def local_resources(tmp_path: Path, registry: Path, **overrides: Any) -> dict[str, Any]:
@@ -25,6 +26,8 @@ def local_resources(tmp_path: Path, registry: Path, **overrides: Any) -> dict[st
         "kafka": KafkaResource(bootstrap_servers="127.0.0.1:1"),
         "connectors": ArgoConnectorResource(),
         "engine": LocalEngine(),
+        "unloads": LakeResource(root=str(tmp_path / "landing")),
+        "warehouse_db": DuckDbWarehouse(path=str(tmp_path / "warehouse.duckdb")),
     }
     resources.update(overrides)
     return resources

@@ -11,16 +11,24 @@ EXPECTED_ASSETS = {
     "argo/topology_groups", "argo/downtimes", "argo/weights", "argo/operations_profile",
     "argo/aggregation_profile", "argo/recomputations", "argo/endpoint_ar", "argo/service_ar",
     "argo/endpoint_group_ar",
+    *(f"warehouse/{t}_{kind}" for t in ("dim_company", "dim_space", "dim_person", "dim_calendar", "fact_space_event")
+      for kind in ("parquet", "postgres")),
+    "warehouse/agg_hourly_space", "warehouse/week_people_count",
 }
 EXPECTED_CHECKS = {
     "argo/metric_data:volume", "argo/endpoint_ar:sanity", "argo/service_ar:sanity", "argo/endpoint_group_ar:sanity",
     "argo/endpoint_ar:completeness", "argo/endpoint_group_ar:discrepancy",
+    "warehouse/fact_space_event_parquet:source_completeness",
+    "warehouse/agg_hourly_space:reference_discrepancy", "warehouse/week_people_count:reference_discrepancy",
+    *(f"warehouse/{t}_postgres:parity" for t in ("dim_company", "dim_space", "dim_person", "dim_calendar",
+                                                  "fact_space_event")),
 }
 
 
 @pytest.mark.parametrize("env", ["local", "prod"])
 def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
-    for var in ("WEIR_TENANT_REGISTRY", "WEIR_LAKE_ROOT", "MONGO_URL", "KAFKA_BOOTSTRAP_SERVERS"):
+    for var in ("WEIR_TENANT_REGISTRY", "WEIR_LAKE_ROOT", "MONGO_URL", "KAFKA_BOOTSTRAP_SERVERS",
+                "WEIR_WAREHOUSE_LANDING", "WAREHOUSE_PG_DSN"):
         monkeypatch.setenv(var, "unused")
     defs = build_definitions(resources_for(env))
     graph = defs.resolve_asset_graph()
@@ -29,10 +37,10 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
     assert checks == EXPECTED_CHECKS
     assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data"}
     assert {s.name for s in defs.schedules} == {"argo_daily_schedule"}
-    for job in ("argo_daily", "argo_recompute"):
+    for job in ("argo_daily", "argo_recompute", "warehouse_load", "warehouse_hourly", "warehouse_weekly"):
         assert defs.resolve_job_def(job) is not None
     blocking = {k.name for k, spec in ((c, graph.get_check_spec(c)) for c in graph.asset_check_keys) if spec.blocking}
-    assert blocking == {"sanity"}
+    assert blocking == {"sanity", "source_completeness"}
 
 
 def test_unknown_environment_is_refused():
