@@ -2,7 +2,9 @@
 
 Generates sample input for 2 tenants x 3 days (one tenant's metric files as JSON lines, the
 other's as Avro), registers the tenants, materializes the whole ARGO graph for every partition
-through Dagster on a local SQLite instance, and prints A/R per endpoint group.
+through Dagster on a local SQLite instance, and prints A/R per endpoint group. Then runs the
+warehouse slice (sample Redshift unloads -> Parquet -> PostgreSQL if reachable, else DuckDB ->
+hourly/weekly aggregates) and prints its summary.
 """
 
 import argparse
@@ -30,7 +32,12 @@ def write_sample(data_dir: Path, days: list[date]) -> Path:
 
 
 def run(data_dir: Path, days: list[date]) -> int:
+    from platform_assets.warehouse import demo as warehouse_demo
+
     os.environ["WEIR_DATA_DIR"] = str(data_dir)
+    warehouse_label = warehouse_demo.choose_database(data_dir)
+    warehouse_days = [date(2024, 3, 4) + timedelta(days=i) for i in range(warehouse_demo.DEMO_DAYS)]
+    warehouse_demo.write_sample(data_dir, warehouse_days)
     os.environ["DAGSTER_HOME"] = str(data_dir / "dagster_home")
     os.environ.setdefault("WEIR_START_DATE", (days[0] - timedelta(days=1)).isoformat())
     (data_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
@@ -55,6 +62,11 @@ def run(data_dir: Path, days: list[date]) -> int:
             if not result.success:
                 return 1
     print_summary(data_dir, days)
+
+    print(f"\nWarehouse migration slice -> {warehouse_label}")
+    if not warehouse_demo.run(defs, instance, warehouse_days, QUIET):
+        return 1
+    warehouse_demo.print_summary(data_dir, warehouse_days)
     return 0
 
 

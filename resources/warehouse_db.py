@@ -65,7 +65,8 @@ class PostgresWarehouse(WarehouseDb):
 
         _check_mode(mode)
         buffer = io.BytesIO()
-        pcsv.write_csv(rows.select(table.names), buffer, pcsv.WriteOptions(include_header=False))
+        # one chunk: pyarrow's CSV writer emits garbage for tables made of many empty chunks
+        pcsv.write_csv(rows.select(table.names).combine_chunks(), buffer, pcsv.WriteOptions(include_header=False))
         payload = buffer.getvalue()
         target = sql.Identifier(self.schema_name, table.name)
         columns = sql.SQL(", ").join(sql.Identifier(n) for n in table.names)

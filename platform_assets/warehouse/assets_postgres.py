@@ -41,7 +41,8 @@ def _postgres_asset(table: Table) -> dg.AssetsDefinition:
         if missing:
             raise dg.Failure(f"{table.name}: Parquet partitions missing for {missing[:10]}; materialize "
                              f"{parquet_key(table.name).to_user_string()} first", allow_retries=False)
-        rows = pa.concat_tables(list(parts.values())) if parts else table.schema().empty_table()
+        non_empty = [t for t in parts.values() if t.num_rows]
+        rows = pa.concat_tables(non_empty).combine_chunks() if non_empty else table.schema().empty_table()
         t0 = time.perf_counter()
         loaded = warehouse_db.load(table, rows, config.load_mode)
         seconds = time.perf_counter() - t0

@@ -55,3 +55,12 @@ def test_failed_load_leaves_the_table_as_it_was(pg_dsn):
 def test_wrong_mode_is_refused(db):
     with pytest.raises(ValueError, match="load mode must be one of"):
         db.load(COMPANY, rows([1, "a", None, True, T, D1]), "merge")
+
+
+def test_rows_assembled_from_many_empty_partitions_load_cleanly(db):
+    import pyarrow as pa
+
+    empty = read_unload(b"", COMPANY, "e").table
+    pieces = [empty] * 40 + [rows([1, "a", None, True, T, D1])] + [empty] * 40
+    db.load(COMPANY, pa.concat_tables(pieces), "replace")
+    assert db.count_by_day(COMPANY, [D1]) == {D1: 1}
