@@ -26,6 +26,7 @@ from platform_assets.warehouse.assets_aggregates import agg_hourly_space, week_p
 from platform_assets.warehouse.assets_parquet import parquet_assets
 from platform_assets.warehouse.assets_postgres import postgres_assets
 from platform_assets.warehouse.jobs import warehouse_hourly_job, warehouse_load_job, warehouse_weekly_job
+from resources.alerts import AlertsResource
 from resources.argo_connectors import ArgoConnectorResource
 from resources.compute import LocalEngine, SparkEngine, local_spark_config
 from resources.kafka import KafkaResource
@@ -33,6 +34,7 @@ from resources.results_store import LocalResultsResource, MongoResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
 from resources.warehouse_db import DuckDbWarehouse, PostgresWarehouse
+from sensors.failure_alerts import failure_alerts
 from sensors.late_connector_data import late_connector_data
 from sensors.late_metric_data import late_metric_data
 from sensors.tenant_registry import tenant_registry_sensor
@@ -72,13 +74,22 @@ def _prod_resources() -> dict[str, Any]:
     }
 
 
+def _alerts() -> AlertsResource:
+    """Alert channels from the environment (none configured: alerts are only logged)."""
+    env = os.environ.get
+    return AlertsResource(smtp_host=env("SMTP_HOST"), smtp_port=int(env("SMTP_PORT", "25")),
+                          smtp_user=env("SMTP_USER"), smtp_password=env("SMTP_PASSWORD"),
+                          mail_from=env("ALERT_EMAIL_FROM", "weir@localhost"), mail_to=env("ALERT_EMAIL_TO"),
+                          slack_webhook_url=env("SLACK_WEBHOOK_URL"))
+
+
 RESOURCES_BY_ENV = {"local": _local_resources, "prod": _prod_resources}
 
 
 def resources_for(env: str) -> dict[str, Any]:
     if env not in RESOURCES_BY_ENV:
         raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {env!r}")
-    return RESOURCES_BY_ENV[env]()
+    return {**RESOURCES_BY_ENV[env](), "alerts": _alerts()}
 
 
 def build_definitions(resources: dict[str, Any] | None = None) -> dg.Definitions:
@@ -87,7 +98,7 @@ def build_definitions(resources: dict[str, Any] | None = None) -> dg.Definitions
                 *parquet_assets, *postgres_assets, agg_hourly_space, week_people_count],
         jobs=[argo_daily_job, argo_recompute_job, warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job],
         schedules=[argo_daily_schedule],
-        sensors=[tenant_registry_sensor, late_connector_data, late_metric_data],
+        sensors=[tenant_registry_sensor, late_connector_data, late_metric_data, failure_alerts],
         resources=resources if resources is not None else resources_for(os.environ.get("PLATFORM_ENV", "local")),
     )
 

@@ -9,6 +9,7 @@ import dagster as dg
 from platform_assets.definitions import build_definitions
 from platform_assets.partitions import TENANTS, tenant_day_key
 from platform_assets.tenancy import load_registry
+from resources.alerts import AlertsResource
 from resources.argo_connectors import ArgoConnectorResource
 from resources.compute import LocalEngine
 from resources.kafka import KafkaResource
@@ -28,6 +29,7 @@ def local_resources(tmp_path: Path, registry: Path, **overrides: Any) -> dict[st
         "engine": LocalEngine(),
         "unloads": LakeResource(root=str(tmp_path / "landing")),
         "warehouse_db": DuckDbWarehouse(path=str(tmp_path / "warehouse.duckdb")),
+        "alerts": AlertsResource(),
     }
     resources.update(overrides)
     return resources

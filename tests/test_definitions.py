@@ -35,7 +35,8 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == EXPECTED_ASSETS
     checks = {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
     assert checks == EXPECTED_CHECKS
-    assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data"}
+    assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data",
+                                             "failure_alerts"}
     assert {s.name for s in defs.schedules} == {"argo_daily_schedule"}
     for job in ("argo_daily", "argo_recompute", "warehouse_load", "warehouse_hourly", "warehouse_weekly"):
         assert defs.resolve_job_def(job) is not None

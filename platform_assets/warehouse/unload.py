@@ -117,9 +117,7 @@ def _cast_clean(strings: pa.Array, kind: str, utc: bool) -> pa.Array | None:
                 return None
             truthy = pc.is_in(lowered, value_set=pa.array(["t", "true", "1"]))
             return pc.if_else(pc.is_null(strings), pa.scalar(None, pa.bool_()), truthy)
-        if kind == "timestamp":
-            if pc.any(pc.match_substring(strings, "+")).as_py() or pc.any(pc.match_substring(strings, "Z")).as_py():
-                return None
+        if kind == "timestamp":  # a zone suffix makes this cast fail: the careful path handles it
             naive = pc.cast(strings, pa.timestamp("us"))
             return pc.assume_timezone(naive, "UTC") if utc else naive
         target = {"int64": pa.int64(), "int32": pa.int32(), "float64": pa.float64(), "date": pa.date32()}[kind]
@@ -142,30 +140,21 @@ def _convert_slowly(strings: pa.Array, parse_type: pa.DataType, bad: np.ndarray,
     return array, bad
 
 
-def _scan(payload: bytes) -> tuple[set[int], bool]:
-    """(records holding a broken escape, whether any line has an unterminated quote).
+def _broken_escapes(buf: np.ndarray) -> np.ndarray:
+    """Byte offsets of backslashes that escape a character needing no escape.
 
-    Vectorised: in every run of backslashes, pairs are escaped backslashes; an odd run's last one
-    escapes the next byte, which must be one of \\ | " N or an (escaped) newline. A line whose
-    unescaped quotes do not pair up has an unterminated value.
+    Works on backslash positions only: in a run of backslashes, pairs are escaped backslashes; an
+    odd run's last one escapes the next byte, which must be one of \\ | " N or an escaped newline.
     """
-    buf = np.frombuffer(payload, dtype=np.uint8)
-    is_bs = buf == 92
-    escaped = np.zeros(len(buf), dtype=bool)
-    bad_at = np.zeros(0, dtype=np.int64)
-    if is_bs.any():
-        padded = np.concatenate([[False], is_bs, [False]])
-        edges = np.flatnonzero(padded[1:] != padded[:-1])
-        starts, ends = edges[0::2], edges[1::2]  # a run is buf[start:end]
-        odd = (ends - starts) % 2 == 1
-        follows = np.minimum(ends, len(buf) - 1)
-        escaped[follows[odd & (ends < len(buf))]] = True
-        bad_at = starts[odd & ~_ESCAPABLE[np.where(ends < len(buf), buf[follows], 0)]]
-    newlines = np.flatnonzero(buf == 10)
-    quotes = np.flatnonzero((buf == 34) & ~escaped)
-    per_line = np.bincount(np.searchsorted(newlines, quotes), minlength=len(newlines) + 1)
-    unbalanced = bool((per_line % 2).any())
-    return {int(r) for r in np.searchsorted(newlines, bad_at)}, unbalanced
+    positions = np.flatnonzero(buf == 92)
+    if len(positions) == 0:
+        return positions
+    breaks = np.flatnonzero(np.diff(positions) != 1)
+    starts = positions[np.concatenate([[0], breaks + 1])]
+    ends = positions[np.concatenate([breaks, [len(positions) - 1]])] + 1  # a run is buf[start:end]
+    odd = (ends - starts) % 2 == 1
+    follows = buf[np.minimum(ends, len(buf) - 1)]
+    return starts[odd & ((ends >= len(buf)) | ~_ESCAPABLE[follows])]
 
 
 def read_unload(raw: bytes, table: Table, origin: str) -> Parsed:
@@ -174,10 +163,7 @@ def read_unload(raw: bytes, table: Table, origin: str) -> Parsed:
     if SENTINEL in payload:
         return _read_slowly(payload, table, origin)
     payload = payload.replace(b"\\\n", b"\\" + SENTINEL)
-    broken, unbalanced = _scan(payload)
-    if unbalanced:  # an unterminated quote would make the fast parser merge lines
-        return _read_slowly(payload.replace(b"\\" + SENTINEL, b"\\\n"), table, origin)
-    lines = _line_starts(payload)
+    embedded_newlines = SENTINEL in payload
     skipped: dict[int, str] = {}
 
     def on_invalid(row: pcsv.InvalidRow) -> str:
@@ -198,8 +184,14 @@ def read_unload(raw: bytes, table: Table, origin: str) -> Parsed:
     except pa.ArrowInvalid:
         return _read_slowly(payload.replace(b"\\" + SENTINEL, b"\\\n"), table, origin)
     n_records = parsed.num_rows + len(skipped)
+    if n_records != payload.count(b"\n") + (0 if payload.endswith(b"\n") or not payload else 1):
+        # an unterminated quote made the fast parser run one record into the next lines
+        return _read_slowly(payload.replace(b"\\" + SENTINEL, b"\\\n"), table, origin)
     record_index = np.delete(np.arange(n_records), sorted(skipped)) if skipped else np.arange(n_records)
     reasons: dict[int, str] = dict(skipped)
+    buf = np.frombuffer(payload, dtype=np.uint8)
+    bad_at = _broken_escapes(buf)
+    broken = {int(r) for r in np.searchsorted(np.flatnonzero(buf == 10), bad_at)} if len(bad_at) else set()
 
     for rec in broken:
         reasons.setdefault(rec, "broken escape: backslash before a character that needs no escaping")
@@ -207,7 +199,7 @@ def read_unload(raw: bytes, table: Table, origin: str) -> Parsed:
     columns, bad_rows = [], np.zeros(parsed.num_rows, dtype=bool)
     for col in table.columns:
         strings = parsed.column(col.name)
-        if pc.any(pc.match_substring(strings, SENTINEL.decode())).as_py():
+        if embedded_newlines and col.type == "string":
             strings = pc.replace_substring(strings, SENTINEL.decode(), "\n")
         typed, bad = _convert(strings, col.type, col.utc)
         for row in np.flatnonzero(bad):
@@ -218,6 +210,7 @@ def read_unload(raw: bytes, table: Table, origin: str) -> Parsed:
     keep = ~bad_rows & ~np.isin(record_index, list(broken))
     good = pa.table(columns, schema=table.schema()).filter(pa.array(keep))
     record_lines = payload.split(b"\n") if reasons else []
+    lines = _line_starts(payload) if reasons else None
     quarantine = [{"table": table.name, "file": origin, "line": int(lines[rec]), "reason": reason,
                    "text": record_lines[rec].replace(SENTINEL, b"\n").decode("utf-8", "replace")[:500]}
                   for rec, reason in sorted(reasons.items())]
