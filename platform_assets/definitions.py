@@ -32,6 +32,7 @@ from resources.compute import LocalEngine, SparkEngine, local_spark_config
 from resources.kafka import KafkaResource
 from resources.results_store import LocalResultsResource, MongoResource
 from resources.storage import LakeResource
+from resources.table_catalog import DuckDbViews, GlueCatalog
 from resources.tenant_registry import TenantRegistryResource
 from resources.warehouse_db import DuckDbWarehouse, PostgresWarehouse
 from sensors.failure_alerts import failure_alerts
@@ -55,6 +56,7 @@ def _local_resources() -> dict[str, Any]:
         # PostgreSQL when a DSN is given, else the documented stand-in: a DuckDB file
         "warehouse_db": PostgresWarehouse(dsn=os.environ["WAREHOUSE_PG_DSN"]) if os.environ.get("WAREHOUSE_PG_DSN")
         else DuckDbWarehouse(path=str(data_dir / "warehouse.duckdb")),
+        "table_catalog": DuckDbViews(path=str(data_dir / "lake.duckdb")),
     }
 
 
@@ -71,6 +73,9 @@ def _prod_resources() -> dict[str, Any]:
         "unloads": LakeResource(root=dg.EnvVar("WEIR_WAREHOUSE_LANDING"),
                                 s3=S3Resource(endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None)),
         "warehouse_db": PostgresWarehouse(dsn=dg.EnvVar("WAREHOUSE_PG_DSN")),
+        "table_catalog": GlueCatalog(database=os.environ.get("GLUE_DATABASE", "weir_warehouse"),
+                                     region_name=os.environ.get("AWS_REGION", "us-east-1"),
+                                     endpoint_url=os.environ.get("GLUE_ENDPOINT_URL") or None),
     }
 
 

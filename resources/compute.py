@@ -14,7 +14,7 @@ from dagster_pyspark import LazyPySparkResource
 import pandas as pd
 
 from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar
-from platform_assets.warehouse import aggregates
+from platform_assets.warehouse import aggregates_duckdb
 
 
 class ComputeEngine(dg.ConfigurableResource):
@@ -34,7 +34,7 @@ class ComputeEngine(dg.ConfigurableResource):
 
 
 class LocalEngine(ComputeEngine):
-    """In-process numpy/pandas: no cluster, fastest for a single tenant-day."""
+    """In-process: numpy/pandas for A/R, DuckDB SQL for the warehouse aggregates. No cluster."""
 
     def name(self) -> str:
         return "local"
@@ -43,10 +43,10 @@ class LocalEngine(ComputeEngine):
         return compute_ar(inputs)
 
     def hourly_space(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
-        return aggregates.hourly_space(events, start_us, end_us)
+        return aggregates_duckdb.hourly_space(events, start_us, end_us)
 
     def weekly_people(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
-        return aggregates.weekly_people(events, start_us, end_us)
+        return aggregates_duckdb.weekly_people(events, start_us, end_us)
 
 
 class SparkEngine(ComputeEngine):
@@ -56,6 +56,13 @@ class SparkEngine(ComputeEngine):
 
     def name(self) -> str:
         return "spark"
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Compute is always released: stop the session this run started, failed run or not
+        (dagster-pyspark's lazy resource leaves it running)."""
+        session = self.pyspark._spark_session  # noqa: SLF001 - None unless a step used Spark
+        if session is not None:
+            session.stop()
 
     def compute_ar(self, inputs: ArInputs) -> ArResult:
         from platform_assets.argo.ar_spark import compute_ar_spark

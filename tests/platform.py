@@ -15,6 +15,7 @@ from resources.compute import LocalEngine
 from resources.kafka import KafkaResource
 from resources.results_store import LocalResultsResource
 from resources.storage import LakeResource
+from resources.table_catalog import DuckDbViews
 from resources.tenant_registry import TenantRegistryResource
 from resources.warehouse_db import DuckDbWarehouse
 
@@ -30,6 +31,7 @@ def local_resources(tmp_path: Path, registry: Path, **overrides: Any) -> dict[st
         "unloads": LakeResource(root=str(tmp_path / "landing")),
         "warehouse_db": DuckDbWarehouse(path=str(tmp_path / "warehouse.duckdb")),
         "alerts": AlertsResource(),
+        "table_catalog": DuckDbViews(path=str(tmp_path / "lake.duckdb")),
     }
     resources.update(overrides)
     return resources

@@ -1,7 +1,9 @@
-"""Hourly space usage and weekly people counts: pure computation over event frames.
+"""Hourly space usage and weekly people counts: the reference definitions over pandas frames.
 
 All time arithmetic is on integer microseconds since the epoch (UTC), so neither the machine's
-time zone nor a Spark session's can shift a bucket. No Dagster import.
+time zone nor a Spark session's can shift a bucket. Spark runs these functions per group; the local
+engine runs the same definitions as DuckDB SQL (aggregates_duckdb.py), held to identical results
+by the tests. No Dagster import.
 """
 
 import numpy as np
@@ -48,7 +50,7 @@ def hourly_space(events: pd.DataFrame, window_start_us: int, window_end_us: int)
     inside = events[(events["ts_us"] >= window_start_us) & (events["ts_us"] < window_end_us)]
     hour = inside["ts_us"].to_numpy(np.int64) // HOUR_US * HOUR_US
     counted = inside.assign(hour_start_us=hour).groupby(["hour_start_us", "space_id"], sort=True).agg(
-        company_id=("company_id", "first"), events=("event_id", "size"),
+        company_id=("company_id", "min"), events=("event_id", "size"),
         distinct_people=("person_id", "nunique"), peak_people_count=("people_count", "max"))
 
     s = sessions(events)
@@ -64,15 +66,21 @@ def hourly_space(events: pd.DataFrame, window_start_us: int, window_end_us: int)
     occupied = pd.DataFrame({"hour_start_us": hours * HOUR_US, "space_id": s["space_id"].to_numpy()[live][idx],
                              "company_id": s["company_id"].to_numpy()[live][idx], "us": overlap})
     occupied = occupied.groupby(["hour_start_us", "space_id"], sort=True).agg(
-        company_id=("company_id", "first"), occupied_us=("us", "sum"))
+        company_id=("company_id", "min"), occupied_us=("us", "sum"))
 
     out = counted.join(occupied, how="outer", lsuffix="", rsuffix="_occ").reset_index()
     out["company_id"] = out["company_id"].fillna(out.pop("company_id_occ")).astype("int64")
     out["events"] = out["events"].fillna(0).astype("int64")
     out["distinct_people"] = out["distinct_people"].fillna(0).astype("int64")
     out["peak_people_count"] = out["peak_people_count"].fillna(0).astype("int64")
-    out["occupied_minutes"] = (out.pop("occupied_us").fillna(0) / 60_000_000).round(3)
+    out["occupied_minutes"] = minutes(out.pop("occupied_us").fillna(0).astype("int64").to_numpy())
     return out[HOURLY_COLUMNS].sort_values(["hour_start_us", "space_id"]).reset_index(drop=True)
+
+
+def minutes(microseconds: np.ndarray) -> np.ndarray:
+    """Microseconds -> minutes rounded half up to 3 decimals, in integer arithmetic (the DuckDB
+    engine does the same sum, so both agree to the last bit)."""
+    return ((microseconds * 1000 + 30_000_000) // 60_000_000) / 1000
 
 
 def week_start_us(ts_us: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from platform_assets.warehouse.completeness import DayCompleteness, expected_row
 from platform_assets.warehouse.unload import QUARANTINE_SCHEMA
 from platform_assets.warehouse.loading import TooManyBadLines, latest_by_key, load_parts, rows_by_day, split_by_day
 from resources.storage import LakeResource
+from resources.table_catalog import TableCatalog
 
 FACT = "fact_space_event"
 CATALOG = load_catalog()
@@ -110,7 +111,8 @@ def _parquet_asset(table: Table) -> dg.AssetsDefinition:
               backfill_policy=dg.BackfillPolicy.single_run(), check_specs=checks, kinds={"parquet"},
               deps=[parquet_key("dim_company")] if is_fact else [],
               description=f"{table.name} from Redshift unloads, Parquet partitioned by {table.partition_column}.")
-    def _parquet(context: dg.AssetExecutionContext, config: UnloadConfig, unloads: LakeResource, lake: LakeResource):
+    def _parquet(context: dg.AssetExecutionContext, config: UnloadConfig, unloads: LakeResource, lake: LakeResource,
+                 table_catalog: TableCatalog):
         days = days_of(context)
         try:
             rows, quarantine, manifests, files = read_sources(table, days, unloads, config.max_bad_share)
@@ -123,6 +125,7 @@ def _parquet_asset(table: Table) -> dg.AssetsDefinition:
             context.log.warning(f"{len(quarantine)} bad lines in {table.name}; first: {quarantine[0]}")
         for day, part in per_day.items():
             lake.write_table(lake_paths.partition_file(table.name, day), part)
+        registered = table_catalog.register(table, lake.describe(f"warehouse/{table.name}"), days)
         counts = {d.isoformat(): t.num_rows for d, t in per_day.items()}
         total = sum(counts.values())
         yield dg.MaterializeResult(metadata={
@@ -130,6 +133,7 @@ def _parquet_asset(table: Table) -> dg.AssetsDefinition:
             "rows_by_day": dg.MetadataValue.json(counts), "files_read": dg.MetadataValue.int(len(files)),
             "quarantined_lines": dg.MetadataValue.int(len(quarantine)),
             "days": dg.MetadataValue.text(f"{days[0]} .. {days[-1]}"),
+            "queryable_as": dg.MetadataValue.text(registered),
         })
         if is_fact:
             results = []

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from platform_assets.warehouse import aggregates_duckdb
 from platform_assets.warehouse.aggregates import HOUR_US, hourly_space, weekly_people
-from resources.compute import SparkEngine
+from resources.compute import LocalEngine, SparkEngine
 
 H = HOUR_US
 MONDAY = pd.Timestamp("2024-03-04T00:00Z").value // 1000
@@ -31,8 +32,9 @@ EVENTS = frame([
 ])
 
 
-def test_hand_worked_hours():
-    out = hourly_space(EVENTS, MONDAY, MONDAY + 25 * H).set_index(["hour_start_us", "space_id"])
+@pytest.mark.parametrize("hourly", [hourly_space, aggregates_duckdb.hourly_space], ids=["reference", "duckdb"])
+def test_hand_worked_hours(hourly):
+    out = hourly(EVENTS, MONDAY, MONDAY + 25 * H).set_index(["hour_start_us", "space_id"])
     at = lambda h, s: out.loc[(MONDAY + h * H, s)]  # noqa: E731
     assert at(9, 10).occupied_minutes == 90.0  # 101 all hour + 100 from 9:30
     assert (at(9, 10).events, at(9, 10).distinct_people, at(9, 10).peak_people_count) == (2, 1, 7)
@@ -42,8 +44,9 @@ def test_hand_worked_hours():
     assert at(23, 20).occupied_minutes == 30.0 and at(24, 20).occupied_minutes == 15.0
 
 
-def test_weeks_start_monday_utc():
-    out = weekly_people(EVENTS, MONDAY - 7 * 24 * H, MONDAY + 14 * 24 * H)
+@pytest.mark.parametrize("weekly", [weekly_people, aggregates_duckdb.weekly_people], ids=["reference", "duckdb"])
+def test_weeks_start_monday_utc(weekly):
+    out = weekly(EVENTS, MONDAY - 7 * 24 * H, MONDAY + 14 * 24 * H)
     assert list(out["week_start_us"].unique()) == [MONDAY - 7 * 24 * H, MONDAY]
     monday_week = out[out["week_start_us"] == MONDAY].set_index("company_id")
     assert (monday_week.loc[1, "events"], monday_week.loc[1, "distinct_people"]) == (3, 1)
@@ -63,13 +66,25 @@ def test_results_do_not_depend_on_the_machine_time_zone(tmp_path):
     events = random_events(3000, 1)
     events.to_pickle(tmp_path / "events.pkl")
     script = ("import pandas as pd, sys;from platform_assets.warehouse.aggregates import hourly_space, weekly_people;"
+              "from resources.compute import LocalEngine;"
               f"e=pd.read_pickle(r'{tmp_path / 'events.pkl'}');"
               f"print(hourly_space(e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json());"
-              f"print(weekly_people(e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json())")
+              f"print(weekly_people(e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json());"
+              f"print(LocalEngine().hourly_space(e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json());"
+              f"print(LocalEngine().weekly_people(e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json())")
     outputs = [subprocess.run([sys.executable, "-c", script], env={**os.environ, "TZ": tz}, capture_output=True,
                               text=True, check=True).stdout for tz in ("UTC", "America/Los_Angeles", "Asia/Kolkata")]
     assert outputs[0] == outputs[1] == outputs[2]
-    assert len(json.loads(outputs[0].splitlines()[0])["space_id"]) > 50
+    lines = outputs[0].splitlines()
+    assert lines[0] == lines[2] and lines[1] == lines[3]  # the DuckDB engine matches the definitions
+    assert len(json.loads(lines[0])["space_id"]) > 50
+
+
+def test_local_duckdb_engine_matches_the_reference_definitions():
+    events = random_events(20_000, 4)
+    window = (MONDAY - 24 * H, MONDAY + 7 * 24 * H)
+    pd.testing.assert_frame_equal(hourly_space(events, *window), LocalEngine().hourly_space(events, *window))
+    pd.testing.assert_frame_equal(weekly_people(events, *window), LocalEngine().weekly_people(events, *window))
 
 
 @pytest.mark.spark
@@ -80,9 +95,10 @@ def test_spark_engine_gives_identical_aggregates_in_a_shifted_session_time_zone(
     try:
         engine = SparkEngine(pyspark=spark)
         window = (MONDAY, MONDAY + 7 * 24 * H)
-        pd.testing.assert_frame_equal(hourly_space(events, *window), engine.hourly_space(events, *window),
+        local = LocalEngine()
+        pd.testing.assert_frame_equal(local.hourly_space(events, *window), engine.hourly_space(events, *window),
                                       check_dtype=False)
-        pd.testing.assert_frame_equal(weekly_people(events, *window), engine.weekly_people(events, *window),
+        pd.testing.assert_frame_equal(local.weekly_people(events, *window), engine.weekly_people(events, *window),
                                       check_dtype=False)
     finally:
         session.conf.set("spark.sql.session.timeZone", "UTC")
