@@ -1,6 +1,6 @@
 # Weir: the two commands of the README, plus the benchmark.
 #   make demo   install, then run the main ARGO job on the embedded default (no servers)
-#   make test   install, then run the whole test suite (starts its own Kafka, S3, Spark)
+#   make test   install, then run the whole test suite (starts its own Kafka, S3, Spark, Flink)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
+	# Flink 2.3's jars for the test cluster, kept out of the venv (PyFlink's pins clash with pyspark)
+	$(VENV)/bin/pip install --quiet --no-deps --upgrade --target .flink apache-flink-libraries==2.3.0
 	rm -f $(VENV)/.installed-* && touch $@
 
 demo: $(STAMP)

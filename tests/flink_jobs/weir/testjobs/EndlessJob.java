@@ -1,0 +1,27 @@
+package weir.testjobs;
+
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+/** Streaming test job that runs until cancelled or stopped; the first argument is its name. */
+public class EndlessJob {
+
+    /** Slows the sequence down so the job stays cheap while it runs. */
+    public static class Pause implements MapFunction<Long, Long> {
+        @Override
+        public Long map(Long value) throws Exception {
+            Thread.sleep(100);
+            return value;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.enableCheckpointing(5000);
+        env.fromSequence(0, Long.MAX_VALUE).uid("sequence")
+            .map(new Pause()).uid("pause")
+            .sinkTo(new DiscardingSink<>()).uid("discard");
+        env.execute(args.length > 0 ? args[0] : "weir-test-endless");
+    }
+}
