@@ -42,6 +42,8 @@ class ResultsStore(Protocol):
 
     def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]: ...
 
+    def delete_day(self, tenant: str, collection: str, report: str, day: date) -> int: ...
+
 
 class MongoResultsStore:
     """ResultsStore over a pymongo-compatible client; database ``argo_<tenant>``."""
@@ -59,7 +61,7 @@ class MongoResultsStore:
         _check(collection, method)
         coll = self._collection(tenant, collection)
         if method == "insert":
-            coll.delete_many({"report": report, "date": day_int(day)})
+            self.delete_day(tenant, collection, report, day)
             if docs:
                 coll.insert_many([dict(d) for d in docs], ordered=True)
             return len(docs)
@@ -68,6 +70,11 @@ class MongoResultsStore:
         for d in docs:
             coll.replace_one({k: d[k] for k in keys}, dict(d), upsert=True)
         return len(docs)
+
+    def delete_day(self, tenant: str, collection: str, report: str, day: date) -> int:
+        """Remove a report-day (what ``insert`` does first; also used before an external A/R job)."""
+        _check(collection, "insert")
+        return self._collection(tenant, collection).delete_many({"report": report, "date": day_int(day)}).deleted_count
 
     def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]:
         coll = self._collection(tenant, collection)
@@ -88,6 +95,13 @@ class LocalResultsStore:
     def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]:
         path = self._path(tenant, collection, report, day)
         return json.loads(path.read_text()) if path.exists() else []
+
+    def delete_day(self, tenant: str, collection: str, report: str, day: date) -> int:
+        _check(collection, "insert")
+        path = self._path(tenant, collection, report, day)
+        count = len(self.read_day(tenant, collection, report, day))
+        path.unlink(missing_ok=True)
+        return count
 
     def write_day(self, tenant: str, collection: str, report: str, day: date,
                   docs: list[dict[str, Any]], method: str) -> int:

@@ -70,3 +70,20 @@ def test_secrets_never_reach_errors(flink):
 def test_unreachable_jobmanager_names_the_url():
     with pytest.raises(FlinkError, match=r"JobManager at http://127.0.0.1:9 is unreachable"):
         FlinkResource(rest_url="http://127.0.0.1:9").list_jobs()
+
+
+def test_ensure_is_idempotent_and_resumes_from_the_newest_savepoint(flink):
+    from platform_assets.streaming.ensure import ensure_running
+
+    resource, jar, work = flink
+    root = work / "tenant-a-savepoints"
+    args = ["weir-test-ensure", "--ams.token", "T0K3N"]
+    first = ensure_running(resource, jar, ENTRY + "EndlessJob", "weir-test-ensure", args, str(root))
+    assert first.submitted and first.restored_from is None and "T0K3N" not in str(first.arguments)
+    again = ensure_running(resource, jar, ENTRY + "EndlessJob", "weir-test-ensure", args, str(root))
+    assert (again.submitted, again.job_id) == (False, first.job_id)
+    location = resource.stop_with_savepoint(first.job_id, f"file://{root}")
+    resumed = ensure_running(resource, jar, ENTRY + "EndlessJob", "weir-test-ensure", args, str(root))
+    assert resumed.submitted and resumed.restored_from == location
+    resource.cancel(resumed.job_id)
+    resource.wait(resumed.job_id)

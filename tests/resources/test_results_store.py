@@ -82,3 +82,12 @@ def test_mongo_index_on_report_and_date():
     MongoResultsStore(client).write_day("weirtest", "endpoint_group_ar", "r1", DAY, [], "upsert")
     keys = [list(dict(i["key"]).items()) for i in client["argo_weirtest"]["endpoint_group_ar"].list_indexes()]
     assert [("report", 1), ("date", 1)] in keys
+
+
+def test_delete_day_removes_only_that_report_day(store):
+    store.write_day("weirtest", "endpoint_ar", "r1", DAY, [doc("h1", 90.0)], "insert")
+    other = dict(doc("h1", 80.0), date=20240311)
+    store.write_day("weirtest", "endpoint_ar", "r1", date(2024, 3, 11), [other], "insert")
+    assert store.delete_day("weirtest", "endpoint_ar", "r1", DAY) == 1
+    assert store.read_day("weirtest", "endpoint_ar", "r1", DAY) == []
+    assert len(store.read_day("weirtest", "endpoint_ar", "r1", date(2024, 3, 11))) == 1
