@@ -22,6 +22,7 @@ from platform_assets.argo.assets_ar import argo_ar
 from platform_assets.argo.assets_connectors import connector_assets
 from platform_assets.argo.assets_metric_data import metric_data
 from platform_assets.argo.jobs import argo_daily_job, argo_daily_schedule, argo_recompute_job
+from platform_assets.streaming.jobs import ar_batch_flink, ingest_metric_stream, ingest_sync_stream
 from platform_assets.warehouse.assets_aggregates import agg_hourly_space, week_people_count
 from platform_assets.warehouse.assets_parquet import parquet_assets
 from platform_assets.warehouse.assets_postgres import postgres_assets
@@ -30,12 +31,14 @@ from resources.alerts import AlertsResource
 from resources.argo_connectors import ArgoConnectorResource
 from resources.compute import LocalEngine, SparkEngine, local_spark_config
 from resources.kafka import KafkaResource
+from resources.monitoring_conf import MonitoringConfResource
 from resources.results_store import LocalResultsResource, MongoResource
 from resources.storage import LakeResource
 from resources.table_catalog import DuckDbViews, GlueCatalog
 from resources.tenant_registry import TenantRegistryResource
 from resources.warehouse_db import DuckDbWarehouse, PostgresWarehouse
 from sensors.failure_alerts import failure_alerts
+from sensors.flink_job_health import flink_job_health
 from sensors.late_connector_data import late_connector_data
 from sensors.late_metric_data import late_metric_data
 from sensors.tenant_registry import tenant_registry_sensor
@@ -79,6 +82,12 @@ def _prod_resources() -> dict[str, Any]:
     }
 
 
+def _monitoring() -> MonitoringConfResource:
+    """The monitoring INI config (explicit path, /etc/argo-streaming/conf/conf.cfg, conf/conf.cfg)."""
+    return MonitoringConfResource(path=os.environ.get("WEIR_MONITORING_CONF") or None,
+                                  flink_rest_url=os.environ.get("FLINK_REST_URL") or None)
+
+
 def _alerts() -> AlertsResource:
     """Alert channels from the environment (none configured: alerts are only logged)."""
     env = os.environ.get
@@ -94,16 +103,17 @@ RESOURCES_BY_ENV = {"local": _local_resources, "prod": _prod_resources}
 def resources_for(env: str) -> dict[str, Any]:
     if env not in RESOURCES_BY_ENV:
         raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {env!r}")
-    return {**RESOURCES_BY_ENV[env](), "alerts": _alerts()}
+    return {**RESOURCES_BY_ENV[env](), "alerts": _alerts(), "monitoring": _monitoring()}
 
 
 def build_definitions(resources: dict[str, Any] | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[metric_data, *connector_assets, argo_ar,
                 *parquet_assets, *postgres_assets, agg_hourly_space, week_people_count],
-        jobs=[argo_daily_job, argo_recompute_job, warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job],
+        jobs=[argo_daily_job, argo_recompute_job, warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job,
+              ingest_metric_stream, ingest_sync_stream, ar_batch_flink],
         schedules=[argo_daily_schedule],
-        sensors=[tenant_registry_sensor, late_connector_data, late_metric_data, failure_alerts],
+        sensors=[tenant_registry_sensor, late_connector_data, late_metric_data, failure_alerts, flink_job_health],
         resources=resources if resources is not None else resources_for(os.environ.get("PLATFORM_ENV", "local")),
     )
 

@@ -49,6 +49,7 @@ class Source:
     encoding: str = "json"
     url: str | None = None
     token_env: str | None = None
+    token: str | None = field(default=None, repr=False)  # set by the monitoring INI config
 
 
 @dataclass(frozen=True)

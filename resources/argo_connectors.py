@@ -57,7 +57,7 @@ class ArgoConnectorResource(dg.ConfigurableResource):
         return self._fetch_api(source, tenant, report, kind, day)
 
     def _fetch_api(self, source: Source, tenant: str, report: str, kind: str, day: date) -> Any | None:
-        token = os.environ.get(source.token_env or "", "") if source.token_env else ""
+        token = source.token or (os.environ.get(source.token_env, "") if source.token_env else "")
         url = f"{(source.url or '').rstrip('/')}/api/v2/{API_PATHS[kind].format(report=validate_name(report, 'report'))}"
         response = requests.get(url, params={"date": day.isoformat()}, timeout=self.timeout_s,
                                 headers={"x-api-key": token, "Accept": "application/json"})

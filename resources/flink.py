@@ -101,10 +101,13 @@ class FlinkResource(dg.ConfigurableResource):
         return [entry["id"] for entry in self._call("GET", "/jars").get("files", [])]
 
     def run(self, jar_id: str, entry_class: str, args: Sequence[str], parallelism: int = 1,
-            savepoint_path: str | None = None) -> str:
+            savepoint_path: str | None = None, job_name: str | None = None) -> str:
+        """Start a job; ``job_name`` is passed as ``pipeline.name`` (used by jobs that do not name themselves)."""
         body: dict[str, Any] = {"entryClass": entry_class, "programArgsList": list(args), "parallelism": parallelism}
         if savepoint_path:
             body["savepointPath"] = savepoint_path
+        if job_name:
+            body["flinkConfiguration"] = {"pipeline.name": job_name}
         return self._call("POST", f"/jars/{jar_id}/run", secrets=secrets_in(args), json=body)["jobid"]
 
     def job(self, job_id: str) -> dict[str, Any]:

@@ -1,15 +1,26 @@
-"""The tenant registry file (YAML) as a resource; parsing and validation live in tenancy.py."""
+"""The tenant registry as a resource: a YAML registry file, or the monitoring INI config
+(``.cfg``/``.conf``/``.ini``) whose tenants then feed the A/R slice. Parsing lives in
+platform_assets (tenancy.py, streaming/monitoring_conf.py)."""
 
 
 import dagster as dg
 
+from platform_assets.streaming.ini import ConfError
+from platform_assets.streaming.monitoring_conf import load_monitoring_conf, registry_from_conf
 from platform_assets.tenancy import RegistryError, Tenant, TenantRegistry, load_registry
+
+INI_SUFFIXES = (".cfg", ".conf", ".ini")
 
 
 class TenantRegistryResource(dg.ConfigurableResource):
     path: str
 
     def load(self) -> TenantRegistry:
+        if self.path.endswith(INI_SUFFIXES):
+            try:
+                return registry_from_conf(load_monitoring_conf(self.path))
+            except ConfError as exc:
+                raise RegistryError(str(exc)) from None
         return load_registry(self.path)
 
     def tenant(self, name: str) -> Tenant:

@@ -37,6 +37,17 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(scope="session")
+def flink_session(tmp_path_factory):
+    """A real Flink 2.3 session cluster and the test jobs' jar: (REST URL, jar path, work dir)."""
+    from tests.flink_cluster import build_test_jar, flink_cluster
+
+    work = tmp_path_factory.mktemp("flink")
+    jar = build_test_jar(work)
+    with flink_cluster(work / "cluster") as url:
+        yield url, jar, work
+
+
 def recent_days(n: int) -> list[date]:
     """The n most recent complete UTC days, oldest first (sensors look back from today)."""
     last = datetime.now(timezone.utc).date() - timedelta(days=1)

@@ -13,6 +13,7 @@ from resources.alerts import AlertsResource
 from resources.argo_connectors import ArgoConnectorResource
 from resources.compute import LocalEngine
 from resources.kafka import KafkaResource
+from resources.monitoring_conf import MonitoringConfResource
 from resources.results_store import LocalResultsResource
 from resources.storage import LakeResource
 from resources.table_catalog import DuckDbViews
@@ -32,6 +33,7 @@ def local_resources(tmp_path: Path, registry: Path, **overrides: Any) -> dict[st
         "warehouse_db": DuckDbWarehouse(path=str(tmp_path / "warehouse.duckdb")),
         "alerts": AlertsResource(),
         "table_catalog": DuckDbViews(path=str(tmp_path / "lake.duckdb")),
+        "monitoring": MonitoringConfResource(path=str(tmp_path / "no-monitoring.cfg")),
     }
     resources.update(overrides)
     return resources

@@ -24,6 +24,7 @@ def ensure_running(flink: FlinkResource, jar: Path, entry_class: str, job_name: 
     if running:
         return EnsureOutcome(running, False, None, masked(args))
     restore = newest_restore_point(restore_root) if restore_root else None
-    job_id = flink.run(flink.upload_jar(jar), entry_class, list(args), parallelism, savepoint_path=restore)
+    job_id = flink.run(flink.upload_jar(jar), entry_class, list(args), parallelism, savepoint_path=restore,
+                       job_name=job_name)
     flink.wait(job_id, timeout_s=120, until=frozenset({"RUNNING"}))
     return EnsureOutcome(job_id, True, restore, masked(args))

@@ -4,17 +4,14 @@ from tests/flink_jobs with javac)."""
 import pytest
 
 from resources.flink import FlinkError, FlinkJobFailed, FlinkResource, masked, secrets_in
-from tests.flink_cluster import build_test_jar, flink_cluster
 
 ENTRY = "weir.testjobs."
 
 
-@pytest.fixture(scope="module")
-def flink(tmp_path_factory):
-    work = tmp_path_factory.mktemp("flink")
-    jar = build_test_jar(work)
-    with flink_cluster(work / "cluster") as url:
-        yield FlinkResource(rest_url=url, poll_interval_s=0.3), jar, work
+@pytest.fixture
+def flink(flink_session):
+    url, jar, work = flink_session
+    return FlinkResource(rest_url=url, poll_interval_s=0.3), jar, work
 
 
 def test_submit_and_finish_with_arguments(flink):

@@ -4,7 +4,10 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
-/** Streaming test job that runs until cancelled or stopped; the first argument is its name. */
+/**
+ * Streaming test job that runs until cancelled or stopped. A first argument that is not a flag is
+ * its name; otherwise the name comes from the submission's pipeline.name, as for ARGO's jobs.
+ */
 public class EndlessJob {
 
     /** Slows the sequence down so the job stays cheap while it runs. */
@@ -22,6 +25,10 @@ public class EndlessJob {
         env.fromSequence(0, Long.MAX_VALUE).uid("sequence")
             .map(new Pause()).uid("pause")
             .sinkTo(new DiscardingSink<>()).uid("discard");
-        env.execute(args.length > 0 ? args[0] : "weir-test-endless");
+        if (args.length > 0 && !args[0].startsWith("--")) {
+            env.execute(args[0]);
+        } else {
+            env.execute();
+        }
     }
 }

@@ -1,0 +1,96 @@
+"""Reading typed values out of an INI file, with errors that name the file, section and key.
+
+ARGO's monitoring config uses ``{{name}}`` templates inside values (for example an HDFS path built
+from the namenode and user); ``render`` fills them and refuses unknown names. No Dagster import.
+"""
+
+import configparser
+import re
+from pathlib import Path
+from typing import Mapping
+
+TEMPLATE = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
+
+
+class ConfError(ValueError):
+    """The monitoring config is missing, unreadable or holds a wrong value."""
+
+
+class Ini:
+    """One parsed INI file. Keys keep their case-insensitive INI semantics; sections keep their case."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.parser = configparser.ConfigParser(interpolation=None, delimiters=("=", ":"))
+        try:
+            with path.open(encoding="utf-8") as handle:
+                self.parser.read_file(handle)
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            raise ConfError(f"{path}: not a readable INI file ({str(exc).splitlines()[0]})") from None
+
+    def error(self, section: str, key: str | None, problem: str) -> ConfError:
+        where = f"[{section}] {key}" if key else f"[{section}]"
+        return ConfError(f"{self.path}: {where}: {problem}")
+
+    def has(self, section: str, key: str | None = None) -> bool:
+        if not self.parser.has_section(section):
+            return False
+        return key is None or bool(self.parser.get(section, key, fallback="").strip())
+
+    def first_section(self, *names: str) -> str:
+        for name in names:
+            if self.parser.has_section(name):
+                return name
+        raise ConfError(f"{self.path}: missing section {' or '.join(f'[{n}]' for n in names)}")
+
+    def text(self, section: str, key: str, default: str | None = None) -> str:
+        if not self.parser.has_section(section):
+            if default is not None:
+                return default
+            raise self.error(section, None, "missing section")
+        value = self.parser.get(section, key, fallback="").strip()
+        if not value:
+            if default is not None:
+                return default
+            raise self.error(section, key, "missing or empty")
+        return value
+
+    def optional(self, section: str, key: str) -> str | None:
+        value = self.parser.get(section, key, fallback="").strip() if self.parser.has_section(section) else ""
+        return value or None
+
+    def integer(self, section: str, key: str, default: int | None = None, minimum: int = 0) -> int:
+        raw = self.text(section, key, None if default is None else str(default))
+        try:
+            value = int(raw)
+        except ValueError:
+            raise self.error(section, key, f"expected a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise self.error(section, key, f"must be >= {minimum}, got {value}")
+        return value
+
+    def boolean(self, section: str, key: str, default: bool) -> bool:
+        raw = self.text(section, key, str(default)).lower()
+        if raw in {"true", "yes", "on", "1"}:
+            return True
+        if raw in {"false", "no", "off", "0"}:
+            return False
+        raise self.error(section, key, f"expected true or false, got {raw!r}")
+
+    def sections(self) -> list[str]:
+        return self.parser.sections()
+
+    def keys(self, section: str) -> list[str]:
+        return list(self.parser[section].keys()) if self.parser.has_section(section) else []
+
+    def render(self, section: str, key: str, values: Mapping[str, str], default: str | None = None) -> str:
+        """The value with its ``{{name}}`` templates filled from ``values``."""
+        template = self.text(section, key, default)
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in values:
+                raise self.error(section, key, f"unknown template name {{{{{name}}}}} (known: {', '.join(sorted(values))})")
+            return values[name]
+
+        return TEMPLATE.sub(fill, template)
