@@ -6,6 +6,7 @@ Spark). Asset code never knows which one it runs on.
 """
 
 
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -23,6 +24,8 @@ from platform_assets.argo.assets_connectors import connector_assets
 from platform_assets.argo.assets_metric_data import metric_data
 from platform_assets.argo.jobs import argo_daily_job, argo_daily_schedule, argo_recompute_job
 from platform_assets.streaming.jobs import ar_batch_flink, ingest_metric_stream, ingest_sync_stream
+from platform_assets.taskflows.assets import taskflow_definitions, taskflows_directory
+from platform_assets.taskflows.loading import load_graphs
 from platform_assets.warehouse.assets_aggregates import agg_hourly_space, week_people_count
 from platform_assets.warehouse.assets_parquet import parquet_assets
 from platform_assets.warehouse.assets_postgres import postgres_assets
@@ -33,6 +36,7 @@ from resources.compute import LocalEngine, SparkEngine, local_spark_config
 from resources.kafka import KafkaResource
 from resources.monitoring_conf import MonitoringConfResource
 from resources.results_store import LocalResultsResource, MongoResource
+from resources.spark_submit import SparkSubmitResource
 from resources.storage import LakeResource
 from resources.table_catalog import DuckDbViews, GlueCatalog
 from resources.tenant_registry import TenantRegistryResource
@@ -103,16 +107,26 @@ RESOURCES_BY_ENV = {"local": _local_resources, "prod": _prod_resources}
 def resources_for(env: str) -> dict[str, Any]:
     if env not in RESOURCES_BY_ENV:
         raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {env!r}")
-    return {**RESOURCES_BY_ENV[env](), "alerts": _alerts(), "monitoring": _monitoring()}
+    return {**RESOURCES_BY_ENV[env](), "alerts": _alerts(), "monitoring": _monitoring(),
+            "spark_submit": SparkSubmitResource(spark_home=os.environ.get("SPARK_HOME") or None)}
 
 
-def build_definitions(resources: dict[str, Any] | None = None) -> dg.Definitions:
+def _taskflows(directory: str) -> dict[str, list]:
+    """Every task-graph file under ``directory``; a bad file is logged and becomes a failing job."""
+    graphs, errors = load_graphs(directory)
+    for name, error in errors:
+        logging.getLogger("weir.taskflows").error(f"task graph {name!r} not loaded: {error}")
+    return taskflow_definitions(graphs, errors)
+
+
+def build_definitions(resources: dict[str, Any] | None = None, taskflows_dir: str | None = None) -> dg.Definitions:
+    taskflows = _taskflows(taskflows_dir or taskflows_directory())
     return dg.Definitions(
         assets=[metric_data, *connector_assets, argo_ar,
-                *parquet_assets, *postgres_assets, agg_hourly_space, week_people_count],
+                *parquet_assets, *postgres_assets, agg_hourly_space, week_people_count, *taskflows["assets"]],
         jobs=[argo_daily_job, argo_recompute_job, warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job,
-              ingest_metric_stream, ingest_sync_stream, ar_batch_flink],
-        schedules=[argo_daily_schedule],
+              ingest_metric_stream, ingest_sync_stream, ar_batch_flink, *taskflows["jobs"]],
+        schedules=[argo_daily_schedule, *taskflows["schedules"]],
         sensors=[tenant_registry_sensor, late_connector_data, late_metric_data, failure_alerts, flink_job_health],
         resources=resources if resources is not None else resources_for(os.environ.get("PLATFORM_ENV", "local")),
     )

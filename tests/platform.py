@@ -14,6 +14,7 @@ from resources.argo_connectors import ArgoConnectorResource
 from resources.compute import LocalEngine
 from resources.kafka import KafkaResource
 from resources.monitoring_conf import MonitoringConfResource
+from resources.spark_submit import SparkSubmitResource
 from resources.results_store import LocalResultsResource
 from resources.storage import LakeResource
 from resources.table_catalog import DuckDbViews
@@ -34,6 +35,7 @@ def local_resources(tmp_path: Path, registry: Path, **overrides: Any) -> dict[st
         "alerts": AlertsResource(),
         "table_catalog": DuckDbViews(path=str(tmp_path / "lake.duckdb")),
         "monitoring": MonitoringConfResource(path=str(tmp_path / "no-monitoring.cfg")),
+        "spark_submit": SparkSubmitResource(),
     }
     resources.update(overrides)
     return resources

@@ -1,0 +1,144 @@
+"""Task graphs as Dagster assets: one asset per task (``taskflows/<graph>/<task id>``), all of a
+graph's tasks in one subsettable multi-asset run by one step.
+
+The step schedules the selected tasks itself (scheduler.py) and reports each task as its own
+materialization the moment it succeeds; a failed task and the dependents skipped because of it are
+recorded as observations with the reason, and the step then fails naming them, so "re-execute from
+failure" runs exactly what did not succeed. Selecting one asset runs that task alone.
+"""
+
+import os
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import dagster as dg
+
+from platform_assets.taskflows.scheduler import TaskOutcome, run_graph
+from platform_assets.taskflows.spec import GraphSpec, TaskSpec
+from platform_assets.taskflows.task_types import TASK_TYPES
+from platform_assets.taskflows.task_types.base import TaskEnv
+from resources.spark_submit import SparkSubmitResource
+
+
+def task_key(graph: str, task_id: str) -> dg.AssetKey:
+    return dg.AssetKey(["taskflows", graph, task_id])
+
+
+def _stamp(seconds: float | None) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds") if seconds else "-"
+
+
+class _Logs:
+    """Per-task log files under ``<log_directory>/<run id>/``, echoed to the step's stdout (Dagster's
+    compute logs) with the task id in front; one graph log summarising every task."""
+
+    def __init__(self, graph: GraphSpec, run_id: str):
+        self.folder = Path(graph.log_directory) / run_id
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.Lock()
+
+    def task_path(self, task_id: str) -> Path:
+        return self.folder / f"{task_id}.log"
+
+    def writer(self, task_id: str, attempt: int):  # noqa: ANN201 - a line callback
+        handle = self.task_path(task_id).open("a", encoding="utf-8")
+        handle.write(f"--- attempt {attempt} at {_stamp(time.time())}\n")
+
+        def line(text: str) -> None:
+            handle.write(text + "\n")
+            handle.flush()
+            with self.lock:
+                sys.stdout.write(f"[{task_id}] {text}\n")
+        return line, handle
+
+    def summary(self, outcome: TaskOutcome) -> None:
+        with (self.folder / "graph.log").open("a", encoding="utf-8") as handle:
+            handle.write(f"{outcome.task_id}\t{outcome.status}\tstart={_stamp(outcome.started)}\t"
+                         f"end={_stamp(outcome.ended)}\tduration={outcome.duration_s:.3f}s"
+                         f"\tattempts={outcome.attempts}" + (f"\terror={outcome.error}" if outcome.error else "") + "\n")
+
+
+def _run_one(graph: GraphSpec, logs: _Logs, spark_submit: str):  # noqa: ANN202 - RunTask
+    def run(task: TaskSpec, attempt: int):  # noqa: ANN202
+        line, handle = logs.writer(task.id, attempt)
+        try:
+            env = TaskEnv(log=line, timeout_s=task.timeout_s, connections=graph.connections, env=task.env,
+                          spark_submit=spark_submit if task.type == "spark" else "", workdir=str(Path(graph.file).parent))
+            return TASK_TYPES[task.type].run(task, env)
+        except Exception as exc:
+            line(f"FAILED: {exc}")
+            raise
+        finally:
+            handle.close()
+    return run
+
+
+def _specs(graph: GraphSpec) -> list[dg.AssetSpec]:
+    return [dg.AssetSpec(key=task_key(graph.name, t.id), deps=[task_key(graph.name, d) for d in t.depends],
+                         description=t.description or f"{t.type} task {t.id!r} of {graph.file}",
+                         group_name=f"taskflow_{graph.name}", kinds={t.type}, skippable=True,
+                         metadata={"task_type": t.type, "graph_file": graph.file, "retries": t.retries,
+                                   "timeout_s": t.timeout_s or "none"})
+            for t in graph.tasks]
+
+
+def graph_assets(graph: GraphSpec) -> dg.AssetsDefinition:
+    @dg.multi_asset(name=f"{graph.name}_tasks", specs=_specs(graph), can_subset=True,
+                    description=graph.description or f"Tasks of {graph.file}", pool="taskflows")
+    def _graph(context: dg.AssetExecutionContext, spark_submit: SparkSubmitResource) -> Iterator[dg.MaterializeResult]:
+        selected = [k.path[-1] for k in context.selected_asset_keys]
+        logs = _Logs(graph, context.run_id)
+        submit = spark_submit.executable() if any(graph.task(t).type == "spark" for t in selected) else ""
+        context.log.info(f"graph {graph.name}: {len(selected)} task(s), at most {graph.max_process_concurrency} "
+                         f"at once; logs in {logs.folder}")
+        failed, skipped = [], []
+        for outcome in run_graph(graph, _run_one(graph, logs, submit), selected):
+            logs.summary(outcome)
+            key = task_key(graph.name, outcome.task_id)
+            meta = {"status": outcome.status, "started": _stamp(outcome.started), "ended": _stamp(outcome.ended),
+                    "duration_s": round(outcome.duration_s, 3), "attempts": outcome.attempts,
+                    "log_file": str(logs.task_path(outcome.task_id))}
+            if outcome.status == "succeeded":
+                yield dg.MaterializeResult(asset_key=key, metadata={**meta, **(outcome.details or {})})
+                continue
+            (failed if outcome.status == "failed" else skipped).append(outcome.task_id)
+            context.log.error(f"task {outcome.task_id} {outcome.status}: {outcome.error}")
+            context.log_event(dg.AssetObservation(asset_key=key, metadata={**meta, "reason": outcome.error or ""}))
+        if failed:
+            raise dg.Failure(f"graph {graph.name}: failed {', '.join(failed)}"
+                             + (f"; skipped {', '.join(skipped)}" if skipped else ""),
+                             metadata={"failed": failed, "skipped": skipped}, allow_retries=False)
+
+    return _graph
+
+
+def invalid_graph_job(name: str, error: Exception) -> dg.JobDefinition:
+    """A graph whose file is not acceptable still shows up, as a job that fails with the reason."""
+    @dg.op(name=f"taskflow_{name}_invalid")
+    def _refuse() -> None:
+        raise dg.Failure(str(error), allow_retries=False)
+
+    @dg.job(name=f"taskflow_{name}", description=f"INVALID task graph: {error}")
+    def _job() -> None:
+        _refuse()
+
+    return _job
+
+
+def taskflow_definitions(graphs: list[GraphSpec], errors: list[tuple[str, Exception]]) -> dict[str, list]:
+    assets = [graph_assets(g) for g in graphs]
+    jobs = [dg.define_asset_job(f"taskflow_{g.name}", selection=dg.AssetSelection.groups(f"taskflow_{g.name}"),
+                                description=g.description or f"Every task of {g.file}") for g in graphs]
+    jobs += [invalid_graph_job(name, error) for name, error in errors]
+    schedules = [dg.ScheduleDefinition(name=f"taskflow_{g.name}_schedule", job=job, cron_schedule=g.schedule,
+                                       default_status=dg.DefaultScheduleStatus.RUNNING)
+                 for g, job in zip(graphs, jobs) if g.schedule]
+    return {"assets": assets, "jobs": jobs, "schedules": schedules}
+
+
+def taskflows_directory() -> str:
+    return os.environ.get("WEIR_TASKFLOWS_DIR", str(Path(__file__).resolve().parents[2] / "conf" / "taskflows"))

@@ -1,0 +1,177 @@
+"""Finding and validating task-graph files. No Dagster import.
+
+Layout of the configured directory: every ``tasks.json`` (the graph is named after its folder) or
+``<name>.tasks.json`` (named ``<name>``) is a graph. ``config.json`` and ``datasources.json`` are
+read from the tasks file's folder, else from the top of the directory. A bad file is reported with
+its problem and the other graphs still load.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+from dagster._utils.schedules import is_valid_cron_string
+
+from platform_assets.taskflows.spec import Connection, GraphSpec, GraphSpecError, TaskSpec
+from platform_assets.taskflows.task_types import TASK_TYPES
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+SECRET_KEY = re.compile(r"(password|passwd|pwd|secret|token|api[-_]?key|credential)", re.IGNORECASE)
+CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+COMMON_KEYS = {"id", "type", "depends", "retries", "retry_backoff_s", "timeout_s", "env", "description"}
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise GraphSpecError(str(path), f"{what} is not readable JSON ({exc})") from None
+
+
+def _nearest(folder: Path, top: Path, name: str) -> Path | None:
+    for candidate in (folder / name, top / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _connections(path: Path | None) -> dict[str, Connection]:
+    if path is None:
+        return {}
+    raw = _read_json(path, "datasources file")
+    if not isinstance(raw, dict) or not isinstance(raw.get("connections"), list):
+        raise GraphSpecError(str(path), "datasources file must be {\"connections\": [...]}")
+    found = {}
+    for entry in raw["connections"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
+                or not isinstance(entry.get("connection_string"), str):
+            raise GraphSpecError(str(path), f"connection entries need name and connection_string, got {entry!r}"[:300])
+        found[entry["name"]] = Connection(entry["name"], entry["connection_string"], entry.get("user"),
+                                          entry.get("password"))
+    return found
+
+
+def _number(file: str, tid: str, raw: Mapping[str, Any], key: str, default: float | None, minimum: float) -> Any:
+    value = raw.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise GraphSpecError(file, f"{key} must be a number >= {minimum:g}, got {value!r}", tid)
+    return value
+
+
+def _task(file: str, raw: Any, connections: Mapping[str, Connection]) -> TaskSpec:
+    if not isinstance(raw, dict):
+        raise GraphSpecError(file, f"every task must be an object, got {type(raw).__name__}")
+    tid = raw.get("id")
+    if not isinstance(tid, str) or not SAFE_ID.match(tid):
+        raise GraphSpecError(file, f"task id must be 1-100 letters, digits, '_' or '-', got {tid!r}")
+    kind = raw.get("type")
+    if kind not in TASK_TYPES:
+        raise GraphSpecError(file, f"unknown type {kind!r} (known: {', '.join(sorted(TASK_TYPES))})", tid)
+    for key, value in raw.items():
+        if SECRET_KEY.search(key) or (isinstance(value, str) and CREDENTIALS_IN_URL.search(value)):
+            raise GraphSpecError(file, f"field {key!r} holds a secret: credentials belong in the datasources file", tid)
+    task_type = TASK_TYPES[kind]
+    fields = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
+    for name, rule in task_type.fields.items():
+        if name not in fields or fields[name] is None:
+            if rule.required:
+                raise GraphSpecError(file, f"{kind} task needs field {name!r}", tid)
+            continue
+        if isinstance(fields[name], bool) or not isinstance(fields[name], rule.types):
+            expected = " or ".join(t.__name__ for t in rule.types)
+            raise GraphSpecError(file, f"field {name!r} must be {expected}, got {type(fields[name]).__name__}", tid)
+    depends = raw.get("depends", [])
+    if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
+        raise GraphSpecError(file, "depends must be a list of task ids", tid)
+    env = raw.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise GraphSpecError(file, "env must map names to strings", tid)
+    retries = raw.get("retries", 0)
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 20:
+        raise GraphSpecError(file, f"retries must be a whole number 0-20, got {retries!r}", tid)
+    spec = TaskSpec(tid, kind, tuple(depends), fields, retries,
+                    _number(file, tid, raw, "retry_backoff_s", 1.0, 0), _number(file, tid, raw, "timeout_s", None, 0.001),
+                    env, raw.get("description") if isinstance(raw.get("description"), str) else None)
+    problems = task_type.problems(spec, connections)
+    if problems:
+        raise GraphSpecError(file, "; ".join(problems), tid)
+    return spec
+
+
+def _check_graph(file: str, tasks: list[TaskSpec]) -> None:
+    ids: set[str] = set()
+    for task in tasks:
+        if task.id in ids:
+            raise GraphSpecError(file, "duplicate task id", task.id)
+        ids.add(task.id)
+    for task in tasks:
+        for dep in task.depends:
+            if dep not in ids:
+                raise GraphSpecError(file, f"depends on unknown task {dep!r}", task.id)
+    parents = {t.id: t.depends for t in tasks}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(tid: str, path: list[str]) -> None:
+        state[tid] = 1
+        for dep in parents[tid]:
+            if state.get(dep) == 1:
+                cycle = path[path.index(dep):] + [tid, dep] if dep in path else [tid, dep]
+                raise GraphSpecError(file, "dependency cycle: " + " -> ".join(cycle), tid)
+            if dep not in state:
+                visit(dep, path + [tid])
+        state[tid] = 2
+
+    for task in tasks:
+        if task.id not in state:
+            visit(task.id, [])
+
+
+def graph_name(path: Path) -> str:
+    stem = path.parent.name if path.name == "tasks.json" else path.name.removesuffix(".tasks.json")
+    return re.sub(r"[^A-Za-z0-9_]", "_", stem) or "graph"
+
+
+def load_graph(path: Path, top: Path) -> GraphSpec:
+    file = str(path)
+    config_path = _nearest(path.parent, top, "config.json")
+    config = _read_json(config_path, "config.json") if config_path else {}
+    if not isinstance(config, dict):
+        raise GraphSpecError(str(config_path), "config.json must be an object")
+    concurrency = config.get("max_process_concurrency", 4)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise GraphSpecError(str(config_path), f"max_process_concurrency must be a whole number >= 1, got {concurrency!r}")
+    connections = _connections(_nearest(path.parent, top, "datasources.json"))
+    raw = _read_json(path, "tasks file")
+    if not isinstance(raw, dict) or not isinstance(raw.get("tasks"), list) or not raw["tasks"]:
+        raise GraphSpecError(file, "tasks file must be {\"tasks\": [ ... ]} with at least one task")
+    tasks = [_task(file, t, connections) for t in raw["tasks"]]
+    _check_graph(file, tasks)
+    schedule = raw.get("schedule")
+    if schedule is not None and (not isinstance(schedule, str) or not is_valid_cron_string(schedule)):
+        raise GraphSpecError(file, f"schedule must be a cron string, got {schedule!r}")
+    log_dir = Path(str(config.get("log_directory", "logs")))
+    return GraphSpec(graph_name(path), file, tuple(tasks), concurrency,
+                     str(log_dir if log_dir.is_absolute() else path.parent / log_dir),
+                     schedule, raw.get("description") if isinstance(raw.get("description"), str) else None,
+                     connections)
+
+
+def load_graphs(directory: str | Path) -> tuple[list[GraphSpec], list[tuple[str, GraphSpecError]]]:
+    """Every graph under ``directory``, and (graph name, error) for each file that is not acceptable."""
+    top = Path(directory)
+    if not top.is_dir():
+        return [], []
+    graphs, errors, seen = [], [], set()
+    for path in sorted([*top.rglob("tasks.json"), *top.rglob("*.tasks.json")]):
+        name = graph_name(path)
+        try:
+            if name in seen:
+                raise GraphSpecError(str(path), f"graph name {name!r} is used by another tasks file")
+            seen.add(name)
+            graphs.append(load_graph(path, top))
+        except GraphSpecError as exc:
+            errors.append((name, exc))
+    return graphs, errors

@@ -1,0 +1,84 @@
+"""Validation when task-graph files load: each bad file is a clear error naming file, task and
+problem, and the other graphs still load."""
+
+import json
+
+import pytest
+
+from platform_assets.taskflows.loading import load_graph, load_graphs
+from platform_assets.taskflows.spec import GraphSpecError
+from tests.taskflows.graphs import write_graph
+
+PG = [{"name": "warehouse", "connection_string": "postgresql://127.0.0.1:5432/test", "user": "u", "password": "p"}]
+
+
+def bash(tid, depends=(), **extra):
+    return {"id": tid, "type": "bash", "command": "true", "depends": list(depends), **extra}
+
+
+@pytest.mark.parametrize("tasks, task, problem", [
+    ([bash("a"), bash("a")], "a", "duplicate task id"),
+    ([bash("a", ["ghost"])], "a", "depends on unknown task 'ghost'"),
+    ([bash("a", ["d"]), bash("b", ["a"]), bash("c", ["b"]), bash("d", ["c"])], None,
+     r"dependency cycle: (\w) -> (\w) -> (\w) -> (\w) -> \1"),
+    ([bash("a", ["a"])], "a", "dependency cycle: a -> a"),
+    ([{"id": "a", "type": "powershell", "command": "x", "depends": []}], "a", "unknown type 'powershell'"),
+    ([{"id": "a", "type": "bash", "depends": []}], "a", "bash task needs field 'command'"),
+    ([{"id": "a", "type": "bash", "command": ["ls"], "depends": []}], "a", "field 'command' must be str, got list"),
+    ([bash("a", retries="3")], "a", "retries must be a whole number"),
+    ([bash("a", timeout_s=0)], "a", "timeout_s must be a number"),
+    ([{"id": "a", "type": "bash", "command": "true", "depends": "b"}], "a", "depends must be a list"),
+    ([bash("a", password="hunter2")], "a", "field 'password' holds a secret"),
+    ([{"id": "a", "type": "oracle", "command": "select 1", "db": "warehouse",
+       "dsn": "postgresql://u:pw@db/x", "depends": []}], "a", "field 'dsn' holds a secret"),
+    ([{"id": "a", "type": "oracle", "command": "select 1", "db": "crm", "depends": []}], "a",
+     "db 'crm' is not a connection of the datasources file"),
+    ([{"id": "a", "type": "spark", "master": "local[1]", "ingestor-file": "job.jar", "depends": []}], "a",
+     "a .jar ingestor-file needs a class"),
+    ([{"id": "a/../b", "type": "bash", "command": "true"}], None, "task id must be"),
+    (["not an object"], None, "every task must be an object"),
+])
+def test_bad_files_name_file_task_and_problem(tmp_path, tasks, task, problem):
+    path = write_graph(tmp_path, tasks, datasources=PG)
+    with pytest.raises(GraphSpecError, match=problem) as err:
+        load_graph(path, tmp_path)
+    assert err.value.file == str(path)
+    if task:
+        assert err.value.task == task and f"task '{task}'" in str(err.value)
+
+
+def test_cycle_of_four_is_reported_with_its_path(tmp_path):
+    path = write_graph(tmp_path, [bash("a", ["d"]), bash("b", ["a"]), bash("c", ["b"]), bash("d", ["c"]), bash("e")])
+    with pytest.raises(GraphSpecError) as err:
+        load_graph(path, tmp_path)
+    cycle = str(err.value).split("dependency cycle: ")[1].split(" -> ")
+    assert len(cycle) == 5 and cycle[0] == cycle[-1] and set(cycle) == {"a", "b", "c", "d"}
+
+
+def test_other_graphs_still_load_and_bad_json_is_reported(tmp_path):
+    write_graph(tmp_path / "good", [bash("a"), bash("b", ["a"])])
+    write_graph(tmp_path / "cyclic", [bash("a", ["b"]), bash("b", ["a"])])
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "tasks.json").write_text('{"tasks": [')
+    (tmp_path / "nightly.tasks.json").write_text(json.dumps({"tasks": [bash("x")], "schedule": "0 2 * * *"}))
+    (tmp_path / "badcron.tasks.json").write_text(json.dumps({"tasks": [bash("x")], "schedule": "every night"}))
+    graphs, errors = load_graphs(tmp_path)
+    assert sorted(g.name for g in graphs) == ["good", "nightly"]
+    assert next(g for g in graphs if g.name == "nightly").schedule == "0 2 * * *"
+    problems = {name: str(err) for name, err in errors}
+    assert set(problems) == {"cyclic", "broken", "badcron"}
+    assert "tasks file is not readable JSON" in problems["broken"] and "broken/tasks.json" in problems["broken"]
+    assert "schedule must be a cron string" in problems["badcron"]
+
+
+def test_config_and_datasources_are_read_from_the_graph_folder_then_the_top(tmp_path):
+    write_graph(tmp_path / "g", [{"id": "q", "type": "oracle", "command": "select 1", "db": "warehouse",
+                                  "depends": []}], concurrency=3)
+    (tmp_path / "datasources.json").write_text(json.dumps({"connections": PG}))
+    (tmp_path / "g" / "config.json").write_text(json.dumps({"max_process_concurrency": 0}))
+    graphs, errors = load_graphs(tmp_path)
+    assert not graphs and "max_process_concurrency must be a whole number >= 1" in str(errors[0][1])
+    (tmp_path / "g" / "config.json").write_text(json.dumps({"max_process_concurrency": 3, "log_directory": "/tmp/x"}))
+    [graph], _ = load_graphs(tmp_path)
+    assert graph.max_process_concurrency == 3 and graph.log_directory == "/tmp/x"
+    assert graph.connections["warehouse"].password == "p" and "p'" not in repr(graph.connections["warehouse"])

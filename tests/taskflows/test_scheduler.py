@@ -1,0 +1,86 @@
+"""The in-process graph scheduler with real bash tasks: order, concurrency cap, failure ->
+dependents skipped, retries, timeout."""
+
+import time
+from pathlib import Path
+
+from platform_assets.taskflows.loading import load_graph
+from platform_assets.taskflows.scheduler import run_graph
+from platform_assets.taskflows.task_types import TASK_TYPES
+from platform_assets.taskflows.task_types.base import TaskEnv
+from tests.taskflows.graphs import example_tasks, max_overlap, read_times, write_graph
+
+
+def _run(graph, selected=None, lines=None):
+    def run_task(task, attempt):
+        return TASK_TYPES[task.type].run(task, TaskEnv(log=(lines.append if lines is not None else (lambda _: None)),
+                                                       timeout_s=task.timeout_s, connections=graph.connections))
+    return {o.task_id: o for o in run_graph(graph, run_task, selected, sleep=lambda _: None)}
+
+
+def test_order_and_the_concurrency_cap(tmp_path):
+    graph = load_graph(write_graph(tmp_path, example_tasks(tmp_path), concurrency=2), tmp_path)
+    outcomes = _run(graph)
+    assert {o.status for o in outcomes.values()} == {"succeeded"}
+    spans = read_times(tmp_path)
+    for task in graph.tasks:
+        for dep in task.depends:
+            assert spans[dep][1] <= spans[task.id][0], f"{task.id} started before {dep} ended"
+    assert max_overlap(spans) == 2  # three independent roots, yet never more than two at once
+
+
+def test_a_failure_skips_its_dependents_and_independent_branches_go_on(tmp_path):
+    graph = load_graph(write_graph(tmp_path, example_tasks(tmp_path, fail="join")), tmp_path)
+    outcomes = _run(graph)
+    assert outcomes["join"].status == "failed" and outcomes["join"].error == "exit code 1"
+    assert {t: outcomes[t].status for t in ("report", "notify")} == {"report": "skipped", "notify": "skipped"}
+    assert outcomes["report"].error == "upstream task 'join' failed"
+    assert outcomes["archive"].status == "succeeded"
+    assert set(read_times(tmp_path)) == {"extract_a", "extract_b", "extract_c", "join", "archive"}
+
+
+def test_retries_until_success(tmp_path):
+    counter = tmp_path / "count"
+    command = f"n=$(cat {counter} 2>/dev/null || echo 0); echo $((n+1)) > {counter}; [ $n -ge 2 ]"
+    graph = load_graph(write_graph(tmp_path, [{"id": "flaky", "type": "bash", "command": command, "depends": [],
+                                               "retries": 3, "retry_backoff_s": 0}]), tmp_path)
+    outcome = _run(graph)["flaky"]
+    assert (outcome.status, outcome.attempts, counter.read_text().strip()) == ("succeeded", 3, "3")
+    graph = load_graph(write_graph(tmp_path, [{"id": "never", "type": "bash", "command": "exit 3", "depends": [],
+                                               "retries": 1, "retry_backoff_s": 0}]), tmp_path)
+    outcome = _run(graph)["never"]
+    assert (outcome.status, outcome.attempts, outcome.error) == ("failed", 2, "exit code 3")
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    command = f"sleep 30 & echo $! > {pid_file}; wait"
+    graph = load_graph(write_graph(tmp_path, [{"id": "slow", "type": "bash", "command": command, "depends": [],
+                                               "timeout_s": 1}]), tmp_path)
+    started = time.monotonic()
+    outcome = _run(graph)["slow"]
+    assert outcome.status == "failed" and "timed out after 1s" in outcome.error
+    assert time.monotonic() - started < 10
+    time.sleep(0.2)
+    assert not _alive(int(pid_file.read_text())), "the task's background child survived the timeout"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def test_one_task_alone_ignores_unselected_dependencies(tmp_path):
+    graph = load_graph(write_graph(tmp_path, example_tasks(tmp_path)), tmp_path)
+    outcomes = _run(graph, selected=["notify"])
+    assert list(outcomes) == ["notify"] and set(read_times(tmp_path)) == {"notify"}
+
+
+def test_stdout_and_stderr_reach_the_task_log_in_order(tmp_path):
+    graph = load_graph(write_graph(tmp_path, [{"id": "talk", "type": "bash", "depends": [],
+                                               "command": "echo out; echo err >&2; printf '\\xff\\n'"}]), tmp_path)
+    lines: list[str] = []
+    assert _run(graph, lines=lines)["talk"].status == "succeeded"
+    assert lines == ["out", "err", "\ufffd"]
