@@ -119,9 +119,26 @@ def _taskflows(directory: str) -> dict[str, list]:
     return taskflow_definitions(graphs, errors)
 
 
+def _executor() -> dg.ExecutorDefinition:
+    """How a run executes its steps, from ``WEIR_EXECUTOR``: ``in_process`` (default: Weir's steps are
+    few and heavy work parallelises inside them, so a process per step would only add ~1-2 s each),
+    ``multiprocess`` (a process per step), or ``k8s`` (a Kubernetes pod per step, sized by its tags;
+    ``WEIR_STEP_ISOLATION=k8s`` means the same)."""
+    choice = os.environ.get("WEIR_EXECUTOR") or ("k8s" if os.environ.get("WEIR_STEP_ISOLATION") == "k8s" else "in_process")
+    if choice == "k8s":
+        from dagster_k8s import k8s_job_executor
+
+        return k8s_job_executor
+    executors = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
+    if choice not in executors:
+        raise ValueError(f"WEIR_EXECUTOR must be one of in_process, multiprocess, k8s; got {choice!r}")
+    return executors[choice]
+
+
 def build_definitions(resources: dict[str, Any] | None = None, taskflows_dir: str | None = None) -> dg.Definitions:
     taskflows = _taskflows(taskflows_dir or taskflows_directory())
     return dg.Definitions(
+        executor=_executor(),
         assets=[metric_data, *connector_assets, argo_ar,
                 *parquet_assets, *postgres_assets, agg_hourly_space, week_people_count, *taskflows["assets"]],
         jobs=[argo_daily_job, argo_recompute_job, warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job,

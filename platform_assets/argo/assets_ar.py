@@ -24,16 +24,16 @@ from resources.compute import ComputeEngine
 from resources.results_store import ResultsResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
+from platform_assets.deployment import AR_COMPUTE, POOL_MONGO
 
 LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
 AR_KEYS = {level: dg.AssetKey(["argo", level]) for level in LEVELS}
 
-# metric data of the day and of the day before (statuses carry over midnight)
-_TODAY_AND_YESTERDAY = dg.MultiPartitionMapping({
-    "date": dg.DimensionPartitionMapping("date", dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=0)),
-    "tenant": dg.DimensionPartitionMapping("tenant", dg.IdentityPartitionMapping()),
-})
-_DEPS = [dg.AssetDep(METRIC_DATA, partition_mapping=_TODAY_AND_YESTERDAY),
+# The day's metric data. The day before is also read (statuses carry over midnight) but is not
+# declared: a declared D-1 dependency makes a backfill of days D..E also target E+1, whose own
+# metric data the backfill does not produce. A missing previous day is reported in metadata
+# (previous_day_used) and late records on it re-run this day through the late_metric_data sensor.
+_DEPS = [dg.AssetDep(METRIC_DATA),
          *(dg.AssetDep(connector_key(kind)) for kind in CONNECTOR_KINDS)]
 
 
@@ -82,6 +82,18 @@ def _as_document(row: dict) -> dict:
     return doc
 
 
+GROUP_TABLE_ROWS = 200
+
+
+def _group_table(groups: pd.DataFrame) -> str:
+    """A/R of every endpoint group (by name; the first 200 when there are more), for the UI."""
+    if groups.empty:
+        return "(no groups)"
+    table = groups.sort_values(["supergroup", "name"])[["report", "supergroup", "name", "availability", "reliability"]]
+    note = f"\n\n(first {GROUP_TABLE_ROWS} of {len(table)} groups)" if len(table) > GROUP_TABLE_ROWS else ""
+    return table.head(GROUP_TABLE_ROWS).to_markdown(index=False) + note
+
+
 def _preview(groups: pd.DataFrame) -> str:
     worst = groups.sort_values("availability").head(10)
     return worst[["report", "name", "supergroup", "availability", "reliability"]].to_markdown(index=False) \
@@ -89,7 +101,7 @@ def _preview(groups: pd.DataFrame) -> str:
 
 
 @dg.multi_asset(specs=_specs(), check_specs=_check_specs(), partitions_def=TENANT_DAYS, can_subset=False,
-                pool="argo_ar")
+                pool=POOL_MONGO, op_tags=AR_COMPUTE)
 def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: TenantRegistryResource,
             lake: LakeResource, engine: ComputeEngine, results: ResultsResource):
     day, name = split_tenant_day(context.partition_key)
@@ -148,6 +160,7 @@ def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: Tenan
                 "mean_availability": dg.MetadataValue.float(float(valid["availability"].mean()) if len(valid) else -1.0),
                 "min_availability": dg.MetadataValue.float(float(valid["availability"].min()) if len(valid) else -1.0),
                 "worst_groups": dg.MetadataValue.md(_preview(groups)),
+                "availability_by_group": dg.MetadataValue.md(_group_table(groups)),
                 "kernel_stats": dg.MetadataValue.json(stats),
                 "fallback_snapshots": dg.MetadataValue.json(dates_used),
                 "previous_day_used": dg.MetadataValue.bool(previous is not None),

@@ -21,6 +21,7 @@ from platform_assets.tenancy import Tenant
 from resources.kafka import Batch, KafkaResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
+from platform_assets.deployment import POOL_KAFKA
 
 METRIC_DATA = dg.AssetKey(["argo", "metric_data"])
 METRIC_QUARANTINE = dg.AssetKey(["argo", "metric_data_quarantine"])
@@ -96,7 +97,7 @@ def read_day(tenant: Tenant, day: date, lake: LakeResource) -> tuple[pa.Table, p
     check_specs=[dg.AssetCheckSpec("volume", asset=METRIC_DATA,
                                    description="Record count against the trailing 7 days (warns under 95%).")],
     partitions_def=TENANT_DAYS,
-    pool="argo_metric_ingest",
+    pool=POOL_KAFKA,
 )
 def metric_data(context: dg.AssetExecutionContext, registry: TenantRegistryResource, lake: LakeResource,
                 kafka: KafkaResource):

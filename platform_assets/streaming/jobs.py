@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from platform_assets.deployment import POOL_FLINK
 from platform_assets.streaming.ensure import ensure_running
 from platform_assets.streaming.ini import ConfError
 from platform_assets.streaming.submissions import ar_batch_submission, ar_input_paths, stream_submission
@@ -57,14 +58,14 @@ def _ensure(context: dg.OpExecutionContext, monitoring: MonitoringConfResource, 
     return {"job_id": outcome.job_id, "submitted": outcome.submitted}
 
 
-@dg.op(tags={"weir/system": "flink"})
+@dg.op(tags={"weir/system": "flink"}, pool=POOL_FLINK)
 def ensure_metric_stream(context: dg.OpExecutionContext, config: StreamConfig,
                          monitoring: MonitoringConfResource) -> dict:
     """The tenant's metric ingestion job is RUNNING (submitted or resumed only if it is not)."""
     return _ensure(context, monitoring, config.tenant, "ingest-metric")
 
 
-@dg.op(tags={"weir/system": "flink"})
+@dg.op(tags={"weir/system": "flink"}, pool=POOL_FLINK)
 def ensure_sync_stream(context: dg.OpExecutionContext, config: StreamConfig,
                        monitoring: MonitoringConfResource) -> dict:
     """The tenant's connector/sync ingestion job is RUNNING (submitted or resumed only if it is not)."""
@@ -95,7 +96,7 @@ def _holds_data(path: str) -> bool:
                      "run with check_inputs: false to submit anyway", allow_retries=False)
 
 
-@dg.op(tags={"weir/system": "flink"})
+@dg.op(tags={"weir/system": "flink"}, pool=POOL_FLINK)
 def submit_ar_batch(context: dg.OpExecutionContext, config: ArBatchConfig, monitoring: MonitoringConfResource,
                     results: ResultsResource) -> dict:
     """Submit the Java A/R job with the original wrapper's arguments and wait for it to finish."""

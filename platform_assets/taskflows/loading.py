@@ -1,12 +1,15 @@
 """Finding and validating task-graph files. No Dagster import.
 
 Layout of the configured directory: every ``tasks.json`` (the graph is named after its folder) or
-``<name>.tasks.json`` (named ``<name>``) is a graph. ``config.json`` and ``datasources.json`` are
-read from the tasks file's folder, else from the top of the directory. A bad file is reported with
-its problem and the other graphs still load.
+``<name>.tasks.json`` (named ``<name>``) is a graph. ``config.json`` and the datasources file
+(``datasources.json``, or ``oracle.json`` as the original runner calls it) are read from the tasks
+file's folder, else from the top of the directory. A bad file is reported with its problem and the
+other graphs still load. ``env`` may be a mapping or the runner's list of ``{key, value}``; values
+expand ``$VARS`` from the environment, as the runner does.
 """
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Mapping
@@ -52,6 +55,16 @@ def _connections(path: Path | None) -> dict[str, Connection]:
     return found
 
 
+def _env(file: str, tid: str | None, raw: Any) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if isinstance(raw, list) and all(isinstance(e, dict) and isinstance(e.get("key"), str) for e in raw):
+        raw = {e["key"]: e.get("value", "") for e in raw}
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        raise GraphSpecError(file, "env must map names to strings (or be a list of {key, value})", tid)
+    return {k: os.path.expandvars(v) for k, v in raw.items()}
+
+
 def _number(file: str, tid: str, raw: Mapping[str, Any], key: str, default: float | None, minimum: float) -> Any:
     value = raw.get(key, default)
     if value is None:
@@ -61,7 +74,7 @@ def _number(file: str, tid: str, raw: Mapping[str, Any], key: str, default: floa
     return value
 
 
-def _task(file: str, raw: Any, connections: Mapping[str, Connection]) -> TaskSpec:
+def _task(file: str, raw: Any, connections: Mapping[str, Connection], graph_env: Mapping[str, str]) -> TaskSpec:
     if not isinstance(raw, dict):
         raise GraphSpecError(file, f"every task must be an object, got {type(raw).__name__}")
     tid = raw.get("id")
@@ -83,12 +96,10 @@ def _task(file: str, raw: Any, connections: Mapping[str, Connection]) -> TaskSpe
         if isinstance(fields[name], bool) or not isinstance(fields[name], rule.types):
             expected = " or ".join(t.__name__ for t in rule.types)
             raise GraphSpecError(file, f"field {name!r} must be {expected}, got {type(fields[name]).__name__}", tid)
-    depends = raw.get("depends", [])
+    depends = raw.get("depends") or []
     if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
         raise GraphSpecError(file, "depends must be a list of task ids", tid)
-    env = raw.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
-        raise GraphSpecError(file, "env must map names to strings", tid)
+    env = {**graph_env, **_env(file, tid, raw.get("env"))}
     retries = raw.get("retries", 0)
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 20:
         raise GraphSpecError(file, f"retries must be a whole number 0-20, got {retries!r}", tid)
@@ -143,11 +154,13 @@ def load_graph(path: Path, top: Path) -> GraphSpec:
     concurrency = config.get("max_process_concurrency", 4)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise GraphSpecError(str(config_path), f"max_process_concurrency must be a whole number >= 1, got {concurrency!r}")
-    connections = _connections(_nearest(path.parent, top, "datasources.json"))
+    connections = _connections(_nearest(path.parent, top, "datasources.json")
+                               or _nearest(path.parent, top, "oracle.json"))
+    graph_env = _env(str(config_path), None, config.get("env"))
     raw = _read_json(path, "tasks file")
     if not isinstance(raw, dict) or not isinstance(raw.get("tasks"), list) or not raw["tasks"]:
         raise GraphSpecError(file, "tasks file must be {\"tasks\": [ ... ]} with at least one task")
-    tasks = [_task(file, t, connections) for t in raw["tasks"]]
+    tasks = [_task(file, t, connections, graph_env) for t in raw["tasks"]]
     _check_graph(file, tasks)
     schedule = raw.get("schedule")
     if schedule is not None and (not isinstance(schedule, str) or not is_valid_cron_string(schedule)):

@@ -21,6 +21,7 @@ from platform_assets.warehouse.catalog import load_catalog
 from platform_assets.warehouse.reference import compare
 from resources.compute import ComputeEngine
 from resources.storage import LakeResource
+from platform_assets.deployment import POOL_SPARK, SPARK_DRIVER
 
 FACT_KEY = parquet_key("fact_space_event")
 HOURLY_KEY = dg.AssetKey(["warehouse", "agg_hourly_space"])
@@ -75,7 +76,7 @@ _REFERENCE_CHECK = "compare with the old warehouse's export (CSV) when configure
 
 
 @dg.asset(key=HOURLY_KEY, partitions_def=WAREHOUSE_HOURS, group_name="warehouse", kinds={"parquet"},
-          backfill_policy=dg.BackfillPolicy.single_run(),
+          backfill_policy=dg.BackfillPolicy.single_run(), pool=POOL_SPARK, op_tags=SPARK_DRIVER,
           deps=[dg.AssetDep(FACT_KEY, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))],
           check_specs=[dg.AssetCheckSpec("reference_discrepancy", asset=HOURLY_KEY, description=_REFERENCE_CHECK)],
           description="Per space and UTC hour: events, distinct people, occupied minutes, peak people count.")
@@ -103,7 +104,7 @@ def agg_hourly_space(context: dg.AssetExecutionContext, config: AggregateConfig,
 
 
 @dg.asset(key=WEEKLY_KEY, partitions_def=WAREHOUSE_WEEKS, group_name="warehouse", kinds={"parquet"},
-          backfill_policy=dg.BackfillPolicy.single_run(), deps=[FACT_KEY],
+          backfill_policy=dg.BackfillPolicy.single_run(), deps=[FACT_KEY], pool=POOL_SPARK, op_tags=SPARK_DRIVER,
           check_specs=[dg.AssetCheckSpec("reference_discrepancy", asset=WEEKLY_KEY, description=_REFERENCE_CHECK)],
           description="Per company and ISO week (Monday 00:00 UTC): distinct people and events.")
 def week_people_count(context: dg.AssetExecutionContext, config: AggregateConfig, lake: LakeResource,

@@ -21,6 +21,7 @@ from platform_assets.warehouse.unload import QUARANTINE_SCHEMA
 from platform_assets.warehouse.loading import TooManyBadLines, latest_by_key, load_parts, rows_by_day, split_by_day
 from resources.storage import LakeResource
 from resources.table_catalog import TableCatalog
+from platform_assets.deployment import POOL_SPARK, SPARK_DRIVER
 
 FACT = "fact_space_event"
 CATALOG = load_catalog()
@@ -109,6 +110,7 @@ def _parquet_asset(table: Table) -> dg.AssetsDefinition:
 
     @dg.asset(key=parquet_key(table.name), partitions_def=WAREHOUSE_DAYS, group_name="warehouse",
               backfill_policy=dg.BackfillPolicy.single_run(), check_specs=checks, kinds={"parquet"},
+              pool=POOL_SPARK, op_tags=SPARK_DRIVER,
               deps=[parquet_key("dim_company")] if is_fact else [],
               description=f"{table.name} from Redshift unloads, Parquet partitioned by {table.partition_column}.")
     def _parquet(context: dg.AssetExecutionContext, config: UnloadConfig, unloads: LakeResource, lake: LakeResource,

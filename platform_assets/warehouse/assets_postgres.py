@@ -16,6 +16,7 @@ from platform_assets.warehouse.assets_parquet import CATALOG, days_of, parquet_k
 from platform_assets.warehouse.catalog import Table
 from resources.storage import LakeResource
 from resources.warehouse_db import WarehouseDb
+from platform_assets.deployment import POOL_POSTGRES_LOAD, POSTGRES_LOAD
 
 
 class LoadConfig(dg.Config):
@@ -31,6 +32,7 @@ def _postgres_asset(table: Table) -> dg.AssetsDefinition:
 
     @dg.asset(key=key, partitions_def=WAREHOUSE_DAYS, group_name="warehouse", kinds={"postgres"},
               backfill_policy=dg.BackfillPolicy.single_run(), deps=[parquet_key(table.name)],
+              pool=POOL_POSTGRES_LOAD, op_tags=POSTGRES_LOAD,
               check_specs=[dg.AssetCheckSpec("parity", asset=key, description="database rows == Parquet rows per day")],
               description=f"{table.name} in the warehouse database (COPY; replace or upsert by primary key).")
     def _load(context: dg.AssetExecutionContext, config: LoadConfig, lake: LakeResource, warehouse_db: WarehouseDb):

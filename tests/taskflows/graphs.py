@@ -41,11 +41,12 @@ def write_graph(folder: Path, tasks: list[dict[str, Any]], concurrency: int = 2,
     return path
 
 
+# The original runner's README example graph (tarea5, referenced there but never defined, is added).
+EXAMPLE_DEPENDS = {"tarea1": [], "tarea2": ["tarea1"], "tarea3": ["tarea2"], "tarea4": ["tarea1", "tarea3"],
+                   "tarea5": [], "tarea6": ["tarea5", "tarea2"], "tarea7": []}
+
+
 def example_tasks(folder: Path, fail: str | None = None) -> list[dict[str, Any]]:
-    """The shape of the runner's example: two roots, a join, two branches, a final task."""
-    def task(tid: str, depends: list[str]) -> dict[str, Any]:
-        return {"id": tid, "type": "bash", "command": recorder(folder, tid, exit_code=int(tid == fail)),
-                "depends": depends}
-    return [task("extract_a", []), task("extract_b", []), task("extract_c", []),
-            task("join", ["extract_a", "extract_b"]), task("report", ["join"]), task("archive", ["extract_c"]),
-            task("notify", ["report", "archive"])]
+    """The runner's example graph with its commands replaced by scripts that record start and end."""
+    return [{"id": tid, "type": "bash", "command": recorder(folder, tid, exit_code=int(tid == fail)),
+             "depends": depends, "db": ""} for tid, depends in EXAMPLE_DEPENDS.items()]

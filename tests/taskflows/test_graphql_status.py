@@ -27,7 +27,7 @@ query TaskStatus($group: AssetGroupSelector!) {
 
 def test_task_status_is_queryable_over_graphql(tmp_path, monkeypatch):
     flows = tmp_path / "flows"
-    write_graph(flows / "nightly", example_tasks(tmp_path, fail="archive"))
+    write_graph(flows / "nightly", example_tasks(tmp_path, fail="tarea3"))
     monkeypatch.setenv("WEIR_TASKFLOWS_DIR", str(flows))
     monkeypatch.setenv("WEIR_DATA_DIR", str(tmp_path / "data"))
     defs = build_definitions(local_resources(tmp_path, tmp_path / "tenants.yaml"), taskflows_dir=str(flows))
@@ -45,5 +45,5 @@ def test_task_status_is_queryable_over_graphql(tmp_path, monkeypatch):
         entries = {e["label"]: e.get("text", e.get("floatValue")) for e in latest["metadataEntries"]}
         status[task] = entries["status"]
         assert latest["runId"] == run.run_id
-    assert status == {"extract_a": "succeeded", "extract_b": "succeeded", "extract_c": "succeeded",
-                      "join": "succeeded", "report": "succeeded", "archive": "failed", "notify": "skipped"}
+    assert status == {"tarea1": "succeeded", "tarea2": "succeeded", "tarea3": "failed", "tarea4": "skipped",
+                      "tarea5": "succeeded", "tarea6": "succeeded", "tarea7": "succeeded"}

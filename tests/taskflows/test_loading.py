@@ -33,8 +33,10 @@ def bash(tid, depends=(), **extra):
        "dsn": "postgresql://u:pw@db/x", "depends": []}], "a", "field 'dsn' holds a secret"),
     ([{"id": "a", "type": "oracle", "command": "select 1", "db": "crm", "depends": []}], "a",
      "db 'crm' is not a connection of the datasources file"),
-    ([{"id": "a", "type": "spark", "master": "local[1]", "ingestor-file": "job.jar", "depends": []}], "a",
-     "a .jar ingestor-file needs a class"),
+    ([{"id": "a", "type": "spark", "master": "local[1]", "ingestor-file": "job.sh", "depends": []}], "a",
+     "ingestor-file must be a .py or .jar"),
+    ([{"id": "a", "type": "spark", "master": "local[1]", "ingestor-file": "j.py", "parameters": ["x"]}], "a",
+     "parameters entries must be"),
     ([{"id": "a/../b", "type": "bash", "command": "true"}], None, "task id must be"),
     (["not an object"], None, "every task must be an object"),
 ])
@@ -82,3 +84,46 @@ def test_config_and_datasources_are_read_from_the_graph_folder_then_the_top(tmp_
     [graph], _ = load_graphs(tmp_path)
     assert graph.max_process_concurrency == 3 and graph.log_directory == "/tmp/x"
     assert graph.connections["warehouse"].password == "p" and "p'" not in repr(graph.connections["warehouse"])
+
+
+def test_the_runners_readme_graph_is_refused_for_its_undefined_task(tmp_path):
+    """The original README's example depends on tarea5, which it never defines (the runner would wait
+    forever); Weir names the problem at load."""
+    tasks = [bash("tarea1"), bash("tarea2", ["tarea1"]), bash("tarea3", ["tarea2"]), bash("tarea4", ["tarea1", "tarea3"]),
+             bash("tarea6", ["tarea5", "tarea2"]), bash("tarea7")]
+    with pytest.raises(GraphSpecError, match="task 'tarea6': depends on unknown task 'tarea5'"):
+        load_graph(write_graph(tmp_path, tasks), tmp_path)
+
+
+def test_the_runners_own_field_forms_are_accepted(tmp_path):
+    """oracle.json as the datasources file, env as a list of {key, value} (graph- and task-level, with
+    $VARS expanded), numbers as strings, db on bash tasks, spark parameters/verbose/supervise."""
+    (tmp_path / "oracle.json").write_text(json.dumps({"connections": PG}))
+    path = write_graph(tmp_path, [
+        {"id": "sp1", "type": "spark", "command": "", "db": "", "master": "spark://hdp:7077", "deploy-mode": "client",
+         "name": "tickets", "verbose": "yes", "supervise": "no", "class": "x.Main", "driver-memory": "1g",
+         "num-executors": "2", "executor-memory": "4g", "executor-cores": "5", "total-executor-cores": "10",
+         "ingestor-file": "/opt/ingestion/tickets.jar", "parameters": [{"parameter": "2026-03-01"}],
+         "confs": [{"key": "spark.driver.maxResultSize", "value": "4g"}],
+         "env": [{"key": "HADOOP_USER_NAME", "value": "$WEIR_TEST_USER"}], "depends": None},
+        {"id": "q", "type": "oracle", "command": "begin null; end;", "db": "warehouse", "depends": ["sp1"]},
+    ])
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "env": [{"key": "TZ", "value": "UTC"}]}))
+    import os
+
+    os.environ["WEIR_TEST_USER"] = "etl"
+    try:
+        graph = load_graph(path, tmp_path)
+    finally:
+        del os.environ["WEIR_TEST_USER"]
+    from platform_assets.taskflows.task_types.spark import spark_submit_command
+
+    spark = graph.task("sp1")
+    assert spark.env == {"TZ": "UTC", "HADOOP_USER_NAME": "etl"} and graph.task("q").env == {"TZ": "UTC"}
+    assert spark_submit_command(spark, "spark-submit") == [
+        "spark-submit", "--master", "spark://hdp:7077", "--deploy-mode", "client", "--name", "tickets", "--verbose",
+        "--class", "x.Main", "--driver-memory", "1g", "--num-executors", "2", "--executor-memory", "4g",
+        "--executor-cores", "5", "--total-executor-cores", "10", "--conf", "spark.driver.maxResultSize=4g",
+        "/opt/ingestion/tickets.jar", "2026-03-01"]
+    assert set(graph.connections) == {"warehouse"}
