@@ -3,6 +3,10 @@
 The metric_data asset records a fingerprint of the files it read (names, sizes, mtimes; for Kafka
 tenants the landing files, whose names carry offsets). A late record lands as a new or changed
 file, so the fingerprint differs and the day is re-run (metric data, then A/R) once per change.
+
+A/R of a day also reads the day before (statuses carry over midnight) and records which version
+(fingerprint) of it it used; when the day before now holds a different version, the day is re-run
+too, once per version.
 """
 
 
@@ -12,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from platform_assets.argo.assets_metric_data import METRIC_DATA, input_fingerprint
+from platform_assets.argo.assets_ar import AR_KEYS
 from platform_assets.argo.history import latest_metadata
 from platform_assets.argo.jobs import argo_daily_job
 from platform_assets.partitions import tenant_day_key
@@ -45,4 +50,26 @@ def late_metric_data(context: dg.SensorEvaluationContext, registry: TenantRegist
             seen[pk] = current
             requests.append(dg.RunRequest(partition_key=pk, run_key=f"late-metric:{pk}:{current}",
                                           tags={"weir/reason": "late_metric_data"}))
+        requests += _carry_over_reruns(context.instance, tenant.name, today, seen,
+                                       {r.partition_key for r in requests})
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+
+
+def _carry_over_reruns(instance: dg.DagsterInstance, tenant: str, today, seen: dict[str, str],
+                       already: set[str]) -> list[dg.RunRequest]:
+    """Days whose A/R carried statuses from an older version of the day before than the current one."""
+    requests = []
+    for back in range(1, LOOKBACK_DAYS):
+        day = today - timedelta(days=back)
+        before = latest_metadata(instance, METRIC_DATA, day - timedelta(days=1), tenant)
+        computed = latest_metadata(instance, AR_KEYS["endpoint_group_ar"], day, tenant)
+        pk = str(tenant_day_key(day, tenant))
+        if before is None or computed is None or pk in already:
+            continue
+        version = str(before.get("input_fingerprint"))
+        if version == computed.get("previous_day_fingerprint") or seen.get(f"carry:{pk}") == version:
+            continue
+        seen[f"carry:{pk}"] = version
+        requests.append(dg.RunRequest(partition_key=pk, run_key=f"carry-over:{pk}:{version}",
+                                      tags={"weir/reason": "late_metric_data"}))
+    return requests

@@ -18,13 +18,14 @@ from platform_assets.argo import ar_checks, lake_keys
 from platform_assets.argo.ar_inputs import build_inputs, previous_day, read_records, read_snapshots
 from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.assets_metric_data import METRIC_DATA
+from platform_assets.argo.history import latest_metadata
+from platform_assets.deployment import AR_COMPUTE, POOL_MONGO
 from platform_assets.argo.profiles import CONNECTOR_KINDS
 from platform_assets.partitions import TENANT_DAYS, split_tenant_day
 from resources.compute import ComputeEngine
 from resources.results_store import ResultsResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
-from platform_assets.deployment import AR_COMPUTE, POOL_MONGO
 
 LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
 AR_KEYS = {level: dg.AssetKey(["argo", level]) for level in LEVELS}
@@ -110,6 +111,7 @@ def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: Tenan
     if records is None:
         raise dg.Failure(f"argo/metric_data for {name} {day} is not materialized; run it first")
     previous = read_records(lake, name, previous_day(day))
+    previous_built = latest_metadata(context.instance, METRIC_DATA, previous_day(day), name) or {}
     started = time.monotonic()
     frames: dict[str, list[pd.DataFrame]] = {level: [] for level in LEVELS}
     expected, stats, dates_used = [], {}, {}
@@ -164,6 +166,8 @@ def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: Tenan
                 "kernel_stats": dg.MetadataValue.json(stats),
                 "fallback_snapshots": dg.MetadataValue.json(dates_used),
                 "previous_day_used": dg.MetadataValue.bool(previous is not None),
+                # which version of the day before this A/R carried statuses from (late_metric_data)
+                "previous_day_fingerprint": str(previous_built.get("input_fingerprint", "none")),
                 "docs_written": dg.MetadataValue.int(written),
             })
         yield dg.MaterializeResult(asset_key=AR_KEYS[level], metadata=meta)

@@ -92,8 +92,13 @@ def test_kafka_to_ar_with_resume_crash_and_late_data(tmp_path, sample_world, kaf
         resources = {"registry": defs.resources["registry"], "lake": lake}
         with dg.build_sensor_context(instance=instance, resources=resources) as context:
             result = late_metric_data(context)
-        assert [r.partition_key for r in result.run_requests] == [f"{d0}|acme"]
+        # d0 has a late record; d1's A/R was computed before d0's metric data existed (carry-over)
+        assert [r.partition_key for r in result.run_requests] == [f"{d0}|acme", f"{d1}|acme"]
         assert run_day(defs, instance, d0, "acme").success
         assert metadata(instance, ["argo", "metric_data"], f"{d0}|acme")["records"] == len(r0) + 1
         with dg.build_sensor_context(instance=instance, cursor=result.cursor, resources=resources) as context:
+            again = late_metric_data(context)  # d0 has a new version: d1 once more, nothing else
+        assert [r.partition_key for r in again.run_requests] == [f"{d1}|acme"]
+        assert run_day(defs, instance, d1, "acme").success
+        with dg.build_sensor_context(instance=instance, cursor=again.cursor, resources=resources) as context:
             assert late_metric_data(context).run_requests == []
