@@ -23,6 +23,7 @@ from platform_assets.argo.assets_ar import argo_ar
 from platform_assets.argo.assets_connectors import connector_assets
 from platform_assets.argo.assets_metric_data import metric_data
 from platform_assets.argo.jobs import argo_daily_job, argo_daily_schedule, argo_recompute_job
+from platform_assets.job_templates.jobs import job_template_run
 from platform_assets.streaming.jobs import ar_batch_flink, ingest_metric_stream, ingest_sync_stream
 from platform_assets.taskflows.assets import taskflow_definitions, taskflows_directory
 from platform_assets.taskflows.loading import load_graphs
@@ -33,11 +34,13 @@ from platform_assets.warehouse.jobs import warehouse_hourly_job, warehouse_load_
 from resources.alerts import AlertsResource
 from resources.argo_connectors import ArgoConnectorResource
 from resources.compute import LocalEngine, SparkEngine, local_spark_config
+from resources.job_template_store import JobTemplateStore
 from resources.kafka import KafkaResource
 from resources.monitoring_conf import MonitoringConfResource
 from resources.results_store import LocalResultsResource, MongoResource
 from resources.spark_submit import SparkSubmitResource
 from resources.storage import LakeResource
+from resources.streamsets import StreamSetsResource
 from resources.table_catalog import DuckDbViews, GlueCatalog
 from resources.tenant_registry import TenantRegistryResource
 from resources.warehouse_db import DuckDbWarehouse, PostgresWarehouse
@@ -108,7 +111,16 @@ def resources_for(env: str) -> dict[str, Any]:
     if env not in RESOURCES_BY_ENV:
         raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {env!r}")
     return {**RESOURCES_BY_ENV[env](), "alerts": _alerts(), "monitoring": _monitoring(),
-            "spark_submit": SparkSubmitResource(spark_home=os.environ.get("SPARK_HOME") or None)}
+            "spark_submit": SparkSubmitResource(spark_home=os.environ.get("SPARK_HOME") or None),
+            **_job_template_resources()}
+
+
+def _job_template_resources() -> dict[str, Any]:
+    """The config store (PostgreSQL) and Control Hub: the stand-in unless credentials are set."""
+    env = os.environ.get
+    return {"job_template_store": JobTemplateStore(dsn=env("JOB_TEMPLATE_PG_DSN", "")),
+            "streamsets": StreamSetsResource(stand_in=not env("STREAMSETS_CRED_ID"),
+                                             credential_id=env("STREAMSETS_CRED_ID"), token=env("STREAMSETS_CRED_TOKEN"))}
 
 
 def _taskflows(directory: str) -> dict[str, list]:
@@ -142,7 +154,7 @@ def build_definitions(resources: dict[str, Any] | None = None, taskflows_dir: st
         assets=[metric_data, *connector_assets, argo_ar,
                 *parquet_assets, *postgres_assets, agg_hourly_space, week_people_count, *taskflows["assets"]],
         jobs=[argo_daily_job, argo_recompute_job, warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job,
-              ingest_metric_stream, ingest_sync_stream, ar_batch_flink, *taskflows["jobs"]],
+              ingest_metric_stream, ingest_sync_stream, ar_batch_flink, job_template_run, *taskflows["jobs"]],
         schedules=[argo_daily_schedule, *taskflows["schedules"]],
         sensors=[tenant_registry_sensor, late_connector_data, late_metric_data, failure_alerts, flink_job_health],
         resources=resources if resources is not None else resources_for(os.environ.get("PLATFORM_ENV", "local")),

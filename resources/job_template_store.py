@@ -91,6 +91,8 @@ class JobTemplateStore(dg.ConfigurableResource):
     dsn: str
 
     def _connect(self) -> psycopg.Connection:
+        if not self.dsn:
+            raise dg.Failure("the job-template store is not configured (JOB_TEMPLATE_PG_DSN)", allow_retries=False)
         return psycopg.connect(self.dsn, connect_timeout=10)
 
     def migrate(self) -> int:

@@ -14,7 +14,9 @@ from resources.argo_connectors import ArgoConnectorResource
 from resources.compute import LocalEngine
 from resources.kafka import KafkaResource
 from resources.monitoring_conf import MonitoringConfResource
+from resources.job_template_store import JobTemplateStore
 from resources.spark_submit import SparkSubmitResource
+from resources.streamsets import StreamSetsResource
 from resources.results_store import LocalResultsResource
 from resources.storage import LakeResource
 from resources.table_catalog import DuckDbViews
@@ -36,6 +38,8 @@ def local_resources(tmp_path: Path, registry: Path, **overrides: Any) -> dict[st
         "table_catalog": DuckDbViews(path=str(tmp_path / "lake.duckdb")),
         "monitoring": MonitoringConfResource(path=str(tmp_path / "no-monitoring.cfg")),
         "spark_submit": SparkSubmitResource(),
+        "job_template_store": JobTemplateStore(dsn=""),
+        "streamsets": StreamSetsResource(),
     }
     resources.update(overrides)
     return resources

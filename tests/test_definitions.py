@@ -40,7 +40,7 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
                                              "failure_alerts", "flink_job_health"}
     assert {s.name for s in defs.schedules} == {"argo_daily_schedule"}
     for job in ("argo_daily", "argo_recompute", "warehouse_load", "warehouse_hourly", "warehouse_weekly",
-                "ingest_metric_stream", "ingest_sync_stream", "ar_batch_flink", "taskflow_example"):
+                "ingest_metric_stream", "ingest_sync_stream", "ar_batch_flink", "taskflow_example", "job_template_run"):
         assert defs.resolve_job_def(job) is not None
     blocking = {k.name for k, spec in ((c, graph.get_check_spec(c)) for c in graph.asset_check_keys) if spec.blocking}
     assert blocking == {"sanity", "source_completeness"}

@@ -1,0 +1,141 @@
+"""StreamSets Control Hub behind a narrow interface: start template instances, read an instance's
+state and metrics, stop it.
+
+``SdkControlHub`` wraps the StreamSets Platform SDK (``streamsets`` package; credential id and token
+from the environment). No Control Hub can run on this machine, so everything around it is tested
+against ``StandInControlHub``, which simulates instances that finish, fail or hang, with metrics.
+"""
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping, Protocol, Sequence
+
+import dagster as dg
+
+SIMULATE = "WEIR_SIMULATE"          # stand-in only: finish | fail | hang
+RUN_SECONDS = "WEIR_RUN_SECONDS"    # stand-in only: how long an instance runs
+
+
+@dataclass(frozen=True)
+class InstanceState:
+    job_id: str
+    finished: bool
+    successful: bool
+    error_message: str | None = None
+    engine_id: str | None = None
+    pipeline_id: str | None = None
+    input_count: int | None = None
+    output_count: int | None = None
+    error_count: int | None = None
+    start_time: datetime | None = None
+    finish_time: datetime | None = None
+
+
+class ControlHubClient(Protocol):
+    def start_template(self, template_id: str, parameter_sets: Sequence[Mapping[str, Any]],
+                       delete_after_completion: bool) -> list[str]: ...
+
+    def state(self, job_id: str) -> InstanceState: ...
+
+    def stop(self, job_id: str) -> None: ...
+
+
+class SdkControlHub:
+    """The real Control Hub through the SDK (as the service Weir replaces used it)."""
+
+    def __init__(self, credential_id: str, token: str):
+        from streamsets.sdk import ControlHub  # imported only where a Control Hub is configured
+
+        self._sch = ControlHub(credential_id=credential_id, token=token)
+        self._jobs: dict[str, Any] = {}
+
+    def start_template(self, template_id: str, parameter_sets: Sequence[Mapping[str, Any]],
+                       delete_after_completion: bool) -> list[str]:
+        template = self._sch.jobs.get(job_id=template_id)
+        instances = self._sch.start_job_template(template, runtime_parameters=[dict(p) for p in parameter_sets],
+                                                 instance_name_suffix="COUNTER", attach_to_template=True,
+                                                 delete_after_completion=delete_after_completion)
+        for job in instances:
+            self._jobs[job.job_id] = job
+        return [job.job_id for job in instances]
+
+    def state(self, job_id: str) -> InstanceState:
+        job = self._jobs[job_id]
+        job.refresh()
+        status = job.status.status
+        if status not in ("INACTIVE", "INACTIVE_ERROR"):
+            return InstanceState(job_id, finished=False, successful=False)
+        metrics, history = job.metrics[0], job.history[0]
+        stamp = lambda ms: datetime.fromtimestamp(ms / 1000, timezone.utc) if ms else None  # noqa: E731
+        return InstanceState(job_id, True, status == "INACTIVE" and history.color == "GRAY", history.error_message,
+                             metrics.sdc_id, job.pipeline_id, metrics.input_count, metrics.output_count,
+                             metrics.total_error_count, stamp(history.start_time), stamp(history.finish_time))
+
+    def stop(self, job_id: str) -> None:
+        self._sch.stop_job(self._jobs[job_id])
+
+
+class StandInControlHub:
+    """Simulated instances: each runs ``WEIR_RUN_SECONDS`` (default 0) and then finishes, fails, or
+    (``hang``) never ends until stopped. Record counts follow the parameters, so tests can tell
+    instances apart."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._instances: dict[str, dict[str, Any]] = {}
+
+    def start_template(self, template_id: str, parameter_sets: Sequence[Mapping[str, Any]],
+                       delete_after_completion: bool) -> list[str]:
+        ids = []
+        with self._lock:
+            for number, params in enumerate(parameter_sets, start=1):
+                job_id = f"{template_id}:{number}:{uuid.uuid4().hex[:8]}"
+                self._instances[job_id] = {"params": dict(params), "started": time.time(), "stopped": None}
+                ids.append(job_id)
+        return ids
+
+    def state(self, job_id: str) -> InstanceState:
+        with self._lock:
+            instance = self._instances[job_id]
+        params, started = instance["params"], instance["started"]
+        mode = str(params.get(SIMULATE, "finish"))
+        ends = started + float(params.get(RUN_SECONDS, 0))
+        start = datetime.fromtimestamp(started, timezone.utc)
+        records = 100 + len(params) * 10
+        if instance["stopped"] is not None:
+            return InstanceState(job_id, True, False, "stopped", "engine-1", f"pipe-{job_id}", records // 2,
+                                 records // 2, 0, start, datetime.fromtimestamp(instance["stopped"], timezone.utc))
+        if mode == "hang" or time.time() < ends:
+            return InstanceState(job_id, False, False, start_time=start)
+        finish = datetime.fromtimestamp(ends, timezone.utc)
+        if mode == "fail":
+            return InstanceState(job_id, True, False, "RUN_ERROR: simulated stage failure", "engine-1",
+                                 f"pipe-{job_id}", records, records - 7, 7, start, finish)
+        return InstanceState(job_id, True, True, None, "engine-1", f"pipe-{job_id}", records, records, 0, start, finish)
+
+    def stop(self, job_id: str) -> None:
+        with self._lock:
+            self._instances[job_id]["stopped"] = time.time()
+
+
+_STAND_IN = StandInControlHub()
+
+
+class StreamSetsResource(dg.ConfigurableResource):
+    """``stand_in=True`` (the embedded default and tests) or a Control Hub credential from the
+    environment (``STREAMSETS_CRED_ID``, ``STREAMSETS_CRED_TOKEN``)."""
+
+    stand_in: bool = True
+    credential_id: str | None = None
+    token: str | None = None
+
+    def client(self) -> ControlHubClient:
+        if self.stand_in:
+            return _STAND_IN
+        if not (self.credential_id and self.token):
+            raise dg.Failure("StreamSets Control Hub credentials are not configured "
+                             "(STREAMSETS_CRED_ID, STREAMSETS_CRED_TOKEN)", allow_retries=False)
+        return SdkControlHub(self.credential_id, self.token)

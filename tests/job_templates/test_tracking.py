@@ -1,0 +1,46 @@
+"""Tracking template instances on the stand-in Control Hub: finish, fail, hang past the timeout and
+get stopped, with metrics; bounded threads."""
+
+import threading
+
+from platform_assets.job_templates.tracking import track_all
+from resources.streamsets import RUN_SECONDS, SIMULATE, StandInControlHub, StreamSetsResource
+
+
+def test_finished_failed_and_hung_instances():
+    hub = StandInControlHub()
+    ids = hub.start_template("tpl-1", [{SIMULATE: "finish", RUN_SECONDS: 0.2, "A": 1},
+                                       {SIMULATE: "fail", RUN_SECONDS: 0.1},
+                                       {SIMULATE: "hang"}], delete_after_completion=False)
+    done, failed, hung = track_all(hub, ids, poll_s=0.05, max_wait_s=1.0)
+    assert done.state.successful and not done.timed_out and done.state.input_count == 130
+    assert done.state.finish_time >= done.state.start_time and done.waited_s >= 0.15
+    assert not failed.state.successful and "simulated stage failure" in failed.state.error_message
+    assert failed.state.error_count == 7
+    assert hung.timed_out and not hung.state.successful and "timed out after 1s" in hung.state.error_message
+    assert hub.state(ids[2]).error_message == "stopped"  # it was really stopped on the hub
+
+
+def test_one_hundred_instances_with_at_most_sixteen_threads():
+    hub = StandInControlHub()
+    ids = hub.start_template("tpl-2", [{RUN_SECONDS: 0.3, "N": i} for i in range(100)], False)
+    names: set[str] = set()
+    original = hub.state
+
+    def spy(job_id):
+        names.add(threading.current_thread().name)
+        return original(job_id)
+
+    hub.state = spy
+    tracked = track_all(hub, ids, poll_s=0.05, max_wait_s=10, max_threads=16)
+    assert len(tracked) == 100 and all(t.state.successful for t in tracked)
+    assert len(names) <= 16
+
+
+def test_the_resource_refuses_missing_credentials():
+    import dagster as dg
+    import pytest
+
+    with pytest.raises(dg.Failure, match="credentials are not configured"):
+        StreamSetsResource(stand_in=False).client()
+    assert StreamSetsResource().client() is StreamSetsResource().client()  # one stand-in per process
