@@ -38,9 +38,10 @@ def late_metric_data(context: dg.SensorEvaluationContext, registry: TenantRegist
     except RegistryError as exc:
         return dg.SensorResult(skip_reason=f"tenant registry refused: {exc}", cursor=context.cursor)
     for tenant in tenants:
+        built_by_day = {}
         for back in range(1, LOOKBACK_DAYS + 1):
             day = today - timedelta(days=back)
-            built = latest_metadata(context.instance, METRIC_DATA, day, tenant.name)
+            built = built_by_day[day] = latest_metadata(context.instance, METRIC_DATA, day, tenant.name)
             if built is None:
                 continue
             current = input_fingerprint(tenant, day, lake)
@@ -50,18 +51,19 @@ def late_metric_data(context: dg.SensorEvaluationContext, registry: TenantRegist
             seen[pk] = current
             requests.append(dg.RunRequest(partition_key=pk, run_key=f"late-metric:{pk}:{current}",
                                           tags={"weir/reason": "late_metric_data"}))
-        requests += _carry_over_reruns(context.instance, tenant.name, today, seen,
+        requests += _carry_over_reruns(context.instance, tenant.name, today, built_by_day, seen,
                                        {r.partition_key for r in requests})
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
 
 
-def _carry_over_reruns(instance: dg.DagsterInstance, tenant: str, today, seen: dict[str, str],
-                       already: set[str]) -> list[dg.RunRequest]:
-    """Days whose A/R carried statuses from an older version of the day before than the current one."""
+def _carry_over_reruns(instance: dg.DagsterInstance, tenant: str, today, built_by_day: dict,
+                       seen: dict[str, str], already: set[str]) -> list[dg.RunRequest]:
+    """Days whose A/R carried statuses from an older version of the day before than the current one
+    (``built_by_day``: the metric-data metadata the caller already read for the lookback window)."""
     requests = []
     for back in range(1, LOOKBACK_DAYS):
         day = today - timedelta(days=back)
-        before = latest_metadata(instance, METRIC_DATA, day - timedelta(days=1), tenant)
+        before = built_by_day.get(day - timedelta(days=1))
         computed = latest_metadata(instance, AR_KEYS["endpoint_group_ar"], day, tenant)
         pk = str(tenant_day_key(day, tenant))
         if before is None or computed is None or pk in already:

@@ -2,7 +2,6 @@
 from the project's workspace.yaml with a given DAGSTER_HOME, and a small GraphQL client."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from typing import Any, Iterator
 
 import requests
 
-from tests.services import free_port
+from tests.services import free_port, stop_process_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -29,17 +28,6 @@ class GraphQL:
         if body.get("errors"):
             raise AssertionError(f"GraphQL errors: {body['errors']}")
         return body["data"]
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @contextmanager
@@ -79,4 +67,4 @@ def dagster_deployment(home: Path, env: dict[str, str], daemon: bool = True,
             time.sleep(1)
         yield url, client
     finally:
-        _stop(procs)
+        stop_process_groups(procs, grace_s=20)

@@ -8,7 +8,6 @@ its PyFlink sibling pins conflict with pyspark and pandas).
 """
 
 import os
-import signal
 import subprocess
 import time
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import Iterator
 
 import requests
 
-from tests.services import free_port
+from tests.services import free_port, stop_process_groups
 
 FLINK_VERSION = "2.3.0"
 MODULE_FLAGS = (
@@ -121,14 +120,7 @@ def flink_cluster(workdir: Path, timeout_s: float = 90) -> Iterator[str]:
             time.sleep(0.3)
         yield url
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_groups(procs)
 
 
 def build_test_jar(workdir: Path) -> Path:

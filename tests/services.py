@@ -6,6 +6,7 @@ Each starts as a subprocess on a free loopback port and is stopped when the sess
 import importlib.resources
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -42,6 +43,18 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(5)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def stop_process_groups(procs: list[subprocess.Popen], grace_s: float = 15) -> None:
+    """SIGTERM each process group still running, then SIGKILL any that outlives ``grace_s``."""
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def tansu_binary() -> Path:

@@ -22,7 +22,7 @@ REQUEST_SCHEMA = {
 }
 
 
-def _summary(pattern: str, user_run_id: str, tracked: list[TrackedInstance]) -> dict:
+def _summary(user_run_id: str, tracked: list[TrackedInstance]) -> dict:
     durations = [(t.state.finish_time - t.state.start_time).total_seconds() for t in tracked
                  if t.state.finish_time and t.state.start_time]
     ok = sum(t.state.successful for t in tracked)
@@ -60,7 +60,7 @@ def run_job_templates(context: dg.OpExecutionContext, job_template_store: JobTem
             job_id, template.id, request.user_id, request.user_run_id, state.engine_id, state.pipeline_id,
             state.successful, state.input_count, state.output_count, state.error_count, state.error_message,
             state.start_time, state.finish_time))
-    summary = _summary(template.pattern_name, request.user_run_id, tracked)
+    summary = _summary(request.user_run_id, tracked)
     context.log_event(dg.AssetMaterialization(asset_key=["job_templates", template.pattern_name], metadata=summary))
     if summary["failed"]:
         errors = sorted({t.state.error_message or "unknown" for t in tracked if not t.state.successful})

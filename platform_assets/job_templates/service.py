@@ -16,7 +16,6 @@ import json
 import os
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from starlette.applications import Starlette
@@ -106,7 +105,6 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     opts = parser.parse_args()
     graphql = os.environ.get("DAGSTER_GRAPHQL_URL", "http://127.0.0.1:3000/graphql")
-    urlsplit(graphql)  # fail early on a malformed URL
     app = create_app(JobTemplateStore(dsn=os.environ.get("JOB_TEMPLATE_PG_DSN", "")), graphql,
                      os.environ.get("JOB_TEMPLATE_API_TOKEN", ""))
     uvicorn.run(app, host=opts.host, port=opts.port, log_level="warning")

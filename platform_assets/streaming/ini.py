@@ -80,9 +80,6 @@ class Ini:
     def sections(self) -> list[str]:
         return self.parser.sections()
 
-    def keys(self, section: str) -> list[str]:
-        return list(self.parser[section].keys()) if self.parser.has_section(section) else []
-
     def render(self, section: str, key: str, values: Mapping[str, str], default: str | None = None) -> str:
         """The value with its ``{{name}}`` templates filled from ``values``."""
         template = self.text(section, key, default)

@@ -134,10 +134,7 @@ def _stream(ini: Ini, tenant: TenantSettings, kind: str, bus: tuple[str, int]) -
     subscription = ini.text(section, "ams_sub")
     names = {"ams_endpoint": bus[0], "ams_port": str(bus[1]), "ams_project": tenant.project, "ams_sub": subscription,
              "project": tenant.project, "tenant": tenant.name}
-    namespace = ini.optional("JOB-NAMESPACE", f"{kind}-namespace")
-    job_name = (ini.render("JOB-NAMESPACE", f"{kind}-namespace", names) if namespace
-                else DEFAULT_JOB_NAMES[kind].replace("{{ams_endpoint}}", bus[0]).replace("{{ams_port}}", str(bus[1]))
-                .replace("{{ams_project}}", tenant.project).replace("{{ams_sub}}", subscription))
+    job_name = ini.render("JOB-NAMESPACE", f"{kind}-namespace", names, DEFAULT_JOB_NAMES[kind])
     checkpoint = ini.optional(section, "checkpoint_path")
     return StreamSettings(
         kind=kind, subscription=subscription,
@@ -190,8 +187,9 @@ def load_monitoring_conf(explicit: str | Path | None = None) -> MonitoringConf:
         if parts[0] == "TENANTS" and len(parts) == 3 and parts[1] not in tenants:
             raise ini.error(section, None, f"tenant {parts[1]!r} has no [TENANTS:{parts[1]}] section")
     api_host = _host_port(ini, "API")[0] if ini.has("API", "endpoint") else None
+    metric_template, sync_template = _lake_templates(ini)
     return MonitoringConf(
-        path=ini.path, metric_template=_lake_templates(ini)[0], sync_template=_lake_templates(ini)[1],
+        path=ini.path, metric_template=metric_template, sync_template=sync_template,
         flink_job_manager=ini.text("FLINK", "job_manager"),
         classes={job: ini.text("CLASSES", key) for job, key in JOBS.items() if ini.has("CLASSES", key)},
         jars={job: Path(ini.text("JARS", key)) for job, key in JOBS.items() if ini.has("JARS", key)},

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from platform_assets.streaming.ini import ConfError
-from platform_assets.streaming.monitoring_conf import MONGO_METHODS, MonitoringConf
+from platform_assets.streaming.monitoring_conf import JOBS, MONGO_METHODS, MonitoringConf
 from platform_assets.tenancy import validate_name
 
 
@@ -24,7 +24,7 @@ class Submission:
 
 
 def _jar_and_class(conf: MonitoringConf, job: str) -> tuple[Path, str]:
-    key = {"ingest-metric": "ams-ingest-metric", "ingest-sync": "ams-ingest-sync"}.get(job, job)
+    key = JOBS[job]
     if job not in conf.jars:
         raise ConfError(f"{conf.path}: [JARS] {key}: missing")
     if job not in conf.classes:
