@@ -27,6 +27,9 @@ from platform_assets.job_templates.jobs import job_template_run
 from platform_assets.streaming.jobs import ar_batch_flink, ingest_metric_stream, ingest_sync_stream
 from platform_assets.taskflows.assets import taskflow_definitions, taskflows_directory
 from platform_assets.taskflows.loading import load_graphs
+from platform_assets.telemetry.assets import telemetry_assets, telemetry_hourly_job
+from platform_assets.telemetry.ingest import backups_spec, landing_spec, telemetry_ingest
+from platform_assets.telemetry.settings import TelemetrySettings, inbox_settings
 from platform_assets.warehouse.assets_aggregates import agg_hourly_space, week_people_count
 from platform_assets.warehouse.assets_parquet import parquet_assets
 from platform_assets.warehouse.assets_postgres import postgres_assets
@@ -42,12 +45,14 @@ from resources.spark_submit import SparkSubmitResource
 from resources.storage import LakeResource
 from resources.streamsets import StreamSetsResource
 from resources.table_catalog import DuckDbViews, GlueCatalog
+from resources.telemetry_dimensions import DimensionsResource
 from resources.tenant_registry import TenantRegistryResource
 from resources.warehouse_db import DuckDbWarehouse, PostgresWarehouse
 from sensors.failure_alerts import failure_alerts
 from sensors.flink_job_health import flink_job_health
 from sensors.late_connector_data import late_connector_data
 from sensors.late_metric_data import late_metric_data
+from sensors.telemetry_backlog import telemetry_backlog
 from sensors.tenant_registry import tenant_registry_sensor
 
 ENVIRONMENTS = ("local", "prod")
@@ -67,6 +72,12 @@ def _local_resources() -> dict[str, Any]:
         "warehouse_db": PostgresWarehouse(dsn=os.environ["WAREHOUSE_PG_DSN"]) if os.environ.get("WAREHOUSE_PG_DSN")
         else DuckDbWarehouse(path=str(data_dir / "warehouse.duckdb")),
         "table_catalog": DuckDbViews(path=str(data_dir / "lake.duckdb")),
+        # telemetry: the local inbox unless WEIR_TELEMETRY_SOURCE=kafka; dimensions in Postgres if a DSN is given
+        "telemetry": TelemetrySettings(env=os.environ.get("WEIR_TELEMETRY_ENV", "dev"))
+        if os.environ.get("WEIR_TELEMETRY_SOURCE") == "kafka" else inbox_settings(str(data_dir)),
+        "telemetry_backups": LakeResource(root=str(data_dir / "telemetry_backups")),
+        "dimensions": DimensionsResource(dsn=os.environ.get("TELEMETRY_DIMS_PG_DSN", ""),
+                                         root=str(data_dir / "telemetry_dims")),
     }
 
 
@@ -86,6 +97,11 @@ def _prod_resources() -> dict[str, Any]:
         "table_catalog": GlueCatalog(database=os.environ.get("GLUE_DATABASE", "weir_warehouse"),
                                      region_name=os.environ.get("AWS_REGION", "us-east-1"),
                                      endpoint_url=os.environ.get("GLUE_ENDPOINT_URL") or None),
+        "telemetry": TelemetrySettings(env=os.environ.get("WEIR_TELEMETRY_ENV", "prod"),
+                                       produce_routed=os.environ.get("WEIR_TELEMETRY_PRODUCE_ROUTED") == "1"),
+        "telemetry_backups": LakeResource(root=dg.EnvVar("WEIR_TELEMETRY_BACKUP_ROOT"),
+                                          s3=S3Resource(endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None)),
+        "dimensions": DimensionsResource(dsn=dg.EnvVar("TELEMETRY_DIMS_PG_DSN")),
     }
 
 
@@ -152,11 +168,14 @@ def build_definitions(resources: dict[str, Any] | None = None, taskflows_dir: st
     return dg.Definitions(
         executor=_executor(),
         assets=[metric_data, *connector_assets, argo_ar,
-                *parquet_assets, *postgres_assets, agg_hourly_space, week_people_count, *taskflows["assets"]],
+                *parquet_assets, *postgres_assets, agg_hourly_space, week_people_count, *taskflows["assets"],
+                landing_spec, backups_spec, *telemetry_assets],
         jobs=[argo_daily_job, argo_recompute_job, warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job,
-              ingest_metric_stream, ingest_sync_stream, ar_batch_flink, job_template_run, *taskflows["jobs"]],
+              ingest_metric_stream, ingest_sync_stream, ar_batch_flink, job_template_run, *taskflows["jobs"],
+              telemetry_ingest, telemetry_hourly_job],
         schedules=[argo_daily_schedule, *taskflows["schedules"]],
-        sensors=[tenant_registry_sensor, late_connector_data, late_metric_data, failure_alerts, flink_job_health],
+        sensors=[tenant_registry_sensor, late_connector_data, late_metric_data, failure_alerts, flink_job_health,
+                 telemetry_backlog],
         resources=resources if resources is not None else resources_for(os.environ.get("PLATFORM_ENV", "local")),
     )
 

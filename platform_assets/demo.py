@@ -4,7 +4,8 @@ Generates sample input for 2 tenants x 3 days (one tenant's metric files as JSON
 other's as Avro), registers the tenants, materializes the whole ARGO graph for every partition
 through Dagster on a local SQLite instance, and prints A/R per endpoint group. Then runs the
 warehouse slice (sample Redshift unloads -> Parquet -> PostgreSQL if reachable, else DuckDB ->
-hourly/weekly aggregates) and prints its summary.
+hourly/weekly aggregates) and prints its summary, and the telemetry slice (sample batches through a
+local inbox -> extract, validate, dedup, route, denormalize -> counts and sessions).
 """
 
 import argparse
@@ -67,6 +68,14 @@ def run(data_dir: Path, days: list[date]) -> int:
     if not warehouse_demo.run(defs, instance, warehouse_days, QUIET):
         return 1
     warehouse_demo.print_summary(data_dir, warehouse_days)
+
+    from platform_assets.telemetry import demo as telemetry_demo
+
+    print("\nTelemetry slice (the local inbox stands in for the Kafka topic)")
+    if not telemetry_demo.run(defs, instance, defs.resources["telemetry"], QUIET):
+        return 1
+    lake_root = str(data_dir / "lake")
+    telemetry_demo.print_summary(lake_root, telemetry_demo.landed_hours(lake_root))
     return 0
 
 

@@ -31,6 +31,22 @@ def split_tenant_day(partition_key: str | dg.MultiPartitionKey) -> tuple[date, s
     return date.fromisoformat(keys["date"]), validate_name(keys["tenant"], "tenant")
 
 
+def backfill_policy(name: str) -> dg.BackfillPolicy | None:
+    """How a backfill of the ARGO connector and A/R assets is cut into runs (WEIR_ARGO_BACKFILL_POLICY).
+
+    ``single_run`` (default): a tenant's whole date range in one run, which saves a run process
+    per day (benchmarks/backfill.py); ``per_partition``: one run per day. Daily and sensor runs
+    are single days either way. Metric data stays one run per day: it drains Kafka per day."""
+    if name == "single_run":
+        return dg.BackfillPolicy.single_run()
+    if name == "per_partition":
+        return dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
+    raise ValueError(f"WEIR_ARGO_BACKFILL_POLICY must be single_run or per_partition, not {name!r}")
+
+
+ARGO_BACKFILL_POLICY = backfill_policy(os.environ.get("WEIR_ARGO_BACKFILL_POLICY", "single_run"))
+
+
 # Warehouse: days of created_date, UTC hours and ISO weeks (Monday 00:00 UTC).
 WAREHOUSE_START = os.environ.get("WEIR_WAREHOUSE_START_DATE", "2024-01-01")
 WAREHOUSE_DAYS = dg.DailyPartitionsDefinition(start_date=WAREHOUSE_START, timezone="UTC")

@@ -5,6 +5,7 @@ patterns and the instances that ran. Every statement is parameterized.
 steps applied); run it with ``python -m platform_assets.job_templates.migrate``.
 """
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
@@ -12,6 +13,7 @@ from typing import Any, Mapping
 import dagster as dg
 import psycopg
 from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -53,7 +55,27 @@ MIGRATIONS: tuple[str, ...] = (
         finish_time timestamptz);
     CREATE INDEX IF NOT EXISTS job_instance_user_run ON streamsets.job_instance (user_id, user_run_id);
     """,
+    # 2: requests accepted by the REST front door, launched as Dagster runs by its launcher
+    """
+    CREATE TABLE IF NOT EXISTS streamsets.run_request (
+        id uuid PRIMARY KEY,
+        user_id text NOT NULL,
+        user_run_id text NOT NULL,
+        config jsonb NOT NULL,
+        state text NOT NULL DEFAULT 'accepted' CHECK (state IN ('accepted', 'launching', 'launched', 'failed')),
+        dagster_run_id text,
+        attempts integer NOT NULL DEFAULT 0,
+        error text,
+        accepted_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        claimed_at timestamptz,
+        not_before timestamptz NOT NULL DEFAULT clock_timestamp(),
+        launched_at timestamptz);
+    CREATE INDEX IF NOT EXISTS run_request_waiting ON streamsets.run_request (accepted_at)
+        WHERE state IN ('accepted', 'launching');
+    CREATE INDEX IF NOT EXISTS run_request_user_run ON streamsets.run_request (user_run_id);
+    """,
 )
+REQUEST_STATES = ("accepted", "launching", "launched", "failed")
 
 
 class TemplateNotFound(LookupError):
@@ -87,12 +109,39 @@ class InstanceRecord:
     finish_time: datetime | None
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """A request the REST front door accepted; ``id`` is the run_id it answered with."""
+
+    id: str
+    user_run_id: str
+    config: dict[str, Any]
+    attempts: int
+
+
+_POOLS: dict[tuple[str, int], ConnectionPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(dsn: str, size: int) -> ConnectionPool:
+    """One pool per (DSN, size) per process: the REST service reuses connections under load."""
+    with _POOLS_LOCK:
+        if (dsn, size) not in _POOLS:
+            _POOLS[(dsn, size)] = ConnectionPool(dsn, min_size=1, max_size=size, open=True,
+                                                 kwargs={"connect_timeout": 10}, name="job-template-store")
+        return _POOLS[(dsn, size)]
+
+
 class JobTemplateStore(dg.ConfigurableResource):
     dsn: str
+    pool_size: int = 0  # 0: a connection per call (runs); the long-lived REST service pools
 
-    def _connect(self) -> psycopg.Connection:
+    def _connect(self):
+        """A connection as a context manager that commits on success (pooled or not)."""
         if not self.dsn:
             raise dg.Failure("the job-template store is not configured (JOB_TEMPLATE_PG_DSN)", allow_retries=False)
+        if self.pool_size > 0:
+            return _pool(self.dsn, self.pool_size).connection()
         return psycopg.connect(self.dsn, connect_timeout=10)
 
     def migrate(self) -> int:
@@ -160,3 +209,59 @@ class JobTemplateStore(dg.ConfigurableResource):
                 "WHERE i.user_run_id = %s ORDER BY i.id", (user_run_id,))
             names = [c.name for c in cursor.description]
             return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    # --- requests of the REST front door (accepted -> launching -> launched | failed) ---
+
+    def accept_request(self, request_id: str, user_id: str, user_run_id: str, config: Mapping[str, Any]) -> None:
+        with self._connect() as conn:
+            conn.execute("INSERT INTO streamsets.run_request (id, user_id, user_run_id, config) VALUES (%s, %s, %s, %s)",
+                         (request_id, user_id, user_run_id, Jsonb(dict(config))))
+
+    def claim_requests(self, limit: int) -> list[RunRequest]:
+        """Mark up to ``limit`` due requests as launching, oldest first; concurrent launchers (other
+        service replicas) skip each other's rows."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "UPDATE streamsets.run_request SET state = 'launching', attempts = attempts + 1, "
+                "claimed_at = clock_timestamp() WHERE id IN (SELECT id FROM streamsets.run_request "
+                "WHERE state = 'accepted' AND not_before <= clock_timestamp() ORDER BY accepted_at "
+                "LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, user_run_id, config, attempts", (limit,)).fetchall()
+        return sorted((RunRequest(str(r[0]), r[1], r[2], r[3]) for r in rows), key=lambda r: r.id)
+
+    def stale_launching(self, older_than_s: float) -> list[RunRequest]:
+        """Requests claimed by a launcher that never finished with them (it crashed mid-launch)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, user_run_id, config, attempts FROM streamsets.run_request WHERE state = 'launching' "
+                "AND claimed_at < clock_timestamp() - make_interval(secs => %s)", (older_than_s,)).fetchall()
+        return [RunRequest(str(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def mark_launched(self, request_id: str, dagster_run_id: str) -> None:
+        with self._connect() as conn:
+            conn.execute("UPDATE streamsets.run_request SET state = 'launched', dagster_run_id = %s, error = NULL, "
+                         "launched_at = clock_timestamp() WHERE id = %s", (dagster_run_id, request_id))
+
+    def release_request(self, request_id: str, error: str, retry_in_s: float) -> None:
+        """Back to accepted after a transient failure (Dagster unreachable), due again later."""
+        with self._connect() as conn:
+            conn.execute("UPDATE streamsets.run_request SET state = 'accepted', error = %s, "
+                         "not_before = clock_timestamp() + make_interval(secs => %s) WHERE id = %s",
+                         (error[:2000], retry_in_s, request_id))
+
+    def fail_request(self, request_id: str, error: str) -> None:
+        with self._connect() as conn:
+            conn.execute("UPDATE streamsets.run_request SET state = 'failed', error = %s WHERE id = %s",
+                         (error[:2000], request_id))
+
+    def requests(self, user_run_id: str) -> list[dict[str, Any]]:
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "SELECT id::text AS run_id, state, dagster_run_id, attempts, error, accepted_at, launched_at "
+                "FROM streamsets.run_request WHERE user_run_id = %s ORDER BY accepted_at", (user_run_id,))
+            names = [c.name for c in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def request_counts(self) -> dict[str, int]:
+        with self._connect() as conn:
+            counts = dict(conn.execute("SELECT state, count(*) FROM streamsets.run_request GROUP BY state").fetchall())
+        return {state: counts.get(state, 0) for state in REQUEST_STATES}

@@ -21,6 +21,7 @@ class Message:
     offset: int
     value: bytes | None
     key: bytes | None = None
+    timestamp_ms: int | None = None  # the broker's or producer's time, when the message carries one
 
 
 @dataclass
@@ -68,19 +69,25 @@ class KafkaResource(dg.ConfigurableResource):
                 if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                     raise
 
+    def _assign_committed(self, consumer: Consumer, topic: str) -> tuple[list[int], list[TopicPartition]]:
+        """Assign every partition of ``topic`` at the group's committed offset (the beginning when
+        nothing is committed yet)."""
+        meta = consumer.list_topics(topic, timeout=10)
+        if topic not in meta.topics or meta.topics[topic].error is not None:
+            raise dg.Failure(f"Kafka topic {topic!r} does not exist on {self.bootstrap_servers}")
+        partitions = sorted(meta.topics[topic].partitions)
+        assigned = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+        for tp in assigned:
+            if tp.offset < 0:
+                tp.offset = -2  # OFFSET_BEGINNING
+        consumer.assign(assigned)
+        return partitions, assigned
+
     def drain(self, topic: str, group: str, max_messages: int = 5_000_000) -> Batch:
         """Everything from the committed offsets to the end of each partition (or max_messages)."""
         consumer = self._consumer(group)
         try:
-            meta = consumer.list_topics(topic, timeout=10)
-            if topic not in meta.topics or meta.topics[topic].error is not None:
-                raise dg.Failure(f"Kafka topic {topic!r} does not exist on {self.bootstrap_servers}")
-            partitions = sorted(meta.topics[topic].partitions)
-            assigned = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
-            for tp in assigned:
-                if tp.offset < 0:
-                    tp.offset = -2  # OFFSET_BEGINNING: nothing committed yet
-            consumer.assign(assigned)
+            partitions, _ = self._assign_committed(consumer, topic)
             batch = Batch(topic, group)
             at_end: set[int] = set()
             deadline = time.monotonic() + self.drain_timeout_s
@@ -96,10 +103,71 @@ class KafkaResource(dg.ConfigurableResource):
                         continue
                     raise dg.Failure(f"Kafka error on {topic!r}: {msg.error()}")
                 p, o = msg.partition(), msg.offset()
-                batch.messages.append(Message(p, o, msg.value(), msg.key()))
+                kind, stamp = msg.timestamp()
+                batch.messages.append(Message(p, o, msg.value(), msg.key(), stamp if kind and stamp > 0 else None))
                 first, _ = batch.ranges.get(p, (o, o))
                 batch.ranges[p] = (first, o)
             return batch
+        finally:
+            consumer.close()
+
+    def partitions(self, topic: str) -> list[int]:
+        consumer = self._consumer("weir-metadata")
+        try:
+            meta = consumer.list_topics(topic, timeout=10)
+            return sorted(meta.topics[topic].partitions) if topic in meta.topics else []
+        finally:
+            consumer.close()
+
+    def produce_all(self, topic: str, values: list, keys: list[bytes] | None = None,
+                    timeout_s: float = 60.0, partition: int | None = None) -> None:
+        """Produce ``values`` and wait until every one is acknowledged (fails loudly otherwise)."""
+        producer = self.producer()
+        errors: list[str] = []
+
+        def delivered(err, _msg) -> None:  # noqa: ANN001 - confluent callback
+            if err is not None:
+                errors.append(str(err))
+
+        for index, value in enumerate(values):
+            while True:
+                try:
+                    extra = {"partition": partition} if partition is not None else {}
+                    producer.produce(topic, value=value, key=keys[index] if keys else None, on_delivery=delivered,
+                                     **extra)
+                    break
+                except BufferError:  # local queue full: let deliveries drain
+                    producer.poll(0.1)
+        remaining = producer.flush(timeout_s)
+        if remaining or errors:
+            raise dg.Failure(f"Kafka produce to {topic!r}: {remaining} undelivered, errors: {errors[:3]}")
+
+    def lag(self, topic: str, group: str) -> dict[int, int]:
+        """Messages not yet committed by ``group``, per partition. The high watermark is read from
+        the consumer's cache after a fetch (a plain watermark lookup is wrong on some brokers)."""
+        consumer = self._consumer(group)
+        try:
+            partitions, committed = self._assign_committed(consumer, topic)
+            pending = set(partitions)
+            high: dict[int, int] = {}
+            start: dict[int, int] = {tp.partition: tp.offset for tp in committed}
+            deadline = time.monotonic() + 30
+            while pending and time.monotonic() < deadline:
+                msg = consumer.poll(self.poll_timeout_s)
+                if msg is None:
+                    continue
+                p = msg.partition()
+                if p in pending:
+                    low, hi = consumer.get_watermark_offsets(TopicPartition(topic, p), cached=True)
+                    if msg.error() and msg.error().code() == KafkaError._PARTITION_EOF:
+                        high[p] = msg.offset()
+                    elif not msg.error():
+                        high[p] = max(hi, msg.offset() + 1)
+                        start[p] = start[p] if start[p] >= 0 else msg.offset()
+                    pending.discard(p)
+            if pending:
+                raise dg.Failure(f"Kafka lag of {topic!r}: no answer for partitions {sorted(pending)}")
+            return {p: max(0, high[p] - (start[p] if start[p] >= 0 else 0)) for p in partitions}
         finally:
             consumer.close()
 

@@ -19,7 +19,9 @@ from resources.spark_submit import SparkSubmitResource
 from resources.streamsets import StreamSetsResource
 from resources.results_store import LocalResultsResource
 from resources.storage import LakeResource
+from platform_assets.telemetry.settings import inbox_settings
 from resources.table_catalog import DuckDbViews
+from resources.telemetry_dimensions import DimensionsResource
 from resources.tenant_registry import TenantRegistryResource
 from resources.warehouse_db import DuckDbWarehouse
 
@@ -40,6 +42,9 @@ def local_resources(tmp_path: Path, registry: Path, **overrides: Any) -> dict[st
         "spark_submit": SparkSubmitResource(),
         "job_template_store": JobTemplateStore(dsn=""),
         "streamsets": StreamSetsResource(),
+        "telemetry": inbox_settings(str(tmp_path)),
+        "telemetry_backups": LakeResource(root=str(tmp_path / "telemetry_backups")),
+        "dimensions": DimensionsResource(root=str(tmp_path / "telemetry_dims")),
     }
     resources.update(overrides)
     return resources

@@ -15,6 +15,10 @@ EXPECTED_ASSETS = {
       for kind in ("parquet", "postgres")),
     "warehouse/agg_hourly_space", "warehouse/week_people_count",
     *(f"taskflows/example/{t}" for t in ("extract_orders", "extract_customers", "join", "publish")),
+    *(f"telemetry/{name}" for name in (
+        "landing", "topic_backups", "raw_events", "extractor_duplicates", "extractor_failed", "unique_events",
+        "failed_events", "duplicate_events", "routed_events", "druid_log_events", "druid_error_events",
+        "audit_events", "denorm_events", "hourly_event_counts", "workflow_summary", "weekly_active_users")),
 }
 EXPECTED_CHECKS = {
     "argo/metric_data:volume", "argo/endpoint_ar:sanity", "argo/service_ar:sanity", "argo/endpoint_group_ar:sanity",
@@ -23,13 +27,14 @@ EXPECTED_CHECKS = {
     "warehouse/agg_hourly_space:reference_discrepancy", "warehouse/week_people_count:reference_discrepancy",
     *(f"warehouse/{t}_postgres:parity" for t in ("dim_company", "dim_space", "dim_person", "dim_calendar",
                                                   "fact_space_event")),
+    "telemetry/unique_events:failed_share",
 }
 
 
 @pytest.mark.parametrize("env", ["local", "prod"])
 def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
     for var in ("WEIR_TENANT_REGISTRY", "WEIR_LAKE_ROOT", "MONGO_URL", "KAFKA_BOOTSTRAP_SERVERS",
-                "WEIR_WAREHOUSE_LANDING", "WAREHOUSE_PG_DSN"):
+                "WEIR_WAREHOUSE_LANDING", "WAREHOUSE_PG_DSN", "WEIR_TELEMETRY_BACKUP_ROOT", "TELEMETRY_DIMS_PG_DSN"):
         monkeypatch.setenv(var, "unused")
     defs = build_definitions(resources_for(env))
     graph = defs.resolve_asset_graph()
@@ -37,10 +42,11 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
     checks = {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
     assert checks == EXPECTED_CHECKS
     assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data",
-                                             "failure_alerts", "flink_job_health"}
+                                             "failure_alerts", "flink_job_health", "telemetry_backlog"}
     assert {s.name for s in defs.schedules} == {"argo_daily_schedule"}
     for job in ("argo_daily", "argo_recompute", "warehouse_load", "warehouse_hourly", "warehouse_weekly",
-                "ingest_metric_stream", "ingest_sync_stream", "ar_batch_flink", "taskflow_example", "job_template_run"):
+                "ingest_metric_stream", "ingest_sync_stream", "ar_batch_flink", "taskflow_example", "job_template_run",
+                "telemetry_ingest", "telemetry_hourly"):
         assert defs.resolve_job_def(job) is not None
     blocking = {k.name for k, spec in ((c, graph.get_check_spec(c)) for c in graph.asset_check_keys) if spec.blocking}
     assert blocking == {"sanity", "source_completeness"}

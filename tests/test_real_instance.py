@@ -1,6 +1,6 @@
 """A real instance end to end: dagster-daemon and dagster-webserver with the production dagster.yaml
 against the real PostgreSQL server; a backfill of 7 date partitions for one tenant launched through
-GraphQL; every run succeeds; runs and materializations are in Postgres."""
+GraphQL; every run succeeds; runs and materializations are in Postgres, each day's A/R exactly once."""
 
 import shutil
 import time
@@ -79,13 +79,19 @@ def test_backfill_of_seven_days_through_graphql_on_postgres(tmp_path, pg_dsn):
             time.sleep(2)
     failed = [r["runId"] for r in status["runs"] if r["status"] != "SUCCESS"]
     assert status["status"] in {"COMPLETED_SUCCESS", "COMPLETED"}, (status, _failure_messages(pg_dsn, failed))
-    assert len(status["runs"]) == 7 and {r["status"] for r in status["runs"]} == {"SUCCESS"}
+    assert {r["status"] for r in status["runs"]} == {"SUCCESS"}, _failure_messages(pg_dsn, failed)
+    run_ids = [r["runId"] for r in status["runs"]]
     with psycopg.connect(pg_dsn) as conn:
         runs = conn.execute("SELECT count(*) FROM runs r JOIN run_tags t ON t.run_id = r.run_id "
                             "WHERE t.key = 'dagster/backfill' AND t.value = %s AND r.status = 'SUCCESS'",
                             (backfill,)).fetchone()[0]
-        materialized = {row[0] for row in conn.execute(
-            "SELECT DISTINCT partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
-            "AND asset_key = %s", (dg.AssetKey(["argo", "endpoint_group_ar"]).to_string(),))}
-    assert runs == 7
-    assert materialized == set(partitions)
+        ranged = conn.execute("SELECT count(DISTINCT run_id) FROM run_tags WHERE run_id = ANY(%s) "
+                              "AND key = 'dagster/asset_partition_range_start'", (run_ids,)).fetchone()[0]
+        materialized = conn.execute(
+            "SELECT partition, count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
+            "AND asset_key = %s GROUP BY partition", (dg.AssetKey(["argo", "endpoint_group_ar"]).to_string(),)).fetchall()
+    # metric data: one run per day (it drains Kafka per day); connectors and A/R: the single-run
+    # policy computes date ranges, so far fewer runs than days x assets
+    assert runs == len(run_ids) and 7 < runs < 7 + 7
+    assert ranged >= 1
+    assert dict(materialized) == {p: 1 for p in partitions}  # every day once: nothing lost, nothing twice

@@ -8,7 +8,10 @@ to the results store when the blocking sanity checks pass.
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from datetime import date, timedelta
+from typing import Any, Iterator
 
 import dagster as dg
 import pandas as pd
@@ -21,7 +24,7 @@ from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.history import latest_metadata
 from platform_assets.deployment import AR_COMPUTE, POOL_MONGO
 from platform_assets.argo.profiles import CONNECTOR_KINDS
-from platform_assets.partitions import TENANT_DAYS, split_tenant_day
+from platform_assets.partitions import ARGO_BACKFILL_POLICY, TENANT_DAYS, split_tenant_day
 from resources.compute import ComputeEngine
 from resources.results_store import ResultsResource
 from resources.storage import LakeResource
@@ -101,16 +104,48 @@ def _preview(groups: pd.DataFrame) -> str:
         if not worst.empty else "(no groups)"
 
 
-@dg.multi_asset(specs=_specs(), check_specs=_check_specs(), partitions_def=TENANT_DAYS, can_subset=False,
-                pool=POOL_MONGO, op_tags=AR_COMPUTE)
-def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: TenantRegistryResource,
-            lake: LakeResource, engine: ComputeEngine, results: ResultsResource):
-    day, name = split_tenant_day(context.partition_key)
-    tenant = registry.tenant(name)
-    records = read_records(lake, name, day)
+@dataclass
+class ArDay:
+    """What one tenant-day's computation produced: tables, check inputs and the UI metadata."""
+
+    partition_key: str
+    tables: dict[str, pd.DataFrame]
+    violations: dict[str, pd.DataFrame]
+    missing: pd.DataFrame
+    reference: pd.DataFrame | None
+    reference_kind: str
+    metadata: dict[str, dict]
+
+
+class RunInputs:
+    """What the days of one run share: tenants resolved once, each day's records read once (day D's
+    records are also day D+1's previous day)."""
+
+    def __init__(self, registry: TenantRegistryResource, lake: LakeResource):
+        self.registry, self.lake = registry, lake
+        self._tenants: dict[str, Any] = {}
+        self._records: dict[tuple[str, date], Any] = {}
+
+    def tenant(self, name: str):
+        if name not in self._tenants:
+            self._tenants[name] = self.registry.tenant(name)
+        return self._tenants[name]
+
+    def records(self, name: str, day: date):
+        if (name, day) not in self._records:
+            self._records[(name, day)] = read_records(self.lake, name, day)
+            self._records.pop((name, day - timedelta(days=2)), None)  # a range run walks days in order
+        return self._records[(name, day)]
+
+
+def _compute_day(context: dg.AssetExecutionContext, partition_key: str, config: ArConfig, shared: RunInputs,
+                 lake: LakeResource, engine: ComputeEngine, store, method: str) -> ArDay:
+    day, name = split_tenant_day(partition_key)
+    tenant = shared.tenant(name)
+    records = shared.records(name, day)
     if records is None:
         raise dg.Failure(f"argo/metric_data for {name} {day} is not materialized; run it first")
-    previous = read_records(lake, name, previous_day(day))
+    previous = shared.records(name, previous_day(day))
     previous_built = latest_metadata(context.instance, METRIC_DATA, previous_day(day), name) or {}
     started = time.monotonic()
     frames: dict[str, list[pd.DataFrame]] = {level: [] for level in LEVELS}
@@ -130,9 +165,7 @@ def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: Tenan
 
     violations = {level: ar_checks.sanity_violations(tables[level]) for level in LEVELS}
     sane = all(v.empty for v in violations.values())
-    store = results.store()
     reference, reference_kind = _reference(tenant.reference_results, store, name, tenant.reports, day)
-    method = config.write_method or results.write_method
     written = 0
     for level in LEVELS:
         lake.write_table(lake_keys.ar_table(level, name, day), pa.Table.from_pandas(tables[level], preserve_index=False))
@@ -146,6 +179,7 @@ def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: Tenan
 
     groups = tables["endpoint_group_ar"]
     valid = groups[groups["availability"] >= 0]
+    metadata = {}
     for level in LEVELS:
         table = tables[level]
         meta = {
@@ -170,28 +204,67 @@ def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: Tenan
                 "previous_day_fingerprint": str(previous_built.get("input_fingerprint", "none")),
                 "docs_written": dg.MetadataValue.int(written),
             })
-        yield dg.MaterializeResult(asset_key=AR_KEYS[level], metadata=meta)
+        metadata[level] = meta
+    missing = ar_checks.missing_endpoints(pd.concat(expected).drop_duplicates(), tables["endpoint_ar"])
+    return ArDay(partition_key, tables, violations, missing, reference, reference_kind, metadata)
+
+
+@dg.multi_asset(specs=_specs(), check_specs=_check_specs(), partitions_def=TENANT_DAYS, can_subset=False,
+                pool=POOL_MONGO, op_tags=AR_COMPUTE, backfill_policy=ARGO_BACKFILL_POLICY)
+def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: TenantRegistryResource,
+            lake: LakeResource, engine: ComputeEngine, results: ResultsResource):
+    """Every tenant-day of the run: one for a daily or sensor run, a whole date range for a
+    single-run backfill. Each day keeps its own metadata (the late-data sensors read it per
+    partition); the checks of a range run judge all its days together and name the failing ones."""
+    store = results.store()
+    method = config.write_method or results.write_method
+    keys = sorted(context.partition_keys)
+    computed, shared = [], RunInputs(registry, lake)
+    for number, partition_key in enumerate(keys, 1):
+        computed.append(_compute_day(context, partition_key, config, shared, lake, engine, store, method))
+        if len(keys) > 1:
+            context.log.info(f"A/R {number}/{len(keys)}: {partition_key}")
     for level in LEVELS:
-        bad = violations[level]
+        for day in computed:
+            context.add_asset_metadata(day.metadata[level], asset_key=AR_KEYS[level], partition_key=day.partition_key)
+        yield dg.MaterializeResult(asset_key=AR_KEYS[level])
+    yield from _check_results(computed, config.discrepancy_threshold)
+
+
+def _failing(days: list[ArDay], failed) -> list[str]:
+    return [d.partition_key for d in days if failed(d)]
+
+
+def _check_results(days: list[ArDay], threshold: float) -> Iterator[dg.AssetCheckResult]:
+    """One result per check for all the run's days (a range run names its failing partitions)."""
+    for level in LEVELS:
+        bad = pd.concat([d.violations[level].assign(partition=d.partition_key) for d in days], ignore_index=True)
         yield dg.AssetCheckResult(asset_key=AR_KEYS[level], check_name="sanity", passed=bad.empty,
                                   metadata={"violations": len(bad),
+                                            "failing_partitions": _failing(days, lambda d: not d.violations[level].empty),
                                             "examples": dg.MetadataValue.md(bad.head(5).to_markdown(index=False))
                                             if not bad.empty else "none"})
-    missing = ar_checks.missing_endpoints(pd.concat(expected).drop_duplicates(), tables["endpoint_ar"])
+    missing = pd.concat([d.missing.assign(partition=d.partition_key) for d in days], ignore_index=True)
     yield dg.AssetCheckResult(asset_key=AR_KEYS["endpoint_ar"], check_name="completeness", passed=missing.empty,
                               metadata={"missing_endpoints": len(missing),
+                                        "failing_partitions": _failing(days, lambda d: not d.missing.empty),
                                         "examples": missing.head(10).to_dict("records")})
-    yield _discrepancy(groups, reference, reference_kind, config.discrepancy_threshold)
+    yield _discrepancy(days, threshold)
 
 
-def _discrepancy(groups: pd.DataFrame, reference: pd.DataFrame | None, kind: str, threshold: float) -> dg.AssetCheckResult:
+def _discrepancy(days: list[ArDay], threshold: float) -> dg.AssetCheckResult:
     key = AR_KEYS["endpoint_group_ar"]
-    if reference is None:
+    compared = [d for d in days if d.reference is not None]
+    kinds = sorted({d.reference_kind for d in days})
+    if not compared:
         return dg.AssetCheckResult(asset_key=key, check_name="discrepancy", passed=True,
-                                   metadata={"reference": kind, "note": "nothing to compare with yet"})
-    off = ar_checks.group_discrepancies(groups, reference, threshold)
+                                   metadata={"reference": ", ".join(kinds), "note": "nothing to compare with yet"})
+    off = pd.concat([ar_checks.group_discrepancies(d.tables["endpoint_group_ar"], d.reference, threshold)
+                     .assign(partition=d.partition_key) for d in compared], ignore_index=True)
     return dg.AssetCheckResult(
         asset_key=key, check_name="discrepancy", passed=off.empty,
-        metadata={"reference": kind, "threshold_points": threshold, "groups_over_threshold": len(off),
+        metadata={"reference": ", ".join(kinds), "threshold_points": threshold, "groups_over_threshold": len(off),
+                  "days_compared": len(compared),
+                  "failing_partitions": sorted(set(off["partition"])) if len(off) else [],
                   "max_difference": float(off["difference"].max()) if len(off) and off["difference"].notna().any() else 0.0,
                   "offending_groups": off.head(20).fillna(-999).to_dict("records")})

@@ -12,7 +12,7 @@ import dagster as dg
 from platform_assets.argo import lake_keys
 from platform_assets.argo.connectors import DEFAULT_ROLLBACK_DAYS, MissingSnapshotError, select_snapshot
 from platform_assets.argo.profiles import CONNECTOR_KINDS
-from platform_assets.partitions import TENANT_DAYS, split_tenant_day
+from platform_assets.partitions import ARGO_BACKFILL_POLICY, TENANT_DAYS, split_tenant_day
 from resources.argo_connectors import ArgoConnectorResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
@@ -26,6 +26,35 @@ def connector_key(kind: str) -> dg.AssetKey:
     return dg.AssetKey(["argo", kind])
 
 
+def _fetch_day(context: dg.AssetExecutionContext, kind: str, partition_key: str, config: ConnectorConfig,
+               registry: TenantRegistryResource, connectors: ArgoConnectorResource,
+               lake: LakeResource) -> dict[str, dg.MetadataValue]:
+    day, name = split_tenant_day(partition_key)
+    tenant = registry.tenant(name)
+    used, hashes = {}, {}
+    for report in tenant.reports:
+        try:
+            snap = select_snapshot(
+                lambda d: connectors.fetch(tenant.connector_source, name, report.name, kind, d),
+                name, report.name, kind, day, config.rollback_days)
+        except MissingSnapshotError as exc:
+            raise dg.Failure(str(exc), allow_retries=False) from None
+        if snap.fallback:
+            context.log.warning(f"{kind} for {name}/{report.name} {day}: none for the day, "
+                                f"using the snapshot of {snap.date_used}")
+        doc = {"valid_for": day.isoformat(), "date_used": snap.date_used.isoformat(),
+               "content_hash": snap.content_hash, "data": snap.data}
+        lake.write_bytes(lake_keys.connector(kind, name, day, report.name),
+                         json.dumps(doc, ensure_ascii=False).encode())
+        used[report.name] = snap.date_used.isoformat()
+        hashes[report.name] = snap.content_hash
+    return {
+        "date_used": dg.MetadataValue.json(used),
+        "fallback_reports": dg.MetadataValue.int(sum(d != day.isoformat() for d in used.values())),
+        "content_hashes": dg.MetadataValue.json(hashes),
+    }
+
+
 def _connector_asset(kind: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=connector_key(kind),
@@ -35,33 +64,15 @@ def _connector_asset(kind: str) -> dg.AssetsDefinition:
         description=f"ARGO {kind} snapshot valid for the day, per report (rollback to earlier days "
                     f"{'not allowed' if kind == 'downtimes' else 'allowed'}).",
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+        backfill_policy=ARGO_BACKFILL_POLICY,
     )
     def _snapshot(context: dg.AssetExecutionContext, config: ConnectorConfig, registry: TenantRegistryResource,
                   connectors: ArgoConnectorResource, lake: LakeResource) -> dg.MaterializeResult:
-        day, name = split_tenant_day(context.partition_key)
-        tenant = registry.tenant(name)
-        used, hashes = {}, {}
-        for report in tenant.reports:
-            try:
-                snap = select_snapshot(
-                    lambda d: connectors.fetch(tenant.connector_source, name, report.name, kind, d),
-                    name, report.name, kind, day, config.rollback_days)
-            except MissingSnapshotError as exc:
-                raise dg.Failure(str(exc), allow_retries=False) from None
-            if snap.fallback:
-                context.log.warning(f"{kind} for {name}/{report.name} {day}: none for the day, "
-                                    f"using the snapshot of {snap.date_used}")
-            doc = {"valid_for": day.isoformat(), "date_used": snap.date_used.isoformat(),
-                   "content_hash": snap.content_hash, "data": snap.data}
-            lake.write_bytes(lake_keys.connector(kind, name, day, report.name),
-                             json.dumps(doc, ensure_ascii=False).encode())
-            used[report.name] = snap.date_used.isoformat()
-            hashes[report.name] = snap.content_hash
-        return dg.MaterializeResult(metadata={
-            "date_used": dg.MetadataValue.json(used),
-            "fallback_reports": dg.MetadataValue.int(sum(d != day.isoformat() for d in used.values())),
-            "content_hashes": dg.MetadataValue.json(hashes),
-        })
+        """Every tenant-day of the run (one, or a backfill's range), each with its own metadata."""
+        for partition_key in sorted(context.partition_keys):
+            metadata = _fetch_day(context, kind, partition_key, config, registry, connectors, lake)
+            context.add_asset_metadata(metadata, partition_key=partition_key)
+        return dg.MaterializeResult()
 
     return _snapshot
 

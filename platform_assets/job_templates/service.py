@@ -3,34 +3,40 @@
     POST /streamsets/job-template-runner             the original payload -> {"status": "OK", "run_id"}
     GET  /streamsets/job-template-runner/<user-run-id>  the instances recorded for that run, with metrics
 
-Bearer-token auth (``JOB_TEMPLATE_API_TOKEN``). A request is validated, its template looked up (4xx
-before anything starts), then a run of ``job_template_run`` is launched through the Dagster GraphQL
-API (``DAGSTER_GRAPHQL_URL``). Run it with:
+Bearer-token auth (``JOB_TEMPLATE_API_TOKEN``). A request is validated and its template looked up
+(4xx before anything is recorded), then recorded durably in the store and answered with its
+``run_id``; the service's launcher thread launches it as a run of ``job_template_run`` through the
+Dagster GraphQL API (``DAGSTER_GRAPHQL_URL``), tagged ``weir/request_id=<run_id>`` (see launcher.py
+for why the POST does not wait for Dagster). GET shows each request's state and Dagster run id.
+Run it with:
 
     .venv/bin/python -m platform_assets.job_templates.service --port 8080
 """
 
 import argparse
+import contextlib
 import hmac
 import json
 import os
+import threading
+import uuid
 from datetime import datetime
 from typing import Any
 
-import requests
+import psycopg
+from psycopg_pool import PoolTimeout
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from platform_assets.job_templates.launcher import RequestLauncher
 from platform_assets.job_templates.requests import RequestError, merge_parameters, parse_request
 from resources.job_template_store import JobTemplateStore, TemplateNotFound
 
 MAX_BODY_BYTES = 1_000_000
-LAUNCH = """mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) {
-  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
-  ... on RunConfigValidationInvalid { errors { message } } ... on InvalidStepError { invalidStepKey } } }"""
+CONFIG_KEYS = ("user-id", "user-run-id", "source-type", "target-type", "runtime-parameters")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -41,10 +47,11 @@ def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def create_app(store: JobTemplateStore, graphql_url: str, api_token: str, location: str = "weir") -> Starlette:
+def create_app(store: JobTemplateStore, graphql_url: str, api_token: str, location: str = "weir",
+               launcher_threads: int = 2) -> Starlette:
+    """The ASGI app; with ``launcher_threads`` > 0 it launches accepted requests while it runs."""
     if not api_token:
         raise ValueError("JOB_TEMPLATE_API_TOKEN must be set: the service never runs without auth")
-    session = requests.Session()
 
     def authorized(request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -68,20 +75,13 @@ def create_app(store: JobTemplateStore, graphql_url: str, api_token: str, locati
             return _error(400, str(exc) if isinstance(exc, RequestError) else "body is not valid JSON")
         except TemplateNotFound as exc:
             return _error(404, str(exc))
-        config = {k: payload[k] for k in ("user-id", "user-run-id", "source-type", "target-type", "runtime-parameters")}
-        params = {"selector": {"repositoryLocationName": location, "repositoryName": "__repository__",
-                               "jobName": "job_template_run"},
-                  "runConfigData": {"ops": {"run_job_templates": {"config": config}}},
-                  "executionMetadata": {"tags": [{"key": "weir/user_run_id", "value": parsed.user_run_id}]}}
+        run_id = str(uuid.uuid4())
         try:
-            answer = await run_in_threadpool(session.post, graphql_url, timeout=30,
-                                             json={"query": LAUNCH, "variables": {"params": params}})
-            result = answer.json()["data"]["launchRun"]
-        except (requests.RequestException, ValueError, KeyError, TypeError):
-            return _error(503, "the Dagster instance did not accept the run")
-        if result["__typename"] != "LaunchRunSuccess":
-            return _error(502, f"run not launched: {result['__typename']}")
-        return JSONResponse({"status": "OK", "run_id": result["run"]["runId"]})
+            await run_in_threadpool(store.accept_request, run_id, parsed.user_id, parsed.user_run_id,
+                                    {k: payload[k] for k in CONFIG_KEYS})
+        except (psycopg.Error, PoolTimeout):
+            return _error(503, "the request store is unavailable; nothing was recorded")
+        return JSONResponse({"status": "OK", "run_id": run_id})
 
     async def instances(request: Request) -> JSONResponse:
         if not authorized(request):
@@ -89,12 +89,28 @@ def create_app(store: JobTemplateStore, graphql_url: str, api_token: str, locati
         user_run_id = request.path_params["user_run_id"]
         if len(user_run_id) > 128:
             return _error(400, "user-run-id: at most 128 characters")
+        accepted = await run_in_threadpool(store.requests, user_run_id)
         rows = await run_in_threadpool(store.instances, user_run_id)
         return JSONResponse({"user-run-id": user_run_id,
+                             "requests": [{k: _json(v) for k, v in row.items()} for row in accepted],
                              "instances": [{k: _json(v) for k, v in row.items()} for row in rows]})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        stop = threading.Event()
+        launcher = RequestLauncher(store, graphql_url, location)
+        threads = [threading.Thread(target=launcher.run, args=(stop,), name=f"launcher-{n}", daemon=True)
+                   for n in range(launcher_threads)]
+        for thread in threads:
+            thread.start()
+        yield
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=35)
+
     return Starlette(routes=[Route("/streamsets/job-template-runner", launch, methods=["POST"]),
-                             Route("/streamsets/job-template-runner/{user_run_id:path}", instances, methods=["GET"])])
+                             Route("/streamsets/job-template-runner/{user_run_id:path}", instances, methods=["GET"])],
+                     lifespan=lifespan)
 
 
 def main() -> None:
@@ -105,7 +121,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     opts = parser.parse_args()
     graphql = os.environ.get("DAGSTER_GRAPHQL_URL", "http://127.0.0.1:3000/graphql")
-    app = create_app(JobTemplateStore(dsn=os.environ.get("JOB_TEMPLATE_PG_DSN", "")), graphql,
+    store = JobTemplateStore(dsn=os.environ.get("JOB_TEMPLATE_PG_DSN", ""), pool_size=16)
+    app = create_app(store, graphql,
                      os.environ.get("JOB_TEMPLATE_API_TOKEN", ""))
     uvicorn.run(app, host=opts.host, port=opts.port, log_level="warning")
 

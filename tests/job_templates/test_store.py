@@ -21,15 +21,15 @@ def store(pg_dsn):
 def test_migrations_are_idempotent_and_the_command_works(pg_dsn):
     out = subprocess.run([sys.executable, "-m", "platform_assets.job_templates.migrate", "--dsn", pg_dsn],
                          capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0 and "version 1" in out.stdout, out.stderr
-    assert JobTemplateStore(dsn=pg_dsn).migrate() == 1
+    assert out.returncode == 0 and "version 2" in out.stdout, out.stderr
+    assert JobTemplateStore(dsn=pg_dsn).migrate() == 2
     with psycopg.connect(pg_dsn) as conn:
         tables = {r[0] for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'streamsets'")}
         versions = conn.execute("SELECT count(*) FROM streamsets.schema_version").fetchone()[0]
     assert {"job_template", "ingestion_pattern", "ingestion_pattern_job_template_relationship",
-            "job_instance", "schema_version"} <= tables
-    assert versions == 1
+            "job_instance", "run_request", "schema_version"} <= tables
+    assert versions == 2
 
 
 def test_lookup_by_source_and_target(store):
@@ -55,3 +55,19 @@ def test_hostile_strings_are_data_not_sql(store):
     [row] = store.instances("run-1")
     assert row["user_id"] == hostile and row["successful_run"] is True and row["pattern_name"] == "p"
     assert store.find_template("oracle", "s3").sch_job_template_id == "sch-tpl-1"
+
+
+def test_accepted_requests_are_claimed_once_and_hostile_strings_stay_data(store):
+    hostile = "r'); UPDATE streamsets.run_request SET state = 'launched'; --"
+    store.accept_request("00000000-0000-0000-0000-000000000001", hostile, hostile, {"user-run-id": hostile, "x": "東京"})
+    store.accept_request("00000000-0000-0000-0000-000000000002", "u", "run-2", {"user-run-id": "run-2"})
+    pooled = JobTemplateStore(dsn=store.dsn, pool_size=2)
+    first = pooled.claim_requests(1)
+    second = store.claim_requests(10)
+    assert len(first) == 1 and len(second) == 1 and first[0].id != second[0].id  # each claimed once
+    assert store.claim_requests(10) == []
+    [row] = store.requests(hostile)
+    assert row["state"] == "launching" and row["attempts"] == 1
+    store.release_request(row["run_id"], "down", retry_in_s=3600)
+    assert store.claim_requests(10) == []  # not due yet
+    assert store.request_counts() == {"accepted": 1, "launching": 1, "launched": 0, "failed": 0}

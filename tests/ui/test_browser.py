@@ -76,11 +76,13 @@ def test_catalog_launch_one_partition_and_see_metadata_and_checks(ui_world, tmp_
             page.goto(f"{url}/assets")
             _dismiss_welcome(page)
             search = page.locator(".CodeMirror").first  # the catalog's asset-selection box
-            for asset in ("argo / endpoint_group_ar", "warehouse / agg_hourly_space", "taskflows / example / join"):
+            for asset in ("argo / endpoint_group_ar", "warehouse / agg_hourly_space", "taskflows / example / join",
+                          "telemetry / unique_events"):
                 search.click()
                 page.keyboard.press("Control+A")
                 page.keyboard.press("Backspace")
                 page.keyboard.type(asset.split(" / ")[-1])
+                page.keyboard.press("Enter")  # apply the search (typing alone only suggests)
                 expect(page.get_by_text(asset, exact=True).first).to_be_visible()
                 _shot(page, f"1-catalog-{asset.split(' / ')[0]}")
 

@@ -1,0 +1,170 @@
+"""Benchmark: telemetry throughput, end to end from a real broker and in memory.
+
+    .venv/bin/python benchmarks/telemetry_throughput.py [--events 1000000] [--per-batch 100] [--workers 2]
+
+Generates realistic Sunbird v3 events (~1 KB each, every eid, 1 % invalid, 1 % re-sent mids) in
+batches, produces them to a real Kafka-protocol broker (tansu, as in the tests), then times end to
+end: ``telemetry_ingest`` (landing + backups + commits) and ``telemetry_hourly``'s extract /
+validate + dedup / route step for every hour touched (``--workers`` hours at a time, each in its
+own process, as the daemon would run hour partitions). Separately, on the same events in memory:
+extraction + validation + dedup, and a naive baseline (json.loads + jsonschema's Draft7Validator
+per event). Targets (issue 4, 2 cores): end to end >= 50k events/s; validation + dedup >= 150k
+events/s and >= 5x the naive baseline. Prints figures; asserts nothing about time.
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HOUR_MS = 3_600_000
+
+
+def make_batches(events: int, per_batch: int, start_ms: int, hours: int) -> list[bytes]:
+    from platform_assets.telemetry import sample_data
+
+    rng = random.Random(3)
+    values = sample_data.batches(events // per_batch, per_batch, start_ms, spread_ms=hours * HOUR_MS, seed=3, pad=330)
+    out = []
+    for value in values:  # 1 % invalid events, 1 % re-sent mids (duplicates)
+        batch = orjson.loads(value)
+        for event in batch["events"]:
+            roll = rng.random()
+            if roll < 0.01:
+                event["actor"] = {"id": 12345}
+            elif roll < 0.02:
+                event["mid"] = f"resent-{rng.randrange(events // 200)}"
+        out.append(orjson.dumps(batch))
+    return out
+
+
+def run_hour(args: tuple[str, str, str]) -> tuple[str, float, int]:
+    hour, data_dir, registry = args
+    os.environ["WEIR_DATA_DIR"] = data_dir
+    import dagster as dg
+
+    from platform_assets.definitions import build_definitions
+    from tests.platform import local_resources
+
+    resources = local_resources(Path(data_dir), Path(registry))
+    defs = build_definitions(resources)
+    job = defs.resolve_job_def("telemetry_hourly").get_subset(
+        asset_selection={dg.AssetKey(["telemetry", n]) for n in (
+            "raw_events", "extractor_duplicates", "extractor_failed", "unique_events", "failed_events",
+            "duplicate_events", "routed_events", "druid_log_events", "druid_error_events", "audit_events")})
+    started = time.perf_counter()
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(partition_key=hour, instance=instance,
+                                        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    rows = resources["lake"].read_table(f"telemetry/raw_events/{hour}.parquet").num_rows
+    assert result.success
+    return hour, time.perf_counter() - started, rows
+
+
+def naive(values: list[bytes], limit: int) -> tuple[float, int]:
+    import jsonschema
+
+    from platform_assets.telemetry.validation import event_schemas
+
+    validators = {eid: jsonschema.Draft7Validator(s) for eid, s in event_schemas().items()}
+    started = time.perf_counter()
+    n = invalid = 0
+    seen = set()
+    for value in values:
+        for event in json.loads(value)["events"]:
+            validator = validators.get(event.get("eid"))
+            if validator is None or list(validator.iter_errors(event)):
+                invalid += 1
+            else:
+                seen.add(event["mid"])
+            n += 1
+            if n >= limit:
+                return time.perf_counter() - started, n
+    return time.perf_counter() - started, n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--per-batch", type=int, default=100)
+    parser.add_argument("--hours", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--naive-events", type=int, default=100_000, help="the baseline is slow: time this many")
+    opts = parser.parse_args()
+
+    import dagster as dg
+
+    from platform_assets.definitions import build_definitions
+    from platform_assets.telemetry.extraction import SourceMessage, extract
+    from platform_assets.telemetry.gc_pause import cyclic_gc_paused
+    from platform_assets.telemetry.settings import TelemetrySettings
+    from platform_assets.telemetry.validation import EventValidator, validate_and_dedup
+    from resources.kafka import KafkaResource
+    from tests.platform import local_resources
+    from tests.services import tansu_broker
+
+    work = Path(tempfile.mkdtemp(prefix="weir-telemetry-bench-"))
+    start_ms = (int(time.time() * 1000) // HOUR_MS - opts.hours - 1) * HOUR_MS
+    t = time.perf_counter()
+    values = make_batches(opts.events, opts.per_batch, start_ms, opts.hours)
+    size = sum(len(v) for v in values)
+    print(f"{opts.events} events in {len(values)} batches, {size / 1e6:.0f} MB "
+          f"({size / opts.events:.0f} bytes/event), generated in {time.perf_counter() - t:.1f} s; {os.cpu_count()} cores")
+
+    messages = [SourceMessage("bench", 0, i, None, v) for i, v in enumerate(values)]
+    with cyclic_gc_paused():  # as the hourly step runs them
+        t = time.perf_counter()
+        extracted = extract(messages, set(), start_ms + opts.hours * HOUR_MS, "bench")
+        t_extract = time.perf_counter() - t
+        t = time.perf_counter()
+        validated = validate_and_dedup(extracted.events, EventValidator(), set())
+        t_validate = time.perf_counter() - t
+    n = len(extracted.events)
+    print(f"in memory: extraction {n / t_extract:,.0f} events/s; validation + dedup {n / t_validate:,.0f} events/s; "
+          f"both {n / (t_extract + t_validate):,.0f} events/s (unique {len(validated.unique)}, failed "
+          f"{len(validated.failed)}, duplicates {len(validated.duplicates)})")
+    del extracted, validated
+    naive_s, naive_n = naive(values, opts.naive_events)
+    naive_rate = naive_n / naive_s
+    print(f"naive json + jsonschema per event: {naive_rate:,.0f} events/s (on {naive_n} events); "
+          f"Weir's validation + dedup is {n / t_validate / naive_rate:.1f}x (target >= 5x, >= 150k events/s)")
+
+    with tansu_broker() as bootstrap:
+        kafka = KafkaResource(bootstrap_servers=bootstrap, session_timeout_ms=2000, poll_timeout_s=0.2)
+        settings = TelemetrySettings(env="bench", source="kafka", consumer_group="weir-bench", micro_batch_messages=500)
+        kafka.create_topic(settings.topic("ingest"), partitions=2)
+        t = time.perf_counter()
+        kafka.produce_all(settings.topic("ingest"), values, keys=[str(i % 2).encode() for i in range(len(values))])
+        print(f"produced to the broker in {time.perf_counter() - t:.1f} s (not part of the end-to-end figure)")
+        registry = work / "none.yaml"
+        resources = local_resources(work, registry, kafka=kafka, telemetry=settings)
+        defs = build_definitions(resources)
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        started = time.perf_counter()
+        with dg.instance_for_test() as instance:
+            result = defs.resolve_job_def("telemetry_ingest").execute_in_process(instance=instance, run_config=quiet)
+        assert result.success
+        ingest_s = time.perf_counter() - started
+        hours = result.output_for_node("ingest_telemetry")["hours"]
+        with ProcessPoolExecutor(max_workers=opts.workers) as pool:
+            per_hour = list(pool.map(run_hour, [(h, str(work), str(registry)) for h in hours]))
+        total_s = time.perf_counter() - started
+    events = sum(rows for _, _, rows in per_hour)
+    print(f"ingest (landing + backups + commits): {ingest_s:.1f} s; hours {len(hours)}: "
+          + ", ".join(f"{h[11:]} {s:.1f} s" for h, s, _ in per_hour) + f" ({opts.workers} at a time)")
+    print(f"end to end: {events} events (audit events included) in {total_s:.1f} s = {opts.events / total_s:,.0f} "
+          f"produced events/s (target >= 50k)")
+
+
+if __name__ == "__main__":
+    main()

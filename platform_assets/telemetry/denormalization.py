@@ -1,0 +1,86 @@
+"""Denormalization: enrich routed events from dimension tables (device, user, content, dialcode).
+
+For each kind that applies to an event, the dimension row is attached (``devicedata``, ``userdata``,
+``contentdata``, ``dialcodedata``) and ``flags.<kind>_denorm`` says whether it was found; a miss
+never drops the event. Events older than ``max_age_days`` (default 3 months) before their sync
+time are dropped and counted; an ``ets`` in the future of its sync day is capped at the end of that
+day (UTC), with ``flags.ets_capped``.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping
+
+DEFAULT_MAX_AGE_DAYS = 92
+KINDS = ("device", "user", "content", "dialcode")
+
+Lookup = Callable[[str, list[str]], Mapping[str, dict[str, Any]]]  # (kind, keys) -> {key: row}
+
+
+def dimension_key(kind: str, event: dict[str, Any]) -> str | None:
+    """The key of ``kind`` for an event, or None when the kind does not apply to it."""
+    if kind == "device":
+        did = (event.get("context") or {}).get("did")
+        return did if isinstance(did, str) and did else None
+    if kind == "user":
+        actor = event.get("actor") or {}
+        return actor.get("id") if str(actor.get("type", "")).lower() == "user" and actor.get("id") else None
+    obj = event.get("object")
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
+        return None
+    is_dialcode = str(obj.get("type", "")).lower() in ("dialcode", "qr")
+    if kind == "dialcode":
+        return obj["id"].upper() if is_dialcode else None
+    return None if is_dialcode else obj["id"]  # content
+
+
+@dataclass
+class Denormalized:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    dropped_too_old: int = 0
+    capped_future: int = 0
+    misses: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
+    hits: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
+
+
+def end_of_day_ms(epoch_ms: int) -> int:
+    day = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).date()
+    end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+    return int(end.timestamp() * 1000) - 1
+
+
+def denormalize(events: list[dict[str, Any]], lookup: Lookup, max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> Denormalized:
+    out = Denormalized()
+    max_age_ms = max_age_days * 86_400_000
+    kept = []
+    for event in events:
+        syncts = int(event.get("syncts") or 0)
+        ets = event.get("ets")
+        if isinstance(ets, (int, float)) and syncts and ets < syncts - max_age_ms:
+            out.dropped_too_old += 1
+            continue
+        kept.append(event)
+    keys = {kind: sorted({k for e in kept if (k := dimension_key(kind, e)) is not None}) for kind in KINDS}
+    found = {kind: lookup(kind, keys[kind]) if keys[kind] else {} for kind in KINDS}
+    for event in kept:
+        enriched = dict(event)
+        flags = dict(enriched.get("flags") or {}) if isinstance(enriched.get("flags"), dict) else {}
+        syncts = int(event.get("syncts") or 0)
+        if syncts and isinstance(event.get("ets"), (int, float)) and event["ets"] > end_of_day_ms(syncts):
+            enriched["ets"] = end_of_day_ms(syncts)
+            flags["ets_capped"] = True
+            out.capped_future += 1
+        for kind in KINDS:
+            key = dimension_key(kind, event)
+            if key is None:
+                continue
+            row = found[kind].get(key)
+            flags[f"{kind}_denorm"] = row is not None
+            if row is not None:
+                enriched[f"{kind}data"] = row
+                out.hits[kind] += 1
+            else:
+                out.misses[kind] += 1
+        enriched["flags"] = flags
+        out.events.append(enriched)
+    return out

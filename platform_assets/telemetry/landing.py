@@ -1,0 +1,68 @@
+"""The landing zone: consumed messages, byte for byte, filed under the UTC hour of their batch's
+sync time (``telemetry/landing/<hour>/<file>.parquet``), and the lake keys of the hourly assets.
+
+A micro-batch writes one file per hour it touches, named after its offset ranges, so writing the
+same micro-batch again replaces the file. After a crash the next run may cut micro-batches
+differently and write overlapping files; readers therefore take each (topic, partition, offset)
+once, which is what makes a re-run produce exactly the same outputs.
+"""
+
+import hashlib
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+from platform_assets.telemetry.extraction import SourceMessage
+
+LANDING_SCHEMA = pa.schema([("topic", pa.string()), ("partition", pa.int32()), ("offset", pa.int64()),
+                            ("timestamp_ms", pa.int64()), ("syncts", pa.int64()), ("value", pa.binary())])
+HOUR_FORMAT = "%Y-%m-%d-%H:00"
+
+
+def hour_key(epoch_ms: int) -> str:
+    """The Dagster hourly partition key (UTC) of an epoch-milliseconds time."""
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).strftime(HOUR_FORMAT)
+
+
+def hour_start_ms(hour: str) -> int:
+    return int(datetime.strptime(hour, "%Y-%m-%d-%H:%M").replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def landing_dir(hour: str) -> str:
+    return f"telemetry/landing/{hour}"
+
+
+def table_key(asset: str, partition: str) -> str:
+    """Lake key of an hourly/daily/weekly telemetry asset's partition."""
+    return f"telemetry/{asset}/{partition}.parquet"
+
+
+def msgids_key(hour: str) -> str:
+    return f"telemetry/extracted_msgids/{hour}.parquet"
+
+
+def landing_file_key(hour: str, topic: str, ranges: dict[int, tuple[int, int]]) -> str:
+    label = "_".join(f"p{p}-{a}-{b}" for p, (a, b) in sorted(ranges.items()))
+    if len(label) > 120:
+        label = hashlib.sha1(label.encode()).hexdigest()
+    return f"{landing_dir(hour)}/{topic}-{label}.parquet"
+
+
+def landing_table(entries: list[tuple[SourceMessage, int]]) -> pa.Table:
+    return pa.table({
+        "topic": [m.topic for m, _ in entries], "partition": [m.partition for m, _ in entries],
+        "offset": [m.offset for m, _ in entries], "timestamp_ms": [m.timestamp_ms for m, _ in entries],
+        "syncts": [s for _, s in entries], "value": [m.value for m, _ in entries],
+    }, schema=LANDING_SCHEMA)
+
+
+def messages_of(tables: list[pa.Table]) -> list[SourceMessage]:
+    """The messages of several landing files, each (topic, partition, offset) once, in order."""
+    unique: dict[tuple[str, int, int], SourceMessage] = {}
+    for table in tables:
+        columns = table.to_pydict()
+        for topic, partition, offset, stamp, syncts, value in zip(
+                columns["topic"], columns["partition"], columns["offset"], columns["timestamp_ms"], columns["syncts"],
+                columns["value"]):
+            unique.setdefault((topic, partition, offset), SourceMessage(topic, partition, offset, stamp, value, syncts))
+    return [unique[k] for k in sorted(unique)]

@@ -1,0 +1,63 @@
+"""Routing of unique events to the streams downstream consumers read.
+
+LOG -> druid_log_events; ERROR -> druid_error_events; AUDIT -> audit_events *and* the main stream;
+SHARE -> the main stream, plus one SHARE_ITEM event per shared item (flattened, so that each item
+can be counted and denormalized on its own); everything else -> the main stream (``routed_events``,
+which denormalization reads).
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ROUTES = ("routed_events", "druid_log_events", "druid_error_events", "audit_events")
+
+
+@dataclass
+class Routed:
+    routed_events: list[dict[str, Any]] = field(default_factory=list)
+    druid_log_events: list[dict[str, Any]] = field(default_factory=list)
+    druid_error_events: list[dict[str, Any]] = field(default_factory=list)
+    audit_events: list[dict[str, Any]] = field(default_factory=list)
+    share_items: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in ROUTES}
+
+
+def share_items(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """One SHARE_ITEM event per item of a SHARE event; mids derive from the SHARE's mid."""
+    edata = event.get("edata") or {}
+    items = edata.get("items") if isinstance(edata.get("items"), list) else []
+    flattened = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        flat = {k: v for k, v in event.items() if k not in ("edata", "mid", "eid", "object")}
+        flat.update({
+            "eid": "SHARE_ITEM", "mid": f"{event['mid']}:item:{index}",
+            "object": {"id": str(item.get("id", "")), "type": str(item.get("type", "")),
+                       "ver": str(item.get("ver", ""))},
+            "edata": {"dir": edata.get("dir"), "type": edata.get("type"), "index": index,
+                      "params": item.get("params", []), "origin": item.get("origin"), "to": item.get("to")},
+        })
+        flattened.append(flat)
+    return flattened
+
+
+def route(events: list[dict[str, Any]]) -> Routed:
+    out = Routed()
+    for event in events:
+        eid = event["eid"]
+        if eid == "LOG":
+            out.druid_log_events.append(event)
+        elif eid == "ERROR":
+            out.druid_error_events.append(event)
+        else:
+            out.routed_events.append(event)
+            if eid == "AUDIT":
+                out.audit_events.append(event)
+            elif eid == "SHARE":
+                items = share_items(event)
+                out.routed_events.extend(items)
+                out.share_items += len(items)
+    return out

@@ -1,0 +1,90 @@
+"""Validation (JSON Schema per eid) and dedup (by ``mid`` within the window) of raw events.
+
+The schemas ship in ``schemas/``: ``envelope.json`` (what every v3 event must have) and one file
+per eid for its ``edata``; an eid's full schema is the envelope with that edata schema. They are
+compiled once by jsonschema-rs (a Rust validator): a valid event costs a single ``is_valid`` call,
+and only an invalid one pays for the readable error (``path: message``) stored with it.
+"""
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema_rs
+
+SCHEMA_PACKAGE = "platform_assets.telemetry.schemas"
+
+
+@lru_cache(maxsize=1)
+def event_schemas() -> dict[str, dict[str, Any]]:
+    """eid -> the full draft-07 schema of that event (envelope + its edata schema)."""
+    folder = resources.files(SCHEMA_PACKAGE)
+    envelope = json.loads((folder / "envelope.json").read_text())
+    schemas = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".json") and entry.name != "envelope.json":
+            edata = json.loads(entry.read_text())
+            eid = entry.name[: -len(".json")].upper()
+            full = json.loads(json.dumps(envelope))
+            full["title"] = f"Sunbird telemetry v3 {eid} event (Weir)"
+            full["properties"]["eid"] = {"const": eid}
+            full["properties"]["edata"] = {k: v for k, v in edata.items() if k not in ("$schema", "title")}
+            schemas[eid] = full
+    return schemas
+
+
+def _where(error: jsonschema_rs.ValidationError) -> str:
+    path = "/".join(str(p) for p in error.instance_path)
+    return path or "(event)"
+
+
+class EventValidator:
+    """``error(event)`` is None for a valid event, else the reason it is refused."""
+
+    def __init__(self, schemas: dict[str, dict[str, Any]] | None = None):
+        self._validators = {eid: jsonschema_rs.Draft7Validator(schema)
+                            for eid, schema in (schemas or event_schemas()).items()}
+
+    @property
+    def eids(self) -> list[str]:
+        return sorted(self._validators)
+
+    def error(self, event: dict[str, Any]) -> str | None:
+        eid = event.get("eid")
+        validator = self._validators.get(eid) if isinstance(eid, str) else None
+        if validator is None:
+            return f"unknown eid {str(eid)[:64]!r}" if eid is not None else "eid: required"
+        if validator.is_valid(event):
+            return None
+        errors = sorted(validator.iter_errors(event), key=lambda e: list(map(str, e.instance_path)))
+        return "; ".join(f"{_where(e)}: {e.message}" for e in errors[:3])[:1000]
+
+
+@dataclass
+class Validated:
+    unique: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)      # {reason, mid, eid, syncts, payload}
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # {reason, mid, eid, syncts, payload}
+
+
+def validate_and_dedup(events: list[dict[str, Any]], validator: EventValidator, seen_mids: set[str]) -> Validated:
+    """Invalid -> failed (with the validation error); a mid already in ``seen_mids`` (earlier in the
+    window, or earlier in this list) -> duplicates; the rest -> unique. ``seen_mids`` grows."""
+    out = Validated()
+    for event in events:
+        reason = validator.error(event)
+        if reason is not None:
+            out.failed.append({"reason": reason, "mid": event.get("mid") if isinstance(event.get("mid"), str) else None,
+                               "eid": event.get("eid") if isinstance(event.get("eid"), str) else None,
+                               "syncts": event.get("syncts"), "payload": event})
+            continue
+        mid = event["mid"]
+        if mid in seen_mids:
+            out.duplicates.append({"reason": "mid already seen in the dedup window", "mid": mid,
+                                   "eid": event["eid"], "syncts": event.get("syncts"), "payload": event})
+            continue
+        seen_mids.add(mid)
+        out.unique.append(event)
+    return out

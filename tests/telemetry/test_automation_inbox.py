@@ -1,0 +1,71 @@
+"""On the embedded default (the local inbox instead of Kafka): the hourly assets follow the landing
+zone automatically, and a late batch for an earlier hour re-runs that hour's chain."""
+
+import time
+
+import dagster as dg
+
+from platform_assets.definitions import build_definitions
+from platform_assets.telemetry import landing, sample_data
+from platform_assets.telemetry.settings import Inbox
+from tests.platform import local_resources
+
+HOUR_MS = 3_600_000
+PROCESS = dg.AssetKey(["telemetry", "unique_events"])
+
+
+def requested(result, key) -> set[str]:
+    return set(result.get_requested_partitions(key)) if result.total_requested else set()
+
+
+def test_late_batch_reruns_its_own_hour_and_the_chain_follows(tmp_path):
+    resources = local_resources(tmp_path, tmp_path / "none.yaml")
+    settings = resources["telemetry"]
+    inbox = Inbox(settings.inbox_dir, settings.topic("ingest"))
+    now = int(time.time() * 1000)
+    recent = (now // HOUR_MS - 1) * HOUR_MS + 600_000  # ten minutes into the previous hour
+    earlier = recent - 2 * HOUR_MS
+    recent_hour, earlier_hour = landing.hour_key(recent), landing.hour_key(earlier)
+    defs = build_definitions(resources)
+    with dg.instance_for_test() as instance:
+        baseline = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the daemon's earlier tick
+        assert baseline.total_requested == 0
+        inbox.append(0, sample_data.batches(3, 5, recent, spread_ms=1000, seed=1))
+        ingest = defs.resolve_job_def("telemetry_ingest")
+        assert ingest.execute_in_process(instance=instance).output_for_node("ingest_telemetry")["hours"] == [recent_hour]
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=baseline.cursor)
+        assert requested(first, PROCESS) == {recent_hour}
+        hourly = defs.resolve_job_def("telemetry_hourly")
+        assert hourly.execute_in_process(partition_key=recent_hour, instance=instance).success
+        settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+        assert requested(settled, PROCESS) == set()  # handled: nothing new upstream
+        # the day's session summary follows the hour it depends on
+        assert requested(settled, dg.AssetKey(["telemetry", "workflow_summary"])) or \
+            requested(first, dg.AssetKey(["telemetry", "workflow_summary"]))
+
+        inbox.append(0, sample_data.batches(2, 5, earlier, spread_ms=1000, seed=2, msgid_prefix="late"))
+        late = ingest.execute_in_process(instance=instance).output_for_node("ingest_telemetry")
+        assert late["hours"] == [earlier_hour] and late["messages"] == 2  # only the new lines
+        again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+        assert requested(again, PROCESS) == {earlier_hour}
+        assert hourly.execute_in_process(partition_key=earlier_hour, instance=instance).success
+        lake = resources["lake"]
+        unique = lake.read_table(landing.table_key("unique_events", earlier_hour))
+        assert unique.num_rows == 10 + 2  # ten events and one audit LOG event per batch
+        assert inbox.committed() == {0: 5}
+
+
+def test_inbox_commit_is_what_resumes_and_a_bad_line_is_refused(tmp_path):
+    inbox = Inbox(str(tmp_path / "inbox"), "dev.telemetry.ingest")
+    inbox.append(1, [b'{"a": 1}', b'{"a": 2}', b'{"a": 3}'])
+    first = inbox.drain(max_messages=2)
+    assert [m.offset for m in first.messages] == [0, 1] and first.ranges == {1: (0, 1)}
+    assert [m.offset for m in inbox.drain(10).messages] == [0, 1, 2]  # nothing committed yet: replayed
+    inbox.commit(first)
+    assert [m.offset for m in inbox.drain(10).messages] == [2]
+    try:
+        inbox.append(1, [b'{"a":\n 1}'])
+    except ValueError as exc:
+        assert "single lines" in str(exc)
+    else:
+        raise AssertionError("a multi-line message was accepted")

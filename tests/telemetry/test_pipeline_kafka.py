@@ -1,0 +1,244 @@
+"""The telemetry slice end to end against a real Kafka-protocol broker (tansu), PostgreSQL (dimension
+tables) and a moto S3 server (topic backups): produce -> ingest -> hourly chain -> aggregates;
+hostile input; a run killed mid-batch and re-run; backup -> topic restore; the backlog sensor."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import boto3
+import dagster as dg
+import orjson
+import pytest
+from dagster_aws.s3 import S3Resource
+
+from platform_assets.definitions import build_definitions
+from platform_assets.telemetry import backups, landing, sample_data, tables
+from platform_assets.telemetry.settings import TelemetrySettings
+from platform_assets.telemetry.restore import restore_topic
+from resources.kafka import KafkaResource
+from resources.storage import LakeResource
+from resources.telemetry_dimensions import DimensionsResource
+from sensors.telemetry_backlog import telemetry_backlog
+from tests.platform import local_resources
+
+HOUR_MS = 3_600_000
+START = 1_795_392_000_000  # 2026-11-23 00:00 UTC
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def s3_lake(endpoint: str, bucket: str) -> LakeResource:
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x",
+                 aws_secret_access_key="x").create_bucket(Bucket=bucket)
+    return LakeResource(root=f"s3://{bucket}/telemetry", s3=S3Resource(
+        endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"))
+
+
+@pytest.fixture
+def world(tmp_path, kafka_bootstrap, s3_endpoint, pg_dsn):
+    env = f"t{uuid.uuid4().hex[:8]}"
+    kafka = KafkaResource(bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, poll_timeout_s=0.2)
+    settings = TelemetrySettings(env=env, source="kafka", consumer_group=f"weir-{env}", micro_batch_messages=7,
+                                 produce_routed=True)
+    for name in ("ingest", "routed_events", "druid_log_events", "druid_error_events", "audit_events", "denorm_events"):
+        kafka.create_topic(settings.topic(name), partitions=2 if name == "ingest" else 1)
+    dims = DimensionsResource(dsn=pg_dsn)
+    resources = local_resources(tmp_path, tmp_path / "no-registry.yaml", kafka=kafka, telemetry=settings,
+                                telemetry_backups=s3_lake(s3_endpoint, f"backups-{env}"), dimensions=dims)
+    with dg.instance_for_test() as instance:
+        yield build_definitions(resources), instance, resources, tmp_path
+
+
+def produce_sample(kafka: KafkaResource, topic: str, count: int = 30, seed: int = 7, start: int = START) -> list[bytes]:
+    values = sample_data.batches(count, 20, start, spread_ms=2 * HOUR_MS, seed=seed)
+    kafka.produce_all(topic, values, keys=[str(i % 2).encode() for i in range(len(values))])
+    return values
+
+
+def run_ingest(defs, instance) -> dict:
+    result = defs.resolve_job_def("telemetry_ingest").execute_in_process(instance=instance)
+    assert result.success
+    return result.output_for_node("ingest_telemetry")
+
+
+def run_hours(defs, instance, hours) -> None:
+    for hour in hours:
+        assert defs.resolve_job_def("telemetry_hourly").execute_in_process(partition_key=hour, instance=instance).success
+
+
+def read(lake: LakeResource, asset: str, hours) -> list:
+    return [r for h in hours for r in lake.read_table(landing.table_key(asset, h)).to_pylist()]
+
+
+def test_end_to_end_with_hostile_input_routing_denormalization_and_aggregates(world):
+    defs, instance, resources, _ = world
+    kafka, settings, lake = resources["kafka"], resources["telemetry"], resources["lake"]
+    topic = settings.topic("ingest")
+    values = produce_sample(kafka, topic)
+    first = orjson.loads(values[0])["events"][0]
+    resources["dimensions"].load("device", {first["context"]["did"]: {"state": "Kerala"}})
+    bad_event = dict(first, mid="bad-1", actor={"id": 5})
+    hostile = [b"\xff\xfe\x00 not utf-8", b"[" * 3000, b'{"params": {"msgid": "h1"}, "events": 7}',
+               orjson.dumps({"params": {"msgid": "h2"}, "syncts": START, "events": [bad_event, "x", first]}),
+               values[3]]  # a re-sent batch: its msgid was seen
+    kafka.produce_all(topic, hostile)
+    summary = run_ingest(defs, instance)
+    assert summary["messages"] == len(values) + len(hostile)
+    committed = kafka.committed(topic, settings.consumer_group)  # a partition that got nothing has none
+    assert sum(o for o in committed.values() if o >= 0) == len(values) + len(hostile)
+    hours = summary["hours"]
+    assert hours[0] == "2026-11-23-00:00" and len(hours) >= 2
+    run_hours(defs, instance, hours)
+
+    raw = read(lake, "raw_events", hours)
+    unique, failed, dups = (read(lake, a, hours) for a in ("unique_events", "failed_events", "duplicate_events"))
+    sent_events = sum(len(orjson.loads(v)["events"]) for v in values)
+    audits = [r for r in raw if json.loads(r["event"])["edata"].get("type") == "telemetry_audit"]
+    assert len(audits) == len(values) + 1  # one per accepted batch (h2 included)
+    assert len(raw) == sent_events + 2 + len(audits)  # bad_event and the repeated first event of h2
+    assert len(unique) + len(failed) + len(dups) == len(raw)  # nothing lost, nothing twice
+    assert [d["mid"] for d in dups] == [first["mid"]]
+    assert [f["mid"] for f in failed] == ["bad-1"] and "actor" in failed[0]["reason"]
+    assert len({u["mid"] for u in unique}) == len(unique)
+    extractor_failed = read(lake, "extractor_failed", hours)
+    assert Counter(f["reason"].split(":")[0] for f in extractor_failed) == Counter(
+        {"not UTF-8": 1, "not JSON": 1, "batch has no events list": 1, "event 1 is a JSON str, not an object": 1})
+    assert [d["mid"] for d in read(lake, "extractor_duplicates", hours)] == [orjson.loads(values[3])["params"]["msgid"]]
+
+    routed = {a: read(lake, a, hours) for a in ("routed_events", "druid_log_events", "druid_error_events", "audit_events")}
+    eids = Counter(u["eid"] for u in unique)
+    assert len(routed["druid_log_events"]) == eids["LOG"] and len(routed["druid_error_events"]) == eids["ERROR"]
+    assert len(routed["audit_events"]) == eids["AUDIT"]
+    shares = [json.loads(u["event"]) for u in unique if u["eid"] == "SHARE"]
+    assert len(routed["routed_events"]) == len(unique) - eids["LOG"] - eids["ERROR"] + sum(len(s["edata"]["items"]) for s in shares)
+    consumed = kafka.drain(settings.topic("druid_log_events"), f"check-{uuid.uuid4().hex[:6]}")
+    assert len(consumed.messages) == eids["LOG"]  # routed events also produced to their topics
+
+    denorm = [json.loads(r["event"]) for r in read(lake, "denorm_events", hours)]
+    assert len(denorm) == len(routed["routed_events"])
+    hit = next(d for d in denorm if d["mid"] == first["mid"])
+    assert hit["devicedata"] == {"state": "Kerala"} and hit["flags"]["device_denorm"] is True
+    assert any(d["flags"].get("device_denorm") is False for d in denorm)
+
+    counts = read(lake, "hourly_event_counts", hours)
+    assert sum(c["events"] for c in counts) == len(unique)
+    day = defs.get_assets_def(dg.AssetKey(["telemetry", "workflow_summary"]))
+    assert dg.materialize([day], partition_key="2026-11-23", instance=instance, resources=resources).success
+    sessions = lake.read_table(landing.table_key("workflow_summary", "2026-11-23")).to_pandas()
+    assert sessions["events"].sum() == sum(1 for u in unique if u["sid"])
+    week = defs.get_assets_def(dg.AssetKey(["telemetry", "weekly_active_users"]))
+    assert dg.materialize([week], partition_key="2026-11-23", instance=instance, resources=resources).success
+    wau = lake.read_table(landing.table_key("weekly_active_users", "2026-11-23")).to_pandas()
+    assert wau["active_users"].sum() == len({u["actor_id"] for u in unique if u["actor_type"] == "User"})
+
+    backed_up = resources["telemetry_backups"].list(f"backups/{topic}/")
+    records = backups.replay_order(resources["telemetry_backups"].read_bytes(k) for k in backed_up)
+    assert len(records) == len(values) + len(hostile)
+    assert sorted(backups.message_value(r) for r in records) == sorted(values + hostile)
+    mats = instance.fetch_materializations(dg.AssetKey(["telemetry", "topic_backups"]), limit=10).records
+    assert {m.partition_key for m in mats} == {"2026-11-23"}  # 00:00-02:00 UTC is still the 23rd in Kolkata
+
+
+def test_a_run_killed_mid_batch_and_rerun_gives_exactly_the_clean_outputs(world, tmp_path):
+    defs, instance, resources, _ = world
+    kafka, settings = resources["kafka"], resources["telemetry"]
+    produce_sample(kafka, settings.topic("ingest"), count=40, seed=11)
+    script = tmp_path / "killed_ingest.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import dagster as dg
+        from resources.storage import LakeResource
+        writes = {{"n": 0}}
+        original = LakeResource.write_table
+        def write_then_die(self, key, table):
+            original(self, key, table)
+            writes["n"] += 1
+            if writes["n"] == 3:  # mid-batch: landing written, backups and offset commit not yet
+                os.kill(os.getpid(), signal.SIGKILL)
+        LakeResource.write_table = write_then_die
+        from platform_assets.definitions import build_definitions
+        from platform_assets.telemetry.settings import TelemetrySettings
+        from resources.kafka import KafkaResource
+        from tests.platform import local_resources
+        from pathlib import Path
+        tmp = Path({str(tmp_path)!r})
+        resources = local_resources(tmp, tmp / "none.yaml",
+            kafka=KafkaResource(bootstrap_servers={kafka.bootstrap_servers!r}, session_timeout_ms=2000, poll_timeout_s=0.2),
+            telemetry=TelemetrySettings(env={settings.env!r}, source="kafka", consumer_group={settings.consumer_group!r},
+                                        micro_batch_messages=7),
+            telemetry_backups=LakeResource(root=str(tmp / "killed-backups")))
+        with dg.instance_for_test() as instance:
+            build_definitions(resources).resolve_job_def("telemetry_ingest").execute_in_process(instance=instance)
+    """))
+    killed = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    assert 0 < sum(max(0, o) for o in kafka.committed(settings.topic("ingest"), settings.consumer_group).values()) < 40
+    summary = run_ingest(defs, instance)  # the re-run, same lake
+    run_hours(defs, instance, summary["hours"] + [h for h in _landed_hours(resources["lake"]) if h not in summary["hours"]])
+    after_crash = {a: sorted(r["mid"] for r in read(resources["lake"], a, _landed_hours(resources["lake"])))
+                   for a in ("raw_events", "unique_events", "duplicate_events", "failed_events")}
+
+    clean = dict(resources, lake=LakeResource(root=str(tmp_path / "clean-lake")),
+                 telemetry=TelemetrySettings(env=settings.env, source="kafka", consumer_group=settings.consumer_group + "-clean",
+                                             micro_batch_messages=1000))
+    clean_defs = build_definitions(clean)
+    with dg.instance_for_test() as clean_instance:
+        clean_summary = run_ingest(clean_defs, clean_instance)
+        run_hours(clean_defs, clean_instance, clean_summary["hours"])
+    reference = {a: sorted(r["mid"] for r in read(clean["lake"], a, clean_summary["hours"])) for a in after_crash}
+    assert after_crash == reference
+    assert len(after_crash["unique_events"]) > 0 and after_crash["duplicate_events"] == []
+
+
+def _landed_hours(lake: LakeResource) -> list[str]:
+    return sorted({k.split("/")[2] for k in lake.list("telemetry/landing")})
+
+
+def test_backup_restore_replays_every_message_once_into_a_topic(world):
+    defs, instance, resources, _ = world
+    kafka, settings = resources["kafka"], resources["telemetry"]
+    values = produce_sample(kafka, settings.topic("ingest"), count=12, seed=5)
+    run_ingest(defs, instance)
+    target = f"{settings.env}.telemetry.restored"
+    kafka.create_topic(target)
+    restored = restore_topic(resources["telemetry_backups"], kafka, settings.topic("ingest"), ["2026-11-23"], target)
+    assert restored == len(values)
+    again = kafka.drain(target, f"check-{uuid.uuid4().hex[:6]}")
+    assert sorted(m.value for m in again.messages) == sorted(values)
+
+
+def test_backlog_sensor_launches_on_lag_and_not_twice(world, monkeypatch):
+    defs, instance, resources, _ = world
+    kafka, settings = resources["kafka"], resources["telemetry"]
+    monkeypatch.setenv("WEIR_TELEMETRY_LAG_THRESHOLD", "5")
+    monkeypatch.setenv("WEIR_TELEMETRY_MAX_DELAY_S", "3600")
+    sensor_resources = {"telemetry": settings, "kafka": kafka}
+    with dg.build_sensor_context(instance=instance, resources=sensor_resources) as context:
+        assert "lag 0" in telemetry_backlog(context).skip_reason.skip_message
+    kafka.produce_all(settings.topic("ingest"), sample_data.batches(3, 2, START, seed=3))
+    with dg.build_sensor_context(instance=instance, resources=sensor_resources) as context:
+        first = telemetry_backlog(context)
+    # lag 3 is under the threshold of 5, but nothing was ever launched: the max delay has passed
+    assert len(first.run_requests) == 1 and first.run_requests[0].tags["weir/lag"] == "3"
+    cursor = first.cursor
+    with dg.build_sensor_context(instance=instance, resources=sensor_resources, cursor=cursor) as context:
+        second = telemetry_backlog(context)
+    assert not second.run_requests and "below threshold" in second.skip_reason.skip_message  # launched just now
+    kafka.produce_all(settings.topic("ingest"), sample_data.batches(4, 2, START, seed=4))
+    with dg.build_sensor_context(instance=instance, resources=sensor_resources, cursor=cursor) as context:
+        third = telemetry_backlog(context)
+    assert len(third.run_requests) == 1 and third.run_requests[0].tags["weir/lag"] == "7"
+    run_ingest(defs, instance)
+    with dg.build_sensor_context(instance=instance, resources=sensor_resources, cursor=third.cursor) as context:
+        assert "lag 0" in telemetry_backlog(context).skip_reason.skip_message
+    inbox = dict(sensor_resources, telemetry=TelemetrySettings(source="inbox"))
+    with dg.build_sensor_context(instance=instance, resources=inbox) as context:
+        assert "not Kafka" in telemetry_backlog(context).skip_reason.skip_message
