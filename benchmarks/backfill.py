@@ -141,7 +141,7 @@ def main() -> None:
               f"({r['successful_runs']} succeeded), {r['per_partition_s']:.2f} s per partition; "
               f"time inside runs {r['in_runs_s']:.1f} s (the rest: daemon pick-up, queue, run start)")
     single, per = results
-    print(f"speed-up single-run vs per-partition: {per['wall_s'] / single['wall_s']:.1f}x (target >= 5x); "
+    print(f"speed-up single-run vs per-partition: {per['wall_s'] / single['wall_s']:.2f}x (target >= 5x); "
           f"single-run wall {single['wall_s']:.1f} s (target <= 180 s)")
 
 
