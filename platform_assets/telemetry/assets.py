@@ -92,18 +92,18 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
     seen_mids = {m for h in earlier for m in _column_if_exists(lake, landing.table_key("unique_events", h), "mid")}
     validated = validate_and_dedup(extracted.events, EventValidator(), seen_mids)
     routed = route(validated.unique)
-    rows: dict[int, tuple] = {}  # the same event objects go to several tables: serialize each once
+    raw = tables.events_table(extracted.events)  # serialized once; the other tables take its rows
+    position = {id(event): row for row, event in enumerate(extracted.events)}
     outputs = {
-        "raw_events": tables.events_table(extracted.events, rows),
+        "raw_events": raw,
         "extractor_duplicates": tables.refused_table(
             [{**d, "reason": "msgid already seen in the dedup window", "mid": d["msgid"]} for d in extracted.duplicates]),
         "extractor_failed": tables.refused_table(extracted.failed),
-        "unique_events": tables.events_table(validated.unique, rows),
+        "unique_events": tables.subset_table(raw, position, validated.unique),
         "failed_events": tables.refused_table(validated.failed),
         "duplicate_events": tables.refused_table(validated.duplicates),
-        **{name: tables.events_table(getattr(routed, name), rows) for name in ROUTES},
+        **{name: tables.subset_table(raw, position, getattr(routed, name)) for name in ROUTES},
     }
-    del rows
     for name, table in outputs.items():
         lake.write_table(landing.table_key(name, hour), table)
     lake.write_table(landing.msgids_key(hour), pa.table({"msgid": pa.array(extracted.msgids, pa.string())}))

@@ -41,21 +41,27 @@ def event_row(e: dict[str, Any]) -> tuple:
             _text(context.get("sid")), _text(context.get("did")), _text(obj.get("id")), orjson.dumps(e).decode())
 
 
-def events_table(events: list[dict[str, Any]], rows: dict[int, tuple] | None = None) -> pa.Table:
-    """The table of ``events``. ``rows`` (id(event) -> row) lets one step that writes the same event
-    objects to several tables (raw, unique, routed) serialize each event once; only pass it while
-    the events are unchanged and alive."""
-    built = []
-    for e in events:
-        if rows is None:
-            built.append(event_row(e))
-            continue
-        row = rows.get(id(e))
-        if row is None:
-            row = rows[id(e)] = event_row(e)
-        built.append(row)
-    columns = list(zip(*built)) if built else [[] for _ in EVENT_SCHEMA.names]
+def events_table(events: list[dict[str, Any]]) -> pa.Table:
+    rows = [event_row(e) for e in events]
+    columns = list(zip(*rows)) if rows else [[] for _ in EVENT_SCHEMA.names]
     return pa.table({name: list(values) for name, values in zip(EVENT_SCHEMA.names, columns)}, schema=EVENT_SCHEMA)
+
+
+def subset_table(source: pa.Table, position: dict[int, int], events: list[dict[str, Any]]) -> pa.Table:
+    """The table of ``events``, most of which are rows of ``source`` (``position``: id(event) ->
+    row): those rows are taken from it (no second serialization); events not in it (SHARE items
+    flattened later) are built and appended after them. Only valid while the events are alive and
+    unchanged since ``source`` was built."""
+    known: list[int] = []
+    fresh: list[dict[str, Any]] = []
+    for event in events:
+        row = position.get(id(event))
+        if row is None:
+            fresh.append(event)
+        else:
+            known.append(row)
+    taken = source.take(pa.array(known, pa.int64()))
+    return pa.concat_tables([taken, events_table(fresh)]) if fresh else taken
 
 
 def events_from_table(table: pa.Table) -> list[dict[str, Any]]:

@@ -102,3 +102,17 @@ def test_event_tables_round_trip_and_refused_tables_keep_bytes():
                                     {"reason": "bad", "source": "t/0/2", "payload": events[0], "mid": events[0]["mid"]}])
     assert refused.column("payload").to_pylist()[0] == b"\xff"
     assert isinstance(refused, pa.Table) and refused.column("mid").to_pylist() == [None, events[0]["mid"]]
+
+
+def test_subset_tables_take_rows_of_the_source_and_append_new_events():
+    from platform_assets.telemetry.routing import route
+
+    events = [ev("INTERACT", 1), ev("SHARE", 2), ev("LOG", 3)]
+    raw = tables.events_table(events)
+    position = {id(e): i for i, e in enumerate(events)}
+    routed = route(events).routed_events  # INTERACT, SHARE, then two new SHARE_ITEM events
+    subset = tables.subset_table(raw, position, routed)
+    direct = tables.events_table(routed)
+    assert sorted(subset.to_pylist(), key=lambda r: r["mid"]) == sorted(direct.to_pylist(), key=lambda r: r["mid"])
+    assert subset.column("eid").to_pylist() == ["INTERACT", "SHARE", "SHARE_ITEM", "SHARE_ITEM"]
+    assert tables.subset_table(raw, position, []).num_rows == 0
