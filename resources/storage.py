@@ -97,9 +97,11 @@ class LakeResource(dg.ConfigurableResource):
             return []
         return sorted(str(p.relative_to(root)) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
 
-    def write_table(self, key: str, table: pa.Table) -> None:
+    def write_table(self, key: str, table: pa.Table, compression: str = "zstd", level: int | None = None) -> None:
+        """Parquet; zstd by default. Short-lived, large data may trade size for speed (lz4 writes
+        and reads ~6x faster than default zstd, at twice the size)."""
         buffer = io.BytesIO()
-        pq.write_table(table, buffer, compression="zstd")
+        pq.write_table(table, buffer, compression=compression, compression_level=level)
         self.write_bytes(key, buffer.getvalue())
 
     def read_table(self, key: str) -> pa.Table:

@@ -158,8 +158,8 @@ def test_a_run_killed_mid_batch_and_rerun_gives_exactly_the_clean_outputs(world,
         from resources.storage import LakeResource
         writes = {{"n": 0}}
         original = LakeResource.write_table
-        def write_then_die(self, key, table):
-            original(self, key, table)
+        def write_then_die(self, key, table, **options):
+            original(self, key, table, **options)
             writes["n"] += 1
             if writes["n"] == 3:  # mid-batch: landing written, backups and offset commit not yet
                 os.kill(os.getpid(), signal.SIGKILL)
