@@ -27,7 +27,7 @@ from platform_assets.job_templates.jobs import job_template_run
 from platform_assets.streaming.jobs import ar_batch_flink, ingest_metric_stream, ingest_sync_stream
 from platform_assets.taskflows.assets import taskflow_definitions, taskflows_directory
 from platform_assets.taskflows.loading import load_graphs
-from platform_assets.telemetry.assets import telemetry_assets, telemetry_hourly_job
+from platform_assets.telemetry.assets import telemetry_assets, telemetry_automation, telemetry_hourly_job
 from platform_assets.telemetry.ingest import backups_spec, landing_spec, telemetry_ingest
 from platform_assets.telemetry.settings import TelemetrySettings, inbox_settings
 from platform_assets.warehouse.assets_aggregates import agg_hourly_space, week_people_count
@@ -175,7 +175,7 @@ def build_definitions(resources: dict[str, Any] | None = None, taskflows_dir: st
               telemetry_ingest, telemetry_hourly_job],
         schedules=[argo_daily_schedule, *taskflows["schedules"]],
         sensors=[tenant_registry_sensor, late_connector_data, late_metric_data, failure_alerts, flink_job_health,
-                 telemetry_backlog],
+                 telemetry_backlog, telemetry_automation],
         resources=resources if resources is not None else resources_for(os.environ.get("PLATFORM_ENV", "local")),
     )
 

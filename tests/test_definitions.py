@@ -42,7 +42,8 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
     checks = {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
     assert checks == EXPECTED_CHECKS
     assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data",
-                                             "failure_alerts", "flink_job_health", "telemetry_backlog"}
+                                             "failure_alerts", "flink_job_health", "telemetry_backlog",
+                                             "telemetry_automation"}
     assert {s.name for s in defs.schedules} == {"argo_daily_schedule"}
     for job in ("argo_daily", "argo_recompute", "warehouse_load", "warehouse_hourly", "warehouse_weekly",
                 "ingest_metric_stream", "ingest_sync_stream", "ar_batch_flink", "taskflow_example", "job_template_run",

@@ -231,3 +231,11 @@ HOURLY_KEYS = [key(n) for n in ("raw_events", "extractor_duplicates", "extractor
 telemetry_hourly_job = dg.define_asset_job(
     "telemetry_hourly", selection=dg.AssetSelection.assets(*HOURLY_KEYS), partitions_def=HOURS,
     description="Extract, validate, dedup, route, denormalize and count one hour of telemetry.")
+
+# Dagster's default automation sensor starts stopped; telemetry must follow its landing zone without
+# anyone turning a switch, so the group gets its own sensor, running from the start.
+telemetry_automation = dg.AutomationConditionSensorDefinition(
+    "telemetry_automation", target=dg.AssetSelection.groups("telemetry"), default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Runs the telemetry assets whose upstream changed: the hour a (late) batch landed in, then "
+                "its day and week.")
