@@ -7,8 +7,8 @@ batches, produces them to a real Kafka-protocol broker (tansu, as in the tests),
 end: ``telemetry_ingest`` (landing + backups + commits) and ``telemetry_hourly``'s extract /
 validate + dedup / route step for every hour touched (``--workers`` hours at a time, each in its
 own process, as the daemon would run hour partitions). Separately, on the same events in memory:
-extraction + validation + dedup, and a naive baseline (json.loads + jsonschema's Draft7Validator
-per event). Targets (issue 4, 2 cores): end to end >= 50k events/s; validation + dedup >= 150k
+extraction + validation + dedup, the one-pass hour processing (extraction to the ten Arrow tables,
+no files), and a naive baseline (json.loads + jsonschema's Draft7Validator per event). Targets (issue 4, 2 cores): end to end >= 50k events/s; validation + dedup >= 150k
 events/s and >= 5x the naive baseline. Prints figures; asserts nothing about time.
 """
 
@@ -107,8 +107,9 @@ def main() -> None:
     from platform_assets.definitions import build_definitions
     from platform_assets.telemetry.extraction import SourceMessage, extract
     from platform_assets.telemetry.gc_pause import cyclic_gc_paused
+    from platform_assets.telemetry.hour_processing import process_hour
     from platform_assets.telemetry.settings import TelemetrySettings
-    from platform_assets.telemetry.validation import EventValidator, validate_and_dedup
+    from platform_assets.telemetry.validation import EventValidator, shipped_validator, validate_and_dedup
     from resources.kafka import KafkaResource
     from tests.platform import local_resources
     from tests.services import tansu_broker
@@ -134,6 +135,13 @@ def main() -> None:
           f"both {n / (t_extract + t_validate):,.0f} events/s (unique {len(validated.unique)}, failed "
           f"{len(validated.failed)}, duplicates {len(validated.duplicates)})")
     del extracted, validated
+    with cyclic_gc_paused():
+        t = time.perf_counter()
+        one_pass = process_hour(messages, shipped_validator(), set(), set(), start_ms + opts.hours * HOUR_MS, "bench")
+        t_one_pass = time.perf_counter() - t
+    print(f"in memory: one-pass hour processing (extract, validate + dedup, route, ten Arrow tables) "
+          f"{one_pass.events / t_one_pass:,.0f} events/s")
+    del one_pass
     naive_s, naive_n = naive(values, opts.naive_events)
     naive_rate = naive_n / naive_s
     print(f"naive json + jsonschema per event: {naive_rate:,.0f} events/s (on {naive_n} events); "
@@ -160,7 +168,8 @@ def main() -> None:
             per_hour = list(pool.map(run_hour, [(h, str(work), str(registry)) for h in hours]))
         total_s = time.perf_counter() - started
     events = sum(rows for _, _, rows in per_hour)
-    print(f"ingest (landing + backups + commits): {ingest_s:.1f} s; hours {len(hours)}: "
+    print(f"ingest (landing + backups + commits): {ingest_s:.1f} s = {len(values) / ingest_s:,.0f} messages/s, "
+          f"{size / ingest_s / 1e6:,.0f} MB/s; hours {len(hours)}: "
           + ", ".join(f"{h[11:]} {s:.1f} s" for h, s, _ in per_hour) + f" ({opts.workers} at a time)")
     print(f"end to end: {events} events (audit events included) in {total_s:.1f} s = {opts.events / total_s:,.0f} "
           f"produced events/s (target >= 50k)")

@@ -8,7 +8,9 @@ ranges it covered. Nothing is committed until the caller has made its output dur
 
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import dagster as dg
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -54,6 +56,11 @@ class KafkaResource(dg.ConfigurableResource):
             "enable.partition.eof": True,
             "auto.offset.reset": "earliest",
             "session.timeout.ms": self.session_timeout_ms,
+            # telemetry batches are ~100 KB: fetch many per request (librdkafka's default is 1 MB), and
+            # keep fetching while the caller writes a micro-batch (default: a 64 MB queue, then 1 s back-off)
+            "max.partition.fetch.bytes": 16 << 20,
+            "queued.max.messages.kbytes": 256 << 10,
+            "fetch.queue.backoff.ms": 20,
         })
 
     def producer(self) -> Producer:
@@ -83,33 +90,23 @@ class KafkaResource(dg.ConfigurableResource):
         consumer.assign(assigned)
         return partitions, assigned
 
-    def drain(self, topic: str, group: str, max_messages: int = 5_000_000) -> Batch:
-        """Everything from the committed offsets to the end of each partition (or max_messages)."""
+    @contextmanager
+    def reader(self, topic: str, group: str) -> Iterator["TopicReader"]:
+        """One consumer over every partition of ``topic``, from the group's committed offsets, read
+        in micro-batches and committed through the same connection. Keeping one consumer for a whole
+        run matters: a fresh consumer pays an offset lookup and an end-of-partition wait (about 1 s on
+        the test broker) before its first message."""
         consumer = self._consumer(group)
         try:
             partitions, _ = self._assign_committed(consumer, topic)
-            batch = Batch(topic, group)
-            at_end: set[int] = set()
-            deadline = time.monotonic() + self.drain_timeout_s
-            while len(at_end) < len(partitions) and len(batch.messages) < max_messages:
-                if time.monotonic() > deadline:
-                    raise dg.Failure(f"Kafka drain of {topic!r} did not reach the end within {self.drain_timeout_s}s")
-                msg = consumer.poll(self.poll_timeout_s)
-                if msg is None:
-                    continue
-                if msg.error():
-                    if msg.error().code() == KafkaError._PARTITION_EOF:
-                        at_end.add(msg.partition())
-                        continue
-                    raise dg.Failure(f"Kafka error on {topic!r}: {msg.error()}")
-                p, o = msg.partition(), msg.offset()
-                kind, stamp = msg.timestamp()
-                batch.messages.append(Message(p, o, msg.value(), msg.key(), stamp if kind and stamp > 0 else None))
-                first, _ = batch.ranges.get(p, (o, o))
-                batch.ranges[p] = (first, o)
-            return batch
+            yield TopicReader(consumer, topic, group, partitions, self.poll_timeout_s, self.drain_timeout_s)
         finally:
             consumer.close()
+
+    def drain(self, topic: str, group: str, max_messages: int = 5_000_000) -> Batch:
+        """Everything from the committed offsets to the end of each partition (or max_messages)."""
+        with self.reader(topic, group) as reader:
+            return reader.next_batch(max_messages)
 
     def partitions(self, topic: str) -> list[int]:
         consumer = self._consumer("weir-metadata")
@@ -191,3 +188,46 @@ class KafkaResource(dg.ConfigurableResource):
             return {tp.partition: tp.offset for tp in tps}
         finally:
             consumer.close()
+
+
+class TopicReader:
+    """Micro-batches from one assigned consumer (see ``KafkaResource.reader``)."""
+
+    def __init__(self, consumer: Consumer, topic: str, group: str, partitions: list[int], poll_timeout_s: float,
+                 drain_timeout_s: float):
+        self._consumer = consumer
+        self.topic, self.group = topic, group
+        self._partitions = partitions
+        self._at_end: set[int] = set()
+        self._poll_timeout_s = poll_timeout_s
+        self._drain_timeout_s = drain_timeout_s
+
+    def next_batch(self, max_messages: int) -> Batch:
+        """Up to ``max_messages`` further messages, stopping early once every partition is at its
+        end; an empty batch means there is nothing more to read right now."""
+        batch = Batch(self.topic, self.group)
+        deadline = time.monotonic() + self._drain_timeout_s
+        while len(self._at_end) < len(self._partitions) and len(batch.messages) < max_messages:
+            if time.monotonic() > deadline:
+                raise dg.Failure(f"Kafka read of {self.topic!r} did not reach the end within {self._drain_timeout_s}s")
+            # short waits: consume() returns what arrived, so the end of a partition costs no full timeout
+            wanted = min(max_messages - len(batch.messages), 10_000)
+            for msg in self._consumer.consume(wanted, min(self._poll_timeout_s, 0.05)):
+                if msg.error():
+                    if msg.error().code() == KafkaError._PARTITION_EOF:
+                        self._at_end.add(msg.partition())
+                        continue
+                    raise dg.Failure(f"Kafka error on {self.topic!r}: {msg.error()}")
+                p, o = msg.partition(), msg.offset()
+                self._at_end.discard(p)
+                kind, stamp = msg.timestamp()
+                batch.messages.append(Message(p, o, msg.value(), msg.key(), stamp if kind and stamp > 0 else None))
+                first, _ = batch.ranges.get(p, (o, o))
+                batch.ranges[p] = (first, o)
+        return batch
+
+    def commit(self, batch: Batch) -> None:
+        """Commit past the last offset of each partition in ``batch`` (after outputs are durable)."""
+        if batch.ranges:
+            self._consumer.commit(offsets=[TopicPartition(self.topic, p, last + 1)
+                                           for p, (_, last) in sorted(batch.ranges.items())], asynchronous=False)

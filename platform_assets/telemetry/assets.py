@@ -9,6 +9,7 @@ re-run replaces and never appends.
 
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 import dagster as dg
 import pandas as pd
@@ -16,13 +17,13 @@ import pyarrow as pa
 
 from platform_assets.telemetry import aggregates, landing, tables
 from platform_assets.telemetry.denormalization import denormalize
-from platform_assets.telemetry.extraction import extract
+from platform_assets.telemetry.hour_processing import HourOutputs, process_hour
 from platform_assets.telemetry.gc_pause import cyclic_gc_paused
 from platform_assets.telemetry.ingest import LANDING
 from platform_assets.telemetry.partitions import DAYS, HOURS, WEEKS
-from platform_assets.telemetry.routing import ROUTES, route
+from platform_assets.telemetry.routing import ROUTES
 from platform_assets.telemetry.settings import TelemetrySettings
-from platform_assets.telemetry.validation import EventValidator, validate_and_dedup
+from platform_assets.telemetry.validation import shipped_validator
 from resources.kafka import KafkaResource
 from resources.storage import LakeResource
 from resources.telemetry_dimensions import DimensionsResource
@@ -43,14 +44,6 @@ def follow_upstream() -> dg.AutomationCondition:
 def _spec(name: str, description: str, deps: list[dg.AssetKey], partitions=HOURS) -> dg.AssetSpec:
     return dg.AssetSpec(key(name), deps=deps, description=description, group_name="telemetry",
                         partitions_def=partitions, kinds={"parquet"}, automation_condition=follow_upstream())
-
-
-def _reasons(records: list[dict]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for record in records:
-        label = str(record.get("reason", "")).split(":")[0][:80]
-        counts[label] = counts.get(label, 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:20])
 
 
 def _earlier_hours(hour: str, window_s: int) -> list[str]:
@@ -82,36 +75,24 @@ _ROUTE = [
 ]
 
 
-def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, kafka: KafkaResource):
-    """Read the hour's landing files, extract, validate + dedup, route, write every output."""
+def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, kafka: KafkaResource) -> HourOutputs:
+    """Read the hour's landing files and the dedup window's earlier hours, process, write every output."""
     files = lake.list(landing.landing_dir(hour))
     messages = landing.messages_of([lake.read_table(f) for f in files])
     earlier = _earlier_hours(hour, telemetry.dedup_window_s)
     seen_msgids = {m for h in earlier for m in _column_if_exists(lake, landing.msgids_key(h), "msgid")}
-    extracted = extract(messages, seen_msgids, now_ms=landing.hour_start_ms(hour), env=telemetry.env)
     seen_mids = {m for h in earlier for m in _column_if_exists(lake, landing.table_key("unique_events", h), "mid")}
-    validated = validate_and_dedup(extracted.events, EventValidator(), seen_mids)
-    routed = route(validated.unique)
-    raw = tables.events_table(extracted.events)  # serialized once; the other tables take its rows
-    position = {id(event): row for row, event in enumerate(extracted.events)}
-    outputs = {
-        "raw_events": raw,
-        "extractor_duplicates": tables.refused_table(
-            [{**d, "reason": "msgid already seen in the dedup window", "mid": d["msgid"]} for d in extracted.duplicates]),
-        "extractor_failed": tables.refused_table(extracted.failed),
-        "unique_events": tables.subset_table(raw, position, validated.unique),
-        "failed_events": tables.refused_table(validated.failed),
-        "duplicate_events": tables.refused_table(validated.duplicates),
-        **{name: tables.subset_table(raw, position, getattr(routed, name)) for name in ROUTES},
-    }
-    for name, table in outputs.items():
-        lake.write_table(landing.table_key(name, hour), table, level=1)  # zstd level 1: 3x faster, same size here
-    lake.write_table(landing.msgids_key(hour), pa.table({"msgid": pa.array(extracted.msgids, pa.string())}))
+    out = process_hour(messages, shipped_validator(), seen_msgids, seen_mids, now_ms=landing.hour_start_ms(hour),
+                       env=telemetry.env)
+    del messages
+    for name, table in out.tables.items():
+        lake.write_table(landing.table_key(name, hour), table, level=1, use_dictionary=tables.EVENT_DICTIONARY_COLUMNS
+                         if "event" in table.schema.names else True)
+    lake.write_table(landing.msgids_key(hour), pa.table({"msgid": pa.array(out.msgids, pa.string())}))
     if telemetry.produce_routed:
         for name in ROUTES:
-            if getattr(routed, name):
-                _produce(kafka, telemetry.topic(name), getattr(routed, name))
-    return extracted, validated, routed, outputs, messages, files
+            _produce(kafka, telemetry.topic(name), out.tables[name])
+    return out
 
 
 @dg.multi_asset(
@@ -128,37 +109,36 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
     hour = context.partition_key
     started = time.monotonic()
     with cyclic_gc_paused():
-        extracted, validated, routed, outputs, messages, files = _process_hour(hour, telemetry, lake, kafka)
+        out = _process_hour(hour, telemetry, lake, kafka)
     seconds = time.monotonic() - started
-    for refused, what in ((extracted.failed, "at extraction"), (validated.failed, "at validation")):
-        if refused:
-            context.log.warning(f"{len(refused)} refused {what}: {_reasons(refused)}")
-    context.log.info(f"{len(messages)} messages, {len(extracted.events)} events in {seconds:.1f} s")
+    for reasons, what in ((out.extractor_reasons, "at extraction"), (out.validation_reasons, "at validation")):
+        if reasons:
+            context.log.warning(f"{sum(reasons.values())} refused {what}: {reasons}")
+    context.log.info(f"{out.messages} messages, {out.events} events in {seconds:.1f} s")
     extra = {
-        "raw_events": {"messages": len(messages), "batches": len(extracted.msgids), "landing_files": len(files),
-                       "events_per_second": round(len(extracted.events) / seconds) if seconds else 0},
-        "extractor_failed": {"reasons": dg.MetadataValue.json(_reasons(extracted.failed))},
-        "failed_events": {"reasons": dg.MetadataValue.json(_reasons(validated.failed))},
-        "unique_events": {"events_by_eid": dg.MetadataValue.json(
-            pd.Series([e["eid"] for e in validated.unique], dtype="object").value_counts().to_dict())},
-        "routed_events": {"share_items_flattened": routed.share_items},
+        "raw_events": {"messages": out.messages, "batches": len(out.msgids),
+                       "events_per_second": round(out.events / seconds) if seconds else 0},
+        "extractor_failed": {"reasons": dg.MetadataValue.json(out.extractor_reasons)},
+        "failed_events": {"reasons": dg.MetadataValue.json(out.validation_reasons)},
+        "unique_events": {"events_by_eid": dg.MetadataValue.json(out.events_by_eid)},
+        "routed_events": {"share_items_flattened": out.share_items},
     }
-    for name, table in outputs.items():
+    for name, table in out.tables.items():
         meta = {"dagster/row_count": table.num_rows, **extra.get(name, {})}
         if telemetry.produce_routed and name in ROUTES:
             meta["kafka_topic"] = telemetry.topic(name)
         yield dg.MaterializeResult(asset_key=key(name), metadata=meta)
-    share = len(validated.failed) / len(extracted.events) if extracted.events else 0.0
+    share = out.failed_events / out.events if out.events else 0.0
     yield dg.AssetCheckResult(asset_key=key("unique_events"), check_name="failed_share", passed=share <= 0.05,
                               severity=dg.AssetCheckSeverity.WARN,
-                              metadata={"failed": len(validated.failed), "events": len(extracted.events),
-                                        "share": round(share, 4)})
+                              metadata={"failed": out.failed_events, "events": out.events, "share": round(share, 4)})
 
 
-def _produce(kafka: KafkaResource, topic: str, events: list[dict]) -> None:
-    import orjson
-
-    kafka.produce_all(topic, [orjson.dumps(e) for e in events], keys=[str(e.get("mid", "")).encode() for e in events])
+def _produce(kafka: KafkaResource, topic: str, table: pa.Table) -> None:
+    """The table's events (their JSON text) to ``topic``, keyed by mid."""
+    if table.num_rows:
+        kafka.produce_all(topic, [t.encode() for t in table.column("event").to_pylist()],
+                          keys=[(m or "").encode() for m in table.column("mid").to_pylist()])
 
 
 @dg.asset(key=key("denorm_events"), deps=[key("routed_events")], partitions_def=HOURS, group_name="telemetry",
@@ -171,9 +151,11 @@ def denorm_events(context: dg.AssetExecutionContext, telemetry: TelemetrySetting
     with cyclic_gc_paused():
         events = tables.events_from_table(lake.read_table(landing.table_key("routed_events", hour)))
         out = denormalize(events, dimensions.lookup, telemetry.max_age_days)
-        lake.write_table(landing.table_key("denorm_events", hour), tables.events_table(out.events))
-    if telemetry.produce_routed and out.events:
-        _produce(kafka, telemetry.topic("denorm_events"), out.events)
+        table = tables.events_table(out.events)
+        lake.write_table(landing.table_key("denorm_events", hour), table, level=1,
+                         use_dictionary=tables.EVENT_DICTIONARY_COLUMNS)
+    if telemetry.produce_routed:
+        _produce(kafka, telemetry.topic("denorm_events"), table)
     if out.dropped_too_old:
         context.log.warning(f"{out.dropped_too_old} events older than {telemetry.max_age_days} days dropped")
     return dg.MaterializeResult(metadata={
@@ -200,14 +182,21 @@ def _hours_of(lake: LakeResource, first: datetime, hours: int) -> pa.Table:
     return pa.concat_tables(parts) if parts else tables.empty(tables.EVENT_SCHEMA)
 
 
+def _period_aggregate(lake: LakeResource, asset: str, period: str, hours: int,
+                      compute: Callable[[pa.Table, str], pd.DataFrame]) -> pd.DataFrame:
+    """``compute`` over the unique events of the ``hours`` hours from ``period``'s start, written as
+    the partition ``period`` of ``asset``."""
+    first = datetime.fromisoformat(period).replace(tzinfo=timezone.utc)
+    frame = compute(_hours_of(lake, first, hours), period)
+    lake.write_table(landing.table_key(asset, period), pa.Table.from_pandas(frame, preserve_index=False))
+    return frame
+
+
 @dg.asset(key=key("workflow_summary"), deps=[key("unique_events")], partitions_def=DAYS, group_name="telemetry",
           kinds={"parquet"}, automation_condition=follow_upstream(),
           description="Per session (context.sid) and UTC day: start, end, time spent, interactions, impressions.")
 def workflow_summary(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    day = context.partition_key
-    first = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
-    summary = aggregates.workflow_summary(_hours_of(lake, first, 24), day)
-    lake.write_table(landing.table_key("workflow_summary", day), pa.Table.from_pandas(summary, preserve_index=False))
+    summary = _period_aggregate(lake, "workflow_summary", context.partition_key, 24, aggregates.workflow_summary)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(summary), "sessions": len(summary),
         "mean_time_spent_s": float(summary["time_spent_s"].mean()) if len(summary) else 0.0})
@@ -217,10 +206,7 @@ def workflow_summary(context: dg.AssetExecutionContext, lake: LakeResource) -> d
           kinds={"parquet"}, automation_condition=follow_upstream(),
           description="Distinct users (actor.type User) per channel and ISO week (Monday, UTC).")
 def weekly_active_users(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    week = context.partition_key
-    first = datetime.fromisoformat(week).replace(tzinfo=timezone.utc)
-    users = aggregates.weekly_active_users(_hours_of(lake, first, 7 * 24), week)
-    lake.write_table(landing.table_key("weekly_active_users", week), pa.Table.from_pandas(users, preserve_index=False))
+    users = _period_aggregate(lake, "weekly_active_users", context.partition_key, 7 * 24, aggregates.weekly_active_users)
     return dg.MaterializeResult(metadata={"dagster/row_count": len(users),
                                           "active_users": int(users["active_users"].sum()) if len(users) else 0})
 

@@ -2,27 +2,32 @@
 
 Files live under ``backups/<topic>/<YYYY-MM-DD>/`` where the date is the message's sync time in
 the configured timezone (default Asia/Kolkata, as the platform's users read dates); a file holds
-one Kafka partition's consecutive messages and is rolled when it reaches ``roll_bytes``. Its name
-carries topic, partition and first/last offsets: ``<topic>-p<partition>-<first>-<last>.jsonl.gz``.
-Each line is ``{"partition", "offset", "timestamp_ms", "syncts", "value"}`` with the value as
-text when it is UTF-8, else ``value_b64``. A crash and re-run may write overlapping files; restore
-replays each (partition, offset) once, in offset order.
+one Kafka partition's consecutive messages and is rolled when its values reach ``roll_bytes``. Its
+name carries topic, partition and first/last offsets: ``<topic>-p<partition>-<first>-<last>.parquet``.
+A file is a Parquet table (zstd) of ``partition, offset, timestamp_ms, syncts, key, value``: keys
+and values stay exact bytes (UTF-8 or not), and any Parquet reader (DuckDB, Spark, Athena) can
+query a backup in place. A crash and re-run may write overlapping files; restore replays each
+(partition, offset) once, in offset order.
 """
 
-import base64
-import gzip
-import json
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from platform_assets.telemetry.arrow_columns import binary_column
 from platform_assets.telemetry.extraction import SourceMessage
 
 DEFAULT_TIMEZONE = "Asia/Kolkata"
 DEFAULT_ROLL_BYTES = 64 << 20
 PREFIX = "backups"
+BACKUP_SCHEMA = pa.schema([("partition", pa.int32()), ("offset", pa.int64()), ("timestamp_ms", pa.int64()),
+                           ("syncts", pa.int64()), ("key", pa.binary()), ("value", pa.binary())])
 
 
 @dataclass(frozen=True)
@@ -41,34 +46,20 @@ def local_day(epoch_ms: int, zone: str) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).astimezone(ZoneInfo(zone)).date().isoformat()
 
 
-def _line(message: SourceMessage, syncts: int) -> bytes:
-    record: dict = {"partition": message.partition, "offset": message.offset,
-                    "timestamp_ms": message.timestamp_ms, "syncts": syncts}
-    value = message.value
-    if value is None:
-        record["value"] = None
-    else:
-        try:
-            record["value"] = value.decode("utf-8")
-        except UnicodeDecodeError:
-            record["value_b64"] = base64.b64encode(value).decode()
-    return json.dumps(record, ensure_ascii=False).encode() + b"\n"
-
-
 def backup_files(messages: Iterable[tuple[SourceMessage, int]], zone: str = DEFAULT_TIMEZONE,
                  roll_bytes: int = DEFAULT_ROLL_BYTES) -> list[BackupFile]:
     """Group (message, syncts) pairs into files by topic, local day and partition, rolled by size."""
-    groups: dict[tuple[str, str, int], list[tuple[SourceMessage, bytes]]] = defaultdict(list)
+    groups: dict[tuple[str, str, int], list[tuple[SourceMessage, int]]] = defaultdict(list)
     for message, syncts in messages:
-        groups[(message.topic, local_day(syncts, zone), message.partition)].append((message, _line(message, syncts)))
+        groups[(message.topic, local_day(syncts, zone), message.partition)].append((message, syncts))
     files = []
     for (topic, day, partition), entries in sorted(groups.items()):
         entries.sort(key=lambda e: e[0].offset)
-        chunk: list[tuple[SourceMessage, bytes]] = []
+        chunk: list[tuple[SourceMessage, int]] = []
         size = 0
         for entry in entries:
             chunk.append(entry)
-            size += len(entry[1])
+            size += len(entry[0].value or b"")
             if size >= roll_bytes:
                 files.append(_file(topic, day, partition, chunk))
                 chunk, size = [], 0
@@ -77,28 +68,27 @@ def backup_files(messages: Iterable[tuple[SourceMessage, int]], zone: str = DEFA
     return files
 
 
-def _file(topic: str, day: str, partition: int, chunk: list[tuple[SourceMessage, bytes]]) -> BackupFile:
+def _file(topic: str, day: str, partition: int, chunk: list[tuple[SourceMessage, int]]) -> BackupFile:
     first, last = chunk[0][0].offset, chunk[-1][0].offset
-    key = f"{PREFIX}/{topic}/{day}/{topic}-p{partition}-{first:020d}-{last:020d}.jsonl.gz"
-    data = gzip.compress(b"".join(line for _, line in chunk), compresslevel=1)  # speed over size
-    return BackupFile(key, day, topic, partition, first, last, len(chunk), data)
+    key = f"{PREFIX}/{topic}/{day}/{topic}-p{partition}-{first:020d}-{last:020d}.parquet"
+    table = pa.table({
+        "partition": [partition] * len(chunk), "offset": [m.offset for m, _ in chunk],
+        "timestamp_ms": [m.timestamp_ms for m, _ in chunk], "syncts": [s for _, s in chunk],
+        "key": [m.key for m, _ in chunk], "value": binary_column([m.value for m, _ in chunk])}, schema=BACKUP_SCHEMA)
+    buffer = io.BytesIO()
+    # zstd level 1: as small as the default level here, 25 % faster; values are unique: no dictionary
+    pq.write_table(table, buffer, compression="zstd", compression_level=1, use_dictionary=False)
+    return BackupFile(key, day, topic, partition, first, last, len(chunk), buffer.getvalue())
 
 
-def read_backup(data: bytes) -> Iterator[dict]:
-    for line in gzip.decompress(data).splitlines():
-        if line.strip():
-            yield json.loads(line)
+def read_backup(data: bytes) -> list[dict[str, Any]]:
+    """The records of one backup file: ``{partition, offset, timestamp_ms, syncts, key, value}``."""
+    return pq.read_table(io.BytesIO(data)).to_pylist()
 
 
-def message_value(record: dict) -> bytes | None:
-    if "value_b64" in record:
-        return base64.b64decode(record["value_b64"])
-    return None if record.get("value") is None else record["value"].encode("utf-8")
-
-
-def replay_order(files: Iterable[bytes]) -> list[dict]:
+def replay_order(files: Iterable[bytes]) -> list[dict[str, Any]]:
     """Records of several backup files, each (partition, offset) once, in partition/offset order."""
-    unique: dict[tuple[int, int], dict] = {}
+    unique: dict[tuple[int, int], dict[str, Any]] = {}
     for data in files:
         for record in read_backup(data):
             unique.setdefault((record["partition"], record["offset"]), record)

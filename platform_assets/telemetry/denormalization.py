@@ -60,9 +60,10 @@ def denormalize(events: list[dict[str, Any]], lookup: Lookup, max_age_days: int 
             out.dropped_too_old += 1
             continue
         kept.append(event)
-    keys = {kind: sorted({k for e in kept if (k := dimension_key(kind, e)) is not None}) for kind in KINDS}
-    found = {kind: lookup(kind, keys[kind]) if keys[kind] else {} for kind in KINDS}
-    for event in kept:
+    event_keys = [{kind: dimension_key(kind, e) for kind in KINDS} for e in kept]
+    wanted = {kind: sorted({k[kind] for k in event_keys if k[kind] is not None}) for kind in KINDS}
+    found = {kind: lookup(kind, wanted[kind]) if wanted[kind] else {} for kind in KINDS}
+    for event, keys in zip(kept, event_keys):
         enriched = dict(event)
         flags = dict(enriched.get("flags") or {}) if isinstance(enriched.get("flags"), dict) else {}
         syncts = int(event.get("syncts") or 0)
@@ -70,8 +71,7 @@ def denormalize(events: list[dict[str, Any]], lookup: Lookup, max_age_days: int 
             enriched["ets"] = end_of_day_ms(syncts)
             flags["ets_capped"] = True
             out.capped_future += 1
-        for kind in KINDS:
-            key = dimension_key(kind, event)
+        for kind, key in keys.items():
             if key is None:
                 continue
             row = found[kind].get(key)

@@ -29,6 +29,7 @@ class SourceMessage:
     timestamp_ms: int | None
     value: bytes | None
     syncts: int | None = None  # the sync time ingest filed the message under (landing), when known
+    key: bytes | None = None
 
     @property
     def source(self) -> str:
@@ -48,17 +49,21 @@ def iso_timestamp(epoch_ms: int) -> str:
         f"{epoch_ms % 1000:03d}Z"
 
 
-def batch_syncts(batch: Any, message: SourceMessage, now_ms: int, earliest_ms: int = 0) -> int:
-    """The batch's own sync time when it carries a usable one (not before ``earliest_ms``, not after
-    now: a hostile or broken clock must not file data into an hour that does not exist), else the
-    Kafka time under the same rule, else now."""
-    if message.syncts is not None:
-        return message.syncts
-    value = batch.get("syncts") if isinstance(batch, dict) else None
-    for candidate in (value, message.timestamp_ms):
+def _trusted_syncts(candidates: tuple[Any, ...], now_ms: int, earliest_ms: int) -> int:
+    """The first candidate that is a number in [earliest_ms, now_ms] (a hostile or broken clock must
+    not file data into an hour that does not exist), else now."""
+    for candidate in candidates:
         if isinstance(candidate, (int, float)) and not isinstance(candidate, bool) and earliest_ms <= candidate <= now_ms:
             return int(candidate)
     return now_ms
+
+
+def batch_syncts(batch_syncts_value: Any, message: SourceMessage, now_ms: int, earliest_ms: int = 0) -> int:
+    """What ingest filed the message under when known; else the batch's own ``syncts``, else the
+    Kafka time, each only when trusted (see ``_trusted_syncts``), else now."""
+    if message.syncts is not None:
+        return message.syncts
+    return _trusted_syncts((batch_syncts_value, message.timestamp_ms), now_ms, earliest_ms)
 
 
 class _BatchHead(msgspec.Struct):
@@ -73,10 +78,10 @@ _HEAD = msgspec.json.Decoder(_BatchHead)
 def message_syncts(message: SourceMessage, now_ms: int, earliest_ms: int = 0) -> int:
     """``batch_syncts`` without parsing the events: what ingest files a message by (~30x cheaper)."""
     try:
-        head = _HEAD.decode(message.value) if message.value is not None else None
+        value = _HEAD.decode(message.value).syncts if message.value is not None else None
     except (msgspec.DecodeError, msgspec.ValidationError):
-        head = None
-    return batch_syncts({"syncts": head.syncts} if head is not None else None, message, now_ms, earliest_ms)
+        value = None
+    return batch_syncts(value, message, now_ms, earliest_ms)
 
 
 def parse_batch(message: SourceMessage) -> tuple[dict[str, Any] | None, str | None]:
@@ -92,20 +97,24 @@ def parse_batch(message: SourceMessage) -> tuple[dict[str, Any] | None, str | No
         return None, f"batch is a JSON {type(batch).__name__}, not an object"
     if not isinstance(batch.get("events"), list):
         return None, "batch has no events list"
-    params = batch.get("params")
-    if not isinstance(params, dict) or not isinstance(params.get("msgid"), str) or not params["msgid"]:
+    if _msgid(batch.get("params")) is None:
         return None, "batch has no params.msgid"
     return batch, None
+
+
+def _msgid(params: Any) -> str | None:
+    msgid = params.get("msgid") if isinstance(params, dict) else None
+    return msgid if isinstance(msgid, str) and msgid else None
 
 
 def _failed(reason: str, message: SourceMessage, payload: bytes | None) -> dict[str, Any]:
     return {"reason": reason, "source": message.source, "payload": payload or b""}
 
 
-def audit_event(batch: dict[str, Any], syncts: int, accepted: int, refused: int, env: str) -> dict[str, Any]:
+def audit_event(msgid: str, ver: Any, first_event: Any, syncts: int, accepted: int, refused: int,
+                env: str) -> dict[str, Any]:
     """The LOG event the extractor adds per batch (edata.type telemetry_audit)."""
-    msgid = batch["params"]["msgid"]
-    first = next((e for e in batch["events"] if isinstance(e, dict)), {})
+    first = first_event if isinstance(first_event, dict) else {}
     context = first.get("context") if isinstance(first.get("context"), dict) else {}
     channel = context.get("channel") if isinstance(context.get("channel"), str) else "unknown"
     return {
@@ -114,10 +123,57 @@ def audit_event(batch: dict[str, Any], syncts: int, accepted: int, refused: int,
         "actor": {"id": AUDIT_PRODUCER, "type": "System"},
         "context": {"channel": channel, "env": env, "pdata": {"id": AUDIT_PRODUCER, "pid": "extractor", "ver": "1.0"}},
         "edata": {"type": "telemetry_audit", "level": "INFO", "message": "telemetry batch extracted",
-                  "params": [{"ver": str(batch.get("ver", ""))}, {"events_count": accepted},
+                  "params": [{"ver": str(ver if ver is not None else "")}, {"events_count": accepted},
                              {"sync_status": "SUCCESS" if not refused else "PARTIAL"}, {"msgid": msgid}]},
         "syncts": syncts, "@timestamp": iso_timestamp(syncts),
     }
+
+
+@dataclass
+class MessageExtract:
+    """One message's share of the extraction: its accepted events, each with its JSON text
+    (``syncts`` and ``@timestamp`` set; the audit event last), what failed, or that it was a
+    duplicate batch."""
+
+    msgid: str | None = None
+    events: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    duplicate: dict[str, Any] | None = None
+
+
+def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, env: str) -> MessageExtract:
+    """Extract one message (see the module docstring); ``seen_msgids`` grows with an accepted batch.
+    The batch is parsed whole (one orjson call is ~40 % cheaper than splitting it and parsing each
+    event on its own), and each accepted event is serialized once, with its sync time."""
+    batch, reason = parse_batch(message)
+    if batch is None:
+        return MessageExtract(failed=[_failed(reason or "unusable batch", message, message.value)])
+    msgid, events = _msgid(batch["params"]), batch["events"]
+    syncts = batch_syncts(batch.get("syncts"), message, now_ms)
+    if msgid in seen_msgids:
+        return MessageExtract(duplicate={"msgid": msgid, "source": message.source, "syncts": syncts,
+                                         "events_count": len(events), "payload": message.value})
+    seen_msgids.add(msgid)
+    out = MessageExtract(msgid=msgid)
+    stamp = iso_timestamp(syncts)
+    small = len(message.value or b"") <= MAX_EVENT_BYTES  # then no event in it can be over the limit
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            out.failed.append(_failed(f"event {index} is a JSON {type(event).__name__}, not an object",
+                                      message, orjson.dumps(event)))
+            continue
+        size = 0 if small else len(orjson.dumps(event))
+        if size > MAX_EVENT_BYTES:
+            out.failed.append(_failed(f"event {index} is {size} bytes, over the {MAX_EVENT_BYTES}-byte limit",
+                                      message, orjson.dumps(event)))
+            continue
+        event["syncts"] = syncts
+        event["@timestamp"] = stamp
+        out.events.append((event, orjson.dumps(event)))
+    first = next((e for e in events if isinstance(e, dict)), None)
+    audit = audit_event(msgid, batch.get("ver"), first, syncts, len(out.events), len(out.failed), env)
+    out.events.append((audit, orjson.dumps(audit)))
+    return out
 
 
 def extract(messages: Iterable[SourceMessage], seen_msgids: set[str], now_ms: int, env: str) -> Extracted:
@@ -125,36 +181,11 @@ def extract(messages: Iterable[SourceMessage], seen_msgids: set[str], now_ms: in
     msgids already accepted within the dedup window; it grows with every accepted batch."""
     out = Extracted()
     for message in messages:
-        batch, reason = parse_batch(message)
-        if batch is None:
-            out.failed.append(_failed(reason or "unusable batch", message, message.value))
-            continue
-        msgid = batch["params"]["msgid"]
-        syncts = batch_syncts(batch, message, now_ms)
-        if msgid in seen_msgids:
-            out.duplicates.append({"msgid": msgid, "source": message.source, "syncts": syncts,
-                                   "events_count": len(batch["events"]), "payload": message.value})
-            continue
-        seen_msgids.add(msgid)
-        out.msgids.append(msgid)
-        stamp = iso_timestamp(syncts)
-        accepted = refused = 0
-        small = len(message.value or b"") <= MAX_EVENT_BYTES  # then no event in it can be over the limit
-        for index, event in enumerate(batch["events"]):
-            if not isinstance(event, dict):
-                out.failed.append(_failed(f"event {index} is a JSON {type(event).__name__}, not an object",
-                                          message, orjson.dumps(event)))
-                refused += 1
-                continue
-            size = 0 if small else len(orjson.dumps(event))
-            if size > MAX_EVENT_BYTES:
-                out.failed.append(_failed(f"event {index} is {size} bytes, over the {MAX_EVENT_BYTES}-byte limit",
-                                          message, orjson.dumps(event)))
-                refused += 1
-                continue
-            event["syncts"] = syncts
-            event["@timestamp"] = stamp
-            out.events.append(event)
-            accepted += 1
-        out.events.append(audit_event(batch, syncts, accepted, refused, env))
+        one = extract_message(message, seen_msgids, now_ms, env)
+        out.events.extend(event for event, _ in one.events)
+        out.failed.extend(one.failed)
+        if one.duplicate is not None:
+            out.duplicates.append(one.duplicate)
+        if one.msgid is not None:
+            out.msgids.append(one.msgid)
     return out

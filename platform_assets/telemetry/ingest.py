@@ -10,14 +10,16 @@ automatically, including an earlier hour that received a late batch.
 
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import dagster as dg
 
 from platform_assets.telemetry import backups, landing
 from platform_assets.telemetry.extraction import SourceMessage, message_syncts
 from platform_assets.telemetry.partitions import BACKUP_DAYS, HOURS, START_MS
-from platform_assets.telemetry.settings import MessageSource, TelemetrySettings, source_messages
-from resources.kafka import KafkaResource
+from platform_assets.telemetry.settings import MessageReader, TelemetrySettings, message_reader, source_messages
+from resources.kafka import Batch, KafkaResource
 from resources.storage import LakeResource
 
 LANDING = dg.AssetKey(["telemetry", "landing"])
@@ -41,46 +43,105 @@ class IngestConfig(dg.Config):
     max_micro_batches: int = 1000  # bound on one run; the backlog sensor starts another if needed
 
 
+@dataclass
+class IngestTotals:
+    """What a run filed: messages per landing hour, backup files/messages/bytes per backup day."""
+
+    hours: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    days: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(
+        lambda: {"files": 0, "messages": 0, "bytes": 0}))
+
+    def add_backups(self, files: list[backups.BackupFile]) -> None:
+        for file in files:
+            self.days[file.day]["files"] += 1
+            self.days[file.day]["messages"] += file.messages
+            self.days[file.day]["bytes"] += len(file.data)
+
+
+def _write_backups(store: LakeResource, messages: list[SourceMessage], stamps: list[int],
+                   telemetry: TelemetrySettings) -> list[backups.BackupFile]:
+    files = backups.backup_files(zip(messages, stamps), telemetry.backup_timezone, telemetry.backup_roll_bytes)
+    for file in files:
+        store.write_bytes(file.key, file.data)
+    return files
+
+
+@dataclass
+class Filing:
+    """A micro-batch whose landing files and backups are being written."""
+
+    batch: Batch
+    hours: dict[str, int]
+    backups: Future
+    landing: list[Future]
+
+
+def _start_filing(batch: Batch, lake: LakeResource, telemetry_backups: LakeResource, telemetry: TelemetrySettings,
+                  writers: ThreadPoolExecutor) -> Filing:
+    """Submit the landing files (one per hour touched) and the topic backups of ``batch`` to the
+    writer threads (Parquet compression, fsync and uploads release the GIL)."""
+    messages = source_messages(batch)
+    stamps = sync_times(messages, int(time.time() * 1000))
+    by_hour: dict[str, list[tuple[SourceMessage, int]]] = defaultdict(list)
+    for message, syncts in zip(messages, stamps):
+        by_hour[landing.hour_key(syncts)].append((message, syncts))
+    backup_write = writers.submit(_write_backups, telemetry_backups, messages, stamps, telemetry)
+    landing_writes = [writers.submit(_write_landing, lake, hour, batch.topic, entries) for hour, entries in by_hour.items()]
+    return Filing(batch, {hour: len(entries) for hour, entries in by_hour.items()}, backup_write, landing_writes)
+
+
+def _write_landing(lake: LakeResource, hour: str, topic: str, entries: list[tuple[SourceMessage, int]]) -> None:
+    # lz4 without dictionaries: read once by the hour's step, so speed over size
+    lake.write_table(landing.landing_file_key(hour, topic, _ranges(entries)), landing.landing_table(entries),
+                     compression="lz4", use_dictionary=False)
+
+
+def _finish_filing(filing: Filing, reader: MessageReader, totals: IngestTotals) -> None:
+    """Wait until the micro-batch's files are durable, then (only then) commit its offsets. A failed
+    write raises here, before the commit: the micro-batch is read again by the next run."""
+    files = filing.backups.result()
+    for write in filing.landing:
+        write.result()
+    reader.commit(filing.batch)
+    totals.add_backups(files)
+    for hour, count in filing.hours.items():
+        totals.hours[hour] += count
+
+
 @dg.op(tags={"weir/system": "kafka"})
 def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telemetry: TelemetrySettings,
                      kafka: KafkaResource, lake: LakeResource, telemetry_backups: LakeResource) -> dict:
-    source = MessageSource(telemetry, kafka)
-    hours: dict[str, int] = defaultdict(int)
-    days: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "messages": 0, "bytes": 0})
+    """Micro-batch k+1 is read and submitted while k's files are still being written; k is
+    committed before k+1, so commits stay in offset order."""
+    totals = IngestTotals()
     total = batches = 0
     started = time.monotonic()
-    for _ in range(config.max_micro_batches):
-        batch = source.drain()
-        if not batch.messages:
-            break
-        messages = source_messages(batch)
-        stamps = sync_times(messages, int(time.time() * 1000))
-        by_hour: dict[str, list[tuple[SourceMessage, int]]] = defaultdict(list)
-        for message, syncts in zip(messages, stamps):
-            by_hour[landing.hour_key(syncts)].append((message, syncts))
-        for hour, entries in by_hour.items():
-            ranges = _ranges(entries)
-            lake.write_table(landing.landing_file_key(hour, batch.topic, ranges), landing.landing_table(entries),
-                             compression="lz4")  # read once by the hour's step; speed over size
-            hours[hour] += len(entries)
-        for file in backups.backup_files(zip(messages, stamps), telemetry.backup_timezone, telemetry.backup_roll_bytes):
-            telemetry_backups.write_bytes(file.key, file.data)
-            days[file.day]["files"] += 1
-            days[file.day]["messages"] += file.messages
-            days[file.day]["bytes"] += len(file.data)
-        source.commit(batch)  # only now: landing files and backups are durable
-        total += len(messages)
-        batches += 1
-        context.log.info(f"micro-batch {batches}: {len(messages)} messages {batch.offset_ranges()} -> "
-                         f"hours {sorted(by_hour)}")
-    for hour, count in sorted(hours.items()):
+    with message_reader(telemetry, kafka) as reader, ThreadPoolExecutor(4, thread_name_prefix="ingest-write") as writers:
+        pending: Filing | None = None
+        for _ in range(config.max_micro_batches):
+            batch = reader.next_batch(telemetry.micro_batch_messages)
+            if not batch.messages:
+                break
+            filing = _start_filing(batch, lake, telemetry_backups, telemetry, writers)
+            if pending is not None:
+                _finish_filing(pending, reader, totals)
+            pending = filing
+            total += len(batch.messages)
+            batches += 1
+            context.log.info(f"micro-batch {batches}: {len(batch.messages)} messages {batch.offset_ranges()} -> "
+                             f"hours {sorted(filing.hours)}")
+        if pending is not None:
+            _finish_filing(pending, reader, totals)
+    for hour, count in sorted(totals.hours.items()):
         context.log_event(dg.AssetMaterialization(LANDING, partition=hour, metadata={"messages": count}))
-    for day, stats in sorted(days.items()):
+    for day, stats in sorted(totals.days.items()):
         context.log_event(dg.AssetMaterialization(TOPIC_BACKUPS, partition=day, metadata={
             **stats, "location": telemetry_backups.describe(f"{backups.PREFIX}/{telemetry.topic('ingest')}/{day}")}))
     seconds = time.monotonic() - started
-    context.log.info(f"ingested {total} messages in {batches} micro-batches ({seconds:.1f} s); hours {sorted(hours)}")
-    return {"messages": total, "micro_batches": batches, "hours": sorted(hours), "backup_days": sorted(days)}
+    context.log.info(f"ingested {total} messages in {batches} micro-batches ({seconds:.1f} s, "
+                     f"{total / seconds if seconds else 0:,.0f} messages/s); hours {sorted(totals.hours)}")
+    return {"messages": total, "micro_batches": batches, "hours": sorted(totals.hours),
+            "backup_days": sorted(totals.days)}
 
 
 def _ranges(entries: list[tuple[SourceMessage, int]]) -> dict[int, tuple[int, int]]:

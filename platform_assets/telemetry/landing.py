@@ -12,10 +12,12 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 
+from platform_assets.telemetry.arrow_columns import binary_column
 from platform_assets.telemetry.extraction import SourceMessage
 
 LANDING_SCHEMA = pa.schema([("topic", pa.string()), ("partition", pa.int32()), ("offset", pa.int64()),
-                            ("timestamp_ms", pa.int64()), ("syncts", pa.int64()), ("value", pa.binary())])
+                            ("timestamp_ms", pa.int64()), ("syncts", pa.int64()), ("key", pa.binary()),
+                            ("value", pa.binary())])
 HOUR_FORMAT = "%Y-%m-%d-%H:00"
 
 
@@ -52,7 +54,7 @@ def landing_table(entries: list[tuple[SourceMessage, int]]) -> pa.Table:
     return pa.table({
         "topic": [m.topic for m, _ in entries], "partition": [m.partition for m, _ in entries],
         "offset": [m.offset for m, _ in entries], "timestamp_ms": [m.timestamp_ms for m, _ in entries],
-        "syncts": [s for _, s in entries], "value": [m.value for m, _ in entries],
+        "syncts": [s for _, s in entries], "key": [m.key for m, _ in entries], "value": binary_column([m.value for m, _ in entries]),
     }, schema=LANDING_SCHEMA)
 
 
@@ -61,8 +63,8 @@ def messages_of(tables: list[pa.Table]) -> list[SourceMessage]:
     unique: dict[tuple[str, int, int], SourceMessage] = {}
     for table in tables:
         columns = table.to_pydict()
-        for topic, partition, offset, stamp, syncts, value in zip(
+        for topic, partition, offset, stamp, syncts, key, value in zip(
                 columns["topic"], columns["partition"], columns["offset"], columns["timestamp_ms"], columns["syncts"],
-                columns["value"]):
-            unique.setdefault((topic, partition, offset), SourceMessage(topic, partition, offset, stamp, value, syncts))
+                columns["key"], columns["value"]):
+            unique.setdefault((topic, partition, offset), SourceMessage(topic, partition, offset, stamp, value, syncts, key))
     return [unique[k] for k in sorted(unique)]

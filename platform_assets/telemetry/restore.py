@@ -1,7 +1,8 @@
 """Restore: replay a topic's backups (days of the backup timezone) into a Kafka topic.
 
-Each (partition, offset) is replayed once, in order, into the same partition number when the target
-has it (else partition 0), so consumers of the restored topic see the original order per partition.
+Each (partition, offset) is replayed once, in order, with its key, into the same partition number
+when the target has it (else partition 0), so consumers of the restored topic see the original
+order per partition.
 
     .venv/bin/python -m platform_assets.telemetry.restore --topic dev.telemetry.ingest \\
         --day 2026-11-23 --target dev.telemetry.ingest.replay
@@ -19,12 +20,13 @@ def restore_topic(store: LakeResource, kafka: KafkaResource, topic: str, days: l
     """Replay the backups of ``topic`` for ``days`` into ``target``; returns the messages produced."""
     keys = [k for day in days for k in store.list(f"{backups.PREFIX}/{topic}/{day}/")]
     records = backups.replay_order(store.read_bytes(k) for k in keys)
-    by_partition: dict[int, list[bytes | None]] = {}
+    by_partition: dict[int, list[dict]] = {}
     for record in records:
-        by_partition.setdefault(record["partition"], []).append(backups.message_value(record))
+        by_partition.setdefault(record["partition"], []).append(record)
     partitions = kafka.partitions(target)
-    for partition, values in sorted(by_partition.items()):
-        kafka.produce_all(target, values, partition=partition if partition in partitions else 0)
+    for partition, chosen in sorted(by_partition.items()):
+        kafka.produce_all(target, [r["value"] for r in chosen], keys=[r["key"] for r in chosen],
+                          partition=partition if partition in partitions else 0)
     return len(records)
 
 

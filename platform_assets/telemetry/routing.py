@@ -44,20 +44,23 @@ def share_items(event: dict[str, Any]) -> list[dict[str, Any]]:
     return flattened
 
 
+_ROUTES_BY_EID = {"LOG": ("druid_log_events",), "ERROR": ("druid_error_events",),
+                  "AUDIT": ("routed_events", "audit_events")}
+_MAIN = ("routed_events",)
+
+
+def routes_of(eid: str) -> tuple[str, ...]:
+    """The streams an event of ``eid`` goes to (SHARE also brings its items, see ``share_items``)."""
+    return _ROUTES_BY_EID.get(eid, _MAIN)
+
+
 def route(events: list[dict[str, Any]]) -> Routed:
     out = Routed()
     for event in events:
-        eid = event["eid"]
-        if eid == "LOG":
-            out.druid_log_events.append(event)
-        elif eid == "ERROR":
-            out.druid_error_events.append(event)
-        else:
-            out.routed_events.append(event)
-            if eid == "AUDIT":
-                out.audit_events.append(event)
-            elif eid == "SHARE":
-                items = share_items(event)
-                out.routed_events.extend(items)
-                out.share_items += len(items)
+        for name in routes_of(event["eid"]):
+            getattr(out, name).append(event)
+        if event["eid"] == "SHARE":
+            items = share_items(event)
+            out.routed_events.extend(items)
+            out.share_items += len(items)
     return out

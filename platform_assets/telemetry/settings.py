@@ -8,7 +8,9 @@ the outputs are durable, exactly as Kafka offsets are.
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Protocol
 
 import dagster as dg
 
@@ -48,24 +50,28 @@ def inbox_settings(data_dir: str) -> TelemetrySettings:
 
 
 class Inbox:
-    """The local stand-in for the ingest topic (see the module docstring)."""
+    """The local stand-in for the ingest topic (see the module docstring). Like a Kafka consumer,
+    an instance reads on from where it last read; a new instance starts at the committed position."""
 
     def __init__(self, folder: str, topic: str):
         self.folder = Path(folder)
         self.topic = topic
         self._committed_path = self.folder / ".committed.json"
+        self._position: dict[int, int] | None = None
 
     def committed(self) -> dict[int, int]:
         if not self._committed_path.exists():
             return {}
         return {int(k): v for k, v in json.loads(self._committed_path.read_text()).items()}
 
-    def drain(self, max_messages: int) -> Batch:
+    def next_batch(self, max_messages: int) -> Batch:
+        """Up to ``max_messages`` messages after what this instance read (what a reader reads)."""
+        if self._position is None:
+            self._position = self.committed()
         batch = Batch(self.topic, "inbox")
-        committed = self.committed()
         for path in sorted(self.folder.glob("p*.jsonl")):
             partition = int(path.stem[1:])
-            start = committed.get(partition, 0)
+            start = self._position.get(partition, 0)
             with path.open("rb") as handle:
                 for offset, line in enumerate(handle):
                     if offset < start:
@@ -75,6 +81,7 @@ class Inbox:
                     batch.messages.append(Message(partition, offset, line.rstrip(b"\n")))
                     first, _ = batch.ranges.get(partition, (offset, offset))
                     batch.ranges[partition] = (first, offset)
+                    self._position[partition] = offset + 1
         return batch
 
     def commit(self, batch: Batch) -> None:
@@ -94,24 +101,23 @@ class Inbox:
 
 
 def source_messages(batch: Batch) -> list[SourceMessage]:
-    return [SourceMessage(batch.topic, m.partition, m.offset, m.timestamp_ms, m.value) for m in batch.messages]
+    return [SourceMessage(batch.topic, m.partition, m.offset, m.timestamp_ms, m.value, key=m.key)
+            for m in batch.messages]
 
 
-class MessageSource:
-    """Drain/commit over whichever source the settings name."""
+class MessageReader(Protocol):
+    def next_batch(self, max_messages: int) -> Batch: ...
 
-    def __init__(self, settings: TelemetrySettings, kafka: KafkaResource):
-        self.settings = settings
-        self.kafka = kafka
-        self.inbox = Inbox(settings.inbox_dir, settings.topic("ingest")) if settings.source == "inbox" else None
-        if settings.source not in ("kafka", "inbox"):
-            raise dg.Failure(f"telemetry source must be 'kafka' or 'inbox', not {settings.source!r}")
+    def commit(self, batch: Batch) -> None: ...
 
-    def drain(self) -> Batch:
-        if self.inbox is not None:
-            return self.inbox.drain(self.settings.micro_batch_messages)
-        return self.kafka.drain(self.settings.topic("ingest"), self.settings.consumer_group,
-                                max_messages=self.settings.micro_batch_messages)
 
-    def commit(self, batch: Batch) -> None:
-        (self.inbox or self.kafka).commit(batch)
+@contextmanager
+def message_reader(settings: TelemetrySettings, kafka: KafkaResource) -> Iterator[MessageReader]:
+    """A reader of the ingest topic, or of the local inbox that stands in for it."""
+    if settings.source == "inbox":
+        yield Inbox(settings.inbox_dir, settings.topic("ingest"))
+    elif settings.source == "kafka":
+        with kafka.reader(settings.topic("ingest"), settings.consumer_group) as reader:
+            yield reader
+    else:
+        raise dg.Failure(f"telemetry source must be 'kafka' or 'inbox', not {settings.source!r}")

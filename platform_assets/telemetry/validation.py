@@ -62,6 +62,36 @@ class EventValidator:
         return "; ".join(f"{_where(e)}: {e.message}" for e in errors[:3])[:1000]
 
 
+@lru_cache(maxsize=1)
+def shipped_validator() -> EventValidator:
+    """The validator of the shipped schemas, compiled once per process (12 schemas, ~50 ms)."""
+    return EventValidator()
+
+
+UNIQUE, FAILED, DUPLICATE = "unique", "failed", "duplicate"
+DUPLICATE_REASON = "mid already seen in the dedup window"
+
+
+def classify(event: dict[str, Any], validator: EventValidator, seen_mids: set[str]) -> tuple[str, str | None]:
+    """(UNIQUE, None), (FAILED, the validation error) or (DUPLICATE, reason); a unique event's mid
+    joins ``seen_mids``."""
+    reason = validator.error(event)
+    if reason is not None:
+        return FAILED, reason
+    mid = event["mid"]
+    if mid in seen_mids:
+        return DUPLICATE, DUPLICATE_REASON
+    seen_mids.add(mid)
+    return UNIQUE, None
+
+
+def refused_event(event: dict[str, Any], reason: str, payload: Any) -> dict[str, Any]:
+    """The record of a failed or duplicate event (``payload``: the event, or its JSON bytes)."""
+    mid, eid = event.get("mid"), event.get("eid")
+    return {"reason": reason, "mid": mid if isinstance(mid, str) else None, "eid": eid if isinstance(eid, str) else None,
+            "syncts": event.get("syncts"), "payload": payload}
+
+
 @dataclass
 class Validated:
     unique: list[dict[str, Any]] = field(default_factory=list)
@@ -74,17 +104,9 @@ def validate_and_dedup(events: list[dict[str, Any]], validator: EventValidator, 
     window, or earlier in this list) -> duplicates; the rest -> unique. ``seen_mids`` grows."""
     out = Validated()
     for event in events:
-        reason = validator.error(event)
-        if reason is not None:
-            out.failed.append({"reason": reason, "mid": event.get("mid") if isinstance(event.get("mid"), str) else None,
-                               "eid": event.get("eid") if isinstance(event.get("eid"), str) else None,
-                               "syncts": event.get("syncts"), "payload": event})
-            continue
-        mid = event["mid"]
-        if mid in seen_mids:
-            out.duplicates.append({"reason": "mid already seen in the dedup window", "mid": mid,
-                                   "eid": event["eid"], "syncts": event.get("syncts"), "payload": event})
-            continue
-        seen_mids.add(mid)
-        out.unique.append(event)
+        kind, reason = classify(event, validator, seen_mids)
+        if kind == UNIQUE:
+            out.unique.append(event)
+        else:
+            (out.failed if kind == FAILED else out.duplicates).append(refused_event(event, reason, event))
     return out

@@ -58,11 +58,14 @@ def test_late_batch_reruns_its_own_hour_and_the_chain_follows(tmp_path):
 def test_inbox_commit_is_what_resumes_and_a_bad_line_is_refused(tmp_path):
     inbox = Inbox(str(tmp_path / "inbox"), "dev.telemetry.ingest")
     inbox.append(1, [b'{"a": 1}', b'{"a": 2}', b'{"a": 3}'])
-    first = inbox.drain(max_messages=2)
+    first = inbox.next_batch(max_messages=2)
     assert [m.offset for m in first.messages] == [0, 1] and first.ranges == {1: (0, 1)}
-    assert [m.offset for m in inbox.drain(10).messages] == [0, 1, 2]  # nothing committed yet: replayed
+    assert [m.offset for m in inbox.next_batch(10).messages] == [2]  # a reader reads on
+    assert inbox.next_batch(10).messages == []
+    fresh = Inbox(str(tmp_path / "inbox"), "dev.telemetry.ingest")
+    assert [m.offset for m in fresh.next_batch(10).messages] == [0, 1, 2]  # nothing committed yet: replayed
     inbox.commit(first)
-    assert [m.offset for m in inbox.drain(10).messages] == [2]
+    assert [m.offset for m in Inbox(str(tmp_path / "inbox"), "dev.telemetry.ingest").next_batch(10).messages] == [2]
     try:
         inbox.append(1, [b'{"a":\n 1}'])
     except ValueError as exc:

@@ -55,20 +55,22 @@ def test_dimension_lookups_in_postgres_are_parameterized(pg_dsn):
 
 def test_backups_are_dated_in_the_backup_timezone_rolled_by_size_and_replay_each_offset_once():
     late_evening_utc = SYNC + 16 * 3_600_000 + 1_800_000  # 18:43 UTC = 00:13 next day in Kolkata
-    messages = [(SourceMessage("dev.telemetry.ingest", 0, o, None, b'{"n": %d}' % o), SYNC) for o in range(10)]
-    messages += [(SourceMessage("dev.telemetry.ingest", 1, 5, None, b"\xff\xfe raw"), late_evening_utc)]
-    files = backups.backup_files(messages, "Asia/Kolkata", roll_bytes=200)
+    messages = [(SourceMessage("dev.telemetry.ingest", 0, o, SYNC - o, b'{"n": %d}' % o, key=b"k%d" % o), SYNC)
+                for o in range(10)]
+    messages += [(SourceMessage("dev.telemetry.ingest", 1, 5, None, b"\xff\xfe raw", key=None), late_evening_utc)]
+    files = backups.backup_files(messages, "Asia/Kolkata", roll_bytes=30)
     days = {f.day for f in files}
     assert days == {"2026-11-23", "2026-11-24"}
     p0 = [f for f in files if f.partition == 0]
     assert len(p0) > 1 and all(f.messages for f in p0)  # rolled
-    assert p0[0].key == f"backups/dev.telemetry.ingest/2026-11-23/dev.telemetry.ingest-p0-{0:020d}-{p0[0].last_offset:020d}.jsonl.gz"
+    assert p0[0].key == f"backups/dev.telemetry.ingest/2026-11-23/dev.telemetry.ingest-p0-{0:020d}-{p0[0].last_offset:020d}.parquet"
     assert [(f.first_offset, f.last_offset) for f in p0] == sorted((f.first_offset, f.last_offset) for f in p0)
     # a re-run that cut the messages differently wrote an overlapping file: still each offset once
     overlap = backups.backup_files(messages[3:7], "Asia/Kolkata")
     records = backups.replay_order([f.data for f in files] + [f.data for f in overlap])
     assert [(r["partition"], r["offset"]) for r in records] == [(0, o) for o in range(10)] + [(1, 5)]
-    assert [backups.message_value(r) for r in records] == [m.value for m, _ in messages]
+    assert [(r["value"], r["key"], r["timestamp_ms"], r["syncts"]) for r in records] == [
+        (m.value, m.key, m.timestamp_ms, s) for m, s in messages]  # exact bytes, UTF-8 or not
 
 
 def test_aggregates():
@@ -102,17 +104,3 @@ def test_event_tables_round_trip_and_refused_tables_keep_bytes():
                                     {"reason": "bad", "source": "t/0/2", "payload": events[0], "mid": events[0]["mid"]}])
     assert refused.column("payload").to_pylist()[0] == b"\xff"
     assert isinstance(refused, pa.Table) and refused.column("mid").to_pylist() == [None, events[0]["mid"]]
-
-
-def test_subset_tables_take_rows_of_the_source_and_append_new_events():
-    from platform_assets.telemetry.routing import route
-
-    events = [ev("INTERACT", 1), ev("SHARE", 2), ev("LOG", 3)]
-    raw = tables.events_table(events)
-    position = {id(e): i for i, e in enumerate(events)}
-    routed = route(events).routed_events  # INTERACT, SHARE, then two new SHARE_ITEM events
-    subset = tables.subset_table(raw, position, routed)
-    direct = tables.events_table(routed)
-    assert sorted(subset.to_pylist(), key=lambda r: r["mid"]) == sorted(direct.to_pylist(), key=lambda r: r["mid"])
-    assert subset.column("eid").to_pylist() == ["INTERACT", "SHARE", "SHARE_ITEM", "SHARE_ITEM"]
-    assert tables.subset_table(raw, position, []).num_rows == 0

@@ -141,9 +141,12 @@ def test_end_to_end_with_hostile_input_routing_denormalization_and_aggregates(wo
     backed_up = resources["telemetry_backups"].list(f"backups/{topic}/")
     records = backups.replay_order(resources["telemetry_backups"].read_bytes(k) for k in backed_up)
     assert len(records) == len(values) + len(hostile)
-    assert sorted(backups.message_value(r) for r in records) == sorted(values + hostile)
+    assert sorted(r["value"] for r in records) == sorted(values + hostile)
+    sample_days = {backups.local_day(r["syncts"], "Asia/Kolkata") for r in records if r["value"] in values}
+    assert sample_days == {"2026-11-23"}  # 00:00-02:00 UTC is still the 23rd in Kolkata
     mats = instance.fetch_materializations(dg.AssetKey(["telemetry", "topic_backups"]), limit=10).records
-    assert {m.partition_key for m in mats} == {"2026-11-23"}  # 00:00-02:00 UTC is still the 23rd in Kolkata
+    # unparseable messages are filed by their Kafka time (now): their day is a backup partition too
+    assert {m.partition_key for m in mats} == {backups.local_day(r["syncts"], "Asia/Kolkata") for r in records}
 
 
 def test_a_run_killed_mid_batch_and_rerun_gives_exactly_the_clean_outputs(world, tmp_path):
@@ -242,3 +245,32 @@ def test_backlog_sensor_launches_on_lag_and_not_twice(world, monkeypatch):
     inbox = dict(sensor_resources, telemetry=TelemetrySettings(source="inbox"))
     with dg.build_sensor_context(instance=instance, resources=inbox) as context:
         assert "not Kafka" in telemetry_backlog(context).skip_reason.skip_message
+
+
+def test_a_failed_backup_write_commits_nothing_after_the_last_durable_micro_batch(world):
+    defs, instance, resources, tmp_path = world
+    kafka, settings = resources["kafka"], resources["telemetry"]
+    produce_sample(kafka, settings.topic("ingest"), count=30, seed=13)
+
+    class FailingSecondWrite(LakeResource):
+        def write_bytes(self, key: str, data: bytes) -> None:  # refuses every file from offset 10 on
+            if int(key.rsplit("-", 2)[1]) >= 10:
+                raise OSError("object storage refused the upload")
+            super().write_bytes(key, data)
+
+    flaky = dict(resources, telemetry_backups=FailingSecondWrite(root=str(tmp_path / "flaky")))
+    result = build_definitions(flaky).resolve_job_def("telemetry_ingest").execute_in_process(
+        instance=instance, raise_on_error=False)
+    assert not result.success
+    assert "object storage refused the upload" in str(result.all_events)
+    committed = kafka.committed(settings.topic("ingest"), settings.consumer_group)
+    backed_up = backups.replay_order((tmp_path / "flaky" / k).read_bytes()
+                                     for k in FailingSecondWrite(root=str(tmp_path / "flaky")).list("backups"))
+    # what is committed is exactly what is durable (whole micro-batches, in offset order), and the
+    # micro-batch whose upload failed (and any after it) is not committed
+    done = sum(max(0, o) for o in committed.values())
+    assert 0 < done == len(backed_up) < 30 and done % settings.micro_batch_messages == 0
+    assert {(r["partition"], r["offset"]) for r in backed_up} == {
+        (p, o) for p, end in committed.items() for o in range(max(0, end))}
+    summary = run_ingest(defs, instance)  # the next run, healthy again, reads on from there
+    assert summary["messages"] == 30 - done

@@ -1,0 +1,119 @@
+"""The one-pass hour processor against the stage-by-stage functions it fuses, and its own paths:
+spliced event texts, refused records keeping their bytes, determinism."""
+
+import random
+
+import orjson
+import pytest
+
+from platform_assets.telemetry import sample_data, tables
+from platform_assets.telemetry.extraction import SourceMessage, extract, extract_message
+from platform_assets.telemetry.hour_processing import process_hour
+from platform_assets.telemetry.routing import ROUTES, route
+from platform_assets.telemetry.validation import EventValidator, validate_and_dedup
+
+SYNC = 1_795_400_000_000
+NOW = SYNC + 3_600_000
+
+
+def messages() -> list[SourceMessage]:
+    values = sample_data.batches(12, 15, SYNC - 600_000, spread_ms=300_000, seed=41)
+    first = orjson.loads(values[0])["events"][0]
+    rng = random.Random(2)
+    mixed = []
+    for value in values:
+        batch = orjson.loads(value)
+        for event in batch["events"]:
+            if rng.random() < 0.1:
+                event["actor"] = {"id": 7}           # invalid
+            elif rng.random() < 0.1:
+                event["mid"] = first["mid"]          # duplicate of an earlier event
+        mixed.append(orjson.dumps(batch))
+    mixed += [values[2],                                            # re-sent batch (msgid seen)
+              b"\xff\xfe", b"[" * 4000, b'{"params": {"msgid": "x"}, "events": 3}',
+              orjson.dumps({"params": {"msgid": "odd"}, "syncts": SYNC, "events": [
+                  "not an object", {}, dict(first, mid="carries-syncts", syncts=1, **{"@timestamp": "then"}),
+                  dict(first, mid="spaced")]}).replace(b'"mid":"spaced"', b'"mid" :  "spaced"')]
+    return [SourceMessage("dev.telemetry.ingest", i % 2, i, SYNC, v) for i, v in enumerate(mixed)]
+
+
+def stage_by_stage(msgs, seen_msgids, seen_mids):
+    extracted = extract(msgs, seen_msgids, NOW, "dev")
+    validated = validate_and_dedup(extracted.events, EventValidator(), seen_mids)
+    return extracted, validated, route(validated.unique)
+
+
+def canonical(text: str) -> bytes:
+    """The JSON text with sorted keys: equal events, equal bytes (key order aside)."""
+    return orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
+
+
+def test_process_hour_gives_what_the_stages_give_one_by_one():
+    seen = {"earlier-mid"}
+    out = process_hour(messages(), EventValidator(), set(), set(seen), NOW, "dev")
+    extracted, validated, routed = stage_by_stage(messages(), set(), set(seen))
+    expected = {"raw_events": tables.events_table(extracted.events),
+                "unique_events": tables.events_table(validated.unique),
+                **{name: tables.events_table(getattr(routed, name)) for name in ROUTES}}
+    for name, table in expected.items():
+        assert out.tables[name].schema == tables.EVENT_SCHEMA
+        got = sorted(out.tables[name].drop_columns(["event"]).to_pylist(), key=repr)
+        assert got == sorted(table.drop_columns(["event"]).to_pylist(), key=repr), name
+        assert sorted(map(canonical, out.tables[name].column("event").to_pylist())) == \
+            sorted(map(canonical, table.column("event").to_pylist())), name
+    for name, records in (("failed_events", validated.failed), ("duplicate_events", validated.duplicates),
+                          ("extractor_failed", extracted.failed)):
+        got = out.tables[name].to_pylist()
+        assert [(r["reason"], r["mid"]) for r in got] == [(r["reason"], r.get("mid")) for r in records], name
+    assert [r["mid"] for r in out.tables["extractor_duplicates"].to_pylist()] == [d["msgid"] for d in extracted.duplicates]
+    assert out.msgids == extracted.msgids and out.events == len(extracted.events)
+    assert out.tables["duplicate_events"].num_rows > 0 and out.tables["failed_events"].num_rows > 0
+    assert out.share_items == routed.share_items > 0
+    assert sum(out.events_by_eid.values()) == len(validated.unique)
+    assert set(out.validation_reasons) == {"actor", "eid"}  # the broken actors and the empty event
+    assert sum(out.validation_reasons.values()) == out.tables["failed_events"].num_rows
+
+
+def test_each_event_text_is_the_event_with_its_sync_time():
+    value = b'{"params": {"msgid": "s1"}, "syncts": %d, "events": [%s, %s]}'
+    event = sample_data.event(random.Random(1), 1, SYNC - 5, "INTERACT")
+    spaced = orjson.dumps(event).replace(b'"eid":', b'"eid" :  ')
+    carries = orjson.dumps(dict(event, mid="m2", syncts=5, **{"@timestamp": "then"}))
+    one = extract_message(SourceMessage("t", 0, 0, None, value % (SYNC, spaced, carries)), set(), NOW, "dev")
+    (first, first_text), (second, second_text), (audit, audit_text) = one.events
+    assert orjson.loads(first_text) == first == dict(event, syncts=SYNC, **{"@timestamp": "2026-11-23T02:13:20.000Z"})
+    assert orjson.loads(second_text) == second and second["syncts"] == SYNC  # the batch's sync time wins
+    assert second_text.count(b'"syncts"') == 1 and second["@timestamp"] == first["@timestamp"]
+    assert audit["eid"] == "LOG" and orjson.loads(audit_text) == audit
+
+
+def test_refused_events_keep_their_text_and_a_reason():
+    out = process_hour(messages(), EventValidator(), set(), set(), NOW, "dev")
+    failed = out.tables["failed_events"].to_pylist()
+    assert failed and all(orjson.loads(r["payload"])["mid"] == r["mid"] for r in failed if r["mid"])
+    odd = [r for r in out.tables["extractor_failed"].to_pylist() if r["payload"] == b'"not an object"']
+    assert odd and "event 0 is a JSON str" in odd[0]["reason"]
+    empty = [r for r in failed if r["payload"] == b'{"syncts":%d,"@timestamp":"2026-11-23T02:13:20.000Z"}' % SYNC]
+    assert empty and "eid: required" in empty[0]["reason"]  # {} gets its sync time and fails on its own
+    assert sum(t.num_rows for n, t in out.tables.items() if n in ("unique_events", "failed_events", "duplicate_events")) \
+        == out.tables["raw_events"].num_rows  # nothing lost, nothing twice
+
+
+def test_process_hour_is_deterministic():
+    first = process_hour(messages(), EventValidator(), set(), set(), NOW, "dev")
+    again = process_hour(messages(), EventValidator(), set(), set(), NOW, "dev")
+    assert all(first.tables[name].equals(again.tables[name]) for name in first.tables)
+
+
+@pytest.mark.parametrize("eid", sample_data.EIDS)
+def test_the_fast_row_of_a_valid_event_is_the_checked_row(eid):
+    for n in range(20):
+        event = sample_data.event(random.Random(n), n, SYNC - n, eid)
+        event["syncts"] = SYNC
+        if n % 3 == 0:
+            event.pop("object")
+            event["context"].pop("sid")
+        if n % 4 == 0:
+            event["ets"] = float(event["ets"]) + 0.5
+        assert EventValidator().error(event) is None
+        assert tables.valid_event_row(event) == tables.event_row(event)
