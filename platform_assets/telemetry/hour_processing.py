@@ -68,8 +68,8 @@ def process_hour(messages: Iterable[SourceMessage], validator: EventValidator, s
             extractor_duplicates.append({**one.duplicate, "reason": MSGID_DUPLICATE_REASON, "mid": one.duplicate["msgid"]})
         if one.msgid is not None:
             msgids.append(one.msgid)
-        for event, text in one.events:
-            kind, reason = classify(event, validator, seen_mids)
+        kinds = classify([event for event, _ in one.events], validator, seen_mids)
+        for (event, text), (kind, reason) in zip(one.events, kinds):
             if kind == FAILED:
                 raw.add(tables.event_row(event), text)
                 failed.append(refused_event(event, reason, text))

@@ -44,8 +44,11 @@ class EventValidator:
     """``error(event)`` is None for a valid event, else the reason it is refused."""
 
     def __init__(self, schemas: dict[str, dict[str, Any]] | None = None):
-        self._validators = {eid: jsonschema_rs.Draft7Validator(schema)
-                            for eid, schema in (schemas or event_schemas()).items()}
+        schemas = schemas or event_schemas()
+        self._validators = {eid: jsonschema_rs.Draft7Validator(schema) for eid, schema in schemas.items()}
+        # the same schema over a list: one call checks all of a batch's events of that eid
+        self._lists = {eid: jsonschema_rs.Draft7Validator({"type": "array", "items": schema})
+                       for eid, schema in schemas.items()}
 
     @property
     def eids(self) -> list[str]:
@@ -62,6 +65,23 @@ class EventValidator:
         return "; ".join(f"{_where(e)}: {e.message}" for e in errors[:3])[:1000]
 
 
+    def errors(self, events: list[dict[str, Any]]) -> list[str | None]:
+        """``error`` of each event. The events of one eid are checked in one call (~20 % cheaper per
+        event than one call each); only a group that fails is checked event by event, for the reasons."""
+        groups: dict[str | None, list[int]] = {}
+        for index, event in enumerate(events):
+            eid = event.get("eid")
+            groups.setdefault(eid if isinstance(eid, str) else None, []).append(index)
+        out: list[str | None] = [None] * len(events)
+        for eid, indexes in groups.items():
+            many = self._lists.get(eid) if eid is not None else None
+            if many is not None and many.is_valid([events[i] for i in indexes]):
+                continue
+            for i in indexes:
+                out[i] = self.error(events[i])
+        return out
+
+
 @lru_cache(maxsize=1)
 def shipped_validator() -> EventValidator:
     """The validator of the shipped schemas, compiled once per process (12 schemas, ~50 ms)."""
@@ -72,17 +92,20 @@ UNIQUE, FAILED, DUPLICATE = "unique", "failed", "duplicate"
 DUPLICATE_REASON = "mid already seen in the dedup window"
 
 
-def classify(event: dict[str, Any], validator: EventValidator, seen_mids: set[str]) -> tuple[str, str | None]:
-    """(UNIQUE, None), (FAILED, the validation error) or (DUPLICATE, reason); a unique event's mid
-    joins ``seen_mids``."""
-    reason = validator.error(event)
-    if reason is not None:
-        return FAILED, reason
-    mid = event["mid"]
-    if mid in seen_mids:
-        return DUPLICATE, DUPLICATE_REASON
-    seen_mids.add(mid)
-    return UNIQUE, None
+def classify(events: list[dict[str, Any]], validator: EventValidator,
+             seen_mids: set[str]) -> list[tuple[str, str | None]]:
+    """For each event, in order: (UNIQUE, None), (FAILED, the validation error) or (DUPLICATE,
+    reason); a unique event's mid joins ``seen_mids`` (so a repeat later in the list is a duplicate)."""
+    out = []
+    for event, reason in zip(events, validator.errors(events)):
+        if reason is not None:
+            out.append((FAILED, reason))
+        elif event["mid"] in seen_mids:
+            out.append((DUPLICATE, DUPLICATE_REASON))
+        else:
+            seen_mids.add(event["mid"])
+            out.append((UNIQUE, None))
+    return out
 
 
 def refused_event(event: dict[str, Any], reason: str, payload: Any) -> dict[str, Any]:
@@ -103,8 +126,7 @@ def validate_and_dedup(events: list[dict[str, Any]], validator: EventValidator, 
     """Invalid -> failed (with the validation error); a mid already in ``seen_mids`` (earlier in the
     window, or earlier in this list) -> duplicates; the rest -> unique. ``seen_mids`` grows."""
     out = Validated()
-    for event in events:
-        kind, reason = classify(event, validator, seen_mids)
+    for event, (kind, reason) in zip(events, classify(events, validator, seen_mids)):
         if kind == UNIQUE:
             out.unique.append(event)
         else:

@@ -143,3 +143,15 @@ def test_routing():
     assert [i["mid"] for i in items] == [f"{share['mid']}:item:0", f"{share['mid']}:item:1"]
     assert [i["object"]["id"] for i in items] == [it["id"] for it in share["edata"]["items"]]
     assert routed.share_items == 2 and items[0]["context"] == share["context"]
+
+
+def test_grouped_validation_reports_exactly_what_each_event_would():
+    validator = EventValidator()
+    events = [good("INTERACT", n) for n in range(6)] + [good("LOG", 7), good("SHARE", 8)]
+    events[2]["actor"] = {"id": 3}                 # one bad event in the INTERACT group
+    events.append(dict(good(n=9), eid=["not", "hashable"]))
+    events.append(dict(good(n=10), eid=None))
+    assert validator.errors(events) == [validator.error(e) for e in events]
+    reasons = validator.errors(events)
+    assert [i for i, r in enumerate(reasons) if r] == [2, 8, 9]
+    assert validator.errors([]) == []
