@@ -107,5 +107,6 @@ class LakeResource(dg.ConfigurableResource):
         pq.write_table(table, buffer, compression=compression, compression_level=level, use_dictionary=use_dictionary)
         self.write_bytes(key, buffer.getvalue())
 
-    def read_table(self, key: str) -> pa.Table:
-        return pq.read_table(io.BytesIO(self.read_bytes(key)))
+    def read_table(self, key: str, columns: Sequence[str] | None = None) -> pa.Table:
+        """The Parquet table at ``key``; only ``columns`` when given (Parquet skips the others)."""
+        return pq.read_table(io.BytesIO(self.read_bytes(key)), columns=list(columns) if columns else None)

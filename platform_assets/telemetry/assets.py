@@ -54,7 +54,7 @@ def _earlier_hours(hour: str, window_s: int) -> list[str]:
 
 
 def _column_if_exists(lake: LakeResource, lake_key: str, column: str) -> list:
-    return lake.read_table(lake_key).column(column).to_pylist() if lake.exists(lake_key) else []
+    return lake.read_table(lake_key, columns=[column]).column(column).to_pylist() if lake.exists(lake_key) else []
 
 
 _EXTRACT = [
