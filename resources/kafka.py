@@ -174,8 +174,7 @@ class KafkaResource(dg.ConfigurableResource):
             return
         consumer = self._consumer(batch.group)
         try:
-            consumer.commit(offsets=[TopicPartition(batch.topic, p, last + 1)
-                                     for p, (_, last) in sorted(batch.ranges.items())], asynchronous=False)
+            _commit(consumer, batch)
         finally:
             consumer.close()
 
@@ -229,5 +228,9 @@ class TopicReader:
     def commit(self, batch: Batch) -> None:
         """Commit past the last offset of each partition in ``batch`` (after outputs are durable)."""
         if batch.ranges:
-            self._consumer.commit(offsets=[TopicPartition(self.topic, p, last + 1)
-                                           for p, (_, last) in sorted(batch.ranges.items())], asynchronous=False)
+            _commit(self._consumer, batch)
+
+
+def _commit(consumer: Consumer, batch: Batch) -> None:
+    consumer.commit(offsets=[TopicPartition(batch.topic, p, last + 1) for p, (_, last) in sorted(batch.ranges.items())],
+                    asynchronous=False)

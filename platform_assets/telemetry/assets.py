@@ -86,8 +86,7 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
                        env=telemetry.env)
     del messages
     for name, table in out.tables.items():
-        lake.write_table(landing.table_key(name, hour), table, level=1, use_dictionary=tables.EVENT_DICTIONARY_COLUMNS
-                         if "event" in table.schema.names else True)
+        lake.write_table(landing.table_key(name, hour), table, **tables.parquet_options(table))
     lake.write_table(landing.msgids_key(hour), pa.table({"msgid": pa.array(out.msgids, pa.string())}))
     if telemetry.produce_routed:
         for name in ROUTES:
@@ -152,8 +151,7 @@ def denorm_events(context: dg.AssetExecutionContext, telemetry: TelemetrySetting
         events = tables.events_from_table(lake.read_table(landing.table_key("routed_events", hour)))
         out = denormalize(events, dimensions.lookup, telemetry.max_age_days)
         table = tables.events_table(out.events)
-        lake.write_table(landing.table_key("denorm_events", hour), table, level=1,
-                         use_dictionary=tables.EVENT_DICTIONARY_COLUMNS)
+        lake.write_table(landing.table_key("denorm_events", hour), table, **tables.parquet_options(table))
     if telemetry.produce_routed:
         _produce(kafka, telemetry.topic("denorm_events"), table)
     if out.dropped_too_old:

@@ -17,6 +17,7 @@ import orjson
 
 MAX_EVENT_BYTES = 1 << 20  # 1 MiB, as the Sunbird extractor
 AUDIT_PRODUCER = "weir.telemetry.extractor"
+MSGID_DUPLICATE_REASON = "msgid already seen in the dedup window"
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,9 @@ def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, 
     msgid, events = _msgid(batch["params"]), batch["events"]
     syncts = batch_syncts(batch.get("syncts"), message, now_ms)
     if msgid in seen_msgids:
-        return MessageExtract(duplicate={"msgid": msgid, "source": message.source, "syncts": syncts,
-                                         "events_count": len(events), "payload": message.value})
+        return MessageExtract(duplicate={"msgid": msgid, "mid": msgid, "reason": MSGID_DUPLICATE_REASON,
+                                         "source": message.source, "syncts": syncts, "events_count": len(events),
+                                         "payload": message.value})
     seen_msgids.add(msgid)
     out = MessageExtract(msgid=msgid)
     stamp = iso_timestamp(syncts)

@@ -5,8 +5,8 @@ Each batch is parsed once, each event checked once against its schema and serial
 ``syncts`` and ``@timestamp``); a valid event's key columns are read without type checks, since
 its schema guarantees them. Per message, the parsed events are dropped as soon as their rows are
 taken, so an hour of a million events never holds a million dicts. Subset tables (unique,
-routed, druid, audit) are row takes of the raw table, not second serializations. Re-running the same messages with the same seen sets gives the same
-tables, row for row.
+routed, druid, audit) are row takes of the raw table, not second serializations. Re-running the
+same messages with the same seen sets gives the same tables, row for row.
 """
 
 from collections import Counter
@@ -20,9 +20,6 @@ from platform_assets.telemetry import tables
 from platform_assets.telemetry.extraction import SourceMessage, extract_message
 from platform_assets.telemetry.routing import ROUTES, routes_of, share_items
 from platform_assets.telemetry.validation import FAILED, UNIQUE, EventValidator, classify, refused_event
-
-MSGID_DUPLICATE_REASON = "msgid already seen in the dedup window"
-
 
 def reason_counts(records: list[dict[str, Any]], top: int = 20) -> dict[str, int]:
     """How many records per reason (up to its first ':'), most frequent first: for metadata."""
@@ -65,7 +62,7 @@ def process_hour(messages: Iterable[SourceMessage], validator: EventValidator, s
         one = extract_message(message, seen_msgids, now_ms, env)
         extractor_failed.extend(one.failed)
         if one.duplicate is not None:
-            extractor_duplicates.append({**one.duplicate, "reason": MSGID_DUPLICATE_REASON, "mid": one.duplicate["msgid"]})
+            extractor_duplicates.append(one.duplicate)
         if one.msgid is not None:
             msgids.append(one.msgid)
         kinds = classify([event for event, _ in one.events], validator, seen_mids)

@@ -111,6 +111,12 @@ def empty(schema: pa.Schema) -> pa.Table:
     return schema.empty_table()
 
 
-# Parquet options of the event tables: dictionary encoding only where values repeat (on the JSON
-# text it only costs: a hash of every 1 KB string before giving up), zstd level 1
+# dictionary encoding only where values repeat: on the JSON text it only costs (a hash of every
+# 1 KB string before giving up)
 EVENT_DICTIONARY_COLUMNS = ["eid", "channel", "pdata_id", "actor_type"]
+
+
+def parquet_options(table: pa.Table) -> dict[str, Any]:
+    """``LakeResource.write_table`` options of an hourly output: zstd level 1 (3x faster than the
+    default level, same size here), and for event tables dictionaries only on repeated columns."""
+    return {"level": 1, "use_dictionary": EVENT_DICTIONARY_COLUMNS if table.schema.equals(EVENT_SCHEMA) else True}

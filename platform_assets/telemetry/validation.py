@@ -64,7 +64,6 @@ class EventValidator:
         errors = sorted(validator.iter_errors(event), key=lambda e: list(map(str, e.instance_path)))
         return "; ".join(f"{_where(e)}: {e.message}" for e in errors[:3])[:1000]
 
-
     def errors(self, events: list[dict[str, Any]]) -> list[str | None]:
         """``error`` of each event. The events of one eid are checked in one call (~20 % cheaper per
         event than one call each); only a group that fails is checked event by event, for the reasons."""
