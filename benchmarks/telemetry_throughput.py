@@ -95,6 +95,18 @@ def in_memory(messages: list, now_ms: int) -> tuple[int, float, float, Counter]:
     return n, t_extract, t_validate, kinds
 
 
+def byte_chunks(messages: list, max_bytes: int) -> list[list]:
+    """``messages`` cut as ``landing.message_chunks`` cuts an hour."""
+    chunks, size = [[]], 0
+    for message in messages:
+        chunks[-1].append(message)
+        size += len(message.value)
+        if size >= max_bytes:
+            chunks.append([])
+            size = 0
+    return [c for c in chunks if c]
+
+
 def naive(values: list[bytes], limit: int) -> tuple[float, int]:
     import jsonschema
 
@@ -131,7 +143,8 @@ def main() -> None:
     from platform_assets.definitions import build_definitions
     from platform_assets.telemetry.extraction import SourceMessage
     from platform_assets.telemetry.gc_pause import cyclic_gc_paused
-    from platform_assets.telemetry.hour_processing import process_hour
+    from platform_assets.telemetry.hour_processing import HourProcessor
+    from platform_assets.telemetry.landing import CHUNK_BYTES
     from platform_assets.telemetry.settings import TelemetrySettings
     from platform_assets.telemetry.validation import shipped_validator
     from resources.kafka import KafkaResource
@@ -155,11 +168,15 @@ def main() -> None:
     per_hour = -(-len(messages) // opts.hours)  # the messages are in sync-time order: one chunk per hour
     with cyclic_gc_paused():
         t = time.perf_counter()
-        produced = sum(process_hour(messages[i:i + per_hour], shipped_validator(), set(), set(), now_ms, "bench").events
-                       for i in range(0, len(messages), per_hour))
+        produced = 0
+        for i in range(0, len(messages), per_hour):
+            processor = HourProcessor(shipped_validator(), set(), set(), now_ms, "bench")
+            for chunk in byte_chunks(messages[i:i + per_hour], CHUNK_BYTES):
+                processor.chunk(chunk)
+            produced += processor.totals.events
         t_one_pass = time.perf_counter() - t
     print(f"in memory: one-pass hour processing (extract, validate + dedup, route, the ten Arrow tables; "
-          f"no files, one hour at a time) {produced / t_one_pass:,.0f} events/s")
+          f"no files, one hour at a time, in {CHUNK_BYTES >> 20} MiB chunks as the step) {produced / t_one_pass:,.0f} events/s")
     naive_s, naive_n = naive(values, opts.naive_events)
     naive_rate = naive_n / naive_s
     print(f"naive json + jsonschema per event: {naive_rate:,.0f} events/s (on {naive_n} events); "

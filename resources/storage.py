@@ -8,9 +8,11 @@ is either the old bytes or the new bytes, never half of each. Assets only see ke
 
 import io
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import dagster as dg
 import pyarrow as pa
@@ -103,10 +105,66 @@ class LakeResource(dg.ConfigurableResource):
         """Parquet; zstd by default. Short-lived, large data may trade size for speed (lz4 writes
         and reads ~6x faster than default zstd, at twice the size); columns of unique values write
         faster without dictionary encoding (``use_dictionary`` names the columns that keep it)."""
-        buffer = io.BytesIO()
-        pq.write_table(table, buffer, compression=compression, compression_level=level, use_dictionary=use_dictionary)
-        self.write_bytes(key, buffer.getvalue())
+        with self.staged_writes() as staged:
+            staged.table(key, table.schema, compression=compression, level=level,
+                         use_dictionary=use_dictionary).write_table(table)
+
+    @contextmanager
+    def staged_writes(self) -> Iterator["StagedWrites"]:
+        """Parquet files written row group by row group (a large output never sits whole in
+        memory) into a staging directory, and published at their keys when the block ends: all of
+        them if it ends cleanly, none if it raises."""
+        local_root = None if self._is_s3 else Path(self.root)
+        if local_root is not None:
+            local_root.mkdir(parents=True, exist_ok=True)
+        # locally inside the root, so that publishing is a rename on the same filesystem
+        folder = Path(tempfile.mkdtemp(prefix=".staging-", dir=local_root))
+        staged = StagedWrites(folder)
+        try:
+            yield staged
+            for key, path in staged.close():
+                self._publish(key, path)
+        finally:
+            staged.close()
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _publish(self, key: str, path: Path) -> None:
+        if self._is_s3:
+            bucket, _ = self._bucket_prefix()
+            self._client().upload_file(str(path), bucket, self._s3_key(key))  # multipart: atomic at completion
+            return
+        target = Path(self.root) / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(path, target)
 
     def read_table(self, key: str, columns: Sequence[str] | None = None) -> pa.Table:
         """The Parquet table at ``key``; only ``columns`` when given (Parquet skips the others)."""
         return pq.read_table(io.BytesIO(self.read_bytes(key)), columns=list(columns) if columns else None)
+
+
+class StagedWrites:
+    """The open Parquet writers of one ``LakeResource.staged_writes`` block."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._writers: dict[str, tuple[pq.ParquetWriter, Path]] = {}
+
+    def table(self, key: str, schema: pa.Schema, compression: str = "zstd", level: int | None = None,
+              use_dictionary: bool | Sequence[str] = True) -> pq.ParquetWriter:
+        """A writer for ``key``: each ``write_table`` call appends row groups."""
+        if key in self._writers:
+            raise ValueError(f"{key} is already being written in this block")
+        path = self._folder / f".{len(self._writers)}.parquet"  # hidden: never listed as a key
+        writer = pq.ParquetWriter(path, schema, compression=compression, compression_level=level,
+                                  use_dictionary=use_dictionary)
+        self._writers[key] = (writer, path)
+        return writer
+
+    def close(self) -> list[tuple[str, Path]]:
+        """Close every writer (idempotent); the (key, file) pairs to publish."""
+        for writer, _ in self._writers.values():
+            if writer.is_open:
+                writer.close()
+        return [(key, path) for key, (_, path) in self._writers.items()]

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from platform_assets.telemetry import aggregates, landing, tables
 from platform_assets.telemetry.denormalization import denormalize
-from platform_assets.telemetry.hour_processing import HourOutputs, process_hour
+from platform_assets.telemetry.hour_processing import OUTPUT_SCHEMAS, HourProcessor, HourTotals
 from platform_assets.telemetry.gc_pause import cyclic_gc_paused
 from platform_assets.telemetry.ingest import LANDING
 from platform_assets.telemetry.partitions import DAYS, HOURS, WEEKS
@@ -75,23 +75,30 @@ _ROUTE = [
 ]
 
 
-def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, kafka: KafkaResource) -> HourOutputs:
-    """Read the hour's landing files and the dedup window's earlier hours, process, write every output."""
+def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, kafka: KafkaResource) -> HourTotals:
+    """Read the hour's landing files and the dedup window's earlier hours, process chunk by chunk
+    (each chunk's rows appended to every output file as a row group), publish every output."""
     files = lake.list(landing.landing_dir(hour))
-    messages = landing.messages_of([lake.read_table(f) for f in files])
+    landed = [lake.read_table(f) for f in files]
     earlier = _earlier_hours(hour, telemetry.dedup_window_s)
     seen_msgids = {m for h in earlier for m in _column_if_exists(lake, landing.msgids_key(h), "msgid")}
     seen_mids = {m for h in earlier for m in _column_if_exists(lake, landing.table_key("unique_events", h), "mid")}
-    out = process_hour(messages, shipped_validator(), seen_msgids, seen_mids, now_ms=landing.hour_start_ms(hour),
-                       env=telemetry.env)
-    del messages
-    for name, table in out.tables.items():
-        lake.write_table(landing.table_key(name, hour), table, **tables.parquet_options(table))
-    lake.write_table(landing.msgids_key(hour), pa.table({"msgid": pa.array(out.msgids, pa.string())}))
-    if telemetry.produce_routed:
+    processor = HourProcessor(shipped_validator(), seen_msgids, seen_mids, now_ms=landing.hour_start_ms(hour),
+                              env=telemetry.env)
+    with lake.staged_writes() as staged:
+        writers = {name: staged.table(landing.table_key(name, hour), schema, **tables.parquet_options(schema))
+                   for name, schema in OUTPUT_SCHEMAS.items()}
+        for messages in landing.message_chunks(landed):
+            for name, table in processor.chunk(messages).items():
+                if table.num_rows:
+                    writers[name].write_table(table)
+        del landed
+        msgids = pa.table({"msgid": pa.array(processor.totals.msgids, pa.string())})
+        staged.table(landing.msgids_key(hour), msgids.schema).write_table(msgids)
+    if telemetry.produce_routed:  # once the files are published: what consumers read is also in the lake
         for name in ROUTES:
-            _produce(kafka, telemetry.topic(name), out.tables[name])
-    return out
+            _produce(kafka, telemetry.topic(name), lake.read_table(landing.table_key(name, hour), columns=["mid", "event"]))
+    return processor.totals
 
 
 @dg.multi_asset(
@@ -122,8 +129,8 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
         "unique_events": {"events_by_eid": dg.MetadataValue.json(out.events_by_eid)},
         "routed_events": {"share_items_flattened": out.share_items},
     }
-    for name, table in out.tables.items():
-        meta = {"dagster/row_count": table.num_rows, **extra.get(name, {})}
+    for name in OUTPUT_SCHEMAS:
+        meta = {"dagster/row_count": out.rows[name], **extra.get(name, {})}
         if telemetry.produce_routed and name in ROUTES:
             meta["kafka_topic"] = telemetry.topic(name)
         yield dg.MaterializeResult(asset_key=key(name), metadata=meta)
@@ -151,7 +158,7 @@ def denorm_events(context: dg.AssetExecutionContext, telemetry: TelemetrySetting
         events = tables.events_from_table(lake.read_table(landing.table_key("routed_events", hour)))
         out = denormalize(events, dimensions.lookup, telemetry.max_age_days)
         table = tables.events_table(out.events)
-        lake.write_table(landing.table_key("denorm_events", hour), table, **tables.parquet_options(table))
+        lake.write_table(landing.table_key("denorm_events", hour), table, **tables.parquet_options(table.schema))
     if telemetry.produce_routed:
         _produce(kafka, telemetry.topic("denorm_events"), table)
     if out.dropped_too_old:

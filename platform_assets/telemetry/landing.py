@@ -9,8 +9,10 @@ once, which is what makes a re-run produce exactly the same outputs.
 
 import hashlib
 from datetime import datetime, timezone
+from typing import Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from platform_assets.telemetry.arrow_columns import binary_column
 from platform_assets.telemetry.extraction import SourceMessage
@@ -58,13 +60,42 @@ def landing_table(entries: list[tuple[SourceMessage, int]]) -> pa.Table:
     }, schema=LANDING_SCHEMA)
 
 
-def messages_of(tables: list[pa.Table]) -> list[SourceMessage]:
-    """The messages of several landing files, each (topic, partition, offset) once, in order."""
-    unique: dict[tuple[str, int, int], SourceMessage] = {}
-    for table in tables:
-        columns = table.to_pydict()
-        for topic, partition, offset, stamp, syncts, key, value in zip(
-                columns["topic"], columns["partition"], columns["offset"], columns["timestamp_ms"], columns["syncts"],
-                columns["key"], columns["value"]):
-            unique.setdefault((topic, partition, offset), SourceMessage(topic, partition, offset, stamp, value, syncts, key))
-    return [unique[k] for k in sorted(unique)]
+CHUNK_BYTES = 16 << 20  # of message values: the working set of the hourly step (see hour_processing)
+
+
+def message_chunks(tables: list[pa.Table], max_bytes: int = CHUNK_BYTES) -> Iterator[list[SourceMessage]]:
+    """The messages of several landing files, each (topic, partition, offset) once, in that order,
+    in chunks of about ``max_bytes`` of values. Only a chunk's messages exist as Python objects at
+    a time; the files themselves stay in Arrow memory (one compact copy of the hour)."""
+    winners: dict[tuple[str, int, int], tuple[int, int]] = {}
+    for number, table in enumerate(tables):
+        index = zip(table.column("topic").to_pylist(), table.column("partition").to_pylist(),
+                    table.column("offset").to_pylist())
+        for row, where in enumerate(index):
+            winners.setdefault(where, (number, row))
+    sizes = [pc.binary_length(t.column("value")).fill_null(0).to_pylist() for t in tables]
+    chunk: list[tuple[int, int]] = []
+    filled = 0
+    for where in sorted(winners):
+        number, row = winners[where]
+        chunk.append((number, row))
+        filled += sizes[number][row]
+        if filled >= max_bytes:
+            yield _messages_at(tables, chunk)
+            chunk, filled = [], 0
+    if chunk:
+        yield _messages_at(tables, chunk)
+
+
+def _messages_at(tables: list[pa.Table], rows: list[tuple[int, int]]) -> list[SourceMessage]:
+    by_file: dict[int, list[int]] = {}
+    for number, row in rows:
+        by_file.setdefault(number, []).append(row)
+    found: dict[tuple[int, int], SourceMessage] = {}
+    for number, picked in by_file.items():
+        columns = tables[number].take(pa.array(picked, pa.int64())).to_pydict()
+        for row, topic, partition, offset, stamp, syncts, key, value in zip(
+                picked, columns["topic"], columns["partition"], columns["offset"], columns["timestamp_ms"],
+                columns["syncts"], columns["key"], columns["value"]):
+            found[(number, row)] = SourceMessage(topic, partition, offset, stamp, value, syncts, key)
+    return [found[where] for where in rows]

@@ -1,14 +1,16 @@
 """The one-pass hour processor against the stage-by-stage functions it fuses, and its own paths:
-spliced event texts, refused records keeping their bytes, determinism."""
+spliced event texts, refused records keeping their bytes, determinism, chunking (of the landing
+files and of the processing) that changes nothing in the outputs."""
 
 import random
 
 import orjson
+import pyarrow as pa
 import pytest
 
-from platform_assets.telemetry import sample_data, tables
+from platform_assets.telemetry import landing, sample_data, tables
 from platform_assets.telemetry.extraction import SourceMessage, extract, extract_message
-from platform_assets.telemetry.hour_processing import process_hour
+from platform_assets.telemetry.hour_processing import HourProcessor, process_hour
 from platform_assets.telemetry.routing import ROUTES, route
 from platform_assets.telemetry.validation import EventValidator, validate_and_dedup
 
@@ -66,12 +68,12 @@ def test_process_hour_gives_what_the_stages_give_one_by_one():
         got = out.tables[name].to_pylist()
         assert [(r["reason"], r["mid"]) for r in got] == [(r["reason"], r.get("mid")) for r in records], name
     assert [r["mid"] for r in out.tables["extractor_duplicates"].to_pylist()] == [d["msgid"] for d in extracted.duplicates]
-    assert out.msgids == extracted.msgids and out.events == len(extracted.events)
+    assert out.totals.msgids == extracted.msgids and out.totals.events == len(extracted.events)
     assert out.tables["duplicate_events"].num_rows > 0 and out.tables["failed_events"].num_rows > 0
-    assert out.share_items == routed.share_items > 0
-    assert sum(out.events_by_eid.values()) == len(validated.unique)
-    assert set(out.validation_reasons) == {"actor", "eid"}  # the broken actors and the empty event
-    assert sum(out.validation_reasons.values()) == out.tables["failed_events"].num_rows
+    assert out.totals.share_items == routed.share_items > 0
+    assert sum(out.totals.events_by_eid.values()) == len(validated.unique)
+    assert set(out.totals.validation_reasons) == {"actor", "eid"}  # the broken actors and the empty event
+    assert sum(out.totals.validation_reasons.values()) == out.tables["failed_events"].num_rows
 
 
 def test_each_event_text_is_the_event_with_its_sync_time():
@@ -117,3 +119,27 @@ def test_the_fast_row_of_a_valid_event_is_the_checked_row(eid):
             event["ets"] = float(event["ets"]) + 0.5
         assert EventValidator().error(event) is None
         assert tables.valid_event_row(event) == tables.event_row(event)
+
+
+@pytest.mark.parametrize("size", [1, 7, 1000])
+def test_chunked_processing_gives_the_tables_of_one_pass(size):
+    whole = process_hour(messages(), EventValidator(), set(), {"earlier-mid"}, NOW, "dev")
+    processor = HourProcessor(EventValidator(), set(), {"earlier-mid"}, NOW, "dev")
+    msgs = messages()
+    parts = [processor.chunk(msgs[i:i + size]) for i in range(0, len(msgs), size)]
+    for name, table in whole.tables.items():
+        assert pa.concat_tables([p[name] for p in parts]).equals(table), name
+    assert processor.totals == whole.totals and processor.totals.rows["raw_events"] == whole.totals.events
+
+
+def test_landing_chunks_take_each_offset_once_in_order_within_the_byte_bound():
+    msgs = messages()
+    # two overlapping landing files, as a crash and a differently cut re-run leave them
+    files = [landing.landing_table([(m, SYNC) for m in msgs[:10]]), landing.landing_table([(m, SYNC) for m in msgs[5:]])]
+    whole = [m for chunk in landing.message_chunks(files, max_bytes=1 << 30) for m in chunk]
+    assert [(m.partition, m.offset) for m in whole] == sorted((m.partition, m.offset) for m in msgs)
+    assert {(m.partition, m.offset): m.value for m in whole} == {(m.partition, m.offset): m.value for m in msgs}
+    chunks = list(landing.message_chunks(files, max_bytes=4000))
+    assert len(chunks) > 3 and [m for c in chunks for m in c] == whole
+    assert all(sum(len(m.value or b"") for m in c[:-1]) < 4000 for c in chunks)  # a chunk closes once it reaches the bound
+    assert list(landing.message_chunks([])) == []
