@@ -16,13 +16,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from platform_assets.telemetry import tables
 from platform_assets.telemetry.extraction import SourceMessage, extract_message
-from platform_assets.telemetry.routing import ROUTES, routes_of, share_items
-from platform_assets.telemetry.validation import FAILED, UNIQUE, EventValidator, classify, refused_event
+from platform_assets.telemetry.routing import ROUTES, route_masks, share_items
+from platform_assets.telemetry.validation import DUPLICATE_REASON, EventValidator, refused_event
 
 EVENT_OUTPUTS = ["raw_events", "unique_events", *ROUTES]
 REFUSED_OUTPUTS = ["extractor_duplicates", "extractor_failed", "failed_events", "duplicate_events"]
@@ -81,15 +83,18 @@ class HourProcessor:
         self.totals = HourTotals()
 
     def chunk(self, messages: Iterable[SourceMessage]) -> dict[str, pa.Table]:
-        """The ten tables of these messages (the next ones in the hour's order)."""
+        """The ten tables of these messages (the next ones in the hour's order). Per event, Python
+        does only what needs the parsed event (schema, mid, key columns, share items); which
+        unique rows go to which stream is then decided on the chunk's ``eid`` column."""
         raw, share = tables.EventTableBuilder(), tables.EventTableBuilder()
-        unique: list[int] = []
-        routed: dict[str, list[int]] = {name: [] for name in ROUTES}
+        unique: list[bool] = []                 # per raw row
+        share_parents: list[int] = []           # per share item: its SHARE event's raw row
         extractor_failed: list[dict[str, Any]] = []
         extractor_duplicates: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         duplicates: list[dict[str, Any]] = []
-        totals, eids = self.totals, self.totals.eids
+        totals, seen_mids, errors_of = self.totals, self.seen_mids, self.validator.errors
+        add_row, is_unique = raw.add, unique.append
         for message in messages:
             totals.messages += 1
             one = extract_message(message, self.seen_msgids, self.now_ms, self.env)
@@ -98,42 +103,60 @@ class HourProcessor:
                 extractor_duplicates.append(one.duplicate)
             if one.msgid is not None:
                 totals.msgids.append(one.msgid)
-            kinds = classify([event for event, _ in one.events], self.validator, self.seen_mids)
-            for (event, text), (kind, reason) in zip(one.events, kinds):
-                if kind == FAILED:
-                    raw.add(tables.event_row(event), text)
-                    failed.append(refused_event(event, reason, text))
+            for (event, text), error in zip(one.events, errors_of([event for event, _ in one.events])):
+                if error is not None:
+                    add_row(tables.event_row(event), text)
+                    is_unique(False)
+                    failed.append(refused_event(event, error, text))
                     continue
-                row = raw.add(tables.valid_event_row(event), text)
-                if kind != UNIQUE:
-                    duplicates.append(refused_event(event, reason, text))
+                row = add_row(tables.valid_event_row(event), text)
+                mid = event["mid"]
+                if mid in seen_mids:
+                    is_unique(False)
+                    duplicates.append(refused_event(event, DUPLICATE_REASON, text))
                     continue
-                unique.append(row)
-                eid = event["eid"]
-                eids[eid] += 1
-                for name in routes_of(eid):
-                    routed[name].append(row)
-                if eid == "SHARE":  # the items follow their event in routed_events (as -1, -2, ...: share rows)
+                seen_mids.add(mid)
+                is_unique(True)
+                if event["eid"] == "SHARE":
                     for item in share_items(event):
-                        routed["routed_events"].append(-1 - share.add(tables.event_row(item), orjson.dumps(item)))
+                        share.add(tables.event_row(item), orjson.dumps(item))
+                        share_parents.append(row)
         raw_table, share_table = raw.table(), share.table()
+        unique_mask = pa.array(unique, pa.bool_())
+        masks = route_masks(raw_table.column("eid"), unique_mask)
         out = {
             "raw_events": raw_table,
             "extractor_duplicates": tables.refused_table(extractor_duplicates),
             "extractor_failed": tables.refused_table(extractor_failed),
-            "unique_events": tables.take_rows(raw_table, unique),
+            "unique_events": raw_table.filter(unique_mask),
             "failed_events": tables.refused_table(failed),
             "duplicate_events": tables.refused_table(duplicates),
-            **{name: tables.take_rows(raw_table, rows) for name, rows in routed.items() if name != "routed_events"},
-            "routed_events": tables.take_rows(pa.concat_tables([raw_table, share_table]),
-                                              [r if r >= 0 else raw_table.num_rows - 1 - r for r in routed["routed_events"]]),
+            **{name: raw_table.filter(masks[name]) for name in ROUTES if name != "routed_events"},
+            "routed_events": _with_share_items(raw_table, masks["routed_events"], share_table, share_parents),
         }
         totals.events += raw_table.num_rows
         totals.share_items += share_table.num_rows
+        totals.eids.update(_value_counts(out["unique_events"].column("eid")))
         totals.extractor.update(map(reason_of, extractor_failed))
         totals.validation.update(map(reason_of, failed))
         totals.rows.update({name: table.num_rows for name, table in out.items()})
         return out
+
+
+def _with_share_items(raw: pa.Table, routed: pa.Array, share: pa.Table, parents: list[int]) -> pa.Table:
+    """The routed rows of ``raw``, each SHARE event followed by its items (rows of ``share``)."""
+    rows = np.flatnonzero(routed.to_numpy(zero_copy_only=False))
+    if not parents:
+        return raw.take(pa.array(rows))
+    # sort keys: a raw row r at 2r, its items at 2r + 1 (a stable sort keeps the items' own order)
+    keys = np.concatenate([rows * 2, np.asarray(parents, dtype=np.int64) * 2 + 1])
+    picks = np.concatenate([rows, raw.num_rows + np.arange(len(parents))])
+    return pa.concat_tables([raw, share]).take(pa.array(picks[np.argsort(keys, kind="stable")]))
+
+
+def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
+    counted = pc.value_counts(column)
+    return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())) if len(column) else {}
 
 
 @dataclass

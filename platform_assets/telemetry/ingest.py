@@ -23,6 +23,7 @@ from resources.kafka import Batch, KafkaResource
 from resources.storage import LakeResource
 
 LANDING = dg.AssetKey(["telemetry", "landing"])
+PROGRESS_EVERY_S = 5.0
 TOPIC_BACKUPS = dg.AssetKey(["telemetry", "topic_backups"])
 
 landing_spec = dg.AssetSpec(LANDING, partitions_def=HOURS, group_name="telemetry", kinds={"kafka", "parquet"},
@@ -115,7 +116,7 @@ def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telem
     committed before k+1, so commits stay in offset order."""
     totals = IngestTotals()
     total = batches = 0
-    started = time.monotonic()
+    started = logged = time.monotonic()
     with message_reader(telemetry, kafka) as reader, ThreadPoolExecutor(4, thread_name_prefix="ingest-write") as writers:
         pending: Filing | None = None
         for _ in range(config.max_micro_batches):
@@ -128,8 +129,10 @@ def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telem
             pending = filing
             total += len(batch.messages)
             batches += 1
-            context.log.info(f"micro-batch {batches}: {len(batch.messages)} messages {batch.offset_ranges()} -> "
-                             f"hours {sorted(filing.hours)}")
+            if batches == 1 or time.monotonic() - logged >= PROGRESS_EVERY_S:  # each log line is an event-log write
+                logged = time.monotonic()
+                context.log.info(f"micro-batch {batches}: {len(batch.messages)} messages {batch.offset_ranges()} -> "
+                                 f"hours {sorted(filing.hours)}; {total} messages so far")
         if pending is not None:
             _finish_filing(pending, reader, totals)
     for hour, count in sorted(totals.hours.items()):

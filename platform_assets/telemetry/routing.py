@@ -9,6 +9,9 @@ which denormalization reads).
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 ROUTES = ("routed_events", "druid_log_events", "druid_error_events", "audit_events")
 
 
@@ -52,6 +55,21 @@ _MAIN = ("routed_events",)
 def routes_of(eid: str) -> tuple[str, ...]:
     """The streams an event of ``eid`` goes to (SHARE also brings its items, see ``share_items``)."""
     return _ROUTES_BY_EID.get(eid, _MAIN)
+
+
+def route_masks(eids: pa.Array | pa.ChunkedArray, unique: pa.Array) -> dict[str, pa.Array]:
+    """Per stream, which rows go there: the unique ones whose eid ``routes_of`` sends there (the
+    column form of ``routes_of``, for a table's ``eid`` column; share items aside)."""
+    masks = {}
+    for name in ROUTES:
+        listed = pa.array([eid for eid, routes in _ROUTES_BY_EID.items() if name in routes], pa.string())
+        if name in _MAIN:  # every eid but those listed elsewhere without it
+            others = pa.array([eid for eid, routes in _ROUTES_BY_EID.items() if name not in routes], pa.string())
+            chosen = pc.invert(pc.is_in(eids, value_set=others))
+        else:
+            chosen = pc.is_in(eids, value_set=listed)
+        masks[name] = pc.and_(unique, chosen)
+    return masks
 
 
 def route(events: list[dict[str, Any]]) -> Routed:

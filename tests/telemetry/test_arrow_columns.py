@@ -1,4 +1,4 @@
-"""binary_column: the same array pa.array builds, nulls kept, chunked past Arrow's 2 GiB offsets."""
+"""binary_column: the same values pa.array builds, nulls kept, in chunks of bounded size."""
 
 import random
 
@@ -12,8 +12,8 @@ def test_binary_column_is_what_pa_array_builds():
         assert arrow_columns.binary_column(values).equals(pa.array(values, pa.binary()))
 
 
-def test_past_the_32_bit_offset_limit_the_column_is_chunked_and_the_table_still_whole(monkeypatch):
-    monkeypatch.setattr(arrow_columns, "_MAX_INT32_BYTES", 3000)  # stands in for 2 GiB
+def test_past_the_chunk_bound_the_column_is_chunked_and_the_table_still_whole(monkeypatch):
+    monkeypatch.setattr(arrow_columns, "_MAX_CHUNK_BYTES", 3000)
     events = [sample_data.event(random.Random(n), n, 5) for n in range(10)]
     for event in events:
         event["syncts"] = 7
@@ -21,3 +21,11 @@ def test_past_the_32_bit_offset_limit_the_column_is_chunked_and_the_table_still_
     assert table.column("event").num_chunks > 1 and table.num_rows == 10
     assert tables.events_from_table(table) == events
     assert tables.take_rows(table, [1, 3]).column("mid").to_pylist() == [events[1]["mid"], events[3]["mid"]]
+
+
+def test_chunks_hold_at_most_the_bound_and_a_larger_value_alone(monkeypatch):
+    monkeypatch.setattr(arrow_columns, "_MAX_CHUNK_BYTES", 10)
+    values = [b"abcd", b"efgh", b"ij", b"k" * 25, b"", b"lmnopqrs", b"tu"]
+    column = arrow_columns.binary_column(values)
+    assert column.to_pylist() == values
+    assert [c.to_pylist() for c in column.chunks] == [[b"abcd", b"efgh", b"ij"], [b"k" * 25], [b"", b"lmnopqrs", b"tu"]]
