@@ -139,6 +139,13 @@ class LakeResource(dg.ConfigurableResource):
             os.fsync(handle.fileno())
         os.replace(path, target)
 
+    def parquet_file(self, key: str) -> pq.ParquetFile:
+        """The Parquet file at ``key`` opened for reading by row group (local: memory-mapped;
+        S3: downloaded once)."""
+        if self._is_s3:
+            return pq.ParquetFile(io.BytesIO(self.read_bytes(key)))
+        return pq.ParquetFile(Path(self.root) / key, memory_map=True)
+
     def read_table(self, key: str, columns: Sequence[str] | None = None) -> pa.Table:
         """The Parquet table at ``key``; only ``columns`` when given (Parquet skips the others).
         A local file is memory-mapped rather than first read into a bytes copy."""

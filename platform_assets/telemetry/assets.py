@@ -21,6 +21,7 @@ from platform_assets.telemetry.hour_processing import OUTPUT_SCHEMAS, HourProces
 from platform_assets.telemetry.gc_pause import cyclic_gc_paused
 from platform_assets.telemetry.ingest import LANDING
 from platform_assets.telemetry.partitions import DAYS, HOURS, WEEKS
+from platform_assets.telemetry.process_memory import retain_freed_memory
 from platform_assets.telemetry.routing import ROUTES
 from platform_assets.telemetry.settings import TelemetrySettings
 from platform_assets.telemetry.validation import shipped_validator
@@ -76,10 +77,9 @@ _ROUTE = [
 
 
 def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, kafka: KafkaResource) -> HourTotals:
-    """Read the hour's landing files and the dedup window's earlier hours, process chunk by chunk
-    (each chunk's rows appended to every output file as a row group), publish every output."""
-    files = lake.list(landing.landing_dir(hour))
-    landed = [lake.read_table(f) for f in files]
+    """Read the dedup window's earlier hours, then the hour's landing files chunk by chunk (each
+    chunk's rows appended to every output file as a row group), publish every output."""
+    landed = [lake.parquet_file(f) for f in lake.list(landing.landing_dir(hour))]
     earlier = _earlier_hours(hour, telemetry.dedup_window_s)
     seen_msgids = {m for h in earlier for m in _column_if_exists(lake, landing.msgids_key(h), "msgid")}
     seen_mids = {m for h in earlier for m in _column_if_exists(lake, landing.table_key("unique_events", h), "mid")}
@@ -92,7 +92,6 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
             for name, table in processor.chunk(messages).items():
                 if table.num_rows:
                     writers[name].write_table(table)
-        del landed
         msgids = pa.table({"msgid": pa.array(processor.totals.msgids, pa.string())})
         staged.table(landing.msgids_key(hour), msgids.schema).write_table(msgids)
     if telemetry.produce_routed:  # once the files are published: what consumers read is also in the lake
@@ -114,6 +113,7 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
     once, and each stage's output is still its own asset (own file, metadata and lineage)."""
     hour = context.partition_key
     started = time.monotonic()
+    retain_freed_memory()
     with cyclic_gc_paused():
         out = _process_hour(hour, telemetry, lake, kafka)
     seconds = time.monotonic() - started

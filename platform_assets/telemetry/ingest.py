@@ -18,6 +18,7 @@ import dagster as dg
 from platform_assets.telemetry import backups, landing
 from platform_assets.telemetry.extraction import SourceMessage, message_syncts
 from platform_assets.telemetry.partitions import BACKUP_DAYS, HOURS, START_MS
+from platform_assets.telemetry.process_memory import retain_freed_memory
 from platform_assets.telemetry.settings import MessageReader, TelemetrySettings, message_reader, source_messages
 from resources.kafka import Batch, KafkaResource
 from resources.storage import LakeResource
@@ -93,8 +94,10 @@ def _start_filing(batch: Batch, lake: LakeResource, telemetry_backups: LakeResou
 
 def _write_landing(lake: LakeResource, hour: str, topic: str, entries: list[tuple[SourceMessage, int]]) -> None:
     # lz4 without dictionaries: read once by the hour's step, so speed over size
-    lake.write_table(landing.landing_file_key(hour, topic, _ranges(entries)), landing.landing_table(entries),
-                     compression="lz4", use_dictionary=False)
+    with lake.staged_writes() as staged:
+        writer = staged.table(landing.landing_file_key(hour, topic, _ranges(entries)), landing.LANDING_SCHEMA,
+                              compression="lz4", use_dictionary=False)
+        landing.write_landing_file(writer, entries)
 
 
 def _finish_filing(filing: Filing, reader: MessageReader, totals: IngestTotals) -> None:
@@ -114,6 +117,7 @@ def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telem
                      kafka: KafkaResource, lake: LakeResource, telemetry_backups: LakeResource) -> dict:
     """Micro-batch k+1 is read and submitted while k's files are still being written; k is
     committed before k+1, so commits stay in offset order."""
+    retain_freed_memory()
     totals = IngestTotals()
     total = batches = 0
     started = logged = time.monotonic()

@@ -8,11 +8,12 @@ once, which is what makes a re-run produce exactly the same outputs.
 """
 
 import hashlib
+from collections import Counter
 from datetime import datetime, timezone
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from platform_assets.telemetry.arrow_columns import binary_column
 from platform_assets.telemetry.extraction import SourceMessage
@@ -60,42 +61,49 @@ def landing_table(entries: list[tuple[SourceMessage, int]]) -> pa.Table:
     }, schema=LANDING_SCHEMA)
 
 
+def write_landing_file(writer: pq.ParquetWriter, entries: list[tuple[SourceMessage, int]]) -> None:
+    """``entries`` (message, syncts) as one row group per (topic, partition), in offset order, so
+    that a reader takes one partition's messages without decoding the others'."""
+    groups: dict[tuple[str, int], list[tuple[SourceMessage, int]]] = {}
+    for entry in entries:
+        groups.setdefault((entry[0].topic, entry[0].partition), []).append(entry)
+    for where in sorted(groups):
+        writer.write_table(landing_table(sorted(groups[where], key=lambda e: e[0].offset)))
+
+
 CHUNK_BYTES = 16 << 20  # of message values: the working set of the hourly step (see hour_processing)
+_INDEX = ["topic", "partition", "offset"]
 
 
-def message_chunks(tables: list[pa.Table], max_bytes: int = CHUNK_BYTES) -> Iterator[list[SourceMessage]]:
+def message_chunks(files: list[pq.ParquetFile], max_bytes: int = CHUNK_BYTES) -> Iterator[list[SourceMessage]]:
     """The messages of several landing files, each (topic, partition, offset) once, in that order,
-    in chunks of about ``max_bytes`` of values. Only a chunk's messages exist as Python objects at
-    a time; the files themselves stay in Arrow memory (one compact copy of the hour)."""
-    winners: dict[tuple[str, int, int], tuple[int, int]] = {}
-    for number, table in enumerate(tables):
-        index = zip(table.column("topic").to_pylist(), table.column("partition").to_pylist(),
-                    table.column("offset").to_pylist())
-        for row, where in enumerate(index):
-            winners.setdefault(where, (number, row))
-    sizes = [pc.binary_length(t.column("value")).fill_null(0).to_pylist() for t in tables]
-    chunk: list[tuple[int, int]] = []
+    in chunks of about ``max_bytes`` of values. Only the offsets are read up front; a row group is
+    decoded when its first message is due and dropped once its last has been taken, so with one
+    partition per row group (``write_landing_file``) an hour of any size holds one chunk and one
+    row group in memory."""
+    winners: dict[tuple[str, int, int], tuple[int, int, int]] = {}
+    for number, file in enumerate(files):
+        for group in range(file.metadata.num_row_groups):
+            index = file.read_row_group(group, columns=_INDEX).to_pydict()
+            for row, where in enumerate(zip(index["topic"], index["partition"], index["offset"])):
+                winners.setdefault(where, (number, group, row))
+    pending = Counter((number, group) for number, group, _ in winners.values())
+    loaded: dict[tuple[int, int], dict[str, list]] = {}
+    chunk: list[SourceMessage] = []
     filled = 0
     for where in sorted(winners):
-        number, row = winners[where]
-        chunk.append((number, row))
-        filled += sizes[number][row]
+        number, group, row = winners[where]
+        columns = loaded.get((number, group))
+        if columns is None:
+            columns = loaded[(number, group)] = files[number].read_row_group(group).to_pydict()
+        value = columns["value"][row]
+        chunk.append(SourceMessage(*where, columns["timestamp_ms"][row], value, columns["syncts"][row], columns["key"][row]))
+        pending[(number, group)] -= 1
+        if not pending[(number, group)]:
+            del loaded[(number, group)]
+        filled += len(value or b"")
         if filled >= max_bytes:
-            yield _messages_at(tables, chunk)
+            yield chunk
             chunk, filled = [], 0
     if chunk:
-        yield _messages_at(tables, chunk)
-
-
-def _messages_at(tables: list[pa.Table], rows: list[tuple[int, int]]) -> list[SourceMessage]:
-    by_file: dict[int, list[int]] = {}
-    for number, row in rows:
-        by_file.setdefault(number, []).append(row)
-    found: dict[tuple[int, int], SourceMessage] = {}
-    for number, picked in by_file.items():
-        columns = tables[number].take(pa.array(picked, pa.int64())).to_pydict()
-        for row, topic, partition, offset, stamp, syncts, key, value in zip(
-                picked, columns["topic"], columns["partition"], columns["offset"], columns["timestamp_ms"],
-                columns["syncts"], columns["key"], columns["value"]):
-            found[(number, row)] = SourceMessage(topic, partition, offset, stamp, value, syncts, key)
-    return [found[where] for where in rows]
+        yield chunk

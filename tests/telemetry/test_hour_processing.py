@@ -2,10 +2,13 @@
 spliced event texts, refused records keeping their bytes, determinism, chunking (of the landing
 files and of the processing) that changes nothing in the outputs."""
 
+import dataclasses
+import io
 import random
 
 import orjson
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from platform_assets.telemetry import landing, sample_data, tables
@@ -132,13 +135,33 @@ def test_chunked_processing_gives_the_tables_of_one_pass(size):
     assert processor.totals == whole.totals and processor.totals.rows["raw_events"] == whole.totals.events
 
 
-def test_landing_chunks_take_each_offset_once_in_order_within_the_byte_bound():
+def landing_file(entries, grouped=True) -> pq.ParquetFile:
+    buffer = io.BytesIO()
+    with pq.ParquetWriter(buffer, landing.LANDING_SCHEMA) as writer:
+        if grouped:
+            landing.write_landing_file(writer, entries)
+        else:  # one row group of mixed partitions, as landing files were first written
+            writer.write_table(landing.landing_table(entries))
+    return pq.ParquetFile(io.BytesIO(buffer.getvalue()))
+
+
+def test_a_landing_file_holds_one_row_group_per_partition_in_offset_order():
+    msgs = messages()
+    file = landing_file([(m, SYNC) for m in reversed(msgs)])
+    groups = [file.read_row_group(g).to_pydict() for g in range(file.metadata.num_row_groups)]
+    assert [set(g["partition"]) for g in groups] == [{0}, {1}]
+    assert all(g["offset"] == sorted(g["offset"]) for g in groups)
+    assert sorted(v for g in groups for v in g["value"]) == sorted(m.value for m in msgs)
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_landing_chunks_take_each_offset_once_in_order_within_the_byte_bound(grouped):
     msgs = messages()
     # two overlapping landing files, as a crash and a differently cut re-run leave them
-    files = [landing.landing_table([(m, SYNC) for m in msgs[:10]]), landing.landing_table([(m, SYNC) for m in msgs[5:]])]
+    files = [landing_file([(m, SYNC) for m in msgs[:10]], grouped), landing_file([(m, SYNC) for m in msgs[5:]], grouped)]
     whole = [m for chunk in landing.message_chunks(files, max_bytes=1 << 30) for m in chunk]
     assert [(m.partition, m.offset) for m in whole] == sorted((m.partition, m.offset) for m in msgs)
-    assert {(m.partition, m.offset): m.value for m in whole} == {(m.partition, m.offset): m.value for m in msgs}
+    assert whole == [dataclasses.replace(m, syncts=SYNC) for m in sorted(msgs, key=lambda m: (m.partition, m.offset))]
     chunks = list(landing.message_chunks(files, max_bytes=4000))
     assert len(chunks) > 3 and [m for c in chunks for m in c] == whole
     assert all(sum(len(m.value or b"") for m in c[:-1]) < 4000 for c in chunks)  # a chunk closes once it reaches the bound

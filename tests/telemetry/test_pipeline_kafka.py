@@ -160,13 +160,13 @@ def test_a_run_killed_mid_batch_and_rerun_gives_exactly_the_clean_outputs(world,
         import dagster as dg
         from resources.storage import LakeResource
         writes = {{"n": 0}}
-        original = LakeResource.write_table
-        def write_then_die(self, key, table, **options):
-            original(self, key, table, **options)
+        original = LakeResource._publish  # every Parquet file the lake writes is published here
+        def publish_then_die(self, key, path):
+            original(self, key, path)
             writes["n"] += 1
             if writes["n"] == 3:  # mid-batch: landing written, backups and offset commit not yet
                 os.kill(os.getpid(), signal.SIGKILL)
-        LakeResource.write_table = write_then_die
+        LakeResource._publish = publish_then_die
         from platform_assets.definitions import build_definitions
         from platform_assets.telemetry.settings import TelemetrySettings
         from resources.kafka import KafkaResource
