@@ -81,7 +81,7 @@ def run_hour(hour: str) -> tuple[str, float, int, float, float]:
                                                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     seconds, done = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF)
     assert result.success
-    rows = _WORKER["lake"].read_table(f"telemetry/raw_events/{hour}.parquet").num_rows
+    rows = _WORKER["lake"].parquet_file(f"telemetry/raw_events/{hour}.parquet").metadata.num_rows
     return hour, seconds, rows, done.ru_utime - usage.ru_utime, done.ru_stime - usage.ru_stime
 
 

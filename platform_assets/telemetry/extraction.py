@@ -74,14 +74,32 @@ class _BatchHead(msgspec.Struct):
 
 
 _HEAD = msgspec.json.Decoder(_BatchHead)
+_EVENTS_MEMBER = b',"events":'
+
+
+def _head_syncts(value: bytes) -> Any:
+    """The batch's top-level ``syncts``. Sunbird's API writes it before the events, so first the
+    members before the first ``,"events":`` are decoded on their own, closed with ``}`` (a few
+    hundred bytes instead of the ~100 KB batch). That text cannot occur inside a string (its quote
+    would be escaped), and a cut inside a nested object leaves braces open, which fails to decode:
+    then, as when the prefix has no ``syncts``, the whole batch is decoded."""
+    cut = value.find(_EVENTS_MEMBER)
+    if cut > 0:
+        try:
+            found = _HEAD.decode(value[:cut] + b"}").syncts
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            found = None
+        if found is not None:
+            return found
+    try:
+        return _HEAD.decode(value).syncts
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 def message_syncts(message: SourceMessage, now_ms: int, earliest_ms: int = 0) -> int:
-    """``batch_syncts`` without parsing the events: what ingest files a message by (~30x cheaper)."""
-    try:
-        value = _HEAD.decode(message.value).syncts if message.value is not None else None
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        value = None
+    """``batch_syncts`` without parsing the events: what ingest files a message by."""
+    value = _head_syncts(message.value) if message.value is not None else None
     return batch_syncts(value, message, now_ms, earliest_ms)
 
 

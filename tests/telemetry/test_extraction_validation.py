@@ -55,6 +55,21 @@ def test_sync_time_falls_back_to_kafka_time_then_now():
     assert extract([filed], set(), NOW, "dev").events[0]["syncts"] == SYNC - 7
 
 
+@pytest.mark.parametrize("value, expected", [
+    (b'{"params":{"msgid":"a"},"syncts":%d,"events":[]}' % SYNC, SYNC),                  # the usual order
+    (b'{"params":{"msgid":"a"},"events":[],"syncts":%d}' % SYNC, SYNC),                  # after the events
+    (b'{"params":{"msgid":"a","events":1},"syncts":%d,"events":[]}' % SYNC, SYNC),       # "events" nested first
+    (b'{"params":{"msgid":"a,\\",\\"events\\":"},"syncts":%d,"events":[]}' % SYNC, SYNC),  # ... and in a string
+    (b'{"params":{"msgid":"a"}, "syncts" : %d , "events" : []}' % SYNC, SYNC),           # spaces
+    (b'{"params":{"msgid":"a"},"syncts":%d,"events":[{"syncts":5}]}' % SYNC, SYNC),      # an event's own syncts
+    (b'{"params":{"msgid":"a"},"events":[{"syncts":%d}]}' % SYNC, NOW),                  # only an event's: not the batch's
+    (b'{"params":{"msgid":"a"},"syncts":%d,"events":[oops' % SYNC, SYNC),                # broken events: filed by the head
+    (b'{"params":{"msgid":"a"},"syncts":oops,"events":[]}', NOW),
+])
+def test_ingest_reads_the_batch_sync_time_from_its_head_when_it_can(value, expected):
+    assert message_syncts(msg(value), NOW) == expected
+
+
 @pytest.mark.parametrize("value, reason", [
     (b"{not json", "not JSON"),
     (b'{"params": {"msgid": "a"}, "events": ["\xff\xfe"]}', "not UTF-8"),
