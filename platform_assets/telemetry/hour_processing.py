@@ -6,10 +6,10 @@ Each batch is parsed once, each event checked once against its schema and serial
 its schema guarantees them. Subset tables (unique, routed, druid, audit) are row takes of the raw
 table, not second serializations. An ``HourProcessor`` turns each chunk of messages into the ten
 tables' rows for that chunk (the caller appends them to its files as row groups), so an hour of
-any size needs the memory of one chunk, not of the hour: on a VM where touching fresh memory is
-expensive that halved the hour's time (22 s -> see the README). The dedup state (msgids, mids)
-spans the chunks; re-running the same messages with the same seen sets gives the same tables,
-row for row, however they are cut into chunks.
+any size needs the memory of one chunk, not of the hour. On this project's VM, where touching
+fresh memory is expensive, a 250k-event hour went from 3.0 GB peak and ~18 s to 0.7 GB (the whole
+run worker) and ~7-9 s. The dedup state (msgids, mids) spans the chunks; re-running the same
+messages with the same seen sets gives the same tables, row for row, however they are cut.
 """
 
 from collections import Counter
