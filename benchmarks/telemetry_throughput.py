@@ -17,7 +17,6 @@ baseline. Prints figures; asserts nothing about time.
 """
 
 import argparse
-import gc
 import json
 import os
 import random
@@ -56,6 +55,7 @@ def make_batches(events: int, per_batch: int, start_ms: int, hours: int) -> list
 
 
 _WORKER: dict = {}
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 HOUR_ASSETS = ("raw_events", "extractor_duplicates", "extractor_failed", "unique_events", "failed_events",
                "duplicate_events", "routed_events", "druid_log_events", "druid_error_events", "audit_events")
 
@@ -77,12 +77,35 @@ def start_worker(data_dir: str, registry: str) -> None:
     _WORKER.update(lake=resources["lake"], job=job, instance=dg.DagsterInstance.local_temp(str(folder)))
 
 
+def run_ingest(bootstrap: str) -> tuple[float, float, float, list[str]]:
+    """``telemetry_ingest`` against the broker in this worker: (seconds, user CPU s, system CPU s, hours)."""
+    from platform_assets.definitions import build_definitions
+    from resources.kafka import KafkaResource
+    from tests.platform import local_resources
+
+    data_dir = Path(os.environ["WEIR_DATA_DIR"])
+    resources = local_resources(data_dir, data_dir / "none.yaml", telemetry=_ingest_settings(),
+                                kafka=KafkaResource(bootstrap_servers=bootstrap, session_timeout_ms=2000, poll_timeout_s=0.2))
+    job = build_definitions(resources).resolve_job_def("telemetry_ingest")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    result = job.execute_in_process(instance=_WORKER["instance"], run_config=QUIET)
+    seconds, done = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF)
+    assert result.success
+    return seconds, done.ru_utime - usage.ru_utime, done.ru_stime - usage.ru_stime, result.output_for_node("ingest_telemetry")["hours"]
+
+
+def _ingest_settings():  # noqa: ANN202 - TelemetrySettings
+    from platform_assets.telemetry.settings import TelemetrySettings
+
+    return TelemetrySettings(env="bench", source="kafka", consumer_group="weir-bench", micro_batch_messages=500)
+
+
 def run_hour(hour: str) -> tuple[str, float, int, float, float]:
     """One hour's step in this worker: (hour, seconds, raw rows, user CPU s, system CPU s)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    result = _WORKER["job"].execute_in_process(partition_key=hour, instance=_WORKER["instance"],
-                                               run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    result = _WORKER["job"].execute_in_process(partition_key=hour, instance=_WORKER["instance"], run_config=QUIET)
     seconds, done = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF)
     assert result.success
     rows = _WORKER["lake"].parquet_file(f"telemetry/raw_events/{hour}.parquet").metadata.num_rows
@@ -169,82 +192,68 @@ def main() -> None:
     parser.add_argument("--end-to-end-only", action="store_true", help="skip the in-memory figures and the baseline")
     opts = parser.parse_args()
 
-    import dagster as dg
-
-    from platform_assets.definitions import build_definitions
     from platform_assets.telemetry.extraction import SourceMessage
     from platform_assets.telemetry.gc_pause import cyclic_gc_paused
     from platform_assets.telemetry.hour_processing import HourProcessor
     from platform_assets.telemetry.landing import CHUNK_BYTES
-    from platform_assets.telemetry.settings import TelemetrySettings
     from platform_assets.telemetry.validation import shipped_validator
     from resources.kafka import KafkaResource
-    from tests.platform import local_resources
     from tests.services import tansu_broker
 
     work = Path(tempfile.mkdtemp(prefix="weir-telemetry-bench-"))
-    start_ms = (int(time.time() * 1000) // HOUR_MS - opts.hours - 1) * HOUR_MS
-    t = time.perf_counter()
-    values = make_batches(opts.events, opts.per_batch, start_ms, opts.hours)
-    size = sum(len(v) for v in values)
-    print(f"{opts.events} events in {len(values)} batches, {size / 1e6:.0f} MB "
-          f"({size / opts.events:.0f} bytes/event), generated in {time.perf_counter() - t:.1f} s; {os.cpu_count()} cores")
-
-    if not opts.end_to_end_only:
-        messages = [SourceMessage("bench", 0, i, None, v) for i, v in enumerate(values)]
-        now_ms = start_ms + opts.hours * HOUR_MS
-        n, t_extract, t_validate, kinds = in_memory(messages, now_ms)
-        print(f"in memory, message by message as the hour step runs: extraction {n / t_extract:,.0f} events/s; "
-              f"validation + dedup {n / t_validate:,.0f} events/s; both {n / (t_extract + t_validate):,.0f} events/s "
-              f"({dict(kinds)})")
-        per_hour = -(-len(messages) // opts.hours)  # the messages are in sync-time order: one chunk per hour
-        with cyclic_gc_paused():
-            t = time.perf_counter()
-            produced = 0
-            for i in range(0, len(messages), per_hour):
-                processor = HourProcessor(shipped_validator(), set(), set(), now_ms, "bench")
-                for chunk in byte_chunks(messages[i:i + per_hour], CHUNK_BYTES):
-                    processor.chunk(chunk)
-                produced += processor.totals.events
-            t_one_pass = time.perf_counter() - t
-        print(f"in memory: one-pass hour processing (extract, validate + dedup, route, the ten Arrow tables; "
-              f"no files, one hour at a time, in {CHUNK_BYTES >> 20} MiB chunks as the step) {produced / t_one_pass:,.0f} events/s")
-        naive_s, naive_n = naive(values, opts.naive_events)
-        naive_rate = naive_n / naive_s
-        print(f"naive json + jsonschema per event: {naive_rate:,.0f} events/s (on {naive_n} events); "
-              f"Weir's validation + dedup is {n / t_validate / naive_rate:.1f}x (target >= 5x, >= 150k events/s)")
-        del messages
-
-    with tansu_broker() as bootstrap:
-        kafka = KafkaResource(bootstrap_servers=bootstrap, session_timeout_ms=2000, poll_timeout_s=0.2)
-        settings = TelemetrySettings(env="bench", source="kafka", consumer_group="weir-bench", micro_batch_messages=500)
-        kafka.create_topic(settings.topic("ingest"), partitions=2)
+    registry = work / "none.yaml"
+    # The run workers (one for ingest, --workers for hours) start first, from a small process: the
+    # in-memory figures below leave a large heap that forked workers would otherwise copy page by page.
+    with ProcessPoolExecutor(1, initializer=start_worker, initargs=(str(work), str(registry))) as ingest_pool, \
+            ProcessPoolExecutor(opts.workers, initializer=start_worker, initargs=(str(work), str(registry))) as hour_pool:
+        # the workers (definitions, job, instance) are up before the clock starts, as a deployment's are
+        list(ingest_pool.map(time.sleep, [0.1]))
+        list(hour_pool.map(time.sleep, [0.5] * opts.workers))
+        start_ms = (int(time.time() * 1000) // HOUR_MS - opts.hours - 1) * HOUR_MS
         t = time.perf_counter()
-        kafka.produce_all(settings.topic("ingest"), values, keys=[str(i % 2).encode() for i in range(len(values))])
-        print(f"produced to the broker in {time.perf_counter() - t:.1f} s (not part of the end-to-end figure)")
-        registry = work / "none.yaml"
-        resources = local_resources(work, registry, kafka=kafka, telemetry=settings)
-        defs = build_definitions(resources)
-        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-        (work / "instance").mkdir()
-        instance = dg.DagsterInstance.local_temp(str(work / "instance"))
-        gc.collect()
-        gc.freeze()  # the hour workers fork from here: their collector must not walk (and copy) this heap
-        with ProcessPoolExecutor(max_workers=opts.workers, initializer=start_worker,
-                                 initargs=(str(work), str(registry))) as pool:
-            # the workers (definitions, job, instance) are up before the clock starts, as a deployment's are
-            list(pool.map(time.sleep, [0.5] * opts.workers))
-            usage, broker_before = resource.getrusage(resource.RUSAGE_SELF), broker_cpu_s()
+        values = make_batches(opts.events, opts.per_batch, start_ms, opts.hours)
+        size = sum(len(v) for v in values)
+        print(f"{opts.events} events in {len(values)} batches, {size / 1e6:.0f} MB "
+              f"({size / opts.events:.0f} bytes/event), generated in {time.perf_counter() - t:.1f} s; {os.cpu_count()} cores")
+
+        if not opts.end_to_end_only:
+            messages = [SourceMessage("bench", 0, i, None, v) for i, v in enumerate(values)]
+            now_ms = start_ms + opts.hours * HOUR_MS
+            n, t_extract, t_validate, kinds = in_memory(messages, now_ms)
+            print(f"in memory, message by message as the hour step runs: extraction {n / t_extract:,.0f} events/s; "
+                  f"validation + dedup {n / t_validate:,.0f} events/s; both {n / (t_extract + t_validate):,.0f} events/s "
+                  f"({dict(kinds)})")
+            per_hour = -(-len(messages) // opts.hours)  # the messages are in sync-time order: one chunk per hour
+            with cyclic_gc_paused():
+                t = time.perf_counter()
+                produced = 0
+                for i in range(0, len(messages), per_hour):
+                    processor = HourProcessor(shipped_validator(), set(), set(), now_ms, "bench")
+                    for chunk in byte_chunks(messages[i:i + per_hour], CHUNK_BYTES):
+                        processor.chunk(chunk)
+                    produced += processor.totals.events
+                t_one_pass = time.perf_counter() - t
+            print(f"in memory: one-pass hour processing (extract, validate + dedup, route, the ten Arrow tables; "
+                  f"no files, one hour at a time, in {CHUNK_BYTES >> 20} MiB chunks as the step) {produced / t_one_pass:,.0f} events/s")
+            naive_s, naive_n = naive(values, opts.naive_events)
+            naive_rate = naive_n / naive_s
+            print(f"naive json + jsonschema per event: {naive_rate:,.0f} events/s (on {naive_n} events); "
+                  f"Weir's validation + dedup is {n / t_validate / naive_rate:.1f}x (target >= 5x, >= 150k events/s)")
+            del messages
+
+        with tansu_broker() as bootstrap:
+            kafka = KafkaResource(bootstrap_servers=bootstrap, session_timeout_ms=2000, poll_timeout_s=0.2)
+            topic = _ingest_settings().topic("ingest")
+            kafka.create_topic(topic, partitions=2)
+            t = time.perf_counter()
+            kafka.produce_all(topic, values, keys=[str(i % 2).encode() for i in range(len(values))])
+            print(f"produced to the broker in {time.perf_counter() - t:.1f} s (not part of the end-to-end figure)")
+            broker_before = broker_cpu_s()
+            ingest_s, ingest_user, ingest_system, hours = ingest_pool.submit(run_ingest, bootstrap).result()
+            ingest_cpu = (ingest_user, ingest_system, broker_cpu_s() - broker_before)
             started = time.perf_counter()
-            result = defs.resolve_job_def("telemetry_ingest").execute_in_process(instance=instance, run_config=quiet)
-            assert result.success
-            ingest_s = time.perf_counter() - started
-            done = resource.getrusage(resource.RUSAGE_SELF)
-            ingest_cpu = (done.ru_utime - usage.ru_utime, done.ru_stime - usage.ru_stime, broker_cpu_s() - broker_before)
-            hours = result.output_for_node("ingest_telemetry")["hours"]
-            per_hour = list(pool.map(run_hour, hours))
-            total_s = time.perf_counter() - started
-        gc.unfreeze()
+            per_hour = list(hour_pool.map(run_hour, hours))
+            total_s = ingest_s + time.perf_counter() - started
     events = sum(hour[2] for hour in per_hour)
     print(f"ingest (landing + backups + commits): {ingest_s:.1f} s = {len(values) / ingest_s:,.0f} messages/s, "
           f"{size / ingest_s / 1e6:,.0f} MB/s; CPU user {ingest_cpu[0]:.1f} s + system {ingest_cpu[1]:.1f} s "
