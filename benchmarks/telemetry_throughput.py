@@ -148,18 +148,6 @@ def in_memory(messages: list, now_ms: int) -> tuple[int, float, float, Counter]:
     return n, t_extract, t_validate, kinds
 
 
-def byte_chunks(messages: list, max_bytes: int) -> list[list]:
-    """``messages`` cut as ``landing.message_chunks`` cuts an hour."""
-    chunks, size = [[]], 0
-    for message in messages:
-        chunks[-1].append(message)
-        size += len(message.value)
-        if size >= max_bytes:
-            chunks.append([])
-            size = 0
-    return [c for c in chunks if c]
-
-
 def naive(values: list[bytes], limit: int) -> tuple[float, int]:
     import jsonschema
 
@@ -195,7 +183,7 @@ def main() -> None:
     from platform_assets.telemetry.extraction import SourceMessage
     from platform_assets.telemetry.gc_pause import cyclic_gc_paused
     from platform_assets.telemetry.hour_processing import HourProcessor
-    from platform_assets.telemetry.landing import CHUNK_BYTES
+    from platform_assets.telemetry.landing import CHUNK_BYTES, cut_by_bytes
     from platform_assets.telemetry.validation import shipped_validator
     from resources.kafka import KafkaResource
     from tests.services import tansu_broker
@@ -229,7 +217,7 @@ def main() -> None:
                 produced = 0
                 for i in range(0, len(messages), per_hour):
                     processor = HourProcessor(shipped_validator(), set(), set(), now_ms, "bench")
-                    for chunk in byte_chunks(messages[i:i + per_hour], CHUNK_BYTES):
+                    for chunk in cut_by_bytes(messages[i:i + per_hour], CHUNK_BYTES):
                         processor.chunk(chunk)
                     produced += processor.totals.events
                 t_one_pass = time.perf_counter() - t

@@ -147,12 +147,8 @@ class LakeResource(dg.ConfigurableResource):
         return pq.ParquetFile(Path(self.root) / key, memory_map=True)
 
     def read_table(self, key: str, columns: Sequence[str] | None = None) -> pa.Table:
-        """The Parquet table at ``key``; only ``columns`` when given (Parquet skips the others).
-        A local file is memory-mapped rather than first read into a bytes copy."""
-        columns = list(columns) if columns else None
-        if self._is_s3:
-            return pq.read_table(io.BytesIO(self.read_bytes(key)), columns=columns)
-        return pq.read_table(Path(self.root) / key, columns=columns, memory_map=True)
+        """The Parquet table at ``key``; only ``columns`` when given (Parquet skips the others)."""
+        return self.parquet_file(key).read(columns=list(columns) if columns else None)
 
 
 class StagedWrites:

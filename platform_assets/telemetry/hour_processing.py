@@ -36,11 +36,6 @@ def reason_of(record: dict[str, Any]) -> str:
     return str(record.get("reason", "")).split(":")[0][:80]
 
 
-def reason_counts(records: list[dict[str, Any]], top: int = 20) -> dict[str, int]:
-    """How many records per reason (``reason_of``), most frequent first: for metadata."""
-    return dict(Counter(map(reason_of, records)).most_common(top))
-
-
 @dataclass
 class HourTotals:
     """What an hour's chunks added up to (for metadata, the failed-share check and the next hours'
@@ -48,12 +43,16 @@ class HourTotals:
 
     msgids: list[str] = field(default_factory=list)    # msgids of the hour's accepted batches
     messages: int = 0
-    events: int = 0                                    # raw events, audit events included
     share_items: int = 0
     rows: Counter = field(default_factory=Counter)     # per output table
     eids: Counter = field(default_factory=Counter)     # of unique events
     extractor: Counter = field(default_factory=Counter)
     validation: Counter = field(default_factory=Counter)
+
+    @property
+    def events(self) -> int:
+        """Raw events, audit events included."""
+        return self.rows["raw_events"]
 
     @property
     def failed_events(self) -> int:
@@ -134,7 +133,6 @@ class HourProcessor:
             **{name: raw_table.filter(masks[name]) for name in ROUTES if name != "routed_events"},
             "routed_events": _with_share_items(raw_table, masks["routed_events"], share_table, share_parents),
         }
-        totals.events += raw_table.num_rows
         totals.share_items += share_table.num_rows
         totals.eids.update(_value_counts(out["unique_events"].column("eid")))
         totals.extractor.update(map(reason_of, extractor_failed))
@@ -147,11 +145,11 @@ def _with_share_items(raw: pa.Table, routed: pa.Array, share: pa.Table, parents:
     """The routed rows of ``raw``, each SHARE event followed by its items (rows of ``share``)."""
     rows = np.flatnonzero(routed.to_numpy(zero_copy_only=False))
     if not parents:
-        return raw.take(pa.array(rows))
+        return tables.take_rows(raw, rows)
     # sort keys: a raw row r at 2r, its items at 2r + 1 (a stable sort keeps the items' own order)
     keys = np.concatenate([rows * 2, np.asarray(parents, dtype=np.int64) * 2 + 1])
     picks = np.concatenate([rows, raw.num_rows + np.arange(len(parents))])
-    return pa.concat_tables([raw, share]).take(pa.array(picks[np.argsort(keys, kind="stable")]))
+    return tables.take_rows(pa.concat_tables([raw, share]), picks[np.argsort(keys, kind="stable")])
 
 
 def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:

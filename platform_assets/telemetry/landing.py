@@ -10,7 +10,7 @@ once, which is what makes a re-run produce exactly the same outputs.
 import hashlib
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -73,14 +73,34 @@ def write_landing_file(writer: pq.ParquetWriter, entries: list[tuple[SourceMessa
 
 CHUNK_BYTES = 16 << 20  # of message values: the working set of the hourly step (see hour_processing)
 _INDEX = ["topic", "partition", "offset"]
+_REST = [name for name in LANDING_SCHEMA.names if name not in _INDEX]
 
 
 def message_chunks(files: list[pq.ParquetFile], max_bytes: int = CHUNK_BYTES) -> Iterator[list[SourceMessage]]:
     """The messages of several landing files, each (topic, partition, offset) once, in that order,
-    in chunks of about ``max_bytes`` of values. Only the offsets are read up front; a row group is
-    decoded when its first message is due and dropped once its last has been taken, so with one
-    partition per row group (``write_landing_file``) an hour of any size holds one chunk and one
-    row group in memory."""
+    in chunks of about ``max_bytes`` of values (``cut_by_bytes``)."""
+    return cut_by_bytes(_messages(files), max_bytes)
+
+
+def cut_by_bytes(messages: Iterable[SourceMessage], max_bytes: int) -> Iterator[list[SourceMessage]]:
+    """``messages`` in consecutive chunks, each closed once its values reach ``max_bytes``."""
+    chunk: list[SourceMessage] = []
+    filled = 0
+    for message in messages:
+        chunk.append(message)
+        filled += len(message.value or b"")
+        if filled >= max_bytes:
+            yield chunk
+            chunk, filled = [], 0
+    if chunk:
+        yield chunk
+
+
+def _messages(files: list[pq.ParquetFile]) -> Iterator[SourceMessage]:
+    """Each (topic, partition, offset) once, in that order. Only the offsets are read up front; the
+    rest of a row group is decoded when its first message is due and dropped once its last has
+    been taken, so with one partition per row group (``write_landing_file``) an hour of any size
+    holds one row group in memory."""
     winners: dict[tuple[str, int, int], tuple[int, int, int]] = {}
     for number, file in enumerate(files):
         for group in range(file.metadata.num_row_groups):
@@ -89,21 +109,13 @@ def message_chunks(files: list[pq.ParquetFile], max_bytes: int = CHUNK_BYTES) ->
                 winners.setdefault(where, (number, group, row))
     pending = Counter((number, group) for number, group, _ in winners.values())
     loaded: dict[tuple[int, int], dict[str, list]] = {}
-    chunk: list[SourceMessage] = []
-    filled = 0
     for where in sorted(winners):
         number, group, row = winners[where]
         columns = loaded.get((number, group))
         if columns is None:
-            columns = loaded[(number, group)] = files[number].read_row_group(group).to_pydict()
-        value = columns["value"][row]
-        chunk.append(SourceMessage(*where, columns["timestamp_ms"][row], value, columns["syncts"][row], columns["key"][row]))
+            columns = loaded[(number, group)] = files[number].read_row_group(group, columns=_REST).to_pydict()
+        yield SourceMessage(*where, columns["timestamp_ms"][row], columns["value"][row], columns["syncts"][row],
+                            columns["key"][row])
         pending[(number, group)] -= 1
         if not pending[(number, group)]:
             del loaded[(number, group)]
-        filled += len(value or b"")
-        if filled >= max_bytes:
-            yield chunk
-            chunk, filled = [], 0
-    if chunk:
-        yield chunk

@@ -57,19 +57,18 @@ def routes_of(eid: str) -> tuple[str, ...]:
     return _ROUTES_BY_EID.get(eid, _MAIN)
 
 
+# the column form of _ROUTES_BY_EID: the eids a listed stream takes, and those the main stream does not
+_TAKEN_BY = {name: pa.array([eid for eid, routes in _ROUTES_BY_EID.items() if name in routes], pa.string())
+             for name in ROUTES if name not in _MAIN}
+_NOT_MAIN = pa.array([eid for eid, routes in _ROUTES_BY_EID.items() if _MAIN[0] not in routes], pa.string())
+
+
 def route_masks(eids: pa.Array | pa.ChunkedArray, unique: pa.Array) -> dict[str, pa.Array]:
     """Per stream, which rows go there: the unique ones whose eid ``routes_of`` sends there (the
     column form of ``routes_of``, for a table's ``eid`` column; share items aside)."""
-    masks = {}
-    for name in ROUTES:
-        listed = pa.array([eid for eid, routes in _ROUTES_BY_EID.items() if name in routes], pa.string())
-        if name in _MAIN:  # every eid but those listed elsewhere without it
-            others = pa.array([eid for eid, routes in _ROUTES_BY_EID.items() if name not in routes], pa.string())
-            chosen = pc.invert(pc.is_in(eids, value_set=others))
-        else:
-            chosen = pc.is_in(eids, value_set=listed)
-        masks[name] = pc.and_(unique, chosen)
-    return masks
+    chosen = {name: pc.is_in(eids, value_set=taken) for name, taken in _TAKEN_BY.items()}
+    main = pc.invert(pc.is_in(eids, value_set=_NOT_MAIN))
+    return {name: pc.and_(unique, main if name in _MAIN else chosen[name]) for name in ROUTES}
 
 
 def route(events: list[dict[str, Any]]) -> Routed:

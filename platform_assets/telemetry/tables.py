@@ -5,8 +5,9 @@ lookups use, so nothing of the original is lost and nothing has to be re-parsed 
 Refused records (failed, duplicates) keep their original bytes (``payload``) and a ``reason``.
 """
 
-from typing import Any
+from typing import Any, Sequence
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -64,7 +65,7 @@ class EventTableBuilder:
         self.texts: list[bytes] = []
 
     def add(self, row: tuple, text: bytes) -> int:
-        """Append a row; returns its index (for ``take_rows``)."""
+        """Append a row; returns its index in the table."""
         self.rows.append(row)
         self.texts.append(text)
         return len(self.rows) - 1
@@ -83,7 +84,7 @@ def events_table(events: list[dict[str, Any]]) -> pa.Table:
     return builder.table()
 
 
-def take_rows(source: pa.Table, rows: list[int]) -> pa.Table:
+def take_rows(source: pa.Table, rows: Sequence[int] | np.ndarray) -> pa.Table:
     """The rows of ``source`` at ``rows`` (a copy, no re-serialization)."""
     return source.take(pa.array(rows, pa.int64()))
 
