@@ -7,6 +7,7 @@ hour, late ones included, re-runs that hour's chain. Each partition rewrites its
 re-run replaces and never appends.
 """
 
+import os
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -15,7 +16,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from platform_assets.telemetry import aggregates, landing, tables
+from platform_assets.telemetry import aggregates, hour_order, landing, parallel_parse, tables
 from platform_assets.telemetry.denormalization import denormalize
 from platform_assets.telemetry.hour_processing import OUTPUT_SCHEMAS, HourProcessor, HourTotals
 from platform_assets.telemetry.gc_pause import cyclic_gc_paused
@@ -76,23 +77,31 @@ _ROUTE = [
 ]
 
 
-def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, kafka: KafkaResource) -> HourTotals:
-    """Read the dedup window's earlier hours, then the hour's landing files chunk by chunk (each
-    chunk's rows appended to every output file as a row group), publish every output."""
-    landed = [lake.parquet_file(f) for f in lake.list(landing.landing_dir(hour))]
+def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, kafka: KafkaResource,
+                  log: Callable[[str], None]) -> HourTotals:
+    """Wait for the dedup window's earlier hours (``hour_order``) and read what they accepted, then
+    the hour's landing files chunk by chunk (parsed by ``hour_workers`` processes; each chunk's rows
+    appended to every output file as a row group), and publish every output."""
     earlier = _earlier_hours(hour, telemetry.dedup_window_s)
+    try:
+        hour_order.wait_for_earlier_hours(lake, hour, earlier, telemetry.order_wait_s, log)
+    except hour_order.EarlierHourPending as pending:
+        raise dg.Failure(str(pending)) from None
+    files = lake.list(landing.landing_dir(hour))
+    landed = [lake.parquet_file(f) for f in files]
     seen_msgids = {m for h in earlier for m in _column_if_exists(lake, landing.msgids_key(h), "msgid")}
     seen_mids = {m for h in earlier for m in _column_if_exists(lake, landing.table_key("unique_events", h), "mid")}
     processor = HourProcessor(shipped_validator(), seen_msgids, seen_mids, now_ms=landing.hour_start_ms(hour),
                               env=telemetry.env)
+    workers = telemetry.hour_workers if telemetry.hour_workers >= 0 else (os.cpu_count() or 1) - 1
     with lake.staged_writes() as staged:
         writers = {name: staged.table(landing.table_key(name, hour), schema, **tables.parquet_options(schema))
                    for name, schema in OUTPUT_SCHEMAS.items()}
-        for messages in landing.message_chunks(landed):
-            for name, table in processor.chunk(messages).items():
+        for chunk in parallel_parse.chunk_tables(processor, landing.message_chunks(landed), workers):
+            for name, table in chunk.items():
                 if table.num_rows:
                     writers[name].write_table(table)
-        msgids = pa.table({"msgid": pa.array(processor.totals.msgids, pa.string())})
+        msgids = hour_order.msgids_table(processor.totals.msgids, files)
         staged.table(landing.msgids_key(hour), msgids.schema).write_table(msgids)
     if telemetry.produce_routed:  # once the files are published: what consumers read is also in the lake
         for name in ROUTES:
@@ -115,7 +124,7 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
     started = time.monotonic()
     retain_freed_memory()
     with cyclic_gc_paused():
-        out = _process_hour(hour, telemetry, lake, kafka)
+        out = _process_hour(hour, telemetry, lake, kafka, context.log.info)
     seconds = time.monotonic() - started
     for reasons, what in ((out.extractor_reasons, "at extraction"), (out.validation_reasons, "at validation")):
         if reasons:

@@ -130,6 +130,11 @@ def _failed(reason: str, message: SourceMessage, payload: bytes | None) -> dict[
     return {"reason": reason, "source": message.source, "payload": payload or b""}
 
 
+def audit_mid(msgid: str) -> str:
+    """The mid of a batch's audit event: derived from its msgid, so a re-extraction gives the same."""
+    return "LOG:" + hashlib.sha1(msgid.encode()).hexdigest()
+
+
 def audit_event(msgid: str, ver: Any, first_event: Any, syncts: int, accepted: int, refused: int,
                 env: str) -> dict[str, Any]:
     """The LOG event the extractor adds per batch (edata.type telemetry_audit)."""
@@ -138,7 +143,7 @@ def audit_event(msgid: str, ver: Any, first_event: Any, syncts: int, accepted: i
     channel = context.get("channel") if isinstance(context.get("channel"), str) else "unknown"
     return {
         "eid": "LOG", "ets": syncts, "ver": "3.0",
-        "mid": "LOG:" + hashlib.sha1(msgid.encode()).hexdigest(),
+        "mid": audit_mid(msgid),
         "actor": {"id": AUDIT_PRODUCER, "type": "System"},
         "context": {"channel": channel, "env": env, "pdata": {"id": AUDIT_PRODUCER, "pid": "extractor", "ver": "1.0"}},
         "edata": {"type": "telemetry_audit", "level": "INFO", "message": "telemetry batch extracted",
@@ -158,6 +163,14 @@ class MessageExtract:
     events: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
     duplicate: dict[str, Any] | None = None
+    syncts: int | None = None   # the batch's sync time (None: the batch could not be used)
+    events_count: int = 0       # entries of the batch's events list
+
+
+def duplicate_record(message: SourceMessage, msgid: str, syncts: int, events_count: int) -> dict[str, Any]:
+    """The ``extractor_duplicates`` record of a batch whose msgid was already seen."""
+    return {"msgid": msgid, "mid": msgid, "reason": MSGID_DUPLICATE_REASON, "source": message.source,
+            "syncts": syncts, "events_count": events_count, "payload": message.value}
 
 
 def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, env: str) -> MessageExtract:
@@ -170,11 +183,10 @@ def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, 
     msgid, events = _msgid(batch["params"]), batch["events"]
     syncts = batch_syncts(batch.get("syncts"), message, now_ms)
     if msgid in seen_msgids:
-        return MessageExtract(duplicate={"msgid": msgid, "mid": msgid, "reason": MSGID_DUPLICATE_REASON,
-                                         "source": message.source, "syncts": syncts, "events_count": len(events),
-                                         "payload": message.value})
+        return MessageExtract(duplicate=duplicate_record(message, msgid, syncts, len(events)), syncts=syncts,
+                              events_count=len(events))
     seen_msgids.add(msgid)
-    out = MessageExtract(msgid=msgid)
+    out = MessageExtract(msgid=msgid, syncts=syncts, events_count=len(events))
     stamp = iso_timestamp(syncts)
     small = len(message.value or b"") <= MAX_EVENT_BYTES  # then no event in it can be over the limit
     for index, event in enumerate(events):

@@ -4,12 +4,14 @@ Arrow tables of the ten hourly assets, a chunk of messages at a time.
 Each batch is parsed once, each event checked once against its schema and serialized once (with
 ``syncts`` and ``@timestamp``); a valid event's key columns are read without type checks, since
 its schema guarantees them. Subset tables (unique, routed, druid, audit) are row takes of the raw
-table, not second serializations. An ``HourProcessor`` turns each chunk of messages into the ten
-tables' rows for that chunk (the caller appends them to its files as row groups), so an hour of
-any size needs the memory of one chunk, not of the hour. On this project's VM, where touching
-fresh memory is expensive, a 250k-event hour went from 3.0 GB peak and ~18 s to 0.7 GB (the whole
-run worker) and ~7-9 s. The dedup state (msgids, mids) spans the chunks; re-running the same
-messages with the same seen sets gives the same tables, row for row, however they are cut.
+table, not second serializations. A chunk is handled in two parts: ``parse_chunk`` does everything
+that needs no dedup state (~85 % of the CPU; ``parallel_parse`` runs it in worker processes), and
+``HourProcessor.combine`` applies the dedup state in message order and cuts the ten tables. An
+hour of any size needs the memory of a few chunks, not of the hour (on this project's VM, where
+touching fresh memory is expensive, a 250k-event hour went from 3.0 GB peak and ~18 s to 0.7 GB
+for the whole run worker and ~7-9 s). The dedup state (msgids, mids) spans the chunks; re-running
+the same messages with the same seen sets gives the same tables, row for row, however they are
+cut and wherever they are parsed.
 """
 
 from collections import Counter
@@ -22,9 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from platform_assets.telemetry import tables
-from platform_assets.telemetry.extraction import SourceMessage, extract_message
+from platform_assets.telemetry.extraction import SourceMessage, duplicate_record, extract_message
 from platform_assets.telemetry.routing import ROUTES, route_masks, share_items
-from platform_assets.telemetry.validation import DUPLICATE_REASON, EventValidator, refused_event
+from platform_assets.telemetry.validation import DUPLICATE_REASON, EventValidator
 
 EVENT_OUTPUTS = ["raw_events", "unique_events", *ROUTES]
 REFUSED_OUTPUTS = ["extractor_duplicates", "extractor_failed", "failed_events", "duplicate_events"]
@@ -71,6 +73,58 @@ class HourTotals:
         return dict(self.validation.most_common(20))
 
 
+@dataclass
+class ParsedMessage:
+    """What parsing found in one message, before any dedup: its msgid (None when the batch could not
+    be used), sync time, size of its events list, extractor failures and how many raw rows it gave."""
+
+    msgid: str | None
+    syncts: int | None
+    events_count: int
+    failed: list[dict[str, Any]]
+    rows: int
+
+
+@dataclass
+class ParsedChunk:
+    """The dedup-independent part of a chunk: every candidate raw row (events + audit events, in
+    message order) with its validation error, and the items of every valid SHARE event. It depends
+    only on the messages, so chunks can be parsed in any order and in other processes."""
+
+    messages: list[ParsedMessage]
+    rows: pa.Table                  # EVENT_SCHEMA
+    errors: list[str | None]        # per row: why it fails its schema, None when valid
+    share: pa.Table                 # EVENT_SCHEMA: items of valid SHARE events
+    share_parents: list[int]        # per share item: its SHARE event's row
+
+
+def parse_chunk(messages: Iterable[SourceMessage], validator: EventValidator, now_ms: int, env: str) -> ParsedChunk:
+    """Parse, check and serialize a chunk of messages (no dedup state: see ``HourProcessor.combine``).
+    Per event, Python does only what needs the parsed event: its schema check, key columns and
+    share items."""
+    rows, share = tables.EventTableBuilder(), tables.EventTableBuilder()
+    parsed: list[ParsedMessage] = []
+    errors: list[str | None] = []
+    share_parents: list[int] = []
+    add_row, errors_of = rows.add, validator.errors
+    for message in messages:
+        one = extract_message(message, set(), now_ms, env)  # msgid dedup is the combine step's
+        pairs = one.events
+        found = errors_of([event for event, _ in pairs])
+        for (event, text), error in zip(pairs, found):
+            if error is not None:
+                add_row(tables.event_row(event), text)
+                continue
+            row = add_row(tables.valid_event_row(event), text)
+            if event["eid"] == "SHARE":
+                for item in share_items(event):
+                    share.add(tables.event_row(item), orjson.dumps(item))
+                    share_parents.append(row)
+        errors.extend(found)
+        parsed.append(ParsedMessage(one.msgid, one.syncts, one.events_count, one.failed, len(pairs)))
+    return ParsedChunk(parsed, rows.table(), errors, share.table(), share_parents)
+
+
 class HourProcessor:
     """Turns an hour's messages, chunk by chunk and in order, into the ten tables' rows.
     ``seen_msgids`` / ``seen_mids`` hold what earlier hours of the dedup window accepted; both grow."""
@@ -81,64 +135,77 @@ class HourProcessor:
         self.now_ms, self.env = now_ms, env
         self.totals = HourTotals()
 
-    def chunk(self, messages: Iterable[SourceMessage]) -> dict[str, pa.Table]:
-        """The ten tables of these messages (the next ones in the hour's order). Per event, Python
-        does only what needs the parsed event (schema, mid, key columns, share items); which
-        unique rows go to which stream is then decided on the chunk's ``eid`` column."""
-        raw, share = tables.EventTableBuilder(), tables.EventTableBuilder()
-        unique: list[bool] = []                 # per raw row
-        share_parents: list[int] = []           # per share item: its SHARE event's raw row
+    def chunk(self, messages: list[SourceMessage]) -> dict[str, pa.Table]:
+        """The ten tables of these messages (the next ones in the hour's order)."""
+        return self.combine(messages, self.parse(messages))
+
+    def parse(self, messages: list[SourceMessage]) -> ParsedChunk:
+        return parse_chunk(messages, self.validator, self.now_ms, self.env)
+
+    def combine(self, messages: list[SourceMessage], parsed: ParsedChunk) -> dict[str, pa.Table]:
+        """The ten tables of a parsed chunk, with the dedup state applied in message order: a batch
+        whose msgid was seen goes whole to ``extractor_duplicates``, a valid event whose mid was seen
+        to ``duplicate_events``. Which unique rows go to which stream is decided on the ``eid`` column."""
+        totals, seen_msgids = self.totals, self.seen_msgids
+        rows = parsed.rows
+        keep = np.ones(rows.num_rows, dtype=bool)   # rows of batches that are not duplicates
         extractor_failed: list[dict[str, Any]] = []
         extractor_duplicates: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
-        duplicates: list[dict[str, Any]] = []
-        totals, seen_mids, errors_of = self.totals, self.seen_mids, self.validator.errors
-        add_row, is_unique = raw.add, unique.append
-        for message in messages:
-            totals.messages += 1
-            one = extract_message(message, self.seen_msgids, self.now_ms, self.env)
-            extractor_failed.extend(one.failed)
-            if one.duplicate is not None:
-                extractor_duplicates.append(one.duplicate)
-            if one.msgid is not None:
-                totals.msgids.append(one.msgid)
-            for (event, text), error in zip(one.events, errors_of([event for event, _ in one.events])):
-                if error is not None:
-                    add_row(tables.event_row(event), text)
-                    is_unique(False)
-                    failed.append(refused_event(event, error, text))
-                    continue
-                row = add_row(tables.valid_event_row(event), text)
-                mid = event["mid"]
-                if mid in seen_mids:
-                    is_unique(False)
-                    duplicates.append(refused_event(event, DUPLICATE_REASON, text))
-                    continue
-                seen_mids.add(mid)
-                is_unique(True)
-                if event["eid"] == "SHARE":
-                    for item in share_items(event):
-                        share.add(tables.event_row(item), orjson.dumps(item))
-                        share_parents.append(row)
-        raw_table, share_table = raw.table(), share.table()
+        start = 0
+        for message, found in zip(messages, parsed.messages):
+            end = start + found.rows
+            if found.msgid is not None and found.msgid in seen_msgids:
+                extractor_duplicates.append(duplicate_record(message, found.msgid, found.syncts, found.events_count))
+                keep[start:end] = False
+            else:
+                if found.msgid is not None:
+                    seen_msgids.add(found.msgid)
+                    totals.msgids.append(found.msgid)
+                extractor_failed.extend(found.failed)
+            start = end
+        unique, failed, duplicates = self._dedup(rows.column("mid").to_pylist(), parsed.errors, keep)
         unique_mask = pa.array(unique, pa.bool_())
-        masks = route_masks(raw_table.column("eid"), unique_mask)
+        masks = route_masks(rows.column("eid"), unique_mask)
+        items = [i for i, parent in enumerate(parsed.share_parents) if unique[parent]]
+        share = parsed.share.take(pa.array(items, pa.int64())) if len(items) < parsed.share.num_rows else parsed.share
         out = {
-            "raw_events": raw_table,
+            "raw_events": rows if keep.all() else rows.filter(pa.array(keep)),
             "extractor_duplicates": tables.refused_table(extractor_duplicates),
             "extractor_failed": tables.refused_table(extractor_failed),
-            "unique_events": raw_table.filter(unique_mask),
-            "failed_events": tables.refused_table(failed),
-            "duplicate_events": tables.refused_table(duplicates),
-            **{name: raw_table.filter(masks[name]) for name in ROUTES if name != "routed_events"},
-            "routed_events": _with_share_items(raw_table, masks["routed_events"], share_table, share_parents),
+            "unique_events": rows.filter(unique_mask),
+            "failed_events": tables.refused_rows(rows, failed, [parsed.errors[i] for i in failed]),
+            "duplicate_events": tables.refused_rows(rows, duplicates, [DUPLICATE_REASON] * len(duplicates)),
+            **{name: rows.filter(masks[name]) for name in ROUTES if name != "routed_events"},
+            "routed_events": _with_share_items(rows, masks["routed_events"], share,
+                                               [parsed.share_parents[i] for i in items]),
         }
-        totals.share_items += share_table.num_rows
+        totals.messages += len(messages)
+        totals.share_items += share.num_rows
         totals.eids.update(_value_counts(out["unique_events"].column("eid")))
         totals.extractor.update(map(reason_of, extractor_failed))
-        totals.validation.update(map(reason_of, failed))
+        totals.validation.update(reason_of({"reason": parsed.errors[i]}) for i in failed)
         totals.rows.update({name: table.num_rows for name, table in out.items()})
         return out
+
+    def _dedup(self, mids: list[str | None], errors: list[str | None],
+               keep: np.ndarray) -> tuple[list[bool], list[int], list[int]]:
+        """Per row: unique or not; the rows that failed their schema; the valid rows whose mid was
+        seen (earlier in the window, or earlier in the hour). ``seen_mids`` grows."""
+        seen = self.seen_mids
+        unique = [False] * len(mids)
+        failed: list[int] = []
+        duplicates: list[int] = []
+        for row in np.flatnonzero(keep).tolist():
+            if errors[row] is not None:
+                failed.append(row)
+                continue
+            mid = mids[row]
+            if mid in seen:
+                duplicates.append(row)
+                continue
+            seen.add(mid)
+            unique[row] = True
+        return unique, failed, duplicates
 
 
 def _with_share_items(raw: pa.Table, routed: pa.Array, share: pa.Table, parents: list[int]) -> pa.Table:
@@ -163,7 +230,7 @@ class HourOutputs:
     totals: HourTotals
 
 
-def process_hour(messages: Iterable[SourceMessage], validator: EventValidator, seen_msgids: set[str],
+def process_hour(messages: list[SourceMessage], validator: EventValidator, seen_msgids: set[str],
                  seen_mids: set[str], now_ms: int, env: str) -> HourOutputs:
     """The ten tables of ``messages`` whole, in one chunk (tests, the in-memory benchmark)."""
     processor = HourProcessor(validator, seen_msgids, seen_mids, now_ms, env)

@@ -107,6 +107,16 @@ def refused_table(records: list[dict[str, Any]]) -> pa.Table:
     return pa.table(rows, schema=REFUSED_SCHEMA)
 
 
+def refused_rows(events: pa.Table, rows: Sequence[int], reasons: Sequence[str]) -> pa.Table:
+    """Refused records of rows of an event table (failed or duplicate events): the same records as
+    ``refused_table`` of those events with their JSON text as payload, without re-reading the events."""
+    picked = take_rows(events, rows)
+    return pa.Table.from_arrays([
+        pa.array(reasons, pa.string()), pa.array([""] * len(rows), pa.string()), picked.column("mid"),
+        picked.column("eid"), picked.column("syncts"), picked.column("event").cast(pa.binary()),
+    ], schema=REFUSED_SCHEMA)
+
+
 def empty(schema: pa.Schema) -> pa.Table:
     return schema.empty_table()
 

@@ -166,3 +166,11 @@ def test_landing_chunks_take_each_offset_once_in_order_within_the_byte_bound(gro
     assert len(chunks) > 3 and [m for c in chunks for m in c] == whole
     assert all(sum(len(m.value or b"") for m in c[:-1]) < 4000 for c in chunks)  # a chunk closes once it reaches the bound
     assert list(landing.message_chunks([])) == []
+
+
+@pytest.mark.parametrize("epoch_ms, hour", [(0, "1970-01-01-00:00"), (3_599_999, "1970-01-01-00:00"),
+                                            (3_600_000, "1970-01-01-01:00"), (-1, "1969-12-31-23:00"),
+                                            (1_795_400_000_000, "2026-11-23-02:00")])
+def test_hour_key_is_the_utc_hour_of_the_time(epoch_ms, hour):
+    assert landing.hour_key(epoch_ms) == hour == landing.hour_key(epoch_ms)  # the second from the cache
+    assert landing.hour_start_ms(hour) <= epoch_ms < landing.hour_start_ms(hour) + 3_600_000

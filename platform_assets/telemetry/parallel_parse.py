@@ -1,0 +1,97 @@
+"""An hour's chunks parsed by worker processes while the step combines and writes earlier ones.
+
+Hours are processed in order (the dedup window reads the hours before), so an hour has to use
+every core by itself. The part of a chunk that needs no dedup state (JSON parse, schema check,
+serialization, key columns: ~85 % of the CPU) is ``hour_processing.parse_chunk``; it runs in
+``workers`` processes (each with one chunk running and one queued); when the next chunk's
+result is not back yet, the step's process parses a later chunk itself rather than wait. The step's own process applies the
+dedup state to each parsed chunk in message order (``HourProcessor.combine``) and writes the
+tables, so the outputs are the same, row for row, as parsing in-process (tested).
+
+The workers come from a fork server that has imported this module once (the step's process has
+threads: the event log, the Kafka client; forking it directly could copy a held lock). A one-chunk
+hour, a custom validator or ``workers <= 1`` parses in-process and starts nothing.
+"""
+
+import gc
+import itertools
+import multiprocessing
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Iterator
+
+import pyarrow as pa
+
+from platform_assets.telemetry.extraction import SourceMessage
+from platform_assets.telemetry.hour_processing import HourProcessor, ParsedChunk, parse_chunk
+from platform_assets.telemetry.process_memory import retain_freed_memory
+from platform_assets.telemetry.validation import shipped_validator
+
+
+def _start_worker() -> None:
+    # parsed JSON has no reference cycles (reference counting frees it) and a worker lives for one
+    # step: the cyclic collector would only walk every live dict of every chunk (see gc_pause)
+    gc.disable()
+    retain_freed_memory()
+    shipped_validator()
+
+
+def _parse(messages: list[SourceMessage], now_ms: int, env: str) -> ParsedChunk:
+    return parse_chunk(messages, shipped_validator(), now_ms, env)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])  # effective when the fork server starts (once per process)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+
+
+def chunk_tables(processor: HourProcessor, chunks: Iterator[list[SourceMessage]],
+                 workers: int) -> Iterator[dict[str, pa.Table]]:
+    """The ten tables of each chunk, in chunk order (what ``processor.chunk`` gives for each)."""
+    head = list(itertools.islice(chunks, 2))
+    if len(head) < 2 or workers < 1 or processor.validator is not shipped_validator():
+        for chunk in itertools.chain(head, chunks):
+            yield processor.chunk(chunk)
+        return
+    upcoming = itertools.chain(head, chunks)
+    with _pool(workers) as pool:
+        ahead: deque[_Slot] = deque()   # the next chunks, in order: parsed here, or by a worker
+        try:
+            while True:
+                while len(ahead) < 2 * workers + 2 and (chunk := next(upcoming, None)) is not None:
+                    ahead.append(_Slot(chunk))
+                if not ahead:
+                    return
+                queued = sum(slot.future is not None and not slot.future.done() for slot in ahead)
+                for slot in itertools.islice(ahead, 1, None):  # each worker has one chunk running, one queued
+                    if queued >= 2 * workers:
+                        break
+                    if slot.future is None and slot.parsed is None:
+                        slot.future = pool.submit(_parse, slot.messages, processor.now_ms, processor.env)
+                        queued += 1
+                first = ahead[0]
+                if first.parsed is None and first.future is None:
+                    first.parsed = processor.parse(first.messages)
+                elif first.parsed is None and not first.future.done() and (idle := _unstarted(ahead)):
+                    idle.parsed = processor.parse(idle.messages)  # rather than wait: parse a later one here
+                    continue
+                ahead.popleft()
+                yield processor.combine(first.messages, first.parsed or first.future.result())
+        finally:
+            for slot in ahead:  # a failed step: drop what is queued, finish what runs
+                if slot.future is not None:
+                    slot.future.cancel()
+
+
+class _Slot:
+    """A chunk on its way: parsed by this process (``parsed``) or by a worker (``future``)."""
+
+    def __init__(self, messages: list[SourceMessage]) -> None:
+        self.messages = messages
+        self.future: Future | None = None
+        self.parsed: ParsedChunk | None = None
+
+
+def _unstarted(ahead: deque[_Slot]) -> _Slot | None:
+    return next((s for s in ahead if s.future is None and s.parsed is None), None)
