@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from platform_assets.telemetry import aggregates, hour_order, landing, parallel_parse, tables
+from platform_assets.telemetry import aggregates, dedup_window, landing, parallel_parse, tables
 from platform_assets.telemetry.denormalization import denormalize
 from platform_assets.telemetry.hour_processing import OUTPUT_SCHEMAS, HourProcessor, HourTotals
 from platform_assets.telemetry.gc_pause import cyclic_gc_paused
@@ -55,10 +55,6 @@ def _earlier_hours(hour: str, window_s: int) -> list[str]:
     return [(start - timedelta(hours=n)).strftime(landing.HOUR_FORMAT) for n in range(count, 0, -1)]
 
 
-def _column_if_exists(lake: LakeResource, lake_key: str, column: str) -> list:
-    return lake.read_table(lake_key, columns=[column]).column(column).to_pylist() if lake.exists(lake_key) else []
-
-
 _EXTRACT = [
     ("raw_events", "Events of the hour's batches with syncts and @timestamp, plus one LOG audit event per batch."),
     ("extractor_duplicates", "Batches whose params.msgid was already seen within the dedup window."),
@@ -79,20 +75,18 @@ _ROUTE = [
 
 def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, kafka: KafkaResource,
                   log: Callable[[str], None]) -> HourTotals:
-    """Wait for the dedup window's earlier hours (``hour_order``) and read what they accepted, then
-    the hour's landing files chunk by chunk (parsed by ``hour_workers`` processes; each chunk's rows
-    appended to every output file as a row group), and publish every output."""
-    earlier = _earlier_hours(hour, telemetry.dedup_window_s)
-    try:
-        hour_order.wait_for_earlier_hours(lake, hour, earlier, telemetry.order_wait_s, log)
-    except hour_order.EarlierHourPending as pending:
-        raise dg.Failure(str(pending)) from None
+    """Read what the dedup window's earlier hours saw (``dedup_window``), then the hour's landing
+    files chunk by chunk (parsed by ``hour_workers`` processes; each chunk's rows appended to every
+    output file as a row group), and publish every output with the hour's own dedup facts."""
+    validator = shipped_validator()
+    window, scanned = dedup_window.window_before(lake, _earlier_hours(hour, telemetry.dedup_window_s), validator,
+                                                 telemetry.env)
+    if scanned:
+        log(f"dedup window: {', '.join(scanned)} not processed (or not all of it) yet: read from its landing files")
     files = lake.list(landing.landing_dir(hour))
     landed = [lake.parquet_file(f) for f in files]
-    seen_msgids = {m for h in earlier for m in _column_if_exists(lake, landing.msgids_key(h), "msgid")}
-    seen_mids = {m for h in earlier for m in _column_if_exists(lake, landing.table_key("unique_events", h), "mid")}
-    processor = HourProcessor(shipped_validator(), seen_msgids, seen_mids, now_ms=landing.hour_start_ms(hour),
-                              env=telemetry.env)
+    processor = HourProcessor(validator, window.msgids, window.mids, now_ms=landing.hour_start_ms(hour),
+                              env=telemetry.env, earlier=window)
     workers = telemetry.hour_workers if telemetry.hour_workers >= 0 else (os.cpu_count() or 1) - 1
     with lake.staged_writes() as staged:
         writers = {name: staged.table(landing.table_key(name, hour), schema, **tables.parquet_options(schema))
@@ -101,8 +95,8 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
             for name, table in chunk.items():
                 if table.num_rows:
                     writers[name].write_table(table)
-        msgids = hour_order.msgids_table(processor.totals.msgids, files)
-        staged.table(landing.msgids_key(hour), msgids.schema).write_table(msgids)
+        facts = dedup_window.facts_table(processor.totals.seen_msgids, processor.totals.seen_mids, files)
+        staged.table(dedup_window.facts_key(hour), facts.schema).write_table(facts)
     if telemetry.produce_routed:  # once the files are published: what consumers read is also in the lake
         for name in ROUTES:
             _produce(kafka, telemetry.topic(name), lake.read_table(landing.table_key(name, hour), columns=["mid", "event"]))

@@ -16,7 +16,7 @@ cut and wherever they are parsed.
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 import numpy as np
 import orjson
@@ -44,6 +44,8 @@ class HourTotals:
     msgid dedup)."""
 
     msgids: list[str] = field(default_factory=list)    # msgids of the hour's accepted batches
+    seen_msgids: list[str] = field(default_factory=list)  # of all its usable batches (its dedup facts)
+    seen_mids: list[str] = field(default_factory=list)    # of all its schema-valid events (its dedup facts)
     messages: int = 0
     share_items: int = 0
     rows: Counter = field(default_factory=Counter)     # per output table
@@ -125,14 +127,32 @@ def parse_chunk(messages: Iterable[SourceMessage], validator: EventValidator, no
     return ParsedChunk(parsed, rows.table(), errors, share.table(), share_parents)
 
 
+class EarlierHours(Protocol):
+    """Ids the earlier hours of the window saw beyond the seen sets (``dedup_window.DedupWindow``)."""
+
+    def saw_msgid(self, msgid: str) -> bool: ...
+
+    def saw_mid(self, mid: str) -> bool: ...
+
+
+class _NothingEarlier:
+    def saw_msgid(self, msgid: str) -> bool:
+        return False
+
+    def saw_mid(self, mid: str) -> bool:
+        return False
+
+
 class HourProcessor:
     """Turns an hour's messages, chunk by chunk and in order, into the ten tables' rows.
-    ``seen_msgids`` / ``seen_mids`` hold what earlier hours of the dedup window accepted; both grow."""
+    ``seen_msgids`` / ``seen_mids`` hold what earlier hours of the dedup window saw (both grow with
+    the hour's own); ``earlier`` answers for earlier hours known only by their landing files."""
 
     def __init__(self, validator: EventValidator, seen_msgids: set[str], seen_mids: set[str], now_ms: int,
-                 env: str) -> None:
+                 env: str, earlier: EarlierHours | None = None) -> None:
         self.validator, self.seen_msgids, self.seen_mids = validator, seen_msgids, seen_mids
         self.now_ms, self.env = now_ms, env
+        self.earlier = earlier or _NothingEarlier()
         self.totals = HourTotals()
 
     def chunk(self, messages: list[SourceMessage]) -> dict[str, pa.Table]:
@@ -146,7 +166,7 @@ class HourProcessor:
         """The ten tables of a parsed chunk, with the dedup state applied in message order: a batch
         whose msgid was seen goes whole to ``extractor_duplicates``, a valid event whose mid was seen
         to ``duplicate_events``. Which unique rows go to which stream is decided on the ``eid`` column."""
-        totals, seen_msgids = self.totals, self.seen_msgids
+        totals, seen_msgids, saw_msgid = self.totals, self.seen_msgids, self.earlier.saw_msgid
         rows = parsed.rows
         keep = np.ones(rows.num_rows, dtype=bool)   # rows of batches that are not duplicates
         extractor_failed: list[dict[str, Any]] = []
@@ -154,7 +174,9 @@ class HourProcessor:
         start = 0
         for message, found in zip(messages, parsed.messages):
             end = start + found.rows
-            if found.msgid is not None and found.msgid in seen_msgids:
+            if found.msgid is not None:
+                totals.seen_msgids.append(found.msgid)
+            if found.msgid is not None and (found.msgid in seen_msgids or saw_msgid(found.msgid)):
                 extractor_duplicates.append(duplicate_record(message, found.msgid, found.syncts, found.events_count))
                 keep[start:end] = False
             else:
@@ -163,7 +185,9 @@ class HourProcessor:
                     totals.msgids.append(found.msgid)
                 extractor_failed.extend(found.failed)
             start = end
-        unique, failed, duplicates = self._dedup(rows.column("mid").to_pylist(), parsed.errors, keep)
+        mids = rows.column("mid").to_pylist()
+        totals.seen_mids.extend(mid for mid, error in zip(mids, parsed.errors) if error is None)
+        unique, failed, duplicates = self._dedup(mids, parsed.errors, keep)
         unique_mask = pa.array(unique, pa.bool_())
         masks = route_masks(rows.column("eid"), unique_mask)
         items = [i for i, parent in enumerate(parsed.share_parents) if unique[parent]]
@@ -191,7 +215,7 @@ class HourProcessor:
                keep: np.ndarray) -> tuple[list[bool], list[int], list[int]]:
         """Per row: unique or not; the rows that failed their schema; the valid rows whose mid was
         seen (earlier in the window, or earlier in the hour). ``seen_mids`` grows."""
-        seen = self.seen_mids
+        seen, saw_mid = self.seen_mids, self.earlier.saw_mid
         unique = [False] * len(mids)
         failed: list[int] = []
         duplicates: list[int] = []
@@ -200,7 +224,7 @@ class HourProcessor:
                 failed.append(row)
                 continue
             mid = mids[row]
-            if mid in seen:
+            if mid in seen or saw_mid(mid):
                 duplicates.append(row)
                 continue
             seen.add(mid)

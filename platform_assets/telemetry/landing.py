@@ -48,10 +48,6 @@ def table_key(asset: str, partition: str) -> str:
     return f"telemetry/{asset}/{partition}.parquet"
 
 
-def msgids_key(hour: str) -> str:
-    return f"telemetry/extracted_msgids/{hour}.parquet"
-
-
 def landing_file_key(hour: str, topic: str, ranges: dict[int, tuple[int, int]]) -> str:
     label = "_".join(f"p{p}-{a}-{b}" for p, (a, b) in sorted(ranges.items()))
     if len(label) > 120:

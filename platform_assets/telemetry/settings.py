@@ -36,7 +36,6 @@ class TelemetrySettings(dg.ConfigurableResource):
     micro_batch_messages: int = 2000  # messages per durable step (landing + backups, then commit)
     dedup_window_s: int = 3600
     hour_workers: int = -1            # processes parsing an hour's chunks beside the step (-1: cores - 1)
-    order_wait_s: int = 900           # how long an hour waits for the earlier hours of its window
     backup_timezone: str = BACKUP_TIMEZONE  # must match the partitions of telemetry/topic_backups
     backup_roll_bytes: int = 64 << 20
     produce_routed: bool = False      # also produce routed/denormalized events to their topics
