@@ -95,7 +95,7 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
             for name, table in chunk.items():
                 if table.num_rows:
                     writers[name].write_table(table)
-        facts = dedup_window.facts_table(processor.totals.seen_msgids, processor.totals.seen_mids, files)
+        facts = dedup_window.facts_table(processor.totals.fact_msgids, processor.totals.fact_mids, files)
         staged.table(dedup_window.facts_key(hour), facts.schema).write_table(facts)
     if telemetry.produce_routed:  # once the files are published: what consumers read is also in the lake
         for name in ROUTES:

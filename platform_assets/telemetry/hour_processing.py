@@ -44,8 +44,8 @@ class HourTotals:
     msgid dedup)."""
 
     msgids: list[str] = field(default_factory=list)    # msgids of the hour's accepted batches
-    seen_msgids: list[str] = field(default_factory=list)  # of all its usable batches (its dedup facts)
-    seen_mids: list[str] = field(default_factory=list)    # of all its schema-valid events (its dedup facts)
+    fact_msgids: list[str] = field(default_factory=list)  # of all its usable batches (its dedup facts)
+    fact_mids: list[str] = field(default_factory=list)    # of all its schema-valid events (its dedup facts)
     messages: int = 0
     share_items: int = 0
     rows: Counter = field(default_factory=Counter)     # per output table
@@ -175,7 +175,7 @@ class HourProcessor:
         for message, found in zip(messages, parsed.messages):
             end = start + found.rows
             if found.msgid is not None:
-                totals.seen_msgids.append(found.msgid)
+                totals.fact_msgids.append(found.msgid)
             if found.msgid is not None and (found.msgid in seen_msgids or saw_msgid(found.msgid)):
                 extractor_duplicates.append(duplicate_record(message, found.msgid, found.syncts, found.events_count))
                 keep[start:end] = False
@@ -186,7 +186,7 @@ class HourProcessor:
                 extractor_failed.extend(found.failed)
             start = end
         mids = rows.column("mid").to_pylist()
-        totals.seen_mids.extend(mid for mid, error in zip(mids, parsed.errors) if error is None)
+        totals.fact_mids.extend(mid for mid, error in zip(mids, parsed.errors) if error is None)
         unique, failed, duplicates = self._dedup(mids, parsed.errors, keep)
         unique_mask = pa.array(unique, pa.bool_())
         masks = route_masks(rows.column("eid"), unique_mask)

@@ -62,7 +62,7 @@ def test_a_scanned_hour_answers_exactly_what_its_batches_hold():
 
 def test_the_facts_a_step_records_are_the_exact_facts():
     out = process_hour(messages(), shipped_validator(), set(), set(), NOW, "dev")
-    assert (set(out.totals.seen_msgids), set(out.totals.seen_mids)) == exact_facts(messages())
+    assert (set(out.totals.fact_msgids), set(out.totals.fact_mids)) == exact_facts(messages())
 
 
 def second_hour() -> list[SourceMessage]:
@@ -83,7 +83,7 @@ def second_hour() -> list[SourceMessage]:
 
 def test_an_hour_deduplicates_the_same_against_a_recorded_or_a_scanned_earlier_hour():
     first = process_hour(messages(), shipped_validator(), set(), set(), NOW, "dev")
-    recorded = HourProcessor(shipped_validator(), set(first.totals.seen_msgids), set(first.totals.seen_mids),
+    recorded = HourProcessor(shipped_validator(), set(first.totals.fact_msgids), set(first.totals.fact_mids),
                              NOW + HOUR_MS, "dev")
     window = dedup_window.DedupWindow()
     window.scanned.append(dedup_window.ScannedHour(messages(), shipped_validator(), NOW, "dev"))
