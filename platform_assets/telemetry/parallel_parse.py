@@ -1,16 +1,20 @@
 """An hour's chunks parsed by worker processes while the step combines and writes earlier ones.
 
-Hours are processed in order (the dedup window reads the hours before), so an hour has to use
-every core by itself. The part of a chunk that needs no dedup state (JSON parse, schema check,
-serialization, key columns: ~85 % of the CPU) is ``hour_processing.parse_chunk``; it runs in
-``workers`` processes (each with one chunk running and one queued); when the next chunk's
-result is not back yet, the step's process parses a later chunk itself rather than wait. The step's own process applies the
-dedup state to each parsed chunk in message order (``HourProcessor.combine``) and writes the
-tables, so the outputs are the same, row for row, as parsing in-process (tested).
+An hour processed alone (the steady state: one hour closes at a time) would use one core. The
+part of a chunk that needs no dedup state (JSON parse, schema check, serialization, key columns:
+~85 % of the CPU) is ``hour_processing.parse_chunk``; it runs in ``workers`` processes, each with
+one chunk running and one queued, and when the next chunk's result is not back yet the step's
+process parses a later chunk itself rather than wait. The step's process applies the dedup state
+to each parsed chunk in message order (``HourProcessor.combine``) and writes the tables, so the
+outputs are the same, row for row, as parsing in-process (tested). Measured on 2 cores: a
+250k-event hour alone ~5.5 s with one worker against ~7 s without; with two hours running at once
+a worker only adds work (~1.3 core-seconds per hour: chunks and parsed tables cross a pipe).
 
 The workers come from a fork server that has imported this module once (the step's process has
-threads: the event log, the Kafka client; forking it directly could copy a held lock). A one-chunk
-hour, a custom validator or ``workers <= 1`` parses in-process and starts nothing.
+threads: the event log, the Kafka client; forking it directly could copy a held lock). As in any
+program using multiprocessing, a script that runs the step in its own process needs the
+``if __name__ == "__main__":`` guard. A one-chunk hour, a custom validator or ``workers < 1``
+parses in-process and starts nothing.
 """
 
 import gc
