@@ -67,25 +67,30 @@ def chunk_tables(processor: HourProcessor, chunks: Iterator[list[SourceMessage]]
                     ahead.append(_Slot(chunk))
                 if not ahead:
                     return
-                queued = sum(slot.future is not None and not slot.future.done() for slot in ahead)
-                for slot in itertools.islice(ahead, 1, None):  # each worker has one chunk running, one queued
-                    if queued >= 2 * workers:
-                        break
-                    if slot.future is None and slot.parsed is None:
-                        slot.future = pool.submit(_parse, slot.messages, processor.now_ms, processor.env)
-                        queued += 1
+                _keep_workers_busy(pool, ahead, workers, processor)
                 first = ahead[0]
-                if first.parsed is None and first.future is None:
-                    first.parsed = processor.parse(first.messages)
-                elif first.parsed is None and not first.future.done() and (idle := _unstarted(ahead)):
-                    idle.parsed = processor.parse(idle.messages)  # rather than wait: parse a later one here
+                if first.waiting() and (later := _unstarted(ahead)) is not None:
+                    later.parsed = processor.parse(later.messages)  # rather than wait: parse a later one here
                     continue
                 ahead.popleft()
-                yield processor.combine(first.messages, first.parsed or first.future.result())
+                yield processor.combine(first.messages, first.result(processor))
         finally:
             for slot in ahead:  # a failed step: drop what is queued, finish what runs
                 if slot.future is not None:
                     slot.future.cancel()
+
+
+def _keep_workers_busy(pool: ProcessPoolExecutor, ahead: deque["_Slot"], workers: int,
+                       processor: HourProcessor) -> None:
+    """Submit the next unstarted chunks (never the first: it is this process's when still unstarted)
+    until each worker has one chunk running and one queued."""
+    queued = sum(slot.future is not None and not slot.future.done() for slot in ahead)
+    for slot in itertools.islice(ahead, 1, None):
+        if queued >= 2 * workers:
+            return
+        if slot.unstarted():
+            slot.future = pool.submit(_parse, slot.messages, processor.now_ms, processor.env)
+            queued += 1
 
 
 class _Slot:
@@ -96,6 +101,18 @@ class _Slot:
         self.future: Future | None = None
         self.parsed: ParsedChunk | None = None
 
+    def unstarted(self) -> bool:
+        return self.future is None and self.parsed is None
+
+    def waiting(self) -> bool:
+        """A worker has it and is not done."""
+        return self.parsed is None and self.future is not None and not self.future.done()
+
+    def result(self, processor: HourProcessor) -> ParsedChunk:
+        if self.parsed is None:
+            self.parsed = processor.parse(self.messages) if self.future is None else self.future.result()
+        return self.parsed
+
 
 def _unstarted(ahead: deque[_Slot]) -> _Slot | None:
-    return next((s for s in ahead if s.future is None and s.parsed is None), None)
+    return next((slot for slot in ahead if slot.unstarted()), None)
