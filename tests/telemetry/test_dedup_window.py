@@ -147,3 +147,14 @@ def test_hours_give_the_same_outputs_in_either_order(tmp_path):
     assert reversed_order == in_order
     assert len(in_order["duplicate_events"]) == 5           # the re-sent events, seen in the hour before
     assert len(in_order["extractor_duplicates"]) == 1       # the batch re-sent whole
+
+
+def test_a_batch_the_scan_reads_but_orjson_refuses_is_not_seen():
+    # invalid UTF-8 inside a string: msgspec's scan skips over it, the extractor refuses the batch
+    good = orjson.loads(messages()[0].value)
+    broken = orjson.dumps(dict(good, params={"msgid": "m-bad"})).replace(b'"ver":"3.0"', b'"ver":"3.\xff"', 1)
+    assert b"\xff" in broken
+    earlier = [SourceMessage("dev.telemetry.ingest", 0, 0, SYNC, broken)]
+    scanned = dedup_window.ScannedHour(earlier, shipped_validator(), NOW, "dev")
+    assert "m-bad" in scanned.msgid_batches and good["events"][0]["mid"] in scanned.mid_batches  # candidates
+    assert not scanned.saw_msgid("m-bad") and not scanned.saw_mid(good["events"][0]["mid"])   # not seen
