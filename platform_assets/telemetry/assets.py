@@ -79,14 +79,14 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
     files chunk by chunk (parsed by ``hour_workers`` processes; each chunk's rows appended to every
     output file as a row group), and publish every output with the hour's own dedup facts."""
     validator = shipped_validator()
-    window, scanned = dedup_window.window_before(lake, _earlier_hours(hour, telemetry.dedup_window_s), validator,
-                                                 telemetry.env)
-    if scanned:
-        log(f"dedup window: {', '.join(scanned)} not processed (or not all of it) yet: read from its landing files")
+    window = dedup_window.window_before(lake, _earlier_hours(hour, telemetry.dedup_window_s), validator, telemetry.env)
+    if window.scanned:
+        log(f"dedup window: {', '.join(s.hour for s in window.scanned)} not processed (or not all of it) yet: "
+            "read from its landing files")
     files = lake.list(landing.landing_dir(hour))
     landed = [lake.parquet_file(f) for f in files]
     processor = HourProcessor(validator, window.msgids, window.mids, now_ms=landing.hour_start_ms(hour),
-                              env=telemetry.env, earlier=window)
+                              env=telemetry.env, earlier=window if window.scanned else None)  # else: sets only
     workers = telemetry.hour_workers if telemetry.hour_workers >= 0 else (os.cpu_count() or 1) - 1
     with lake.staged_writes() as staged:
         writers = {name: staged.table(landing.table_key(name, hour), schema, **tables.parquet_options(schema))

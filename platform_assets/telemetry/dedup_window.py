@@ -27,7 +27,8 @@ import msgspec
 import pyarrow as pa
 
 from platform_assets.telemetry import landing
-from platform_assets.telemetry.extraction import SourceMessage, audit_mid, extract_message
+from platform_assets.telemetry.extraction import SourceMessage, audit_mid
+from platform_assets.telemetry.hour_processing import checked_events
 from platform_assets.telemetry.validation import EventValidator
 from resources.storage import LakeResource
 
@@ -47,9 +48,10 @@ def facts_table(msgids: Iterable[str], mids: Iterable[str], landing_files: list[
     return pa.table({"kind": [MSGID] * len(msgids) + [MID] * len(mids), "id": msgids + mids}, schema=schema)
 
 
-def recorded_facts(lake: LakeResource, hour: str) -> tuple[set[str], set[str]] | None:
-    """The hour's recorded (msgids, mids) when they cover every landing file it has, else None."""
-    files = lake.list(landing.landing_dir(hour))
+def recorded_facts(lake: LakeResource, hour: str, files: list[str] | None = None) -> tuple[set[str], set[str]] | None:
+    """The hour's recorded (msgids, mids) when they cover every landing file it has (``files``: its
+    listing, when the caller has it), else None."""
+    files = lake.list(landing.landing_dir(hour)) if files is None else files
     if not files:
         return set(), set()
     if not lake.exists(facts_key(hour)):
@@ -82,16 +84,17 @@ class BatchFacts:
 
 
 def batch_facts(message: SourceMessage, validator: EventValidator, now_ms: int, env: str) -> BatchFacts:
-    """One batch's facts, exactly as its hour's step finds them (``parse_chunk``)."""
-    one = extract_message(message, set(), now_ms, env)
-    events = [event for event, _ in one.events]
-    return BatchFacts(one.msgid, {e["mid"] for e, error in zip(events, validator.errors(events)) if error is None})
+    """One batch's facts, exactly as its hour's step finds them (``checked_events``)."""
+    one, errors = checked_events(message, validator, now_ms, env)
+    return BatchFacts(one.msgid, {event["mid"] for (event, _), error in zip(one.events, errors) if error is None})
 
 
 class ScannedHour:
     """An earlier hour's facts from its landing files: candidates from a scan, checked on demand."""
 
-    def __init__(self, messages: list[SourceMessage], validator: EventValidator, now_ms: int, env: str) -> None:
+    def __init__(self, messages: list[SourceMessage], validator: EventValidator, now_ms: int, env: str,
+                 hour: str = "") -> None:
+        self.hour = hour
         self._messages, self._validator, self._now_ms, self._env = messages, validator, now_ms, env
         self._exact: dict[int, BatchFacts] = {}
         self.msgid_batches: dict[str, list[int]] = {}
@@ -143,17 +146,17 @@ class DedupWindow:
         return any(hour.saw_mid(mid) for hour in self.scanned)
 
 
-def window_before(lake: LakeResource, hours: list[str], validator: EventValidator, env: str) -> tuple[DedupWindow, list[str]]:
-    """The window of ``hours`` (the earlier hours of one hour's window), and which were scanned."""
-    window, scanned = DedupWindow(), []
+def window_before(lake: LakeResource, hours: list[str], validator: EventValidator, env: str) -> DedupWindow:
+    """The window of ``hours`` (the earlier hours of one hour's window): each by its record, or
+    scanned from its landing files."""
+    window = DedupWindow()
     for hour in hours:
-        recorded = recorded_facts(lake, hour)
+        files = lake.list(landing.landing_dir(hour))
+        recorded = recorded_facts(lake, hour, files)
         if recorded is not None:
             window.msgids |= recorded[0]
             window.mids |= recorded[1]
             continue
-        files = [lake.parquet_file(f) for f in lake.list(landing.landing_dir(hour))]
-        messages = [message for chunk in landing.message_chunks(files) for message in chunk]
-        window.scanned.append(ScannedHour(messages, validator, landing.hour_start_ms(hour), env))
-        scanned.append(hour)
-    return window, scanned
+        messages = list(landing.messages_of([lake.parquet_file(f) for f in files]))
+        window.scanned.append(ScannedHour(messages, validator, landing.hour_start_ms(hour), env, hour=hour))
+    return window

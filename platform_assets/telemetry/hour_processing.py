@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from platform_assets.telemetry import tables
-from platform_assets.telemetry.extraction import SourceMessage, duplicate_record, extract_message
+from platform_assets.telemetry.extraction import MessageExtract, SourceMessage, duplicate_record, extract_message
 from platform_assets.telemetry.routing import ROUTES, route_masks, share_items
 from platform_assets.telemetry.validation import DUPLICATE_REASON, EventValidator
 
@@ -100,6 +100,15 @@ class ParsedChunk:
     share_parents: list[int]        # per share item: its SHARE event's row
 
 
+def checked_events(message: SourceMessage, validator: EventValidator, now_ms: int,
+                   env: str) -> tuple[MessageExtract, list[str | None]]:
+    """A message extracted without msgid dedup (that is ``HourProcessor.combine``'s), and the schema
+    error of each of its events (None: valid): the one definition of an hour's rows and of what an
+    hour saw (``dedup_window``)."""
+    one = extract_message(message, set(), now_ms, env)
+    return one, validator.errors([event for event, _ in one.events])
+
+
 def parse_chunk(messages: Iterable[SourceMessage], validator: EventValidator, now_ms: int, env: str) -> ParsedChunk:
     """Parse, check and serialize a chunk of messages (no dedup state: see ``HourProcessor.combine``).
     Per event, Python does only what needs the parsed event: its schema check, key columns and
@@ -108,12 +117,10 @@ def parse_chunk(messages: Iterable[SourceMessage], validator: EventValidator, no
     parsed: list[ParsedMessage] = []
     errors: list[str | None] = []
     share_parents: list[int] = []
-    add_row, errors_of = rows.add, validator.errors
+    add_row = rows.add
     for message in messages:
-        one = extract_message(message, set(), now_ms, env)  # msgid dedup is the combine step's
-        pairs = one.events
-        found = errors_of([event for event, _ in pairs])
-        for (event, text), error in zip(pairs, found):
+        one, found = checked_events(message, validator, now_ms, env)
+        for (event, text), error in zip(one.events, found):
             if error is not None:
                 add_row(tables.event_row(event), text)
                 continue
@@ -123,7 +130,7 @@ def parse_chunk(messages: Iterable[SourceMessage], validator: EventValidator, no
                     share.add(tables.event_row(item), orjson.dumps(item))
                     share_parents.append(row)
         errors.extend(found)
-        parsed.append(ParsedMessage(one.msgid, one.syncts, one.events_count, one.failed, len(pairs)))
+        parsed.append(ParsedMessage(one.msgid, one.syncts, one.events_count, one.failed, len(one.events)))
     return ParsedChunk(parsed, rows.table(), errors, share.table(), share_parents)
 
 
@@ -173,16 +180,17 @@ class HourProcessor:
         extractor_duplicates: list[dict[str, Any]] = []
         start = 0
         for message, found in zip(messages, parsed.messages):
-            end = start + found.rows
-            if found.msgid is not None:
-                totals.fact_msgids.append(found.msgid)
-            if found.msgid is not None and (found.msgid in seen_msgids or saw_msgid(found.msgid)):
-                extractor_duplicates.append(duplicate_record(message, found.msgid, found.syncts, found.events_count))
+            end, msgid = start + found.rows, found.msgid
+            if msgid is None:                                       # not a usable batch
+                extractor_failed.extend(found.failed)
+            elif msgid in seen_msgids or saw_msgid(msgid):
+                totals.fact_msgids.append(msgid)
+                extractor_duplicates.append(duplicate_record(message, msgid, found.syncts, found.events_count))
                 keep[start:end] = False
             else:
-                if found.msgid is not None:
-                    seen_msgids.add(found.msgid)
-                    totals.msgids.append(found.msgid)
+                totals.fact_msgids.append(msgid)
+                seen_msgids.add(msgid)
+                totals.msgids.append(msgid)
                 extractor_failed.extend(found.failed)
             start = end
         mids = rows.column("mid").to_pylist()

@@ -81,7 +81,7 @@ _REST = [name for name in LANDING_SCHEMA.names if name not in _INDEX]
 def message_chunks(files: list[pq.ParquetFile], max_bytes: int = CHUNK_BYTES) -> Iterator[list[SourceMessage]]:
     """The messages of several landing files, each (topic, partition, offset) once, in that order,
     in chunks of about ``max_bytes`` of values (``cut_by_bytes``)."""
-    return cut_by_bytes(_messages(files), max_bytes)
+    return cut_by_bytes(messages_of(files), max_bytes)
 
 
 def cut_by_bytes(messages: Iterable[SourceMessage], max_bytes: int) -> Iterator[list[SourceMessage]]:
@@ -98,7 +98,7 @@ def cut_by_bytes(messages: Iterable[SourceMessage], max_bytes: int) -> Iterator[
         yield chunk
 
 
-def _messages(files: list[pq.ParquetFile]) -> Iterator[SourceMessage]:
+def messages_of(files: list[pq.ParquetFile]) -> Iterator[SourceMessage]:
     """Each (topic, partition, offset) once, in that order. Only the offsets are read up front; the
     rest of a row group is decoded when its first message is due and dropped once its last has
     been taken, so with one partition per row group (``write_landing_file``) an hour of any size
