@@ -85,8 +85,8 @@ class BatchFacts:
 
 def batch_facts(message: SourceMessage, validator: EventValidator, now_ms: int, env: str) -> BatchFacts:
     """One batch's facts, exactly as its hour's step finds them (``checked_events``)."""
-    one, errors = checked_events(message, validator, now_ms, env)
-    return BatchFacts(one.msgid, {event["mid"] for (event, _), error in zip(one.events, errors) if error is None})
+    checked = checked_events(message, validator, now_ms, env)
+    return BatchFacts(checked.extract.msgid, {row[0] for row, error in zip(checked.rows, checked.errors) if error is None})
 
 
 class ScannedHour:

@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from platform_assets.telemetry import tables
-from platform_assets.telemetry.extraction import MessageExtract, SourceMessage, duplicate_record, extract_message
+from platform_assets.telemetry.extraction import (MessageExtract, SourceMessage, duplicate_record, extract_message,
+                                                  written_json)
 from platform_assets.telemetry.routing import ROUTES, route_masks, share_items
 from platform_assets.telemetry.validation import DUPLICATE_REASON, EventValidator
 
@@ -100,37 +101,67 @@ class ParsedChunk:
     share_parents: list[int]        # per share item: its SHARE event's row
 
 
-def checked_events(message: SourceMessage, validator: EventValidator, now_ms: int,
-                   env: str) -> tuple[MessageExtract, list[str | None]]:
-    """A message extracted without msgid dedup (that is ``HourProcessor.combine``'s), and the schema
-    error of each of its events (None: valid): the one definition of an hour's rows and of what an
-    hour saw (``dedup_window``)."""
-    one = extract_message(message, set(), now_ms, env)
-    return one, validator.errors([event for event, _ in one.events])
+@dataclass
+class CheckedMessage:
+    """A message extracted without msgid dedup (that is ``HourProcessor.combine``'s), each of its
+    raw rows (its accepted events, then its audit event) with its key columns, JSON text (sync time
+    stamped) and schema error (None: valid); and its valid SHARE events, parsed, by row."""
+
+    extract: MessageExtract
+    rows: list[tuple] = field(default_factory=list)
+    texts: list[bytes] = field(default_factory=list)
+    errors: list[str | None] = field(default_factory=list)
+    shares: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+def checked_events(message: SourceMessage, validator: EventValidator, now_ms: int, env: str) -> CheckedMessage:
+    """The one definition of an hour's rows and of what an hour saw (``dedup_window``). An event its
+    compiled type decoded is valid, and its row is read off the type (no dicts built); any other was
+    parsed by orjson and is checked exactly here."""
+    one = extract_message(message, set(), now_ms, env, validator.valid_event)
+    out = CheckedMessage(one)
+    rows, texts, errors = out.rows, out.texts, out.errors
+    for event, text in one.events:
+        if type(event) is not dict:
+            rows.append(tables.typed_row(event, one.syncts))
+            texts.append(text)
+            errors.append(None)
+            if rows[-1][1] == "SHARE":
+                out.shares.append((len(rows) - 1, orjson.loads(text)))
+            continue
+        _add_parsed(out, event, text, validator)
+    if one.audit is not None:
+        _add_parsed(out, *one.audit, validator)
+    return out
+
+
+def _add_parsed(out: CheckedMessage, event: dict[str, Any], text: bytes, validator: EventValidator) -> None:
+    error = validator.error(event)
+    out.rows.append(tables.event_row(event) if error is not None else tables.valid_event_row(event))
+    out.texts.append(text)
+    out.errors.append(error)
+    if error is None and event["eid"] == "SHARE":
+        out.shares.append((len(out.rows) - 1, event))
 
 
 def parse_chunk(messages: Iterable[SourceMessage], validator: EventValidator, now_ms: int, env: str) -> ParsedChunk:
-    """Parse, check and serialize a chunk of messages (no dedup state: see ``HourProcessor.combine``).
-    Per event, Python does only what needs the parsed event: its schema check, key columns and
-    share items."""
+    """Parse, check and serialize a chunk of messages (no dedup state: see ``HourProcessor.combine``)."""
     rows, share = tables.EventTableBuilder(), tables.EventTableBuilder()
     parsed: list[ParsedMessage] = []
     errors: list[str | None] = []
     share_parents: list[int] = []
-    add_row = rows.add
     for message in messages:
-        one, found = checked_events(message, validator, now_ms, env)
-        for (event, text), error in zip(one.events, found):
-            if error is not None:
-                add_row(tables.event_row(event), text)
-                continue
-            row = add_row(tables.valid_event_row(event), text)
-            if event["eid"] == "SHARE":
-                for item in share_items(event):
-                    share.add(tables.event_row(item), orjson.dumps(item))
-                    share_parents.append(row)
-        errors.extend(found)
-        parsed.append(ParsedMessage(one.msgid, one.syncts, one.events_count, one.failed, len(one.events)))
+        checked = checked_events(message, validator, now_ms, env)
+        first = rows.extend(checked.rows, checked.texts)
+        for row, event in checked.shares:
+            for item in share_items(event):
+                text = written_json(item)
+                if text is not None:  # else nested beyond what can be written: its SHARE event keeps it
+                    share.add(tables.event_row(item), text)
+                    share_parents.append(first + row)
+        errors.extend(checked.errors)
+        one = checked.extract
+        parsed.append(ParsedMessage(one.msgid, one.syncts, one.events_count, one.failed, len(checked.rows)))
     return ParsedChunk(parsed, rows.table(), errors, share.table(), share_parents)
 
 

@@ -7,9 +7,11 @@ Refused records (failed, duplicates) keep their original bytes (``payload``) and
 
 from typing import Any, Sequence
 
+import msgspec
 import numpy as np
 import orjson
 import pyarrow as pa
+from msgspec import UNSET
 
 from platform_assets.telemetry.arrow_columns import binary_column
 
@@ -56,6 +58,16 @@ def valid_event_row(e: dict[str, Any]) -> tuple:
             context.get("did"), obj["id"] if obj is not None else None)
 
 
+def typed_row(event: msgspec.Struct, syncts: int) -> tuple:
+    """``valid_event_row`` of an event decoded by its compiled type (``EventValidator.valid_event``,
+    whose types have every member read here: ``validation._declares_row_members``)."""
+    context, actor, obj, ets = event.context, event.actor, event.object, event.ets
+    sid, did = context.sid, context.did
+    return (event.mid, event.__struct_config__.tag, ets if type(ets) is int and ets < 2 ** 63 else _int(ets),
+            syncts, context.channel, context.pdata.id, actor.id, actor.type, None if sid is UNSET else sid,
+            None if did is UNSET else did, None if obj is UNSET else obj.id)
+
+
 class EventTableBuilder:
     """Rows of ``EVENT_SCHEMA`` appended one at a time, each with the event's JSON text; the Arrow
     table is built once, column by column, at the end."""
@@ -69,6 +81,13 @@ class EventTableBuilder:
         self.rows.append(row)
         self.texts.append(text)
         return len(self.rows) - 1
+
+    def extend(self, rows: list[tuple], texts: list[bytes]) -> int:
+        """Append rows; returns the index of the first."""
+        first = len(self.rows)
+        self.rows.extend(rows)
+        self.texts.extend(texts)
+        return first
 
     def table(self) -> pa.Table:
         columns = list(zip(*self.rows)) if self.rows else [()] * (len(EVENT_SCHEMA) - 1)

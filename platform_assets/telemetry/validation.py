@@ -1,9 +1,11 @@
 """Validation (JSON Schema per eid) and dedup (by ``mid`` within the window) of raw events.
 
 The schemas ship in ``schemas/``: ``envelope.json`` (what every v3 event must have) and one file
-per eid for its ``edata``; an eid's full schema is the envelope with that edata schema. They are
-compiled once by jsonschema-rs (a Rust validator): a valid event costs a single ``is_valid`` call,
-and only an invalid one pays for the readable error (``path: message``) stored with it.
+per eid for its ``edata``; an eid's full schema is the envelope with that edata schema. Each is
+compiled twice: by jsonschema-rs (a Rust validator, exact, on parsed events), and to a msgspec type
+(``schema_types``) that checks an event's JSON text while decoding it, without building the event.
+An hour's events are first offered to the msgspec types (``valid_event``); jsonschema-rs decides
+every event they refuse and words its error (``path: message``).
 """
 
 import json
@@ -13,6 +15,9 @@ from importlib import resources
 from typing import Any
 
 import jsonschema_rs
+import msgspec
+
+from platform_assets.telemetry.schema_types import event_decoder, event_types
 
 SCHEMA_PACKAGE = "platform_assets.telemetry.schemas"
 
@@ -40,11 +45,55 @@ def _where(error: jsonschema_rs.ValidationError) -> str:
     return path or "(event)"
 
 
+# the members an hour row reads (tables.typed_row): (path, JSON type, required where its parent is)
+ROW_MEMBERS = [(("mid",), "string", True), (("ets",), "number", True), (("actor", "id"), "string", True),
+               (("actor", "type"), "string", True), (("context", "channel"), "string", True),
+               (("context", "pdata", "id"), "string", True), (("context", "sid"), "string", False),
+               (("context", "did"), "string", False), (("object", "id"), "string", True)]
+
+
+def _declares_row_members(schema: Any) -> bool:
+    """Whether a schema types every member an hour row reads as the envelope does, so that the row
+    can be read off the decoded event (``tables.typed_row``) without checks."""
+    for path, kind, required in ROW_MEMBERS:
+        node = schema
+        for depth, member in enumerate(path):
+            properties = node.get("properties") if isinstance(node, dict) else None
+            needed = required or depth < len(path) - 1
+            if not isinstance(properties, dict) or member not in properties or \
+                    (needed and member != "object" and member not in node.get("required", [])):
+                return False
+            node = properties[member]
+        if not isinstance(node, dict) or node.get("type") != kind:
+            return False
+    return True
+
+
+STAMPED_MEMBERS = ("syncts", "@timestamp")  # set by the extractor (spliced into a compiled type's text)
+
+
+def _compilable(schema: Any) -> bool:
+    """Whether a compiled type of ``schema`` can serve the hour step: it types the row's members
+    (``_declares_row_members``) and does not declare the members the extractor sets (so that the
+    type refuses an event that carries them, and a text it accepts can take them spliced in)."""
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    return _declares_row_members(schema) and isinstance(properties, dict) and \
+        not any(member in properties for member in STAMPED_MEMBERS)
+
+
 class EventValidator:
-    """``error(event)`` is None for a valid event, else the reason it is refused."""
+    """``error(event)`` is None for a valid event, else the reason it is refused; ``valid_event(text)``
+    is the event decoded by its compiled type when that type accepts it (then it is valid), else None
+    (then ``error`` of the parsed event decides)."""
 
     def __init__(self, schemas: dict[str, dict[str, Any]] | None = None):
         schemas = schemas or event_schemas()
+        typed, self.uncompiled = event_types({eid: schema for eid, schema in schemas.items()
+                                              if _compilable(schema)})
+        self.uncompiled.update({eid: "types the hour row's members otherwise than the envelope, or declares "
+                                     "a member the extractor sets" for eid in schemas
+                                if eid not in typed and eid not in self.uncompiled})
+        self._decoder = event_decoder(typed)
         self._validators = {eid: jsonschema_rs.Draft7Validator(schema) for eid, schema in schemas.items()}
         # the same schema over a list: one call checks all of a batch's events of that eid
         self._lists = {eid: jsonschema_rs.Draft7Validator({"type": "array", "items": schema})
@@ -53,6 +102,17 @@ class EventValidator:
     @property
     def eids(self) -> list[str]:
         return sorted(self._validators)
+
+    def valid_event(self, text: bytes) -> msgspec.Struct | None:
+        """The event of ``text`` (a JSON object) decoded by its eid's compiled type, when that type
+        accepts it; None when it does not, or the eid has none. Accepted means valid; None means
+        only that ``error`` must decide."""
+        if self._decoder is None:
+            return None
+        try:
+            return self._decoder.decode(text)
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+            return None
 
     def error(self, event: dict[str, Any]) -> str | None:
         eid = event.get("eid")

@@ -101,6 +101,21 @@ def test_seen_msgid_is_a_duplicate_batch_and_bad_events_fail_alone():
     assert out.msgids == ["m-new"] and seen == {"m-old", "m-new"}
 
 
+def test_an_event_orjson_cannot_read_or_write_back_fails_alone_and_its_batch_is_kept():
+    """JSON allows 1e400 and deep nesting; orjson (which reads every stored text) does not, so such an
+    event is refused with the reason and its bytes, and the batch's other events go on."""
+    infinite = orjson.dumps(good(n=2)).replace(b'"ets":', b'"huge":1e400,"ets":')
+    deep = b'{"syncts":1,"x":' + b"[" * 300 + b"]" * 300 + b"}"   # readable, but its stamp must be written
+    value = b'{"params":{"msgid":"m-h"},"syncts":%d,"events":[%s,%s,%s]}' % (SYNC, orjson.dumps(good(n=1)), infinite, deep)
+    out = extract([msg(value)], set(), NOW, "dev")
+    assert [e["mid"] for e in out.events] == [good(n=1)["mid"], out.events[-1]["mid"]]  # the good one + audit
+    reasons = [f["reason"] for f in out.failed]
+    assert "event 1 is not JSON this platform can read: number is infinity" in reasons[0]
+    assert "event 2 cannot be written back as JSON" in reasons[1]
+    assert [f["payload"] for f in out.failed] == [infinite, deep]
+    assert {"sync_status": "PARTIAL"} in out.events[-1]["edata"]["params"]
+
+
 def test_every_shipped_eid_has_a_schema_and_its_sample_is_valid():
     validator = EventValidator()
     assert validator.eids == sorted(sample_data.EIDS)

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from platform_assets.telemetry import landing, sample_data, tables
-from platform_assets.telemetry.extraction import SourceMessage, extract, extract_message
-from platform_assets.telemetry.hour_processing import HourProcessor, process_hour
+from platform_assets.telemetry.extraction import SourceMessage, extract
+from platform_assets.telemetry.hour_processing import HourProcessor, checked_events, process_hour
 from platform_assets.telemetry.routing import ROUTES, route
 from platform_assets.telemetry.validation import EventValidator, validate_and_dedup
 
@@ -80,16 +80,21 @@ def test_process_hour_gives_what_the_stages_give_one_by_one():
 
 
 def test_each_event_text_is_the_event_with_its_sync_time():
-    value = b'{"params": {"msgid": "s1"}, "syncts": %d, "events": [%s, %s]}'
+    value = b'{"params": {"msgid": "s1"}, "syncts": %d, "events": [%s, %s, %s]}'
     event = sample_data.event(random.Random(1), 1, SYNC - 5, "INTERACT")
     spaced = orjson.dumps(event).replace(b'"eid":', b'"eid" :  ')
     carries = orjson.dumps(dict(event, mid="m2", syncts=5, **{"@timestamp": "then"}))
-    one = extract_message(SourceMessage("t", 0, 0, None, value % (SYNC, spaced, carries)), set(), NOW, "dev")
-    (first, first_text), (second, second_text), (audit, audit_text) = one.events
-    assert orjson.loads(first_text) == first == dict(event, syncts=SYNC, **{"@timestamp": "2026-11-23T02:13:20.000Z"})
-    assert orjson.loads(second_text) == second and second["syncts"] == SYNC  # the batch's sync time wins
-    assert second_text.count(b'"syncts"') == 1 and second["@timestamp"] == first["@timestamp"]
-    assert audit["eid"] == "LOG" and orjson.loads(audit_text) == audit
+    escaped = orjson.dumps(dict(event, mid="m3")).replace(b'{"eid"', b'{"sync\\u0074s":5,"eid"')
+    message = SourceMessage("t", 0, 0, None, value % (SYNC, spaced, carries, escaped))
+    checked = checked_events(message, EventValidator(), NOW, "dev")
+    stamp = {"syncts": SYNC, "@timestamp": "2026-11-23T02:13:20.000Z"}
+    first, second, third, audit = map(orjson.loads, checked.texts)
+    assert checked.errors == [None] * 4
+    assert first == dict(event, **stamp) and checked.texts[0].startswith(spaced[:-1])  # spliced, as sent
+    assert second == dict(event, mid="m2", **stamp) and checked.texts[1].count(b'"syncts"') == 1  # the batch's wins
+    assert third == dict(event, mid="m3", **stamp) and checked.texts[2].count(b"syncts") == 1     # however spelled
+    assert audit["eid"] == "LOG" and checked.rows[3][0] == audit["mid"]
+    assert [row[0] for row in checked.rows[:3]] == [event["mid"], "m2", "m3"]
 
 
 def test_refused_events_keep_their_text_and_a_reason():
