@@ -112,7 +112,7 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
     partitions_def=HOURS, can_subset=False)
 def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: TelemetrySettings, lake: LakeResource,
                            kafka: KafkaResource):
-    """Extraction, validation + dedup and routing of one hour in one pass: each event is parsed
+    """Extraction, validation + dedup and routing of one hour in one pass: each event is read
     once, and each stage's output is still its own asset (own file, metadata and lineage)."""
     hour = context.partition_key
     started = time.monotonic()
@@ -124,12 +124,18 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
         if reasons:
             context.log.warning(f"{sum(reasons.values())} refused {what}: {reasons}")
     context.log.info(f"{out.messages} messages, {out.events} events in {seconds:.1f} s")
+    valid = out.rows["unique_events"] + out.rows["duplicate_events"]
+    if valid and out.valid_read_exactly > 0.05 * valid:
+        context.log.warning(f"{out.valid_read_exactly} of {valid} valid events were not accepted by their compiled "
+                            "schema type and took the slower exact path: members their schema does not declare, "
+                            "or an eid without a compiled type (EventValidator.uncompiled)")
     extra = {
         "raw_events": {"messages": out.messages, "batches": len(out.msgids),
                        "events_per_second": round(out.events / seconds) if seconds else 0},
         "extractor_failed": {"reasons": dg.MetadataValue.json(out.extractor_reasons)},
         "failed_events": {"reasons": dg.MetadataValue.json(out.validation_reasons)},
-        "unique_events": {"events_by_eid": dg.MetadataValue.json(out.events_by_eid)},
+        "unique_events": {"events_by_eid": dg.MetadataValue.json(out.events_by_eid),
+                          "valid_events_read_exactly": out.valid_read_exactly},
         "routed_events": {"share_items_flattened": out.share_items},
     }
     for name in OUTPUT_SCHEMAS:

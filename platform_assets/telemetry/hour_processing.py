@@ -49,6 +49,7 @@ class HourTotals:
     fact_mids: list[str] = field(default_factory=list)    # of all its schema-valid events (its dedup facts)
     messages: int = 0
     share_items: int = 0
+    valid_read_exactly: int = 0  # valid events of accepted batches that no compiled type accepted
     rows: Counter = field(default_factory=Counter)     # per output table
     eids: Counter = field(default_factory=Counter)     # of unique events
     extractor: Counter = field(default_factory=Counter)
@@ -86,6 +87,7 @@ class ParsedMessage:
     events_count: int
     failed: list[dict[str, Any]]
     rows: int
+    valid_read_exactly: int = 0
 
 
 @dataclass
@@ -112,6 +114,7 @@ class CheckedMessage:
     texts: list[bytes] = field(default_factory=list)
     errors: list[str | None] = field(default_factory=list)
     shares: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    valid_read_exactly: int = 0  # valid events no compiled type accepted (undeclared members, no type)
 
 
 def checked_events(message: SourceMessage, validator: EventValidator, now_ms: int, env: str) -> CheckedMessage:
@@ -130,6 +133,7 @@ def checked_events(message: SourceMessage, validator: EventValidator, now_ms: in
                 out.shares.append((len(rows) - 1, orjson.loads(text)))
             continue
         _add_parsed(out, event, text, validator)
+        out.valid_read_exactly += errors[-1] is None
     if one.audit is not None:
         _add_parsed(out, *one.audit, validator)
     return out
@@ -161,7 +165,8 @@ def parse_chunk(messages: Iterable[SourceMessage], validator: EventValidator, no
                     share_parents.append(first + row)
         errors.extend(checked.errors)
         one = checked.extract
-        parsed.append(ParsedMessage(one.msgid, one.syncts, one.events_count, one.failed, len(checked.rows)))
+        parsed.append(ParsedMessage(one.msgid, one.syncts, one.events_count, one.failed, len(checked.rows),
+                                    checked.valid_read_exactly))
     return ParsedChunk(parsed, rows.table(), errors, share.table(), share_parents)
 
 
@@ -222,6 +227,7 @@ class HourProcessor:
                 totals.fact_msgids.append(msgid)
                 seen_msgids.add(msgid)
                 totals.msgids.append(msgid)
+                totals.valid_read_exactly += found.valid_read_exactly
                 extractor_failed.extend(found.failed)
             start = end
         mids = rows.column("mid").to_pylist()

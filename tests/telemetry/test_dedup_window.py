@@ -135,6 +135,10 @@ def run_two_hours(tmp_path, order: list[int]) -> dict[str, list]:
         hourly = defs.resolve_job_def("telemetry_hourly")
         for index in order:
             assert hourly.execute_in_process(partition_key=hours[index], instance=instance).success
+        unique = instance.get_latest_materialization_event(dg.AssetKey(["telemetry", "unique_events"]))
+        metadata = unique.asset_materialization.metadata
+        assert metadata["valid_events_read_exactly"].value == 0  # every sample event took its compiled type
+        assert sum(metadata["events_by_eid"].value.values()) == metadata["dagster/row_count"].value
     return {name: lake.read_table(landing.table_key(name, hours[1])).drop_columns(
                 [c for c in ("source",) if c in lake.read_table(landing.table_key(name, hours[1])).column_names]
             ).to_pylist()
