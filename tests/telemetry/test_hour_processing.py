@@ -153,6 +153,21 @@ def test_the_fast_path_gives_the_exact_paths_tables_and_counts_the_valid_events_
         exact.tables["duplicate_events"].num_rows - len(exact.totals.msgids)  # all valid ones but the audit events
 
 
+def test_a_share_item_nested_beyond_what_orjson_writes_is_written_by_msgspec():
+    share = sample_data.event(random.Random(6), 6, SYNC - 6, "SHARE")
+    share["edata"]["items"][0]["params"] = [[["deep"]]]
+    text = orjson.dumps(share).replace(b'[[["deep"]]]', b"[" * 300 + b'"deep"' + b"]" * 300)  # orjson writes 255
+    message = SourceMessage("dev.telemetry.ingest", 0, 0, SYNC, b'{"params":{"msgid":"s"},"events":[%s]}' % text)
+    out = process_hour([message], EventValidator(), set(), set(), NOW, "dev")
+    items = [orjson.loads(t) for t, eid in zip(out.tables["routed_events"].column("event").to_pylist(),
+                                               out.tables["routed_events"].column("eid").to_pylist()) if eid == "SHARE_ITEM"]
+    assert len(items) == len(share["edata"]["items"]) and out.totals.share_items == len(items)
+    deep = items[0]["edata"]["params"]
+    for _ in range(299):
+        deep = deep[0]
+    assert deep == ["deep"]
+
+
 @pytest.mark.parametrize("size", [1, 7, 1000])
 def test_chunked_processing_gives_the_tables_of_one_pass(size):
     whole = process_hour(messages(), EventValidator(), set(), {"earlier-mid"}, NOW, "dev")
