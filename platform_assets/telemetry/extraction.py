@@ -285,6 +285,23 @@ def may_hold_huge_integer(value: bytes) -> bool:
     return bool(((codes - 48) < 10).reshape(-1, _DIGIT_BLOCK).all(axis=1).any())
 
 
+def _read_event(text: bytes | None, decoded: Decoded) -> tuple[Any, str | None]:
+    """(the event, None): its compiled type's event, or the dict orjson parsed; else (None, why it
+    is not an event this platform can take)."""
+    if text is None:
+        return None, "is nested too deep to be written back as JSON"
+    typed = decoded(text)
+    if typed is not None:
+        return typed, None
+    try:
+        event = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return None, f"is not JSON this platform can read: {exc}"
+    if not isinstance(event, dict):
+        return None, f"is a JSON {type(event).__name__}, not an object"
+    return event, None
+
+
 def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, env: str,
                     decoded: Decoded = _never) -> MessageExtract:
     """Extract one message (see the module docstring); ``seen_msgids`` grows with an accepted batch.
@@ -308,30 +325,17 @@ def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, 
         decoded = _never  # then orjson reads each event (and refuses the one it cannot read)
     first: Any = None
     for index, text in enumerate(texts):
-        if text is None:
-            out.failed.append(_failed(f"event {index} is nested too deep to be written back as JSON", message, b""))
+        event, reason = _read_event(text, decoded)
+        if event is None:
+            out.failed.append(_failed(f"event {index} {reason}"[:300], message, text or b""))
             continue
-        typed = decoded(text)
-        if typed is not None:  # valid: an object of the eid's declared members (none stamped)
-            first = typed if first is None else first
-            if len(text) <= MAX_EVENT_BYTES:
-                out.events.append((typed, out.spliced(text)))
-                continue
-        else:
-            try:
-                event = orjson.loads(text)
-            except orjson.JSONDecodeError as exc:
-                out.failed.append(_failed(f"event {index} is not JSON this platform can read: {exc}"[:300],
-                                          message, text))
-                continue
-            if not isinstance(event, dict):
-                out.failed.append(_failed(f"event {index} is a JSON {type(event).__name__}, not an object",
-                                          message, text))
-                continue
-            first = event if first is None else first
+        first = event if first is None else first
         if len(text) > MAX_EVENT_BYTES:
             out.failed.append(_failed(f"event {index} is {len(text)} bytes, over the {MAX_EVENT_BYTES}-byte limit",
                                       message, text))
+            continue
+        if type(event) is not dict:  # valid: an object of the eid's declared members (none stamped)
+            out.events.append((event, out.spliced(text)))
             continue
         try:
             out.events.append((event, out.stamped(event, text)))

@@ -16,6 +16,7 @@ from platform_assets.telemetry.extraction import SourceMessage, extract
 from platform_assets.telemetry.hour_processing import HourProcessor, checked_events, process_hour
 from platform_assets.telemetry.routing import ROUTES, route
 from platform_assets.telemetry.validation import EventValidator, validate_and_dedup
+from tests.telemetry.exact_validator import ExactOnly
 
 SYNC = 1_795_400_000_000
 NOW = SYNC + 3_600_000
@@ -127,13 +128,6 @@ def test_the_fast_row_of_a_valid_event_is_the_checked_row(eid):
             event["ets"] = float(event["ets"]) + 0.5
         assert EventValidator().error(event) is None
         assert tables.valid_event_row(event) == tables.event_row(event)
-
-
-class ExactOnly(EventValidator):
-    """The exact path alone: no event is offered to a compiled type."""
-
-    def valid_event(self, text: bytes) -> None:
-        return None
 
 
 def test_the_fast_path_gives_the_exact_paths_tables_and_counts_the_valid_events_it_missed():

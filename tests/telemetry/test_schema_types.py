@@ -15,6 +15,7 @@ from platform_assets.telemetry.extraction import SourceMessage
 from platform_assets.telemetry.hour_processing import checked_events
 from platform_assets.telemetry.schema_types import UnsupportedSchema, compile_type
 from platform_assets.telemetry.validation import EventValidator, event_schemas
+from tests.telemetry.exact_validator import ExactOnly
 
 SYNC = 1_795_400_000_000
 
@@ -79,13 +80,6 @@ def test_what_a_compiled_type_accepts_its_schema_accepts():
             verdicts[(accepted, valid)] += 1
     # the fuzz reaches every kind of case: accepted, left to the exact path although valid, refused
     assert all(count > 50 for count in verdicts.values()), verdicts
-
-
-class ExactOnly(EventValidator):
-    """The exact path alone: no event is offered to a compiled type."""
-
-    def valid_event(self, text: bytes) -> None:
-        return None
 
 
 @pytest.mark.parametrize("where, text", [
