@@ -101,13 +101,14 @@ class LakeResource(dg.ConfigurableResource):
         return sorted(str(p.relative_to(root)) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
 
     def write_table(self, key: str, table: pa.Table, compression: str = "zstd", level: int | None = None,
-                    use_dictionary: bool | Sequence[str] = True) -> None:
+                    use_dictionary: bool | Sequence[str] = True, write_statistics: bool | Sequence[str] = True) -> None:
         """Parquet; zstd by default. Short-lived, large data may trade size for speed (lz4 writes
         and reads ~6x faster than default zstd, at twice the size); columns of unique values write
-        faster without dictionary encoding (``use_dictionary`` names the columns that keep it)."""
+        faster without dictionary encoding (``use_dictionary`` names the columns that keep it), and
+        columns nobody filters on without min/max statistics (``write_statistics`` names those that keep them)."""
         with self.staged_writes() as staged:
-            staged.table(key, table.schema, compression=compression, level=level,
-                         use_dictionary=use_dictionary).write_table(table)
+            staged.table(key, table.schema, compression=compression, level=level, use_dictionary=use_dictionary,
+                         write_statistics=write_statistics).write_table(table)
 
     @contextmanager
     def staged_writes(self) -> Iterator["StagedWrites"]:
@@ -159,13 +160,14 @@ class StagedWrites:
         self._writers: dict[str, tuple[pq.ParquetWriter, Path]] = {}
 
     def table(self, key: str, schema: pa.Schema, compression: str = "zstd", level: int | None = None,
-              use_dictionary: bool | Sequence[str] = True) -> pq.ParquetWriter:
+              use_dictionary: bool | Sequence[str] = True,
+              write_statistics: bool | Sequence[str] = True) -> pq.ParquetWriter:
         """A writer for ``key``: each ``write_table`` call appends row groups."""
         if key in self._writers:
             raise ValueError(f"{key} is already being written in this block")
         path = self._folder / f".{len(self._writers)}.parquet"  # hidden: never listed as a key
         writer = pq.ParquetWriter(path, schema, compression=compression, compression_level=level,
-                                  use_dictionary=use_dictionary)
+                                  use_dictionary=use_dictionary, write_statistics=write_statistics)
         self._writers[key] = (writer, path)
         return writer
 

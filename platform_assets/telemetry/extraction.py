@@ -302,6 +302,40 @@ def _read_event(text: bytes | None, decoded: Decoded) -> tuple[Any, str | None]:
     return event, None
 
 
+def _opened(frame: BatchFrame, message: SourceMessage, now_ms: int, events_count: int) -> MessageExtract:
+    """The extract of a usable, not duplicate batch before its events are read: msgid and stamp."""
+    syncts = batch_syncts(frame.syncts, message, now_ms)
+    timestamp = iso_timestamp(syncts)
+    return MessageExtract(msgid=_msgid(frame.params), syncts=syncts, events_count=events_count, timestamp=timestamp,
+                          stamp=b'"syncts":%d,"@timestamp":"%s"' % (syncts, timestamp.encode()))
+
+
+def _reader(message: SourceMessage, decoded: Decoded) -> Decoded:
+    """``decoded``, unless the message may hold an integer orjson cannot read: then orjson reads
+    each event (and refuses the one it cannot read)."""
+    return _never if decoded is not _never and may_hold_huge_integer(message.value or b"") else decoded
+
+
+def _take(out: MessageExtract, message: SourceMessage, index: int, text: bytes | None, decoded: Decoded) -> Any:
+    """Read event ``index`` into ``out.events``, or with its reason into ``out.failed``; the event
+    read (accepted or not), None when it could not be read."""
+    event, reason = _read_event(text, decoded)
+    if event is None:
+        out.failed.append(_failed(f"event {index} {reason}"[:300], message, text or b""))
+        return None
+    if len(text) > MAX_EVENT_BYTES:
+        out.failed.append(_failed(f"event {index} is {len(text)} bytes, over the {MAX_EVENT_BYTES}-byte limit",
+                                  message, text))
+    elif type(event) is not dict:  # valid: an object of the eid's declared members (none stamped)
+        out.events.append((event, out.spliced(text)))
+    else:
+        try:
+            out.events.append((event, out.stamped(event, text)))
+        except TypeError as exc:
+            out.failed.append(_failed(f"event {index} cannot be written back as JSON: {exc}"[:300], message, text))
+    return event
+
+
 def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, env: str,
                     decoded: Decoded = _never) -> MessageExtract:
     """Extract one message (see the module docstring); ``seen_msgids`` grows with an accepted batch.
@@ -313,36 +347,37 @@ def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, 
     if frame is None:
         return MessageExtract(failed=[_failed(reason or "unusable batch", message, message.value)])
     msgid = _msgid(frame.params)
-    syncts = batch_syncts(frame.syncts, message, now_ms)
     if msgid in seen_msgids:
+        syncts = batch_syncts(frame.syncts, message, now_ms)
         return MessageExtract(duplicate=duplicate_record(message, msgid, syncts, len(texts)), syncts=syncts,
                               events_count=len(texts))
     seen_msgids.add(msgid)
-    timestamp = iso_timestamp(syncts)
-    out = MessageExtract(msgid=msgid, syncts=syncts, events_count=len(texts), timestamp=timestamp,
-                         stamp=b'"syncts":%d,"@timestamp":"%s"' % (syncts, timestamp.encode()))
-    if decoded is not _never and may_hold_huge_integer(message.value or b""):
-        decoded = _never  # then orjson reads each event (and refuses the one it cannot read)
+    out = _opened(frame, message, now_ms, len(texts))
+    decoded = _reader(message, decoded)
     first: Any = None
     for index, text in enumerate(texts):
-        event, reason = _read_event(text, decoded)
-        if event is None:
-            out.failed.append(_failed(f"event {index} {reason}"[:300], message, text or b""))
-            continue
+        event = _take(out, message, index, text, decoded)
         first = event if first is None else first
-        if len(text) > MAX_EVENT_BYTES:
-            out.failed.append(_failed(f"event {index} is {len(text)} bytes, over the {MAX_EVENT_BYTES}-byte limit",
-                                      message, text))
-            continue
-        if type(event) is not dict:  # valid: an object of the eid's declared members (none stamped)
-            out.events.append((event, out.spliced(text)))
-            continue
-        try:
-            out.events.append((event, out.stamped(event, text)))
-        except TypeError as exc:
-            out.failed.append(_failed(f"event {index} cannot be written back as JSON: {exc}"[:300], message, text))
-    audit = audit_event(msgid, frame.ver, channel_of(first), syncts, len(out.events), len(out.failed), env)
+    audit = audit_event(msgid, frame.ver, channel_of(first), out.syncts, len(out.events), len(out.failed), env)
     out.audit = (audit, orjson.dumps(audit))
+    return out
+
+
+def batch_msgid(message: SourceMessage) -> str | None:
+    """The msgid ``extract_message`` finds in the message; None when it is not a usable batch."""
+    frame, _, _ = frame_batch(message)
+    return None if frame is None else _msgid(frame.params)
+
+
+def extract_event(message: SourceMessage, index: int, now_ms: int, decoded: Decoded = _never) -> MessageExtract | None:
+    """Event ``index`` of the message alone, read and stamped as ``extract_message`` reads it (in
+    ``events`` when accepted, else in ``failed``; no audit event); None when the message is not a
+    usable batch or has no such event. What the dedup window checks a candidate mid with."""
+    frame, texts, _ = frame_batch(message)
+    if frame is None or not 0 <= index < len(texts):
+        return None
+    out = _opened(frame, message, now_ms, len(texts))
+    _take(out, message, index, texts[index], _reader(message, decoded))
     return out
 
 

@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from platform_assets.telemetry import tables
-from platform_assets.telemetry.extraction import (MessageExtract, SourceMessage, duplicate_record, extract_message,
-                                                  written_json)
+from platform_assets.telemetry.extraction import (MessageExtract, SourceMessage, duplicate_record, extract_event,
+                                                  extract_message, written_json)
 from platform_assets.telemetry.routing import ROUTES, route_masks, share_items
 from platform_assets.telemetry.validation import DUPLICATE_REASON, EventValidator
 
@@ -137,6 +137,17 @@ def checked_events(message: SourceMessage, validator: EventValidator, now_ms: in
     if one.audit is not None:
         _add_parsed(out, *one.audit, validator)
     return out
+
+
+def valid_event_at(message: SourceMessage, index: int, validator: EventValidator, now_ms: int) -> bool:
+    """Whether event ``index`` of the message is one of the schema-valid rows ``checked_events``
+    finds in it, read alone (``extract_event``): an event's validity depends on its batch only
+    through the batch's usability and sync time."""
+    one = extract_event(message, index, now_ms, validator.valid_event)
+    if one is None or not one.events:
+        return False
+    event, _ = one.events[0]
+    return type(event) is not dict or validator.error(event) is None
 
 
 def _add_parsed(out: CheckedMessage, event: dict[str, Any], text: bytes, validator: EventValidator) -> None:

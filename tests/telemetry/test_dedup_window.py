@@ -7,6 +7,7 @@ import time
 import dagster as dg
 import orjson
 import pyarrow as pa
+import pytest
 
 from platform_assets.definitions import build_definitions
 from platform_assets.telemetry import dedup_window, landing, sample_data
@@ -16,6 +17,7 @@ from platform_assets.telemetry.settings import Inbox
 from platform_assets.telemetry.validation import shipped_validator
 from tests.platform import local_resources
 from tests.telemetry.test_hour_processing import NOW, SYNC, messages
+from tests.telemetry.test_schema_types import HOSTILE_VALUES, hostile_message
 
 HOUR_MS = 3_600_000
 
@@ -56,7 +58,7 @@ def test_a_scanned_hour_answers_exactly_what_its_batches_hold():
     # the paths this covers: a candidate that is only an invalid event's mid; an unusable batch's
     # msgid; a batch the scan cannot read (a non-object event) whose valid events still count
     invalid = {e["mid"] for m in msgs[:12] for e in orjson.loads(m.value)["events"] if e["actor"] == {"id": 7}}
-    assert invalid and invalid <= scanned.mid_batches.keys() and not invalid & mids
+    assert invalid and invalid <= scanned.mid_places.keys() and not invalid & mids
     assert "x" not in msgids and "odd" in msgids and "spaced" in mids
 
 
@@ -153,6 +155,18 @@ def test_hours_give_the_same_outputs_in_either_order(tmp_path):
     assert len(in_order["extractor_duplicates"]) == 1       # the batch re-sent whole
 
 
+@pytest.mark.parametrize("where, text", HOSTILE_VALUES)
+def test_a_scanned_hour_checks_a_hostile_event_as_its_step_does(where, text):
+    # each candidate mid is checked in its own event, read alone: the answers are the batch's facts
+    message = hostile_message(text)
+    scanned = dedup_window.ScannedHour([message], shipped_validator(), NOW, "dev")
+    facts = dedup_window.batch_facts(message, shipped_validator(), NOW, "dev")
+    candidates = set(scanned.mid_places) | {"nowhere"}
+    assert {mid for mid in candidates if scanned.saw_mid(mid)} == facts.mids, where
+    assert scanned.saw_msgid("m") == (facts.msgid == "m"), where
+    assert len(candidates) >= 3 or facts.msgid is None, where  # both events and the audit event were candidates
+
+
 def test_a_batch_the_scan_reads_but_orjson_refuses_is_not_seen():
     # invalid UTF-8 inside a string: msgspec's scan skips over it, the extractor refuses the batch
     good = orjson.loads(messages()[0].value)
@@ -160,5 +174,5 @@ def test_a_batch_the_scan_reads_but_orjson_refuses_is_not_seen():
     assert b"\xff" in broken
     earlier = [SourceMessage("dev.telemetry.ingest", 0, 0, SYNC, broken)]
     scanned = dedup_window.ScannedHour(earlier, shipped_validator(), NOW, "dev")
-    assert "m-bad" in scanned.msgid_batches and good["events"][0]["mid"] in scanned.mid_batches  # candidates
+    assert "m-bad" in scanned.msgid_batches and good["events"][0]["mid"] in scanned.mid_places  # candidates
     assert not scanned.saw_msgid("m-bad") and not scanned.saw_mid(good["events"][0]["mid"])   # not seen

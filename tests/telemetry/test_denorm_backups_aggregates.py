@@ -7,6 +7,7 @@ import pyarrow as pa
 from platform_assets.telemetry import aggregates, backups, sample_data, tables
 from platform_assets.telemetry.denormalization import denormalize, end_of_day_ms
 from platform_assets.telemetry.extraction import SourceMessage
+from resources.storage import LakeResource
 from resources.telemetry_dimensions import DimensionsResource
 
 SYNC = 1_795_400_000_000  # 2026-11-23 02:13:20 UTC = 07:43:20 in Kolkata
@@ -104,3 +105,15 @@ def test_event_tables_round_trip_and_refused_tables_keep_bytes():
                                     {"reason": "bad", "source": "t/0/2", "payload": events[0], "mid": events[0]["mid"]}])
     assert refused.column("payload").to_pylist()[0] == b"\xff"
     assert isinstance(refused, pa.Table) and refused.column("mid").to_pylist() == [None, events[0]["mid"]]
+
+
+def test_hourly_tables_keep_statistics_on_their_columns_but_not_on_the_json_text(tmp_path):
+    lake = LakeResource(root=str(tmp_path))
+    for key, table in (("events.parquet", tables.events_table([ev(n=1), ev("SHARE", 2)])),
+                       ("refused.parquet", tables.refused_table([{"reason": "bad", "source": "t/0/1", "payload": b"{}"}]))):
+        lake.write_table(key, table, **tables.parquet_options(table.schema))
+        group = lake.parquet_file(key).metadata.row_group(0)
+        with_statistics = {group.column(i).path_in_schema for i in range(group.num_columns)
+                           if group.column(i).is_stats_set}
+        assert with_statistics == set(table.schema.names) - tables.UNFILTERED_COLUMNS, key
+        assert lake.read_table(key).equals(table), key

@@ -3,8 +3,6 @@ tables) and a moto S3 server (topic backups): produce -> ingest -> hourly chain 
 hostile input; a run killed mid-batch and re-run; backup -> topic restore; the backlog sensor."""
 
 import json
-import os
-import random
 import signal
 import subprocess
 import sys
@@ -20,7 +18,7 @@ import pytest
 from dagster_aws.s3 import S3Resource
 
 from platform_assets.definitions import build_definitions
-from platform_assets.telemetry import backups, landing, sample_data, tables
+from platform_assets.telemetry import backups, landing, sample_data
 from platform_assets.telemetry.settings import TelemetrySettings
 from platform_assets.telemetry.restore import restore_topic
 from resources.kafka import KafkaResource

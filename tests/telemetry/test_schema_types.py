@@ -82,7 +82,7 @@ def test_what_a_compiled_type_accepts_its_schema_accepts():
     assert all(count > 50 for count in verdicts.values()), verdicts
 
 
-@pytest.mark.parametrize("where, text", [
+HOSTILE_VALUES = [
     ("a number beyond a double", b'1e400'),
     ("a huge integer", b'1' + b'0' * 400),
     ("an integer beyond 64 bits", b'1' + b'0' * 30),
@@ -91,10 +91,12 @@ def test_what_a_compiled_type_accepts_its_schema_accepts():
     ("nesting msgspec refuses", b'[' * 990 + b']' * 990),
     ("a lone surrogate", b'"\\ud800"'),
     ("an escaped member name", None),
-])
-def test_hostile_values_come_out_of_the_fast_path_as_out_of_the_exact_one(where, text):
-    """Whatever an event holds, the hour's rows are those of the exact path (orjson + jsonschema-rs),
-    and every text stored reads back with orjson."""
+]
+
+
+def hostile_message(text: bytes | None) -> SourceMessage:
+    """A batch of a good IMPRESSION event and an INTERACT event holding ``text`` (None: with its
+    ``mid`` member's name escaped)."""
     event = sample_data.event(random.Random(1), 1, SYNC, "INTERACT")
     if text is None:
         raw = orjson.dumps(event).replace(b'"mid"', b'"m\\u0069d"')
@@ -102,14 +104,22 @@ def test_hostile_values_come_out_of_the_fast_path_as_out_of_the_exact_one(where,
         raw = orjson.dumps(dict(event, edata=dict(event["edata"], extra={"v": "PLACE"}))).replace(b'"PLACE"', text)
     good = orjson.dumps(sample_data.event(random.Random(2), 2, SYNC, "IMPRESSION"))
     value = b'{"params":{"msgid":"m"},"syncts":%d,"events":[%s,%s]}' % (SYNC, good, raw)
-    message = SourceMessage("t", 0, 0, None, value)
+    return SourceMessage("t", 0, 0, None, value)
+
+
+@pytest.mark.parametrize("where, text", HOSTILE_VALUES)
+def test_hostile_values_come_out_of_the_fast_path_as_out_of_the_exact_one(where, text):
+    """Whatever an event holds, the hour's rows are those of the exact path (orjson + jsonschema-rs),
+    and every text stored reads back with orjson."""
+    message = hostile_message(text)
+    good = sample_data.event(random.Random(2), 2, SYNC, "IMPRESSION")
     fast = checked_events(message, EventValidator(), SYNC + 1, "dev")
     exact = checked_events(message, ExactOnly(), SYNC + 1, "dev")
     assert fast.rows == exact.rows and fast.errors == exact.errors, where
     assert [f["reason"] for f in fast.extract.failed] == [f["reason"] for f in exact.extract.failed], where
     assert list(map(orjson.loads, fast.texts)) == list(map(orjson.loads, exact.texts)), where
     if fast.extract.msgid is not None:  # the batch was usable: its good event is kept, whatever the other held
-        assert fast.rows[0][0] == orjson.loads(good)["mid"] and fast.errors[0] is None, where
+        assert fast.rows[0][0] == good["mid"] and fast.errors[0] is None, where
 
 
 def test_number_keeps_an_integral_ets_an_int_and_integer_is_never_looser():
