@@ -138,8 +138,7 @@ class ScannedHour:
     def _holds(self, mid: str, index: int, position: int) -> bool:
         if position == WHOLE_BATCH or index in self._exact:
             return mid in self._facts(index).mids
-        message = self._messages[index]
-        return valid_event_at(message, position, self._validator, self._now_ms)
+        return valid_event_at(self._messages[index], position, self._validator, self._now_ms)
 
     def saw_msgid(self, msgid: str) -> bool:
         return any(batch_msgid(self._messages[i]) == msgid for i in self.msgid_batches.get(msgid, ()))

@@ -152,12 +152,9 @@ def _utf8(value: bytes) -> bool:
     return True
 
 
-def frame_batch(message: SourceMessage) -> tuple[BatchFrame | None, list[bytes | None], str | None]:
-    """(frame, its event texts as sent, None) for a usable batch, else (None, [], reason). Usable is
-    what ``parse_batch`` says (valid UTF-8 throughout, a JSON object with an events list and a
-    msgid); msgspec splits it, and only a batch it cannot split is read by orjson (for the reason,
-    or, where orjson reads what msgspec could not, for its events, serialized again: None for one
-    that cannot be)."""
+def _split(message: SourceMessage) -> tuple[BatchFrame | None, list[Any], str | None]:
+    """``frame_batch`` without copying the texts: where msgspec split the batch they are still its
+    ``msgspec.Raw`` views of the message (the frame's own ``events`` list)."""
     value = message.value
     frame = None
     if value is not None and _utf8(value):
@@ -166,12 +163,24 @@ def frame_batch(message: SourceMessage) -> tuple[BatchFrame | None, list[bytes |
         except _FRAME_ERRORS:
             frame = None
     if frame is not None and _msgid(frame.params) is not None:
-        return frame, [bytes(event) for event in frame.events], None
+        return frame, frame.events, None
     batch, reason = parse_batch(message)
     if batch is None:
         return None, [], reason
     frame = BatchFrame(events=[], params=batch.get("params"), syncts=batch.get("syncts"), ver=batch.get("ver"))
     return frame, [written_json(event) for event in batch["events"]], None
+
+
+def frame_batch(message: SourceMessage) -> tuple[BatchFrame | None, list[bytes | None], str | None]:
+    """(frame, its event texts as sent, None) for a usable batch, else (None, [], reason). Usable is
+    what ``parse_batch`` says (valid UTF-8 throughout, a JSON object with an events list and a
+    msgid); msgspec splits it, and only a batch it cannot split is read by orjson (for the reason,
+    or, where orjson reads what msgspec could not, for its events, serialized again: None for one
+    that cannot be)."""
+    frame, texts, reason = _split(message)
+    if frame is not None and texts is frame.events:
+        texts = [bytes(event) for event in texts]
+    return frame, texts, reason
 
 
 def written_json(value: Any) -> bytes | None:
@@ -302,11 +311,11 @@ def _read_event(text: bytes | None, decoded: Decoded) -> tuple[Any, str | None]:
     return event, None
 
 
-def _opened(frame: BatchFrame, message: SourceMessage, now_ms: int, events_count: int) -> MessageExtract:
+def _opened(frame: BatchFrame, msgid: str, message: SourceMessage, now_ms: int, events_count: int) -> MessageExtract:
     """The extract of a usable, not duplicate batch before its events are read: msgid and stamp."""
     syncts = batch_syncts(frame.syncts, message, now_ms)
     timestamp = iso_timestamp(syncts)
-    return MessageExtract(msgid=_msgid(frame.params), syncts=syncts, events_count=events_count, timestamp=timestamp,
+    return MessageExtract(msgid=msgid, syncts=syncts, events_count=events_count, timestamp=timestamp,
                           stamp=b'"syncts":%d,"@timestamp":"%s"' % (syncts, timestamp.encode()))
 
 
@@ -352,7 +361,7 @@ def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, 
         return MessageExtract(duplicate=duplicate_record(message, msgid, syncts, len(texts)), syncts=syncts,
                               events_count=len(texts))
     seen_msgids.add(msgid)
-    out = _opened(frame, message, now_ms, len(texts))
+    out = _opened(frame, msgid, message, now_ms, len(texts))
     decoded = _reader(message, decoded)
     first: Any = None
     for index, text in enumerate(texts):
@@ -365,19 +374,21 @@ def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, 
 
 def batch_msgid(message: SourceMessage) -> str | None:
     """The msgid ``extract_message`` finds in the message; None when it is not a usable batch."""
-    frame, _, _ = frame_batch(message)
+    frame, _, _ = _split(message)
     return None if frame is None else _msgid(frame.params)
 
 
 def extract_event(message: SourceMessage, index: int, now_ms: int, decoded: Decoded = _never) -> MessageExtract | None:
     """Event ``index`` of the message alone, read and stamped as ``extract_message`` reads it (in
     ``events`` when accepted, else in ``failed``; no audit event); None when the message is not a
-    usable batch or has no such event. What the dedup window checks a candidate mid with."""
-    frame, texts, _ = frame_batch(message)
+    usable batch or has no such event. What the dedup window checks a candidate mid with: only
+    that event's text is copied out of the message."""
+    frame, texts, _ = _split(message)
     if frame is None or not 0 <= index < len(texts):
         return None
-    out = _opened(frame, message, now_ms, len(texts))
-    _take(out, message, index, texts[index], _reader(message, decoded))
+    text = texts[index]
+    out = _opened(frame, _msgid(frame.params), message, now_ms, len(texts))
+    _take(out, message, index, bytes(text) if isinstance(text, msgspec.Raw) else text, _reader(message, decoded))
     return out
 
 
