@@ -126,9 +126,10 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
     context.log.info(f"{out.messages} messages, {out.events} events in {seconds:.1f} s")
     valid = out.rows["unique_events"] + out.rows["duplicate_events"]
     if valid and out.valid_read_exactly > 0.05 * valid:
-        context.log.warning(f"{out.valid_read_exactly} of {valid} valid events were not accepted by their compiled "
-                            "schema type and took the slower exact path: members their schema does not declare, "
-                            "or an eid without a compiled type (EventValidator.uncompiled)")
+        context.log.warning(f"{out.valid_read_exactly} of {valid} valid events were accepted neither by the native "
+                            "reader nor by their compiled schema type and took the slower exact path: escapes in "
+                            "member names or ids, eid not the first member, or an eid without a compiled type "
+                            "(EventValidator.uncompiled)")
     extra = {
         "raw_events": {"messages": out.messages, "batches": len(out.msgids),
                        "events_per_second": round(out.events / seconds) if seconds else 0},

@@ -7,9 +7,10 @@ with a reason and the original bytes. Everything derived is deterministic (the a
 comes from the batch's msgid), so extracting the same messages twice gives the same output.
 
 msgspec splits a batch into its events' texts without building them; an event's text is kept as
-sent, with ``"syncts"`` and ``"@timestamp"`` spliced in before its closing brace. Where a compiled
-schema type is given (``schema_types``), it reads each event first; orjson reads only the events it
-refuses. Which reader read an event changes nothing in the outputs (tested against orjson alone).
+sent, with ``"syncts"`` and ``"@timestamp"`` spliced in before its closing brace. Where the native
+reader is given (``native_reader``), it reads each event first, straight into its hour row; a
+compiled schema type (``schema_types``) reads what it refuses, and orjson only what both refuse.
+Which reader read an event changes nothing in the outputs (tested against orjson alone).
 """
 
 import hashlib
@@ -211,6 +212,8 @@ def audit_mid(msgid: str) -> str:
 
 def channel_of(event: Any) -> str:
     """An event's ``context.channel`` when it has one, else "unknown" (the audit event's channel)."""
+    if type(event) is tuple:  # the native reader's row of a valid event
+        return event[4]
     if not isinstance(event, dict):
         channel = getattr(getattr(event, "context", None), "channel", None)  # a compiled type's event
         return channel if isinstance(channel, str) else "unknown"
@@ -235,15 +238,17 @@ def audit_event(msgid: str, ver: Any, channel: str, syncts: int, accepted: int, 
 
 
 Decoded = Callable[[bytes], Any]  # an event text -> its compiled type's event if that accepts it, else None
+# (event text, syncts, stamp) -> (hour row, stamped text) when the native reader accepts it, else None
+ReadRow = Callable[[Any, int, bytes], tuple[tuple, bytes] | None]
 
 
 @dataclass
 class MessageExtract:
     """One message's share of the extraction: each accepted event (an object within the size
     limit) with its JSON text, the batch's sync time and ``@timestamp`` added; the audit event;
-    what failed, or that it was a duplicate batch. An accepted event is what its compiled type
-    decoded (then it is valid) or, when that refused it or there is none, the parsed dict (checked
-    later, by ``EventValidator.error``)."""
+    what failed, or that it was a duplicate batch. An accepted event is the native reader's row (a
+    tuple: then it is valid), what its compiled type decoded (also valid) or, when both refused it
+    or there is none, the parsed dict (checked later, by ``EventValidator.error``)."""
 
     msgid: str | None = None
     events: list[tuple[Any, bytes]] = field(default_factory=list)
@@ -319,10 +324,10 @@ def _opened(frame: BatchFrame, msgid: str, message: SourceMessage, now_ms: int, 
                           stamp=b'"syncts":%d,"@timestamp":"%s"' % (syncts, timestamp.encode()))
 
 
-def _reader(message: SourceMessage, decoded: Decoded) -> Decoded:
-    """``decoded``, unless the message may hold an integer orjson cannot read: then orjson reads
-    each event (and refuses the one it cannot read)."""
-    return _never if decoded is not _never and may_hold_huge_integer(message.value or b"") else decoded
+def _reader(text: bytes | None, decoded: Decoded) -> Decoded:
+    """``decoded``, unless the event text may hold an integer orjson cannot read: then orjson reads
+    it (and refuses it if it cannot)."""
+    return _never if decoded is not _never and text is not None and may_hold_huge_integer(text) else decoded
 
 
 def _take(out: MessageExtract, message: SourceMessage, index: int, text: bytes | None, decoded: Decoded) -> Any:
@@ -346,13 +351,14 @@ def _take(out: MessageExtract, message: SourceMessage, index: int, text: bytes |
 
 
 def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, env: str,
-                    decoded: Decoded = _never) -> MessageExtract:
+                    decoded: Decoded = _never, read_row: ReadRow | None = None) -> MessageExtract:
     """Extract one message (see the module docstring); ``seen_msgids`` grows with an accepted batch.
-    msgspec splits the batch into its events' texts (``frame_batch``); each event is read once, by
-    ``decoded`` (``EventValidator.valid_event``) when its compiled type accepts it, else by orjson.
-    An event orjson cannot read (nested too deep, a number beyond a double) or write back fails
-    alone; an event's size is that of its text as sent."""
-    frame, texts, reason = frame_batch(message)
+    msgspec splits the batch into its events' texts (``_split``, no copies); each event is read
+    once: by ``read_row`` (``EventValidator.row_reader``) when the native reader accepts it, else by
+    ``decoded`` (``EventValidator.valid_event``) when its compiled type does, else by orjson. An
+    event orjson cannot read (nested too deep, a number beyond a double) or write back fails alone;
+    an event's size is that of its text as sent."""
+    frame, texts, reason = _split(message)
     if frame is None:
         return MessageExtract(failed=[_failed(reason or "unusable batch", message, message.value)])
     msgid = _msgid(frame.params)
@@ -362,10 +368,16 @@ def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, 
                               events_count=len(texts))
     seen_msgids.add(msgid)
     out = _opened(frame, msgid, message, now_ms, len(texts))
-    decoded = _reader(message, decoded)
     first: Any = None
     for index, text in enumerate(texts):
-        event = _take(out, message, index, text, decoded)
+        if read_row is not None and text is not None and len(text) <= MAX_EVENT_BYTES:
+            hit = read_row(text, out.syncts, out.stamp)
+            if hit is not None:
+                out.events.append(hit)
+                first = hit[0] if first is None else first
+                continue
+        text = bytes(text) if type(text) is msgspec.Raw else text
+        event = _take(out, message, index, text, _reader(text, decoded))
         first = event if first is None else first
     audit = audit_event(msgid, frame.ver, channel_of(first), out.syncts, len(out.events), len(out.failed), env)
     out.audit = (audit, orjson.dumps(audit))
@@ -378,7 +390,8 @@ def batch_msgid(message: SourceMessage) -> str | None:
     return None if frame is None else _msgid(frame.params)
 
 
-def extract_event(message: SourceMessage, index: int, now_ms: int, decoded: Decoded = _never) -> MessageExtract | None:
+def extract_event(message: SourceMessage, index: int, now_ms: int, decoded: Decoded = _never,
+                  read_row: ReadRow | None = None) -> MessageExtract | None:
     """Event ``index`` of the message alone, read and stamped as ``extract_message`` reads it (in
     ``events`` when accepted, else in ``failed``; no audit event); None when the message is not a
     usable batch or has no such event. What the dedup window checks a candidate mid with: only
@@ -388,7 +401,13 @@ def extract_event(message: SourceMessage, index: int, now_ms: int, decoded: Deco
         return None
     text = texts[index]
     out = _opened(frame, _msgid(frame.params), message, now_ms, len(texts))
-    _take(out, message, index, bytes(text) if isinstance(text, msgspec.Raw) else text, _reader(message, decoded))
+    if read_row is not None and text is not None and len(text) <= MAX_EVENT_BYTES:
+        hit = read_row(text, out.syncts, out.stamp)
+        if hit is not None:
+            out.events.append(hit)
+            return out
+    text = bytes(text) if type(text) is msgspec.Raw else text
+    _take(out, message, index, text, _reader(text, decoded))
     return out
 
 

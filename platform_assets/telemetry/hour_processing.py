@@ -118,14 +118,23 @@ class CheckedMessage:
 
 
 def checked_events(message: SourceMessage, validator: EventValidator, now_ms: int, env: str) -> CheckedMessage:
-    """The one definition of an hour's rows and of what an hour saw (``dedup_window``). An event its
-    compiled type decoded is valid, and its row is read off the type (no dicts built); any other was
-    parsed by orjson and is checked exactly here."""
-    one = extract_message(message, set(), now_ms, env, validator.valid_event)
+    """The one definition of an hour's rows and of what an hour saw (``dedup_window``). An event the
+    native reader accepted comes as its row; one its compiled type decoded is valid too, and its
+    row is read off the type (no dicts built); any other was parsed by orjson and is checked
+    exactly here."""
+    one = extract_message(message, set(), now_ms, env, validator.valid_event, validator.row_reader)
     out = CheckedMessage(one)
     rows, texts, errors = out.rows, out.texts, out.errors
     for event, text in one.events:
-        if type(event) is not dict:
+        kind = type(event)
+        if kind is tuple:  # the native reader's row
+            rows.append(event)
+            texts.append(text)
+            errors.append(None)
+            if event[1] == "SHARE":
+                out.shares.append((len(rows) - 1, orjson.loads(text)))
+            continue
+        if kind is not dict:
             rows.append(tables.typed_row(event, one.syncts))
             texts.append(text)
             errors.append(None)
@@ -143,7 +152,7 @@ def valid_event_at(message: SourceMessage, index: int, validator: EventValidator
     """Whether event ``index`` of the message is one of the schema-valid rows ``checked_events``
     finds in it, read alone (``extract_event``): an event's validity depends on its batch only
     through the batch's usability and sync time."""
-    one = extract_event(message, index, now_ms, validator.valid_event)
+    one = extract_event(message, index, now_ms, validator.valid_event, validator.row_reader)
     if one is None or not one.events:
         return False
     event, _ = one.events[0]

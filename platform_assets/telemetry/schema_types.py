@@ -86,26 +86,38 @@ def _object(schema: dict[str, Any], name: str, tag: tuple[str, str] | None = Non
                              forbid_unknown_fields=True, **options)
 
 
-def compile_type(schema: Any, name: str = "value", tag: tuple[str, str] | None = None) -> Any:
-    """The msgspec type of a (sub)schema. ``tag`` = (member, value) makes an object schema a tagged
-    Struct (how a union of event types is told apart by ``eid``)."""
+def schema_parts(schema: Any, name: str) -> tuple[list[str] | None, Any] | None:
+    """What both compilers (this module's and ``native_reader``'s) start from: None for a schema
+    that takes any value; else (its string choices from ``enum`` / ``const``, or None; its ``type``,
+    None when it has choices and no type). Raises ``UnsupportedSchema`` outside the compiled subset."""
     if schema is True or schema == {}:
-        return Any
+        return None
     if not isinstance(schema, dict):
         raise UnsupportedSchema(f"{name}: a schema must be an object, not {schema!r:.40}")
     unknown = set(schema) - SUPPORTED - ANNOTATIONS
     if unknown:
         raise UnsupportedSchema(f"{name}: {sorted(unknown)} not compiled")
     choices = schema.get("enum", [schema["const"]] if "const" in schema else None)
-    if choices is not None:
-        if not choices or not all(isinstance(c, str) for c in choices) or schema.get("type", "string") != "string":
-            raise UnsupportedSchema(f"{name}: only enum / const of strings compile")
-        return Literal[tuple(choices)]
+    if choices is not None and (not choices or not all(isinstance(c, str) for c in choices)
+                                or schema.get("type", "string") != "string"):
+        raise UnsupportedSchema(f"{name}: only enum / const of strings compile")
     kinds = schema.get("type")
-    if kinds is None:
+    if choices is None and kinds is None:
         if set(schema) - ANNOTATIONS:
             raise UnsupportedSchema(f"{name}: keywords without a type")
+        return None
+    return choices, kinds
+
+
+def compile_type(schema: Any, name: str = "value", tag: tuple[str, str] | None = None) -> Any:
+    """The msgspec type of a (sub)schema. ``tag`` = (member, value) makes an object schema a tagged
+    Struct (how a union of event types is told apart by ``eid``)."""
+    parts = schema_parts(schema, name)
+    if parts is None:
         return Any
+    choices, kinds = parts
+    if choices is not None:
+        return Literal[tuple(choices)]
     if isinstance(kinds, list):
         return Union[tuple(compile_type({**schema, "type": kind}, name) for kind in kinds)]
     if kinds == "object":

@@ -2,10 +2,12 @@
 
 The schemas ship in ``schemas/``: ``envelope.json`` (what every v3 event must have) and one file
 per eid for its ``edata``; an eid's full schema is the envelope with that edata schema. Each is
-compiled twice: by jsonschema-rs (a Rust validator, exact, on parsed events), and to a msgspec type
-(``schema_types``) that checks an event's JSON text while decoding it, without building the event.
-An hour's events are first offered to the msgspec types (``valid_event``); jsonschema-rs decides
-every event they refuse and words its error (``path: message``).
+compiled three times: by jsonschema-rs (a Rust validator, exact, on parsed events), to a msgspec
+type (``schema_types``) that checks an event's JSON text while decoding it into Structs, and to a
+program for the native reader (``native_reader``) that checks the text and reads the hour row
+without building the event. An hour's events are offered to the native reader first
+(``row_reader``), then to the msgspec types (``valid_event``); jsonschema-rs decides every event
+both refuse and words its error (``path: message``).
 """
 
 import json
@@ -17,6 +19,7 @@ from typing import Any
 import jsonschema_rs
 import msgspec
 
+from platform_assets.telemetry.native_reader import ReadRow, native_reader
 from platform_assets.telemetry.schema_types import event_decoder, event_types
 
 SCHEMA_PACKAGE = "platform_assets.telemetry.schemas"
@@ -94,6 +97,8 @@ class EventValidator:
                                      "a member the extractor sets" for eid in schemas
                                 if eid not in typed and eid not in self.uncompiled})
         self._decoder = event_decoder(typed)
+        self._read_row = native_reader({eid: schema for eid, schema in schemas.items() if _compilable(schema)},
+                                       STAMPED_MEMBERS)
         self._validators = {eid: jsonschema_rs.Draft7Validator(schema) for eid, schema in schemas.items()}
         # the same schema over a list: one call checks all of a batch's events of that eid
         self._lists = {eid: jsonschema_rs.Draft7Validator({"type": "array", "items": schema})
@@ -102,6 +107,12 @@ class EventValidator:
     @property
     def eids(self) -> list[str]:
         return sorted(self._validators)
+
+    @property
+    def row_reader(self) -> ReadRow | None:
+        """The native reader (``native_reader``): (hour row, stamped text) of an event it accepts
+        (then it is valid), else None; itself None where the extension is not built."""
+        return self._read_row
 
     def valid_event(self, text: bytes) -> msgspec.Struct | None:
         """The event of ``text`` (a JSON object) decoded by its eid's compiled type, when that type

@@ -107,13 +107,16 @@ def test_event_tables_round_trip_and_refused_tables_keep_bytes():
     assert isinstance(refused, pa.Table) and refused.column("mid").to_pylist() == [None, events[0]["mid"]]
 
 
-def test_hourly_tables_keep_statistics_on_their_columns_but_not_on_the_json_text(tmp_path):
+def test_hourly_tables_keep_statistics_where_readers_filter_but_not_on_the_json_text_or_ids(tmp_path):
     lake = LakeResource(root=str(tmp_path))
-    for key, table in (("events.parquet", tables.events_table([ev(n=1), ev("SHARE", 2)])),
-                       ("refused.parquet", tables.refused_table([{"reason": "bad", "source": "t/0/1", "payload": b"{}"}]))):
+    for key, table, expected in (
+            ("events.parquet", tables.events_table([ev(n=1), ev("SHARE", 2)]),
+             {"ets", "syncts", "eid", "channel", "pdata_id", "actor_type"}),
+            ("refused.parquet", tables.refused_table([{"reason": "bad", "source": "t/0/1", "payload": b"{}"}]),
+             {"reason", "source", "mid", "eid", "syncts"})):
         lake.write_table(key, table, **tables.parquet_options(table.schema))
         group = lake.parquet_file(key).metadata.row_group(0)
         with_statistics = {group.column(i).path_in_schema for i in range(group.num_columns)
                            if group.column(i).is_stats_set}
-        assert with_statistics == set(table.schema.names) - tables.UNFILTERED_COLUMNS, key
+        assert with_statistics == expected, key
         assert lake.read_table(key).equals(table), key

@@ -15,7 +15,7 @@ from platform_assets.telemetry.extraction import SourceMessage
 from platform_assets.telemetry.hour_processing import checked_events
 from platform_assets.telemetry.schema_types import UnsupportedSchema, compile_type
 from platform_assets.telemetry.validation import EventValidator, event_schemas
-from tests.telemetry.exact_validator import ExactOnly
+from tests.telemetry.exact_validator import ExactOnly, TypedOnly
 
 SYNC = 1_795_400_000_000
 
@@ -107,13 +107,14 @@ def hostile_message(text: bytes | None) -> SourceMessage:
     return SourceMessage("t", 0, 0, None, value)
 
 
+@pytest.mark.parametrize("fast_path", [EventValidator, TypedOnly], ids=["native+typed", "typed"])
 @pytest.mark.parametrize("where, text", HOSTILE_VALUES)
-def test_hostile_values_come_out_of_the_fast_path_as_out_of_the_exact_one(where, text):
+def test_hostile_values_come_out_of_the_fast_path_as_out_of_the_exact_one(where, text, fast_path):
     """Whatever an event holds, the hour's rows are those of the exact path (orjson + jsonschema-rs),
     and every text stored reads back with orjson."""
     message = hostile_message(text)
     good = sample_data.event(random.Random(2), 2, SYNC, "IMPRESSION")
-    fast = checked_events(message, EventValidator(), SYNC + 1, "dev")
+    fast = checked_events(message, fast_path(), SYNC + 1, "dev")
     exact = checked_events(message, ExactOnly(), SYNC + 1, "dev")
     assert fast.rows == exact.rows and fast.errors == exact.errors, where
     assert [f["reason"] for f in fast.extract.failed] == [f["reason"] for f in exact.extract.failed], where
