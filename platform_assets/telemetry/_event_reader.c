@@ -247,12 +247,20 @@ static int in_enum(const Node *node, const String *s) {
     return 0;
 }
 
-static const Prop *find_prop(const Node *node, const String *key) {
-    for (int i = 0; i < node->n_props; i++) {
+static inline int same_bytes(const char *a, const unsigned char *b, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if ((unsigned char)a[i] != b[i]) return 0;
+    return 1;
+}
+
+/* The declared member named `key`, looked for from `hint` on (the one after the member matched
+ * last: producers write members in one order, mostly the schema's, so the first try usually hits). */
+static const Prop *find_prop(const Node *node, const String *key, int hint) {
+    int n = node->n_props;
+    for (int k = 0; k < n; k++) {
+        int i = hint + k < n ? hint + k : hint + k - n;
         const Prop *prop = &node->props[i];
-        if (prop->len == key->len && (key->len == 0 || (prop->name[0] == key->start[0] &&
-                                                        memcmp(prop->name, key->start, (size_t)key->len) == 0)))
-            return prop;
+        if (prop->len == key->len && same_bytes(prop->name, key->start, key->len)) return prop;
     }
     return NULL;
 }
@@ -291,7 +299,7 @@ static int next_or_close(Cursor *c, unsigned char close) {
 
 /* The members of an object from c->p (at a member's opening quote, or at '}' when `seen` is
  * already set by the caller's first member); `top`: the event's own members. */
-static int members(const Reader *r, Cursor *c, const Node *node, uint64_t seen, int top) {
+static int members(const Reader *r, Cursor *c, const Node *node, uint64_t seen, int top, int hint) {
     for (;;) {
         String key;
         if (c->p >= c->end || *c->p != '"' || !read_string(c, &key)) return 0;
@@ -301,8 +309,9 @@ static int members(const Reader *r, Cursor *c, const Node *node, uint64_t seen, 
         if (c->p >= c->end || *c->p != ':') return 0;
         c->p++;
         ws(c);
-        const Prop *prop = node ? find_prop(node, &key) : NULL;
+        const Prop *prop = node ? find_prop(node, &key, hint) : NULL;
         if (prop) {
+            hint = (int)(prop - node->props) + 1;
             uint64_t bit = (uint64_t)1 << (prop - node->props);
             if (seen & bit) return 0; /* a declared member twice: orjson keeps the last; not decided here */
             seen |= bit;
@@ -325,7 +334,7 @@ static int object(const Reader *r, Cursor *c, const Node *node) {
         c->depth--;
         return node == NULL || node->required == 0;
     }
-    return members(r, c, node, 0, 0);
+    return members(r, c, node, 0, 0, 0);
 }
 
 static int array(const Reader *r, Cursor *c, const Node *node) {
@@ -426,7 +435,7 @@ static int event(const Reader *r, Cursor *c) {
         if (r->root_len[i] == eid.len && memcmp(r->root_s[i], eid.start, (size_t)eid.len) == 0) root = i;
     if (root < 0) return -1;
     const Node *node = &r->nodes[r->root_node[root]];
-    const Prop *prop = find_prop(node, &key);
+    const Prop *prop = find_prop(node, &key, 0);
     if (prop == NULL || !string_holds(prop->node >= 0 ? &r->nodes[prop->node] : NULL, &eid, 0)) return -1;
     uint64_t seen = (uint64_t)1 << (prop - node->props);
     ws(c);
@@ -438,7 +447,7 @@ static int event(const Reader *r, Cursor *c) {
     if (*c->p != ',') return -1;
     c->p++;
     ws(c);
-    return members(r, c, node, seen, 1) ? root : -1;
+    return members(r, c, node, seen, 1, (int)(prop - node->props) + 1) ? root : -1;
 }
 
 static PyObject *text_of(const Capture *cap) {
@@ -564,7 +573,7 @@ static int load_node(Reader *self, Node *node, PyObject *spec) {
     node->min_len = min_len;
     node->max_len = max_len;
     node->items = items;
-    if (items >= self->n_nodes || bound(minimum, &node->has_min, &node->minimum) < 0 ||
+    if (items < -1 || items >= self->n_nodes || bound(minimum, &node->has_min, &node->minimum) < 0 ||
         bound(maximum, &node->has_max, &node->maximum) < 0)
         goto invalid;
     node->n_enum = (int)PyTuple_GET_SIZE(choices);
@@ -584,7 +593,7 @@ static int load_node(Reader *self, Node *node, PyObject *spec) {
         if (!PyArg_ParseTuple(PyTuple_GET_ITEM(props, i), "O!ipi", &PyBytes_Type, &name, &prop->node, &required,
                               &prop->slot))
             return -1;
-        if (prop->node >= self->n_nodes || prop->slot >= SLOTS) goto invalid;
+        if (prop->node < -1 || prop->node >= self->n_nodes || prop->slot < -1 || prop->slot >= SLOTS) goto invalid;
         if ((prop->name = copy_bytes(name, &prop->len)) == NULL) return -1;
         if (required) node->required |= (uint64_t)1 << i;
     }

@@ -1,9 +1,10 @@
 """One hour of telemetry in one pass: extract -> validate + dedup -> route, straight into the
 Arrow tables of the ten hourly assets, a chunk of messages at a time.
 
-Each event is read once (``checked_events``): decoded by its eid's compiled schema type, which
-makes it valid and gives its key columns, or, when that refuses it, parsed by orjson and checked by
-jsonschema-rs; its text is the one sent with ``syncts`` and ``@timestamp`` spliced in. Subset tables (unique, routed, druid, audit) are row takes of the raw
+Each event is read once (``checked_events``): by the native reader (``native_reader``), which
+checks its text against its eid's schema and reads its key columns in one pass; else decoded by its
+eid's compiled schema type (valid too, key columns off the Struct); else parsed by orjson and
+checked by jsonschema-rs. Its text is the one sent with ``syncts`` and ``@timestamp`` spliced in. Subset tables (unique, routed, druid, audit) are row takes of the raw
 table, not second serializations. A chunk is handled in two parts: ``parse_chunk`` does everything
 that needs no dedup state (~85 % of the CPU; ``parallel_parse`` runs it in worker processes), and
 ``HourProcessor.combine`` applies the dedup state in message order and cuts the ten tables. An

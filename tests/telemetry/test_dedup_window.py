@@ -62,6 +62,22 @@ def test_a_scanned_hour_answers_exactly_what_its_batches_hold():
     assert "x" not in msgids and "odd" in msgids and "spaced" in mids
 
 
+def test_a_mid_in_several_places_is_seen_where_any_of_them_is_valid():
+    event = sample_data.event(random.Random(4), 4, SYNC, "INTERACT")
+    invalid = dict(event, actor={"id": 7})
+    values = [{"params": {"msgid": f"b{n}"}, "syncts": SYNC, "events": events} for n, events in
+              enumerate([[invalid], [invalid, invalid], [sample_data.event(random.Random(5), 5, SYNC), event]])]
+    msgs = [SourceMessage("t", 0, n, SYNC, orjson.dumps(value)) for n, value in enumerate(values)]
+    scanned = dedup_window.ScannedHour(msgs, shipped_validator(), NOW, "dev")
+    assert scanned.mid_places[event["mid"]] == [dedup_window.place_of(0, 0), dedup_window.place_of(1, 0),
+                                                dedup_window.place_of(1, 1), dedup_window.place_of(2, 1)]
+    assert scanned.saw_mid(event["mid"])
+    only_invalid = dedup_window.ScannedHour(msgs[:2], shipped_validator(), NOW, "dev")
+    assert not only_invalid.saw_mid(event["mid"]) and only_invalid.saw_msgid("b1")
+    assert dedup_window.batch_and_position(dedup_window.place_of(7, dedup_window.WHOLE_BATCH)) == \
+        (7, dedup_window.WHOLE_BATCH)
+
+
 def test_the_facts_a_step_records_are_the_exact_facts():
     out = process_hour(messages(), shipped_validator(), set(), set(), NOW, "dev")
     assert (set(out.totals.fact_msgids), set(out.totals.fact_mids)) == exact_facts(messages())

@@ -192,5 +192,9 @@ def test_a_broken_program_is_refused_loudly():
         native_reader.Reader([(1, -1, -1, None, None, (), ((b"a", 7, True, -1),), -1)], [("X", 0)], ())
     with pytest.raises(ValueError):
         native_reader.Reader([(32, -1, -1, None, None, (), (), -1)], [("X", 3)], ())
+    with pytest.raises(ValueError):
+        native_reader.Reader([(32, -1, -1, None, None, (), ((b"a", -5, True, -1),), -1)], [("X", 0)], ())
+    with pytest.raises(ValueError):
+        native_reader.Reader([(64, -1, -1, None, None, (), (), -2)], [("X", 0)], ())
     with pytest.raises(TypeError):
         native_reader.Reader(["not a node"], [], ())
