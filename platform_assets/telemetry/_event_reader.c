@@ -325,28 +325,30 @@ static int members(const Reader *r, Cursor *c, const Node *node, uint64_t seen, 
     }
 }
 
-static int object(const Reader *r, Cursor *c, const Node *node) {
-    if (++c->depth > MAX_DEPTH) return 0;
+/* Into the object or array at c->p: -1 when too deep, 0 when `close` follows at once (c->p past
+ * it, one level up again), 1 when a member or item follows (c->p at it). */
+static int open_nested(Cursor *c, unsigned char close) {
+    if (++c->depth > MAX_DEPTH) return -1;
     c->p++;
     ws(c);
-    if (c->p < c->end && *c->p == '}') {
+    if (c->p < c->end && *c->p == close) {
         c->p++;
         c->depth--;
-        return node == NULL || node->required == 0;
+        return 0;
     }
+    return 1;
+}
+
+static int object(const Reader *r, Cursor *c, const Node *node) {
+    int opened = open_nested(c, '}');
+    if (opened <= 0) return opened == 0 && (node == NULL || node->required == 0);
     return members(r, c, node, 0, 0, 0);
 }
 
 static int array(const Reader *r, Cursor *c, const Node *node) {
     int items = node ? node->items : -1;
-    if (++c->depth > MAX_DEPTH) return 0;
-    c->p++;
-    ws(c);
-    if (c->p < c->end && *c->p == ']') {
-        c->p++;
-        c->depth--;
-        return 1;
-    }
+    int opened = open_nested(c, ']');
+    if (opened <= 0) return opened == 0;
     for (;;) {
         if (!value(r, c, items, -1)) return 0;
         int more = next_or_close(c, ']');

@@ -22,6 +22,8 @@ import msgspec
 import numpy as np
 import orjson
 
+from platform_assets.telemetry.native_reader import ReadRow
+
 MAX_EVENT_BYTES = 1 << 20  # 1 MiB, as the Sunbird extractor
 AUDIT_PRODUCER = "weir.telemetry.extractor"
 MSGID_DUPLICATE_REASON = "msgid already seen in the dedup window"
@@ -238,8 +240,6 @@ def audit_event(msgid: str, ver: Any, channel: str, syncts: int, accepted: int, 
 
 
 Decoded = Callable[[bytes], Any]  # an event text -> its compiled type's event if that accepts it, else None
-# (event text, syncts, stamp) -> (hour row, stamped text) when the native reader accepts it, else None
-ReadRow = Callable[[Any, int, bytes], tuple[tuple, bytes] | None]
 
 
 @dataclass
@@ -350,6 +350,20 @@ def _take(out: MessageExtract, message: SourceMessage, index: int, text: bytes |
     return event
 
 
+def _read(out: MessageExtract, message: SourceMessage, index: int, text: Any, decoded: Decoded,
+          read_row: ReadRow | None) -> Any:
+    """Read event ``index`` (its text as split, a ``msgspec.Raw`` view or bytes) into ``out``: by
+    the native reader when it accepts it (its row, stamped text), else by ``_take``. The event read
+    (a row, a compiled type's event or a dict), None when it could not be read."""
+    if read_row is not None and text is not None and len(text) <= MAX_EVENT_BYTES:
+        hit = read_row(text, out.syncts, out.stamp)
+        if hit is not None:
+            out.events.append(hit)
+            return hit[0]
+    text = bytes(text) if type(text) is msgspec.Raw else text
+    return _take(out, message, index, text, _reader(text, decoded))
+
+
 def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, env: str,
                     decoded: Decoded = _never, read_row: ReadRow | None = None) -> MessageExtract:
     """Extract one message (see the module docstring); ``seen_msgids`` grows with an accepted batch.
@@ -370,14 +384,7 @@ def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, 
     out = _opened(frame, msgid, message, now_ms, len(texts))
     first: Any = None
     for index, text in enumerate(texts):
-        if read_row is not None and text is not None and len(text) <= MAX_EVENT_BYTES:
-            hit = read_row(text, out.syncts, out.stamp)
-            if hit is not None:
-                out.events.append(hit)
-                first = hit[0] if first is None else first
-                continue
-        text = bytes(text) if type(text) is msgspec.Raw else text
-        event = _take(out, message, index, text, _reader(text, decoded))
+        event = _read(out, message, index, text, decoded, read_row)
         first = event if first is None else first
     audit = audit_event(msgid, frame.ver, channel_of(first), out.syncts, len(out.events), len(out.failed), env)
     out.audit = (audit, orjson.dumps(audit))
@@ -401,13 +408,7 @@ def extract_event(message: SourceMessage, index: int, now_ms: int, decoded: Deco
         return None
     text = texts[index]
     out = _opened(frame, _msgid(frame.params), message, now_ms, len(texts))
-    if read_row is not None and text is not None and len(text) <= MAX_EVENT_BYTES:
-        hit = read_row(text, out.syncts, out.stamp)
-        if hit is not None:
-            out.events.append(hit)
-            return out
-    text = bytes(text) if type(text) is msgspec.Raw else text
-    _take(out, message, index, text, _reader(text, decoded))
+    _read(out, message, index, text, decoded, read_row)
     return out
 
 

@@ -128,15 +128,8 @@ def checked_events(message: SourceMessage, validator: EventValidator, now_ms: in
     rows, texts, errors = out.rows, out.texts, out.errors
     for event, text in one.events:
         kind = type(event)
-        if kind is tuple:  # the native reader's row
-            rows.append(event)
-            texts.append(text)
-            errors.append(None)
-            if event[1] == "SHARE":
-                out.shares.append((len(rows) - 1, orjson.loads(text)))
-            continue
-        if kind is not dict:
-            rows.append(tables.typed_row(event, one.syncts))
+        if kind is not dict:  # valid: the native reader's row, or a compiled type's event
+            rows.append(event if kind is tuple else tables.typed_row(event, one.syncts))
             texts.append(text)
             errors.append(None)
             if rows[-1][1] == "SHARE":

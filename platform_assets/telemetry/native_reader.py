@@ -37,7 +37,8 @@ ANY = -1  # a value any JSON takes
 MAX_PROPERTIES = 64
 EXACT_BOUND = 2 ** 53  # bounds beyond a double's exact integers are not compiled
 
-ReadRow = Callable[[bytes, int, bytes], tuple[tuple, bytes] | None]
+# (event text: bytes or a buffer, syncts, stamp) -> (hour row, stamped text) when accepted, else None
+ReadRow = Callable[[Any, int, bytes], tuple[tuple, bytes] | None]
 
 
 class _Program:
