@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from platform_assets.telemetry import aggregates, dedup_window, landing, parallel_parse, tables
+from platform_assets.telemetry import aggregates, dedup_window, landing, parallel_parse, produced, tables
 from platform_assets.telemetry.denormalization import denormalize
 from platform_assets.telemetry.hour_processing import OUTPUT_SCHEMAS, HourProcessor, HourTotals
 from platform_assets.telemetry.gc_pause import cyclic_gc_paused
@@ -49,9 +49,13 @@ def _spec(name: str, description: str, deps: list[dg.AssetKey], partitions=HOURS
 
 
 def _earlier_hours(hour: str, window_s: int) -> list[str]:
-    """Hour partitions before ``hour`` that the dedup window reaches into."""
+    """Hour partitions before ``hour`` that the dedup window reaches into from the hour's start:
+    the window is kept in whole hours, rounded up (an id is remembered for at least ``window_s``,
+    and at most an hour more); 0 deduplicates within each hour only."""
+    if window_s < 0:
+        raise dg.Failure(f"telemetry dedup_window_s must be 0 or more seconds, not {window_s}")
     start = datetime.strptime(hour, "%Y-%m-%d-%H:%M").replace(tzinfo=timezone.utc)
-    count = max(1, -(-window_s // 3600))
+    count = -(-window_s // 3600)
     return [(start - timedelta(hours=n)).strftime(landing.HOUR_FORMAT) for n in range(count, 0, -1)]
 
 
@@ -99,7 +103,8 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
         staged.table(dedup_window.facts_key(hour), facts.schema).write_table(facts)
     if telemetry.produce_routed:  # once the files are published: what consumers read is also in the lake
         for name in ROUTES:
-            _produce(kafka, telemetry.topic(name), lake.read_table(landing.table_key(name, hour), columns=["mid", "event"]))
+            table = lake.read_table(landing.table_key(name, hour), columns=["mid", "event"])
+            processor.totals.produced[name] = produced.produce_new(kafka, lake, name, hour, telemetry.topic(name), table)
     return processor.totals
 
 
@@ -142,19 +147,12 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
     for name in OUTPUT_SCHEMAS:
         meta = {"dagster/row_count": out.rows[name], **extra.get(name, {})}
         if telemetry.produce_routed and name in ROUTES:
-            meta["kafka_topic"] = telemetry.topic(name)
+            meta.update(kafka_topic=telemetry.topic(name), produced_to_kafka=out.produced[name])
         yield dg.MaterializeResult(asset_key=key(name), metadata=meta)
     share = out.failed_events / out.events if out.events else 0.0
     yield dg.AssetCheckResult(asset_key=key("unique_events"), check_name="failed_share", passed=share <= 0.05,
                               severity=dg.AssetCheckSeverity.WARN,
                               metadata={"failed": out.failed_events, "events": out.events, "share": round(share, 4)})
-
-
-def _produce(kafka: KafkaResource, topic: str, table: pa.Table) -> None:
-    """The table's events (their JSON text) to ``topic``, keyed by mid."""
-    if table.num_rows:
-        kafka.produce_all(topic, [t.encode() for t in table.column("event").to_pylist()],
-                          keys=[(m or "").encode() for m in table.column("mid").to_pylist()])
 
 
 @dg.asset(key=key("denorm_events"), deps=[key("routed_events")], partitions_def=HOURS, group_name="telemetry",
@@ -169,14 +167,17 @@ def denorm_events(context: dg.AssetExecutionContext, telemetry: TelemetrySetting
         out = denormalize(events, dimensions.lookup, telemetry.max_age_days)
         table = tables.events_table(out.events)
         lake.write_table(landing.table_key("denorm_events", hour), table, **tables.parquet_options(table.schema))
+    sent = {}
     if telemetry.produce_routed:
-        _produce(kafka, telemetry.topic("denorm_events"), table)
+        topic = telemetry.topic("denorm_events")
+        sent = {"kafka_topic": topic, "produced_to_kafka": produced.produce_new(
+            kafka, lake, "denorm_events", hour, topic, table.select(["mid", "event"]))}
     if out.dropped_too_old:
         context.log.warning(f"{out.dropped_too_old} events older than {telemetry.max_age_days} days dropped")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(out.events), "dropped_too_old": out.dropped_too_old,
         "future_ets_capped": out.capped_future, "hits": dg.MetadataValue.json(out.hits),
-        "misses": dg.MetadataValue.json(out.misses)})
+        "misses": dg.MetadataValue.json(out.misses), **sent})
 
 
 @dg.asset(key=key("hourly_event_counts"), deps=[key("unique_events")], partitions_def=HOURS, group_name="telemetry",

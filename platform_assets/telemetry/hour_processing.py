@@ -55,6 +55,7 @@ class HourTotals:
     eids: Counter = field(default_factory=Counter)     # of unique events
     extractor: Counter = field(default_factory=Counter)
     validation: Counter = field(default_factory=Counter)
+    produced: Counter = field(default_factory=Counter)  # per route: events produced to Kafka by this run
 
     @property
     def events(self) -> int:

@@ -3,15 +3,18 @@
 Per micro-batch: file every message under the hour of its batch's sync time (landing), write the
 topic backups, and only then commit the offsets. A crash anywhere before the commit replays the
 micro-batch on the next run; landing and backup readers take each offset once, so the outputs are
-the same as without the crash. The hours and backup days touched are reported as materializations
-of ``telemetry/landing`` and ``telemetry/topic_backups``; the hourly assets follow them
-automatically, including an earlier hour that received a late batch.
+the same as without the crash. Each micro-batch's hours and backup days are reported as
+materializations of ``telemetry/landing`` and ``telemetry/topic_backups`` as soon as its files are
+durable and before its commit, so that no committed hour goes unreported when a run fails or is
+killed later (a kill between the report and the commit only reports that micro-batch twice). The
+hourly assets follow them automatically, including an earlier hour that received a late batch.
 """
 
 import time
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable
 
 import dagster as dg
 
@@ -100,16 +103,33 @@ def _write_landing(lake: LakeResource, hour: str, topic: str, entries: list[tupl
         landing.write_landing_file(writer, entries)
 
 
-def _finish_filing(filing: Filing, reader: MessageReader, totals: IngestTotals) -> None:
-    """Wait until the micro-batch's files are durable, then (only then) commit its offsets. A failed
-    write raises here, before the commit: the micro-batch is read again by the next run."""
+def _finish_filing(filing: Filing, reader: MessageReader, totals: IngestTotals,
+                   report: Callable[[dg.AssetMaterialization], None], backups_at: Callable[[str], str]) -> None:
+    """Wait until the micro-batch's files are durable, report them, then (only then) commit its
+    offsets. A failed write raises here, before the report and the commit: the micro-batch is read
+    again by the next run."""
     files = filing.backups.result()
     for write in filing.landing:
         write.result()
+    for materialization in filed_materializations(filing, files, backups_at):
+        report(materialization)
     reader.commit(filing.batch)
     totals.add_backups(files)
     for hour, count in filing.hours.items():
         totals.hours[hour] += count
+
+
+def filed_materializations(filing: Filing, files: list[backups.BackupFile],
+                           backups_at: Callable[[str], str]) -> list[dg.AssetMaterialization]:
+    """What one durable micro-batch adds: its messages per landing hour, its backup files per day
+    (``backups_at``: where a day's backups are)."""
+    offsets = dg.MetadataValue.json(filing.batch.offset_ranges())
+    per_day = IngestTotals()
+    per_day.add_backups(files)
+    return [*(dg.AssetMaterialization(LANDING, partition=hour, metadata={"messages": count, "micro_batch_offsets": offsets})
+              for hour, count in sorted(filing.hours.items())),
+            *(dg.AssetMaterialization(TOPIC_BACKUPS, partition=day, metadata={**stats, "location": backups_at(day)})
+              for day, stats in sorted(per_day.days.items()))]
 
 
 @dg.op(tags={"weir/system": "kafka"})
@@ -120,6 +140,11 @@ def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telem
     retain_freed_memory()
     totals = IngestTotals()
     total = batches = 0
+    topic = telemetry.topic("ingest")
+
+    def backups_at(day: str) -> str:
+        return telemetry_backups.describe(f"{backups.PREFIX}/{topic}/{day}")
+
     started = logged = time.monotonic()
     with message_reader(telemetry, kafka) as reader, ThreadPoolExecutor(4, thread_name_prefix="ingest-write") as writers:
         pending: Filing | None = None
@@ -129,7 +154,7 @@ def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telem
                 break
             filing = _start_filing(batch, lake, telemetry_backups, telemetry, writers)
             if pending is not None:
-                _finish_filing(pending, reader, totals)
+                _finish_filing(pending, reader, totals, context.log_event, backups_at)
             pending = filing
             total += len(batch.messages)
             batches += 1
@@ -138,12 +163,7 @@ def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telem
                 context.log.info(f"micro-batch {batches}: {len(batch.messages)} messages {batch.offset_ranges()} -> "
                                  f"hours {sorted(filing.hours)}; {total} messages so far")
         if pending is not None:
-            _finish_filing(pending, reader, totals)
-    for hour, count in sorted(totals.hours.items()):
-        context.log_event(dg.AssetMaterialization(LANDING, partition=hour, metadata={"messages": count}))
-    for day, stats in sorted(totals.days.items()):
-        context.log_event(dg.AssetMaterialization(TOPIC_BACKUPS, partition=day, metadata={
-            **stats, "location": telemetry_backups.describe(f"{backups.PREFIX}/{telemetry.topic('ingest')}/{day}")}))
+            _finish_filing(pending, reader, totals, context.log_event, backups_at)
     seconds = time.monotonic() - started
     context.log.info(f"ingested {total} messages in {batches} micro-batches ({seconds:.1f} s, "
                      f"{total / seconds if seconds else 0:,.0f} messages/s); hours {sorted(totals.hours)}")

@@ -11,9 +11,10 @@ import pytest
 
 from platform_assets.definitions import build_definitions
 from platform_assets.telemetry import dedup_window, landing, sample_data
+from platform_assets.telemetry.assets import _earlier_hours
 from platform_assets.telemetry.extraction import SourceMessage
 from platform_assets.telemetry.hour_processing import HourProcessor, process_hour
-from platform_assets.telemetry.settings import Inbox
+from platform_assets.telemetry.settings import Inbox, TelemetrySettings
 from platform_assets.telemetry.validation import shipped_validator
 from tests.platform import local_resources
 from tests.telemetry.test_hour_processing import NOW, SYNC, messages
@@ -136,8 +137,11 @@ def test_recorded_facts_count_only_when_they_cover_every_landing_file(tmp_path):
     assert dedup_window.recorded_facts(lake, hour) is None                 # no record of what it covers
 
 
-def run_two_hours(tmp_path, order: list[int]) -> dict[str, list]:
+def run_two_hours(tmp_path, order: list[int], window_s: int = 3600) -> dict[str, list]:
     resources = local_resources(tmp_path, tmp_path / "none.yaml")
+    inbox = resources["telemetry"]
+    resources["telemetry"] = TelemetrySettings(env=inbox.env, source="inbox", inbox_dir=inbox.inbox_dir,
+                                               dedup_window_s=window_s)
     settings, lake = resources["telemetry"], resources["lake"]
     start = (int(time.time() * 1000) // HOUR_MS - 3) * HOUR_MS
     hours = [landing.hour_key(start), landing.hour_key(start + HOUR_MS)]
@@ -169,6 +173,21 @@ def test_hours_give_the_same_outputs_in_either_order(tmp_path):
     assert reversed_order == in_order
     assert len(in_order["duplicate_events"]) == 5           # the re-sent events, seen in the hour before
     assert len(in_order["extractor_duplicates"]) == 1       # the batch re-sent whole
+
+
+def test_a_zero_window_deduplicates_within_each_hour_only(tmp_path):
+    outputs = run_two_hours(tmp_path, [0, 1], window_s=0)
+    assert outputs["duplicate_events"] == [] and outputs["extractor_duplicates"] == []
+    assert len(outputs["unique_events"]) == 5 + 1 + 5 + 1  # the re-sent batch and the whole one, each with its audit event
+
+
+def test_the_window_is_kept_in_whole_hours_rounded_up():
+    hour = "2026-11-30-10:00"
+    assert _earlier_hours(hour, 0) == []
+    assert _earlier_hours(hour, 1) == _earlier_hours(hour, 3600) == ["2026-11-30-09:00"]
+    assert _earlier_hours(hour, 3601) == ["2026-11-30-08:00", "2026-11-30-09:00"]
+    with pytest.raises(dg.Failure, match="dedup_window_s must be 0 or more seconds, not -5"):
+        _earlier_hours(hour, -5)
 
 
 @pytest.mark.parametrize("where, text", HOSTILE_VALUES)

@@ -19,6 +19,7 @@ from dagster_aws.s3 import S3Resource
 
 from platform_assets.definitions import build_definitions
 from platform_assets.telemetry import backups, landing, sample_data
+from platform_assets.telemetry.hour_processing import OUTPUT_SCHEMAS
 from platform_assets.telemetry.settings import TelemetrySettings
 from platform_assets.telemetry.restore import restore_topic
 from resources.kafka import KafkaResource
@@ -184,19 +185,56 @@ def test_a_run_killed_mid_batch_and_rerun_gives_exactly_the_clean_outputs(world,
     assert 0 < sum(max(0, o) for o in kafka.committed(settings.topic("ingest"), settings.consumer_group).values()) < 40
     summary = run_ingest(defs, instance)  # the re-run, same lake
     run_hours(defs, instance, summary["hours"] + [h for h in _landed_hours(resources["lake"]) if h not in summary["hours"]])
-    after_crash = {a: sorted(r["mid"] for r in read(resources["lake"], a, _landed_hours(resources["lake"])))
-                   for a in ("raw_events", "unique_events", "duplicate_events", "failed_events")}
+    after_crash = {a: _rows(resources["lake"], a, _landed_hours(resources["lake"])) for a in OUTPUT_SCHEMAS}
 
     clean = dict(resources, lake=LakeResource(root=str(tmp_path / "clean-lake")),
+                 telemetry_backups=LakeResource(root=str(tmp_path / "clean-backups")),
                  telemetry=TelemetrySettings(env=settings.env, source="kafka", consumer_group=settings.consumer_group + "-clean",
                                              micro_batch_messages=1000))
     clean_defs = build_definitions(clean)
     with dg.instance_for_test() as clean_instance:
         clean_summary = run_ingest(clean_defs, clean_instance)
         run_hours(clean_defs, clean_instance, clean_summary["hours"])
-    reference = {a: sorted(r["mid"] for r in read(clean["lake"], a, clean_summary["hours"])) for a in after_crash}
-    assert after_crash == reference
+    reference = {a: _rows(clean["lake"], a, clean_summary["hours"]) for a in after_crash}
+    assert after_crash == reference  # all ten hourly tables, row for row
     assert len(after_crash["unique_events"]) > 0 and after_crash["duplicate_events"] == []
+    killed_backups = LakeResource(root=str(tmp_path / "killed-backups"))
+    backed_up = [killed_backups.read_bytes(k) for k in killed_backups.list("backups")] + [
+        resources["telemetry_backups"].read_bytes(k) for k in resources["telemetry_backups"].list("backups")]
+    clean_backups = [clean["telemetry_backups"].read_bytes(k) for k in clean["telemetry_backups"].list("backups")]
+    assert backups.replay_order(backed_up) == backups.replay_order(clean_backups)  # each offset once, none lost
+
+
+def _rows(lake: LakeResource, asset: str, hours: list[str]) -> list[str]:
+    return sorted(repr(sorted(row.items())) for row in read(lake, asset, hours))
+
+
+def test_rerunning_hours_produces_only_what_their_topics_do_not_have_yet(world):
+    defs, instance, resources, _ = world
+    kafka, settings, lake = resources["kafka"], resources["telemetry"], resources["lake"]
+    produce_sample(kafka, settings.topic("ingest"), count=6, seed=17)
+    hours = run_ingest(defs, instance)["hours"]
+    run_hours(defs, instance, hours)
+    streams = ("routed_events", "druid_log_events", "audit_events", "denorm_events")
+
+    def on_topic(name: str) -> list[str]:  # every message the topic holds, by key (the mid)
+        return sorted(m.key.decode() for m in kafka.drain(settings.topic(name), f"check-{uuid.uuid4().hex[:6]}").messages)
+
+    def in_lake(name: str) -> list[str]:
+        return sorted(r["mid"] for r in read(lake, name, hours))
+
+    first = {name: on_topic(name) for name in streams}
+    assert all(first[name] == in_lake(name) for name in streams) and first["druid_log_events"]
+    late = sample_data.batches(1, 20, START + 60_000, seed=18, msgid_prefix="late")  # lands in the first hour
+    kafka.produce_all(settings.topic("ingest"), late)
+    assert run_ingest(defs, instance)["hours"] == [hours[0]]
+    run_hours(defs, instance, hours)  # the late batch's hour and the others, again
+    for name in streams:
+        assert on_topic(name) == in_lake(name)  # each event once: the late ones added, none sent twice
+        assert set(first[name]) <= set(in_lake(name))
+    assert len(on_topic("routed_events")) > len(first["routed_events"])
+    unchanged = instance.get_latest_materialization_event(dg.AssetKey(["telemetry", "routed_events"]))
+    assert unchanged.asset_materialization.metadata["produced_to_kafka"].value == 0  # the last hour: nothing new
 
 
 def _landed_hours(lake: LakeResource) -> list[str]:
@@ -270,5 +308,12 @@ def test_a_failed_backup_write_commits_nothing_after_the_last_durable_micro_batc
     assert 0 < done == len(backed_up) < 30 and done % settings.micro_batch_messages == 0
     assert {(r["partition"], r["offset"]) for r in backed_up} == {
         (p, o) for p, end in committed.items() for o in range(max(0, end))}
+    # the committed micro-batches were reported (before their commits) though the run failed later:
+    # automation sees every hour that has landed and been committed
+    landed = instance.fetch_materializations(dg.AssetKey(["telemetry", "landing"]), limit=100).records
+    assert {m.partition_key for m in landed} == {landing.hour_key(r["syncts"]) for r in backed_up}
+    assert sum(m.asset_materialization.metadata["messages"].value for m in landed) == done
+    days = instance.fetch_materializations(dg.AssetKey(["telemetry", "topic_backups"]), limit=100).records
+    assert sum(m.asset_materialization.metadata["messages"].value for m in days) == done
     summary = run_ingest(defs, instance)  # the next run, healthy again, reads on from there
     assert summary["messages"] == 30 - done
