@@ -24,7 +24,7 @@ from platform_assets.telemetry.ingest import LANDING
 from platform_assets.telemetry.partitions import DAYS, HOURS, WEEKS
 from platform_assets.telemetry.process_memory import retain_freed_memory
 from platform_assets.telemetry.routing import ROUTES
-from platform_assets.telemetry.settings import TelemetrySettings
+from platform_assets.telemetry.settings import DEDUP_WINDOW_S, TelemetrySettings
 from platform_assets.telemetry.validation import shipped_validator
 from resources.kafka import KafkaResource
 from resources.storage import LakeResource
@@ -43,20 +43,31 @@ def follow_upstream() -> dg.AutomationCondition:
             & ~dg.AutomationCondition.in_progress()).with_label("follow_upstream")
 
 
-def _spec(name: str, description: str, deps: list[dg.AssetKey], partitions=HOURS) -> dg.AssetSpec:
+def _spec(name: str, description: str, deps: list[dg.AssetKey | dg.AssetDep], partitions=HOURS) -> dg.AssetSpec:
     return dg.AssetSpec(key(name), deps=deps, description=description, group_name="telemetry",
                         partitions_def=partitions, kinds={"parquet"}, automation_condition=follow_upstream())
 
 
-def _earlier_hours(hour: str, window_s: int) -> list[str]:
-    """Hour partitions before ``hour`` that the dedup window reaches into from the hour's start:
-    the window is kept in whole hours, rounded up (an id is remembered for at least ``window_s``,
-    and at most an hour more); 0 deduplicates within each hour only."""
+def _window_hours(window_s: int) -> int:
+    """The hours before an hour that a dedup window reaches into from the hour's start: the
+    window is kept in whole hours, rounded up (an id is remembered for at least ``window_s``, and
+    at most an hour more); 0 deduplicates within each hour only."""
     if window_s < 0:
         raise dg.Failure(f"telemetry dedup_window_s must be 0 or more seconds, not {window_s}")
+    return -(-window_s // 3600)
+
+
+def _earlier_hours(hour: str, window_s: int) -> list[str]:
+    """Hour partitions before ``hour`` that the dedup window reaches into."""
     start = datetime.strptime(hour, "%Y-%m-%d-%H:%M").replace(tzinfo=timezone.utc)
-    count = -(-window_s // 3600)
-    return [(start - timedelta(hours=n)).strftime(landing.HOUR_FORMAT) for n in range(count, 0, -1)]
+    return [(start - timedelta(hours=n)).strftime(landing.HOUR_FORMAT) for n in range(_window_hours(window_s), 0, -1)]
+
+
+# An hour's dedup state is what the hours of its window landed, so a late batch landing in any of
+# them re-runs it too: an id the late batch brings is then a duplicate in the later hour, not
+# unique in both (the facts come from the landing files, whichever hour runs first).
+LANDING_IN_WINDOW = dg.AssetDep(LANDING, partition_mapping=dg.TimeWindowPartitionMapping(
+    start_offset=-_window_hours(DEDUP_WINDOW_S), end_offset=0))
 
 
 _EXTRACT = [
@@ -83,6 +94,9 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
     files chunk by chunk (parsed by ``hour_workers`` processes; each chunk's rows appended to every
     output file as a row group), and publish every output with the hour's own dedup facts."""
     validator = shipped_validator()
+    if _window_hours(telemetry.dedup_window_s) > _window_hours(DEDUP_WINDOW_S):
+        log(f"dedup_window_s {telemetry.dedup_window_s} reaches further back than WEIR_TELEMETRY_DEDUP_WINDOW_S "
+            f"({DEDUP_WINDOW_S}): a late batch re-runs later hours only within the latter; set both alike")
     window = dedup_window.window_before(lake, _earlier_hours(hour, telemetry.dedup_window_s), validator, telemetry.env)
     if window.scanned:
         log(f"dedup window: {', '.join(s.hour for s in window.scanned)} not processed (or not all of it) yet: "
@@ -109,7 +123,7 @@ def _process_hour(hour: str, telemetry: TelemetrySettings, lake: LakeResource, k
 
 
 @dg.multi_asset(
-    specs=[*(_spec(n, d, [LANDING]) for n, d in _EXTRACT),
+    specs=[*(_spec(n, d, [LANDING_IN_WINDOW]) for n, d in _EXTRACT),
            *(_spec(n, d, [key("raw_events")]) for n, d in _VALIDATE),
            *(_spec(n, d, [key("unique_events")]) for n, d in _ROUTE)],
     check_specs=[dg.AssetCheckSpec("failed_share", asset=key("unique_events"),
@@ -157,8 +171,8 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
 
 @dg.asset(key=key("denorm_events"), deps=[key("routed_events")], partitions_def=HOURS, group_name="telemetry",
           kinds={"parquet", "postgres"}, automation_condition=follow_upstream(),
-          description="Routed events enriched from the device, user, content and dialcode dimensions; "
-                      "a miss sets flags.<kind>_denorm=false.")
+          description="Routed events enriched from the device, user, content and dialcode dimensions, and "
+                      "the location derived from them; a miss sets flags.<kind>_denorm=false.")
 def denorm_events(context: dg.AssetExecutionContext, telemetry: TelemetrySettings, lake: LakeResource,
                   dimensions: DimensionsResource, kafka: KafkaResource) -> dg.MaterializeResult:
     hour = context.partition_key

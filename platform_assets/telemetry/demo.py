@@ -2,11 +2,13 @@
 
 Appends sample batches for the last three complete hours (plus a few hostile messages and a
 re-sent batch) to the inbox, runs ``telemetry_ingest``, then the hourly chain for every hour it
-touched and the day's session summary, and prints what went where.
+touched and the session summary and weekly active users of every day and week those hours are in,
+and prints what went where.
 """
 
 import time
 from collections import Counter
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -33,10 +35,24 @@ def run(defs: dg.Definitions, instance: dg.DagsterInstance, settings: TelemetryS
     for hour in summary["hours"]:
         if not hourly.execute_in_process(partition_key=hour, instance=instance, run_config=quiet).success:
             return False
-    day = summary["hours"][-1][:10]
-    daily = defs.get_assets_def(dg.AssetKey(["telemetry", "workflow_summary"]))
-    return dg.materialize([daily], partition_key=day, instance=instance, resources=defs.resources,
-                          run_config=quiet).success
+    for name, periods in (("workflow_summary", days_of(summary["hours"])), ("weekly_active_users", weeks_of(summary["hours"]))):
+        asset = defs.get_assets_def(dg.AssetKey(["telemetry", name]))
+        for period in periods:
+            if not dg.materialize([asset], partition_key=period, instance=instance, resources=defs.resources,
+                                  run_config=quiet).success:
+                return False
+    return True
+
+
+def days_of(hours: list[str]) -> list[str]:
+    """The daily partitions (UTC dates) that hourly partitions fall in."""
+    return sorted({hour[:10] for hour in hours})
+
+
+def weeks_of(hours: list[str]) -> list[str]:
+    """The weekly partitions (their Mondays) that hourly partitions fall in."""
+    days = (date.fromisoformat(day) for day in days_of(hours))
+    return sorted({(day - timedelta(days=day.weekday())).isoformat() for day in days})
 
 
 def print_summary(lake_root: str, hours: list[str]) -> None:
@@ -50,6 +66,9 @@ def print_summary(lake_root: str, hours: list[str]) -> None:
             if lake.exists(key):
                 counts[name] += lake.read_table(key).num_rows
     print("telemetry rows per asset: " + ", ".join(f"{name} {counts[name]}" for name in OUTPUTS))
+    for name, periods in (("workflow_summary", days_of(hours)), ("weekly_active_users", weeks_of(hours))):
+        rows = sum(lake.read_table(k).num_rows for p in periods if lake.exists(k := landing.table_key(name, p)))
+        print(f"telemetry {name}: {rows} rows over {', '.join(periods)}")
 
 
 def landed_hours(lake_root: str) -> list[str]:

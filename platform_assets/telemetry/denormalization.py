@@ -2,7 +2,10 @@
 
 For each kind that applies to an event, the dimension row is attached (``devicedata``, ``userdata``,
 ``contentdata``, ``dialcodedata``) and ``flags.<kind>_denorm`` says whether it was found; a miss
-never drops the event. Events older than ``max_age_days`` (default 3 months) before their sync
+never drops the event. The event's location (``derivedlocationdata``: state, district and where
+they came from) is derived from those rows: the user's profile first, as the person may use a shared
+device, else the device's; ``flags.location_denorm`` says whether one was found, for any event with
+a device or a user. Events older than ``max_age_days`` (default 3 months) before their sync
 time are dropped and counted; an ``ets`` in the future of its sync day is capped at the end of that
 day (UTC), with ``flags.ets_capped``.
 """
@@ -13,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 DEFAULT_MAX_AGE_DAYS = 92
 KINDS = ("device", "user", "content", "dialcode")
+LOCATION = "location"  # derived from the user and device rows, not looked up
 
 Lookup = Callable[[str, list[str]], Mapping[str, dict[str, Any]]]  # (kind, keys) -> {key: row}
 
@@ -39,8 +43,16 @@ class Denormalized:
     events: list[dict[str, Any]] = field(default_factory=list)
     dropped_too_old: int = 0
     capped_future: int = 0
-    misses: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
-    hits: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
+    misses: dict[str, int] = field(default_factory=lambda: {k: 0 for k in (*KINDS, LOCATION)})
+    hits: dict[str, int] = field(default_factory=lambda: {k: 0 for k in (*KINDS, LOCATION)})
+
+
+def derived_location(userdata: Any, devicedata: Any) -> dict[str, Any] | None:
+    """State and district from the user's row, else the device's (a row with a state), or None."""
+    for source, row in (("user", userdata), ("device", devicedata)):
+        if isinstance(row, dict) and isinstance(row.get("state"), str) and row["state"]:
+            return {"state": row["state"], "district": row.get("district"), "from": source}
+    return None
 
 
 def end_of_day_ms(epoch_ms: int) -> int:
@@ -81,6 +93,12 @@ def denormalize(events: list[dict[str, Any]], lookup: Lookup, max_age_days: int 
                 out.hits[kind] += 1
             else:
                 out.misses[kind] += 1
+        if keys["device"] is not None or keys["user"] is not None:
+            location = derived_location(enriched.get("userdata"), enriched.get("devicedata"))
+            flags["location_denorm"] = location is not None
+            if location is not None:
+                enriched["derivedlocationdata"] = location
+            (out.hits if location is not None else out.misses)[LOCATION] += 1
         enriched["flags"] = flags
         out.events.append(enriched)
     return out

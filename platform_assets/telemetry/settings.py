@@ -28,13 +28,18 @@ TOPIC_NAMES = {
 }
 
 
+# The dedup window (seconds) of deployments: also how far back a late batch re-runs later hours
+# (``assets``), which is fixed when the definitions load, hence an environment variable.
+DEDUP_WINDOW_S = int(os.environ.get("WEIR_TELEMETRY_DEDUP_WINDOW_S", "3600"))
+
+
 class TelemetrySettings(dg.ConfigurableResource):
     env: str = "dev"
     source: str = "kafka"            # "kafka" or "inbox"
     inbox_dir: str = ""
     consumer_group: str = "weir-telemetry"
     micro_batch_messages: int = 2000  # messages per durable step (landing + backups, then commit)
-    dedup_window_s: int = 3600
+    dedup_window_s: int = DEDUP_WINDOW_S
     hour_workers: int = -1            # processes parsing an hour's chunks beside the step (-1: cores - 1)
     backup_timezone: str = BACKUP_TIMEZONE  # must match the partitions of telemetry/topic_backups
     backup_roll_bytes: int = 64 << 20

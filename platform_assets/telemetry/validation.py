@@ -132,7 +132,10 @@ class EventValidator:
             return f"unknown eid {str(eid)[:64]!r}" if eid is not None else "eid: required"
         if validator.is_valid(event):
             return None
-        errors = sorted(validator.iter_errors(event), key=lambda e: list(map(str, e.instance_path)))
+        try:
+            errors = sorted(validator.iter_errors(event), key=lambda e: list(map(str, e.instance_path)))
+        except ValueError:  # jsonschema-rs cannot hand back an error inside a value nested over ~255 levels
+            return f"does not match the {eid} schema (nested too deep for the error to be described)"
         return "; ".join(f"{_where(e)}: {e.message}" for e in errors[:3])[:1000]
 
     def errors(self, events: list[dict[str, Any]]) -> list[str | None]:

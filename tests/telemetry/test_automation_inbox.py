@@ -1,5 +1,6 @@
 """On the embedded default (the local inbox instead of Kafka): the hourly assets follow the landing
-zone automatically, and a late batch for an earlier hour re-runs that hour's chain."""
+zone automatically, and a late batch for an earlier hour re-runs that hour's chain, and the next
+hour's (whose dedup window it is in)."""
 
 import time
 
@@ -34,7 +35,7 @@ def test_late_batch_reruns_its_own_hour_and_the_chain_follows(tmp_path):
         ingest = defs.resolve_job_def("telemetry_ingest")
         assert ingest.execute_in_process(instance=instance).output_for_node("ingest_telemetry")["hours"] == [recent_hour]
         first = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=baseline.cursor)
-        assert requested(first, PROCESS) == {recent_hour}
+        assert requested(first, PROCESS) == {recent_hour, landing.hour_key(recent + HOUR_MS)}  # the current hour too
         hourly = defs.resolve_job_def("telemetry_hourly")
         assert hourly.execute_in_process(partition_key=recent_hour, instance=instance).success
         settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
@@ -47,12 +48,38 @@ def test_late_batch_reruns_its_own_hour_and_the_chain_follows(tmp_path):
         late = ingest.execute_in_process(instance=instance).output_for_node("ingest_telemetry")
         assert late["hours"] == [earlier_hour] and late["messages"] == 2  # only the new lines
         again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
-        assert requested(again, PROCESS) == {earlier_hour}
+        assert requested(again, PROCESS) == {earlier_hour, landing.hour_key(earlier + HOUR_MS)}
         assert hourly.execute_in_process(partition_key=earlier_hour, instance=instance).success
         lake = resources["lake"]
         unique = lake.read_table(landing.table_key("unique_events", earlier_hour))
         assert unique.num_rows == 10 + 2  # ten events and one audit LOG event per batch
         assert inbox.committed() == {0: 5}
+
+
+def test_a_late_batch_re_runs_the_next_hour_too_so_an_id_it_brings_stays_unique_once(tmp_path):
+    resources = local_resources(tmp_path, tmp_path / "none.yaml")
+    settings, lake = resources["telemetry"], resources["lake"]
+    inbox = Inbox(settings.inbox_dir, settings.topic("ingest"))
+    base = (int(time.time() * 1000) // HOUR_MS - 3) * HOUR_MS
+    first_hour, next_hour = landing.hour_key(base), landing.hour_key(base + HOUR_MS)
+    defs = build_definitions(resources)
+    ingest, hourly = defs.resolve_job_def("telemetry_ingest"), defs.resolve_job_def("telemetry_hourly")
+    with dg.instance_for_test() as instance:
+        start = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        inbox.append(0, sample_data.batches(1, 5, base + HOUR_MS + 600_000, seed=4))
+        assert ingest.execute_in_process(instance=instance).output_for_node("ingest_telemetry")["hours"] == [next_hour]
+        assert hourly.execute_in_process(partition_key=next_hour, instance=instance).success
+        settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=start.cursor)
+        # the same events, sent earlier by another device and arriving late, in the hour before
+        inbox.append(0, sample_data.batches(1, 5, base + 600_000, seed=4, msgid_prefix="late"))
+        assert ingest.execute_in_process(instance=instance).output_for_node("ingest_telemetry")["hours"] == [first_hour]
+        late = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+        assert requested(late, PROCESS) == {first_hour, next_hour}
+        for hour in (first_hour, next_hour):
+            assert hourly.execute_in_process(partition_key=hour, instance=instance).success
+    unique = {h: lake.read_table(landing.table_key("unique_events", h)).column("eid").to_pylist() for h in (first_hour, next_hour)}
+    assert len(unique[first_hour]) == 5 + 1 and unique[next_hour] == ["LOG"]  # the next hour keeps its audit event
+    assert lake.read_table(landing.table_key("duplicate_events", next_hour)).num_rows == 5
 
 
 def test_inbox_commit_is_what_resumes_and_a_bad_line_is_refused(tmp_path):

@@ -3,6 +3,7 @@
 import random
 
 import pyarrow as pa
+import pytest
 
 from platform_assets.telemetry import aggregates, backups, sample_data, tables
 from platform_assets.telemetry.denormalization import denormalize, end_of_day_ms
@@ -21,8 +22,10 @@ def ev(eid="INTERACT", n=0, **changes):
     return event
 
 
-def test_denormalization_attaches_rows_flags_misses_and_applies_the_time_rules(tmp_path):
-    dims = DimensionsResource(root=str(tmp_path))
+@pytest.mark.parametrize("backend", ["files", "postgres"])
+def test_denormalization_attaches_rows_flags_misses_and_applies_the_time_rules(tmp_path, request, backend):
+    dims = (DimensionsResource(root=str(tmp_path)) if backend == "files"
+            else DimensionsResource(dsn=request.getfixturevalue("pg_dsn")))
     hit = ev(n=1)
     dims.load("device", {hit["context"]["did"]: {"state": "Karnataka", "district": "Bengaluru"}})
     dims.load("user", {hit["actor"]["id"]: {"usertype": "teacher"}})
@@ -36,12 +39,30 @@ def test_denormalization_attaches_rows_flags_misses_and_applies_the_time_rules(t
     by_mid = {e["mid"]: e for e in out.events}
     assert out.dropped_too_old == 1 and old["mid"] not in by_mid
     assert by_mid[hit["mid"]]["devicedata"] == {"state": "Karnataka", "district": "Bengaluru"}
-    assert by_mid[hit["mid"]]["flags"] == {"device_denorm": True, "user_denorm": True, "content_denorm": True}
+    assert by_mid[hit["mid"]]["flags"] == {"device_denorm": True, "user_denorm": True, "content_denorm": True,
+                                           "location_denorm": True}
+    assert by_mid[hit["mid"]]["derivedlocationdata"] == {"state": "Karnataka", "district": "Bengaluru", "from": "device"}
+    assert by_mid[hit["mid"]]["userdata"] == {"usertype": "teacher"} and by_mid[hit["mid"]]["contentdata"]["name"] == "Fractions"
     assert by_mid[dial["mid"]]["dialcodedata"] == {"batchcode": "b1"} and by_mid[dial["mid"]]["flags"]["dialcode_denorm"]
     assert "content_denorm" not in by_mid[dial["mid"]]["flags"]
     assert by_mid[miss["mid"]]["flags"]["device_denorm"] is False and "devicedata" not in by_mid[miss["mid"]]
     assert by_mid[future["mid"]]["ets"] == end_of_day_ms(SYNC) and by_mid[future["mid"]]["flags"]["ets_capped"]
     assert out.capped_future == 1 and out.hits["device"] == 1 and out.misses["device"] == 3  # dial, miss, future
+    assert by_mid[miss["mid"]]["flags"]["location_denorm"] is False and "derivedlocationdata" not in by_mid[miss["mid"]]
+    assert out.hits["location"] == 1 and out.misses["location"] == 3
+
+
+def test_the_users_location_comes_before_the_devices():
+    event = ev(n=7)
+    rows = {"device": {event["context"]["did"]: {"state": "Assam", "district": "Kamrup"}},
+            "user": {event["actor"]["id"]: {"state": "Goa", "district": "North Goa"}}}
+    out = denormalize([event], lambda kind, keys: rows.get(kind, {}))
+    assert out.events[0]["derivedlocationdata"] == {"state": "Goa", "district": "North Goa", "from": "user"}
+    no_state = {"device": rows["device"], "user": {event["actor"]["id"]: {"state": ""}}}
+    out = denormalize([event], lambda kind, keys: no_state.get(kind, {}))
+    assert out.events[0]["derivedlocationdata"]["from"] == "device"
+    nobody = dict(event, actor={"id": "svc", "type": "System"}, context={**event["context"], "did": ""})
+    assert "location_denorm" not in denormalize([nobody], lambda kind, keys: {}).events[0]["flags"]
 
 
 def test_dimension_lookups_in_postgres_are_parameterized(pg_dsn):

@@ -3,6 +3,7 @@ tables) and a moto S3 server (topic backups): produce -> ingest -> hourly chain 
 hostile input; a run killed mid-batch and re-run; backup -> topic restore; the backlog sensor."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -247,11 +248,39 @@ def test_backup_restore_replays_every_message_once_into_a_topic(world):
     values = produce_sample(kafka, settings.topic("ingest"), count=12, seed=5)
     run_ingest(defs, instance)
     target = f"{settings.env}.telemetry.restored"
-    kafka.create_topic(target)
+    kafka.create_topic(target, partitions=2)
     restored = restore_topic(resources["telemetry_backups"], kafka, settings.topic("ingest"), ["2026-11-23"], target)
     assert restored == len(values)
-    again = kafka.drain(target, f"check-{uuid.uuid4().hex[:6]}")
-    assert sorted(m.value for m in again.messages) == sorted(values)
+
+    def per_partition(topic: str) -> dict[int, list[tuple]]:  # each partition's (key, value) in offset order
+        out: dict[int, list[tuple]] = {}
+        for m in sorted(kafka.drain(topic, f"check-{uuid.uuid4().hex[:6]}").messages, key=lambda m: (m.partition, m.offset)):
+            out.setdefault(m.partition, []).append((m.key, m.value))
+        return out
+
+    original = per_partition(settings.topic("ingest"))
+    assert per_partition(target) == original and sorted(v for p in original.values() for _, v in p) == sorted(values)
+    one = f"{settings.env}.telemetry.restored-one"
+    kafka.create_topic(one)  # a target with fewer partitions takes the others' messages in partition 0
+    restore_topic(resources["telemetry_backups"], kafka, settings.topic("ingest"), ["2026-11-23"], one)
+    assert sorted(per_partition(one)[0]) == sorted(kv for p in original.values() for kv in p)
+
+
+def test_the_restore_command_replays_a_day_from_s3(world, s3_endpoint):
+    defs, instance, resources, _ = world
+    kafka, settings = resources["kafka"], resources["telemetry"]
+    values = produce_sample(kafka, settings.topic("ingest"), count=6, seed=8)
+    run_ingest(defs, instance)
+    target = f"{settings.env}.telemetry.cli-restored"
+    kafka.create_topic(target, partitions=2)
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "S3_ENDPOINT_URL": s3_endpoint,
+           "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
+           "WEIR_TELEMETRY_BACKUP_ROOT": resources["telemetry_backups"].root}
+    done = subprocess.run([sys.executable, "-m", "platform_assets.telemetry.restore", "--topic", settings.topic("ingest"),
+                           "--day", "2026-11-23", "--target", target], cwd=ROOT, env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.decode().strip() == f"replayed {len(values)} messages into {target}"
+    assert sorted(m.value for m in kafka.drain(target, f"check-{uuid.uuid4().hex[:6]}").messages) == sorted(values)
 
 
 def test_backlog_sensor_launches_on_lag_and_not_twice(world, monkeypatch):
