@@ -48,7 +48,14 @@ class KafkaResource(dg.ConfigurableResource):
     def _base(self) -> dict[str, object]:
         return {"bootstrap.servers": self.bootstrap_servers, **self.extra_config}
 
-    def _consumer(self, group: str) -> Consumer:
+    def _consumer(self, group: str, read_ahead: bool = True) -> Consumer:
+        # reading: telemetry batches are ~100 KB, so fetch many per request (librdkafka's default is
+        # 1 MB) and keep fetching while the caller writes a micro-batch (default: a 64 MB queue, then
+        # 1 s back-off). Not reading ahead (the lag, one message per partition each sensor tick):
+        # small fetches, so that a large backlog is not pulled over the network to be dropped.
+        fetching = ({"max.partition.fetch.bytes": 16 << 20, "queued.max.messages.kbytes": 256 << 10,
+                     "fetch.queue.backoff.ms": 20} if read_ahead else
+                    {"max.partition.fetch.bytes": 64 << 10, "queued.max.messages.kbytes": 1024, "queued.min.messages": 1})
         return Consumer({
             **self._base(),
             "group.id": group,
@@ -56,11 +63,7 @@ class KafkaResource(dg.ConfigurableResource):
             "enable.partition.eof": True,
             "auto.offset.reset": "earliest",
             "session.timeout.ms": self.session_timeout_ms,
-            # telemetry batches are ~100 KB: fetch many per request (librdkafka's default is 1 MB), and
-            # keep fetching while the caller writes a micro-batch (default: a 64 MB queue, then 1 s back-off)
-            "max.partition.fetch.bytes": 16 << 20,
-            "queued.max.messages.kbytes": 256 << 10,
-            "fetch.queue.backoff.ms": 20,
+            **fetching,
         })
 
     def producer(self) -> Producer:
@@ -142,7 +145,7 @@ class KafkaResource(dg.ConfigurableResource):
     def lag(self, topic: str, group: str) -> dict[int, int]:
         """Messages not yet committed by ``group``, per partition. The high watermark is read from
         the consumer's cache after a fetch (a plain watermark lookup is wrong on some brokers)."""
-        consumer = self._consumer(group)
+        consumer = self._consumer(group, read_ahead=False)
         try:
             partitions, committed = self._assign_committed(consumer, topic)
             pending = set(partitions)
