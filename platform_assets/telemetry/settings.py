@@ -3,11 +3,16 @@
 Topic names are ``{env}.<name>``. The inbox stands in for the ingest topic where no broker runs
 (the demo): ``<inbox>/p<N>.jsonl`` is partition N, one message per line, append-only; the
 committed position per partition is kept in ``<inbox>/.committed.json`` and written only after
-the outputs are durable, exactly as Kafka offsets are.
+the outputs are durable, exactly as Kafka offsets are. Each append's time is kept in
+``<inbox>/p<N>.times`` (``first_offset count epoch_ms`` per append), as Kafka keeps a message's
+time: a message with no usable sync time is filed by it, the same hour on every re-run. Lines
+added by hand have no time (they are filed by the time they are read).
 """
 
+import bisect
 import json
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -78,13 +83,15 @@ class Inbox:
         for path in sorted(self.folder.glob("p*.jsonl")):
             partition = int(path.stem[1:])
             start = self._position.get(partition, 0)
+            appended = _AppendTimes(path.with_suffix(".times"))
             with path.open("rb") as handle:
                 for offset, line in enumerate(handle):
                     if offset < start:
                         continue
                     if len(batch.messages) >= max_messages:
                         return batch
-                    batch.messages.append(Message(partition, offset, line.rstrip(b"\n")))
+                    batch.messages.append(Message(partition, offset, line.rstrip(b"\n"),
+                                                  timestamp_ms=appended.get(offset)))
                     first, _ = batch.ranges.get(partition, (offset, offset))
                     batch.ranges[partition] = (first, offset)
                     self._position[partition] = offset + 1
@@ -97,13 +104,42 @@ class Inbox:
         tmp.write_text(json.dumps(committed))
         os.replace(tmp, self._committed_path)
 
-    def append(self, partition: int, messages: list[bytes]) -> None:
+    def append(self, partition: int, messages: list[bytes], timestamp_ms: int | None = None) -> None:
+        """Append ``messages`` (all or none: each must be one line) at ``timestamp_ms`` (default now)."""
+        if any(b"\n" in message for message in messages):
+            raise ValueError("inbox messages are single lines")
         self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / f"p{partition}.jsonl").open("ab") as handle:
-            for message in messages:
-                if b"\n" in message:
-                    raise ValueError("inbox messages are single lines")
-                handle.write(message + b"\n")
+        path = self.folder / f"p{partition}.jsonl"
+        first = _line_count(path)
+        with path.open("ab") as handle:
+            handle.write(b"".join(message + b"\n" for message in messages))
+        stamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+        with path.with_suffix(".times").open("a") as times:
+            times.write(f"{first} {len(messages)} {stamp}\n")
+
+
+def _line_count(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+class _AppendTimes:
+    """The append time of an inbox partition's offsets (``p<N>.times``), None where unknown."""
+
+    def __init__(self, path: Path) -> None:
+        self._ranges: list[tuple[int, int, int]] = []
+        if path.exists():
+            for line in path.read_text().splitlines():
+                first, count, stamp = map(int, line.split())
+                self._ranges.append((first, first + count, stamp))
+
+    def get(self, offset: int) -> int | None:
+        at = bisect.bisect_right(self._ranges, (offset, float("inf"))) - 1  # appends come in offset order
+        if at >= 0 and self._ranges[at][0] <= offset < self._ranges[at][1]:
+            return self._ranges[at][2]
+        return None
 
 
 def source_messages(batch: Batch) -> list[SourceMessage]:

@@ -5,6 +5,7 @@ hour's (whose dedup window it is in)."""
 import time
 
 import dagster as dg
+import pytest
 
 from platform_assets.definitions import build_definitions
 from platform_assets.telemetry import landing, sample_data
@@ -93,9 +94,29 @@ def test_inbox_commit_is_what_resumes_and_a_bad_line_is_refused(tmp_path):
     assert [m.offset for m in fresh.next_batch(10).messages] == [0, 1, 2]  # nothing committed yet: replayed
     inbox.commit(first)
     assert [m.offset for m in Inbox(str(tmp_path / "inbox"), "dev.telemetry.ingest").next_batch(10).messages] == [2]
-    try:
+    with pytest.raises(ValueError, match="single lines"):
         inbox.append(1, [b'{"a":\n 1}'])
-    except ValueError as exc:
-        assert "single lines" in str(exc)
-    else:
-        raise AssertionError("a multi-line message was accepted")
+
+
+def test_the_inbox_keeps_each_append_time_as_kafka_keeps_a_message_time(tmp_path):
+    inbox = Inbox(str(tmp_path / "inbox"), "dev.telemetry.ingest")
+    inbox.append(0, [b"first", b"second"], timestamp_ms=1_000)
+    (tmp_path / "inbox" / "p0.jsonl").open("ab").write(b"by hand\n")  # no time known
+    inbox.append(0, [b"third"], timestamp_ms=3_000)
+    read = Inbox(str(tmp_path / "inbox"), "dev.telemetry.ingest").next_batch(10).messages
+    assert [(m.value, m.timestamp_ms) for m in read] == [
+        (b"first", 1_000), (b"second", 1_000), (b"by hand", None), (b"third", 3_000)]
+    with pytest.raises(ValueError, match="single lines"):
+        inbox.append(0, [b"fine", b"two\nlines"])
+    assert len(Inbox(str(tmp_path / "inbox"), "dev.telemetry.ingest").next_batch(10).messages) == 4  # none of it
+
+
+def test_an_undated_message_is_filed_by_its_append_time_on_every_run(tmp_path):
+    resources = local_resources(tmp_path, tmp_path / "none.yaml")
+    settings = resources["telemetry"]
+    appended = (int(time.time() * 1000) // HOUR_MS - 5) * HOUR_MS + 60_000
+    Inbox(settings.inbox_dir, settings.topic("ingest")).append(0, [b"not json", b'{"syncts": "soon"}'], timestamp_ms=appended)
+    defs = build_definitions(resources)
+    with dg.instance_for_test() as instance:
+        ingest = defs.resolve_job_def("telemetry_ingest").execute_in_process(instance=instance)
+    assert ingest.output_for_node("ingest_telemetry")["hours"] == [landing.hour_key(appended)]
