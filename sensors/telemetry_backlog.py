@@ -36,6 +36,7 @@ def decide(lag: int, now: float, last_launch: float | None, threshold: int, max_
 @dg.sensor(job=telemetry_ingest, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
 def telemetry_backlog(context: dg.SensorEvaluationContext, telemetry: TelemetrySettings,
                       kafka: KafkaResource) -> dg.SensorResult:
+    telemetry.check()  # a wrong setting fails the tick, in red, with its reason
     if telemetry.source != "kafka":
         return dg.SensorResult(skip_reason=f"telemetry source is {telemetry.source!r}, not Kafka")
     state = json.loads(context.cursor) if context.cursor else {}

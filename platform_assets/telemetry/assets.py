@@ -133,6 +133,7 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
                            kafka: KafkaResource):
     """Extraction, validation + dedup and routing of one hour in one pass: each event is read
     once, and each stage's output is still its own asset (own file, metadata and lineage)."""
+    telemetry.check()
     hour = context.partition_key
     started = time.monotonic()
     retain_freed_memory()
@@ -175,6 +176,7 @@ def process_telemetry_hour(context: dg.AssetExecutionContext, telemetry: Telemet
                       "the location derived from them; a miss sets flags.<kind>_denorm=false.")
 def denorm_events(context: dg.AssetExecutionContext, telemetry: TelemetrySettings, lake: LakeResource,
                   dimensions: DimensionsResource, kafka: KafkaResource) -> dg.MaterializeResult:
+    telemetry.check()
     hour = context.partition_key
     with cyclic_gc_paused():
         events = tables.events_from_table(lake.read_table(landing.table_key("routed_events", hour)))

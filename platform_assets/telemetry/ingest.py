@@ -137,6 +137,7 @@ def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telem
                      kafka: KafkaResource, lake: LakeResource, telemetry_backups: LakeResource) -> dict:
     """Micro-batch k+1 is read and submitted while k's files are still being written; k is
     committed before k+1, so commits stay in offset order."""
+    telemetry.check()
     retain_freed_memory()
     totals = IngestTotals()
     total = batches = 0

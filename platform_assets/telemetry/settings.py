@@ -12,6 +12,7 @@ added by hand have no time (they are filed by the time they are read).
 import bisect
 import json
 import os
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,34 @@ class TelemetrySettings(dg.ConfigurableResource):
 
     def topic(self, name: str) -> str:
         return f"{self.env}.{TOPIC_NAMES[name]}"
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, in words (empty: nothing). Checked when a run starts,
+        so that a wrong value fails it at once with its reason, not later or silently (a
+        micro-batch of 0 messages would ingest nothing and succeed)."""
+        out = []
+        if not _TOPIC_NAME.fullmatch(self.env):
+            out.append(f"env {self.env[:80]!r} cannot start a Kafka topic name (letters, digits, '.', '_', '-')")
+        if self.source not in ("kafka", "inbox"):
+            out.append(f"source must be 'kafka' or 'inbox', not {self.source[:80]!r}")
+        elif self.source == "inbox" and not self.inbox_dir:
+            out.append("source 'inbox' needs inbox_dir")
+        for name, least in (("micro_batch_messages", 1), ("dedup_window_s", 0), ("hour_workers", -1),
+                            ("backup_roll_bytes", 1), ("max_age_days", 1)):
+            if getattr(self, name) < least:
+                out.append(f"{name} must be {least} or more, not {getattr(self, name)}")
+        if self.backup_timezone != BACKUP_TIMEZONE:  # the day partitions of telemetry/topic_backups are in it
+            out.append(f"backup_timezone {self.backup_timezone[:80]!r} differs from WEIR_TELEMETRY_BACKUP_TZ "
+                       f"({BACKUP_TIMEZONE!r}), the timezone of the backup day partitions: set both alike")
+        return out
+
+    def check(self) -> None:
+        """Raise ``dg.Failure`` naming every problem (``problems``)."""
+        if problems := self.problems():
+            raise dg.Failure("telemetry settings: " + "; ".join(problems))
+
+
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
 
 
 def inbox_settings(data_dir: str) -> TelemetrySettings:

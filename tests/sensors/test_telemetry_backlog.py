@@ -40,3 +40,11 @@ def test_an_unreachable_broker_is_a_skip_with_the_reason_not_a_failed_tick():
     with dg.instance_for_test() as instance, dg.build_sensor_context(instance=instance, resources=resources) as context:
         result = telemetry_backlog(context)
     assert not result.run_requests and "cannot read the lag of t.telemetry.ingest" in result.skip_reason.skip_message
+
+
+def test_wrong_settings_fail_the_tick_with_their_reason():
+    resources = {"telemetry": TelemetrySettings(source="kafka", env="has space"),
+                 "kafka": KafkaResource(bootstrap_servers="127.0.0.1:1")}
+    with dg.instance_for_test() as instance, dg.build_sensor_context(instance=instance, resources=resources) as context:
+        with pytest.raises(dg.Failure, match="env 'has space' cannot start a Kafka topic name"):
+            telemetry_backlog(context)

@@ -9,7 +9,7 @@ import pytest
 
 from platform_assets.definitions import build_definitions
 from platform_assets.telemetry import landing, sample_data
-from platform_assets.telemetry.settings import Inbox
+from platform_assets.telemetry.settings import Inbox, TelemetrySettings
 from tests.platform import local_resources
 
 HOUR_MS = 3_600_000
@@ -120,3 +120,26 @@ def test_an_undated_message_is_filed_by_its_append_time_on_every_run(tmp_path):
     with dg.instance_for_test() as instance:
         ingest = defs.resolve_job_def("telemetry_ingest").execute_in_process(instance=instance)
     assert ingest.output_for_node("ingest_telemetry")["hours"] == [landing.hour_key(appended)]
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"micro_batch_messages": 0}, "micro_batch_messages must be 1 or more, not 0"),
+    ({"env": "prod; rm -rf /"}, "env 'prod; rm -rf /' cannot start a Kafka topic name"),
+    ({"source": "ftp"}, "source must be 'kafka' or 'inbox', not 'ftp'"),
+    ({"inbox_dir": ""}, "source 'inbox' needs inbox_dir"),
+    ({"dedup_window_s": -1, "max_age_days": 0}, "dedup_window_s must be 0 or more, not -1; max_age_days must be 1"),
+    ({"backup_timezone": "Mars/Olympus"}, "backup_timezone 'Mars/Olympus' differs from WEIR_TELEMETRY_BACKUP_TZ"),
+])
+def test_wrong_settings_fail_the_run_at_once_with_their_reason(tmp_path, changes, reason):
+    resources = local_resources(tmp_path, tmp_path / "none.yaml")
+    inbox = resources["telemetry"]
+    Inbox(inbox.inbox_dir, inbox.topic("ingest")).append(0, sample_data.batches(1, 2, int(time.time() * 1000) - HOUR_MS))
+    fields = {"env": inbox.env, "source": "inbox", "inbox_dir": inbox.inbox_dir, **changes}
+    resources["telemetry"] = TelemetrySettings(**fields)
+    defs = build_definitions(resources)
+    with dg.instance_for_test() as instance:
+        for job, hour in (("telemetry_ingest", None), ("telemetry_hourly", "2026-11-30-10:00")):
+            result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=hour, raise_on_error=False)
+            assert not result.success and reason in str(result.all_events), job
+    assert Inbox(inbox.inbox_dir, inbox.topic("ingest")).committed() == {}  # nothing taken
+    assert not (tmp_path / "lake" / "telemetry" / "landing").exists()

@@ -278,7 +278,7 @@ def test_backup_restore_replays_every_message_once_into_a_topic(world, s3_endpoi
 
 
 def test_backlog_sensor_launches_on_lag_and_not_twice(world, monkeypatch):
-    defs, instance, resources, _ = world
+    defs, instance, resources, tmp_path = world
     kafka, settings = resources["kafka"], resources["telemetry"]
     monkeypatch.setenv("WEIR_TELEMETRY_LAG_THRESHOLD", "5")
     monkeypatch.setenv("WEIR_TELEMETRY_MAX_DELAY_S", "3600")
@@ -301,7 +301,7 @@ def test_backlog_sensor_launches_on_lag_and_not_twice(world, monkeypatch):
     run_ingest(defs, instance)
     with dg.build_sensor_context(instance=instance, resources=sensor_resources, cursor=third.cursor) as context:
         assert "lag 0" in telemetry_backlog(context).skip_reason.skip_message
-    inbox = dict(sensor_resources, telemetry=TelemetrySettings(source="inbox"))
+    inbox = dict(sensor_resources, telemetry=TelemetrySettings(source="inbox", inbox_dir=str(tmp_path / "inbox")))
     with dg.build_sensor_context(instance=instance, resources=inbox) as context:
         assert "not Kafka" in telemetry_backlog(context).skip_reason.skip_message
 
