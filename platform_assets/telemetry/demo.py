@@ -8,11 +8,11 @@ and prints what went where.
 
 import time
 from collections import Counter
-from datetime import date, timedelta
 
 import dagster as dg
 
 from platform_assets.telemetry import landing, sample_data
+from platform_assets.telemetry.partitions import DAYS, WEEKS
 from platform_assets.telemetry.settings import Inbox, TelemetrySettings
 
 HOUR_MS = 3_600_000
@@ -35,7 +35,7 @@ def run(defs: dg.Definitions, instance: dg.DagsterInstance, settings: TelemetryS
     for hour in summary["hours"]:
         if not hourly.execute_in_process(partition_key=hour, instance=instance, run_config=quiet).success:
             return False
-    for name, periods in (("workflow_summary", days_of(summary["hours"])), ("weekly_active_users", weeks_of(summary["hours"]))):
+    for name, periods in period_partitions(summary["hours"]).items():
         asset = defs.get_assets_def(dg.AssetKey(["telemetry", name]))
         for period in periods:
             if not dg.materialize([asset], partition_key=period, instance=instance, resources=defs.resources,
@@ -45,14 +45,22 @@ def run(defs: dg.Definitions, instance: dg.DagsterInstance, settings: TelemetryS
 
 
 def days_of(hours: list[str]) -> list[str]:
-    """The daily partitions (UTC dates) that hourly partitions fall in."""
-    return sorted({hour[:10] for hour in hours})
+    """The daily partitions that hourly partitions fall in."""
+    return _partitions_of(hours, DAYS)
 
 
 def weeks_of(hours: list[str]) -> list[str]:
-    """The weekly partitions (their Mondays) that hourly partitions fall in."""
-    days = (date.fromisoformat(day) for day in days_of(hours))
-    return sorted({(day - timedelta(days=day.weekday())).isoformat() for day in days})
+    """The weekly partitions that hourly partitions fall in."""
+    return _partitions_of(hours, WEEKS)
+
+
+def period_partitions(hours: list[str]) -> dict[str, list[str]]:
+    """The partitions of the daily and weekly aggregates that ``hours`` fall in, by asset name."""
+    return {"workflow_summary": days_of(hours), "weekly_active_users": weeks_of(hours)}
+
+
+def _partitions_of(hours: list[str], periods: dg.TimeWindowPartitionsDefinition) -> list[str]:
+    return sorted({periods.get_partition_key_for_timestamp(landing.hour_start_ms(hour) / 1000) for hour in hours})
 
 
 def print_summary(lake_root: str, hours: list[str]) -> None:
@@ -66,7 +74,7 @@ def print_summary(lake_root: str, hours: list[str]) -> None:
             if lake.exists(key):
                 counts[name] += lake.read_table(key).num_rows
     print("telemetry rows per asset: " + ", ".join(f"{name} {counts[name]}" for name in OUTPUTS))
-    for name, periods in (("workflow_summary", days_of(hours)), ("weekly_active_users", weeks_of(hours))):
+    for name, periods in period_partitions(hours).items():
         rows = sum(lake.read_table(k).num_rows for p in periods if lake.exists(k := landing.table_key(name, p)))
         print(f"telemetry {name}: {rows} rows over {', '.join(periods)}")
 

@@ -20,7 +20,7 @@ def test_the_demo_builds_every_telemetry_asset_from_the_inbox(tmp_path, capsys):
     assert rows["raw_events"] == rows["unique_events"] + rows["failed_events"] + rows["duplicate_events"]
     assert rows["extractor_failed"] == len(demo.HOSTILE) and rows["extractor_duplicates"] == 1  # the re-sent batch
     assert rows["unique_events"] > 2500 and rows["denorm_events"] == rows["routed_events"]
-    for name, periods in (("workflow_summary", demo.days_of(hours)), ("weekly_active_users", demo.weeks_of(hours))):
+    for name, periods in demo.period_partitions(hours).items():
         assert periods and all(lake.read_table(landing.table_key(name, p)).num_rows > 0 for p in periods)
     demo.print_summary(str(tmp_path / "lake"), hours)
     printed = capsys.readouterr().out
