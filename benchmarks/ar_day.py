@@ -30,7 +30,7 @@ LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
 
 
 def generate(folder: Path, endpoints: int, metrics: int, checks: int) -> int:
-    from platform_assets.argo import sample_data as sd
+    from platform_assets.demo import argo_sample as sd
 
     services = {f"SVC-{i}": [f"org.bench.svc{i}.check{j}" for j in range(metrics)] for i in range(5)}
     rng = np.random.default_rng(2024)

@@ -59,11 +59,14 @@ def materialize_inputs(days: list[date]) -> float:
     """Metric data (one run per day: it is not range-capable) and connector snapshots (one range run)."""
     import dagster as dg
 
-    from platform_assets.argo.assets_connectors import connector_assets
-    from platform_assets.argo.assets_metric_data import metric_data
-    from platform_assets.definitions import resources_for
-    from platform_assets.partitions import TENANTS, tenant_day_key
+    from platform_assets.argo.definitions import build_defs
+    from platform_assets.environments import resources_for
+    from platform_assets.argo.partitions import TENANTS, tenant_day_key
 
+    argo = build_defs()
+    metric_data = argo.get_assets_def(dg.AssetKey(["argo", "metric_data"]))
+    connector_assets = [a for a in argo.assets if isinstance(a, dg.AssetsDefinition) and a is not metric_data
+                        and a.key.path[-1] not in ("endpoint_ar", "service_ar", "endpoint_group_ar")]
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(TENANTS.name, [TENANT])
@@ -120,8 +123,8 @@ def main() -> None:
     home.mkdir(parents=True)
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
 
-    from platform_assets.argo.sample_data import write_tenant_files
-    from platform_assets.partitions import tenant_day_key
+    from platform_assets.demo.argo_sample import write_tenant_files
+    from platform_assets.argo.partitions import tenant_day_key
 
     entry = write_tenant_files(work / "sources", TENANT, ["Critical"], [days[0] - timedelta(days=1), *days],
                                seed=7, n_sites=args.sites)

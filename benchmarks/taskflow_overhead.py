@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dagster as dg  # noqa: E402
 
-from platform_assets.taskflows.assets import taskflow_definitions  # noqa: E402
+from platform_assets.taskflows.jobs import taskflow_definitions  # noqa: E402
 from platform_assets.taskflows.loading import load_graphs  # noqa: E402
 from resources.spark_submit import SparkSubmitResource  # noqa: E402
 

@@ -46,7 +46,7 @@ HOUR_MS = 3_600_000
 
 
 def make_batches(events: int, per_batch: int, start_ms: int, hours: int) -> list[bytes]:
-    from platform_assets.telemetry import sample_data
+    from platform_assets.demo import telemetry_sample as sample_data
 
     rng = random.Random(3)
     values = sample_data.batches(events // per_batch, per_batch, start_ms, spread_ms=hours * HOUR_MS, seed=3, pad=330)

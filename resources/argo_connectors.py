@@ -11,23 +11,28 @@ import json
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import dagster as dg
 import requests
 
-from platform_assets.tenancy import Source, validate_name
+from resources.model.tenancy import Source, validate_name
 
-API_PATHS = {
-    "metric_profile": "metric_profiles",
-    "aggregation_profile": "aggregation_profiles",
-    "operations_profile": "operations_profiles",
-    "topology_endpoints": "topology/endpoints/by_report/{report}",
-    "topology_groups": "topology/groups/by_report/{report}",
-    "downtimes": "downtimes",
-    "weights": "weights",
-    "recomputations": "recomputations",
-}
+class ConnectorEndpoint(Protocol):
+    """What this resource needs to know of a connector kind (the ARGO slice declares the kinds)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def api_path(self) -> str:
+        """Under ``<url>/api/v2/``, ``{report}`` filled with the report's name."""
+        ...
+
+    @property
+    def empty_is_snapshot(self) -> bool:
+        """An empty answer is a snapshot, not "none for the day"."""
+        ...
 
 
 class ConnectorFetchError(RuntimeError):
@@ -37,28 +42,27 @@ class ConnectorFetchError(RuntimeError):
 def snapshot_path(root: str | Path, tenant: str, report: str, kind: str, day: date) -> Path:
     validate_name(tenant, "tenant")
     validate_name(report, "report")
-    if kind not in API_PATHS:
-        raise ValueError(f"unknown connector kind {kind!r}")
+    validate_name(kind, "connector kind")
     return Path(root) / tenant / "connectors" / report / kind / f"{day.isoformat()}.json"
 
 
 class ArgoConnectorResource(dg.ConfigurableResource):
     timeout_s: float = 30.0
 
-    def fetch(self, source: Source, tenant: str, report: str, kind: str, day: date) -> Any | None:
+    def fetch(self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date) -> Any | None:
         if source.kind == "files":
-            path = snapshot_path(source.root or "", tenant, report, kind, day)
+            path = snapshot_path(source.root or "", tenant, report, kind.name, day)
             if not path.exists():
                 return None
             try:
                 return json.loads(path.read_text())
             except json.JSONDecodeError as exc:
-                raise ConnectorFetchError(f"{kind} snapshot {path} is not valid JSON: {exc}") from None
+                raise ConnectorFetchError(f"{kind.name} snapshot {path} is not valid JSON: {exc}") from None
         return self._fetch_api(source, tenant, report, kind, day)
 
-    def _fetch_api(self, source: Source, tenant: str, report: str, kind: str, day: date) -> Any | None:
+    def _fetch_api(self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date) -> Any | None:
         token = source.token or (os.environ.get(source.token_env, "") if source.token_env else "")
-        url = f"{(source.url or '').rstrip('/')}/api/v2/{API_PATHS[kind].format(report=validate_name(report, 'report'))}"
+        url = f"{(source.url or '').rstrip('/')}/api/v2/{kind.api_path.format(report=validate_name(report, 'report'))}"
         response = requests.get(url, params={"date": day.isoformat()}, timeout=self.timeout_s,
                                 headers={"x-api-key": token, "Accept": "application/json"})
         if response.status_code == 404:
@@ -71,7 +75,7 @@ class ArgoConnectorResource(dg.ConfigurableResource):
             data = response.json().get("data")
         except (ValueError, AttributeError):
             raise ConnectorFetchError(f"ARGO web API {url} did not answer with a JSON envelope") from None
-        if data in (None, []) and kind != "recomputations":
+        if data in (None, []) and not kind.empty_is_snapshot:
             return None
         items = data if isinstance(data, list) else [data]
         dates = {i.get("date") for i in items if isinstance(i, dict) and i.get("date")}

@@ -1,20 +1,31 @@
 """Where heavy transforms run: in-process (the default) or on Spark via dagster-pyspark.
 
-Assets call ``engine.compute_ar(inputs)`` and never know which one they got; both run the same
-kernel, and tests hold them to identical results.
+A slice declares each heavy transform once as an ``EngineKernel`` (its in-process function and the
+same function wrapped for Spark) and calls ``engine.run(kernel, *args)``; the deployment decides
+which engine that is. The engines know no slice: the kernel is their argument. Tests hold both
+engines to identical results.
 """
-
 
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
-import pandas as pd
+Result = TypeVar("Result")
 
-from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar
-from platform_assets.warehouse import aggregates_duckdb
+
+@dataclass(frozen=True)
+class EngineKernel(Generic[Result]):
+    """One transform as each engine runs it: ``local(*args)`` in process, ``spark(session, *args)``
+    on a Spark session. Both must return the same result for the same arguments."""
+
+    name: str
+    local: Callable[..., Result]
+    spark: Callable[..., Result]
 
 
 class ComputeEngine(dg.ConfigurableResource):
@@ -23,30 +34,18 @@ class ComputeEngine(dg.ConfigurableResource):
     def name(self) -> str:
         raise NotImplementedError
 
-    def compute_ar(self, inputs: ArInputs) -> ArResult:
-        raise NotImplementedError
-
-    def hourly_space(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
-        raise NotImplementedError
-
-    def weekly_people(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
+    def run(self, kernel: EngineKernel[Result], *args: Any) -> Result:
         raise NotImplementedError
 
 
 class LocalEngine(ComputeEngine):
-    """In-process: numpy/pandas for A/R, DuckDB SQL for the warehouse aggregates. No cluster."""
+    """In-process: numpy/pandas, DuckDB SQL. No cluster."""
 
     def name(self) -> str:
         return "local"
 
-    def compute_ar(self, inputs: ArInputs) -> ArResult:
-        return compute_ar(inputs)
-
-    def hourly_space(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
-        return aggregates_duckdb.hourly_space(events, start_us, end_us)
-
-    def weekly_people(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
-        return aggregates_duckdb.weekly_people(events, start_us, end_us)
+    def run(self, kernel: EngineKernel[Result], *args: Any) -> Result:
+        return kernel.local(*args)
 
 
 class SparkEngine(ComputeEngine):
@@ -64,20 +63,8 @@ class SparkEngine(ComputeEngine):
         if session is not None:
             session.stop()
 
-    def compute_ar(self, inputs: ArInputs) -> ArResult:
-        from platform_assets.argo.ar_spark import compute_ar_spark
-
-        return compute_ar_spark(self.pyspark.spark_session, inputs)
-
-    def hourly_space(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
-        from platform_assets.warehouse.aggregates_spark import hourly_space_spark
-
-        return hourly_space_spark(self.pyspark.spark_session, events, start_us, end_us)
-
-    def weekly_people(self, events: pd.DataFrame, start_us: int, end_us: int) -> pd.DataFrame:
-        from platform_assets.warehouse.aggregates_spark import weekly_people_spark
-
-        return weekly_people_spark(self.pyspark.spark_session, events, start_us, end_us)
+    def run(self, kernel: EngineKernel[Result], *args: Any) -> Result:
+        return kernel.spark(self.pyspark.spark_session, *args)
 
 
 def local_spark_config(cores: int = 2) -> dict[str, str]:

@@ -6,9 +6,9 @@ config's ``[FLINK] job_manager`` (tests and port-forwarded clusters)."""
 
 import dagster as dg
 
-from platform_assets.streaming.ini import ConfError
-from platform_assets.streaming.monitoring_conf import MonitoringConf, load_monitoring_conf
-from platform_assets.tenancy import RegistryError
+from resources.model.ini import ConfError
+from resources.model.monitoring_conf import MonitoringConf, load_monitoring_conf
+from resources.model.tenancy import RegistryError
 from resources.flink import FlinkResource
 
 

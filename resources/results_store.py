@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import dagster as dg
 
-from platform_assets.tenancy import validate_name
+from resources.model.tenancy import validate_name
 
 KEY_FIELDS = {
     "endpoint_ar": ("report", "date", "name", "service", "supergroup"),

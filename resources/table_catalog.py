@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from platform_assets.warehouse.catalog import Table
+from resources.model.tables import Table
 
 _GLUE_TYPES = {"int64": "bigint", "int32": "int", "float64": "double", "string": "string", "bool": "boolean",
                "date": "date", "timestamp": "timestamp"}

@@ -5,9 +5,9 @@ platform_assets (tenancy.py, streaming/monitoring_conf.py)."""
 
 import dagster as dg
 
-from platform_assets.streaming.ini import ConfError
-from platform_assets.streaming.monitoring_conf import load_monitoring_conf, registry_from_conf
-from platform_assets.tenancy import RegistryError, Tenant, TenantRegistry, load_registry
+from resources.model.ini import ConfError
+from resources.model.monitoring_conf import load_monitoring_conf, registry_from_conf
+from resources.model.tenancy import RegistryError, Tenant, TenantRegistry, load_registry
 
 INI_SUFFIXES = (".cfg", ".conf", ".ini")
 

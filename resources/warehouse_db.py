@@ -14,7 +14,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from platform_assets.warehouse.catalog import Table
+from resources.model.tables import Table
 
 MODES = ("replace", "upsert")
 

@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from platform_assets.streaming.health import incidents
-from platform_assets.streaming.ini import ConfError
-from platform_assets.streaming.jobs import STREAM_JOBS, ensure_metric_stream, ensure_sync_stream
-from platform_assets.streaming.monitoring_conf import load_monitoring_conf
+from resources.model.ini import ConfError
+from platform_assets.streaming.jobs import STREAM_JOBS
+from platform_assets.streaming.ops import ensure_metric_stream, ensure_sync_stream
+from resources.model.monitoring_conf import load_monitoring_conf
 from platform_assets.streaming.submissions import stream_job_name
 from resources.alerts import AlertsResource
 from resources.flink import FlinkError

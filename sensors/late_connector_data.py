@@ -19,10 +19,10 @@ from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.connectors import MissingSnapshotError, select_snapshot
 from platform_assets.argo.history import latest_metadata
 from platform_assets.argo.jobs import argo_recompute_job
-from platform_assets.argo.profiles import CONNECTOR_KINDS
-from platform_assets.partitions import tenant_day_key
-from platform_assets.tenancy import RegistryError
-from platform_assets.tenancy import Tenant
+from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
+from platform_assets.argo.partitions import tenant_day_key
+from resources.model.tenancy import RegistryError
+from resources.model.tenancy import Tenant
 from resources.argo_connectors import ArgoConnectorResource
 from resources.tenant_registry import TenantRegistryResource
 
@@ -34,17 +34,17 @@ def changed_snapshots(instance: dg.DagsterInstance, tenant: Tenant, day: date,
     """``kind/report@date_used:hash`` for every snapshot that differs from the one last used."""
     changes = []
     for kind in CONNECTOR_KINDS:
-        used = latest_metadata(instance, connector_key(kind), day, tenant.name) or {}
+        used = latest_metadata(instance, connector_key(kind.name), day, tenant.name) or {}
         used_hash, used_date = used.get("content_hashes") or {}, used.get("date_used") or {}
         for report in tenant.reports:
             try:
                 now = select_snapshot(lambda d: connectors.fetch(tenant.connector_source, tenant.name,
                                                                  report.name, kind, d),
-                                      tenant.name, report.name, kind, day)
+                                      tenant.name, report.name, kind.name, day)
             except MissingSnapshotError:
                 continue  # nothing valid yet: the A/R run would fail the same way
             if (now.content_hash, now.date_used.isoformat()) != (used_hash.get(report.name), used_date.get(report.name)):
-                changes.append(f"{kind}/{report.name}@{now.date_used.isoformat()}:{now.content_hash}")
+                changes.append(f"{kind.name}/{report.name}@{now.date_used.isoformat()}:{now.content_hash}")
     return changes
 
 

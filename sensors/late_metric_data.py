@@ -19,8 +19,8 @@ from platform_assets.argo.assets_metric_data import METRIC_DATA, input_fingerpri
 from platform_assets.argo.assets_ar import AR_KEYS
 from platform_assets.argo.history import latest_metadata
 from platform_assets.argo.jobs import argo_daily_job
-from platform_assets.partitions import tenant_day_key
-from platform_assets.tenancy import RegistryError
+from platform_assets.argo.partitions import tenant_day_key
+from resources.model.tenancy import RegistryError
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
 

@@ -8,12 +8,11 @@ offsets and the broker's cached high watermarks (resources/kafka.py).
 """
 
 import json
-import os
 import time
 
 import dagster as dg
 
-from platform_assets.telemetry.ingest import telemetry_ingest
+from platform_assets.telemetry.jobs import telemetry_ingest
 from platform_assets.telemetry.settings import TelemetrySettings
 from resources.kafka import KafkaResource
 
@@ -49,9 +48,8 @@ def telemetry_backlog(context: dg.SensorEvaluationContext, telemetry: TelemetryS
     except Exception as exc:  # broker down or topic missing: say so in the UI, try again next tick
         return dg.SensorResult(skip_reason=f"cannot read the lag of {topic}: {str(exc)[:300]}", cursor=context.cursor)
     now = time.time()
-    reason = decide(lag, now, state.get("last_launch"),
-                    int(os.environ.get("WEIR_TELEMETRY_LAG_THRESHOLD", "1000")),
-                    float(os.environ.get("WEIR_TELEMETRY_MAX_DELAY_S", "300")))
+    reason = decide(lag, now, state.get("last_launch"), telemetry.backlog_lag_threshold,
+                    telemetry.backlog_max_delay_s)
     if reason is None:
         return dg.SensorResult(skip_reason=f"lag {lag} on {topic}: below threshold and within the max delay",
                                cursor=context.cursor)

@@ -3,8 +3,8 @@
 
 import dagster as dg
 
-from platform_assets.partitions import TENANTS
-from platform_assets.tenancy import RegistryError
+from platform_assets.argo.partitions import TENANTS
+from resources.model.tenancy import RegistryError
 from resources.tenant_registry import TenantRegistryResource
 
 

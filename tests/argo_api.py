@@ -12,15 +12,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from resources.argo_connectors import API_PATHS, snapshot_path
+from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
+from resources.argo_connectors import snapshot_path
 
 
 @contextmanager
 def argo_web_api(root: Path, tokens: dict[str, tuple[str, str]]):
     """tokens: api key -> (tenant, report). Yields the base URL."""
     routes = {}
-    for kind, template in API_PATHS.items():
-        routes[kind] = template
+    for kind in CONNECTOR_KINDS:
+        routes[kind.name] = kind.api_path
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):  # keep test output quiet

@@ -57,7 +57,7 @@ def recent_days(n: int) -> list[date]:
 @pytest.fixture
 def sample_world(tmp_path: Path):
     """Two tenants with file sources over the last three days; returns (registry path, days)."""
-    from platform_assets.argo.sample_data import write_tenant_files
+    from platform_assets.demo.argo_sample import write_tenant_files
 
     days = recent_days(3)
     entries = [write_tenant_files(tmp_path / "sources", "acme", ["Critical"], days, seed=1, n_sites=5),
@@ -98,8 +98,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ANN001 - pytest 
 def pytest_unconfigure(config) -> None:  # noqa: ANN001 - pytest hook
     """After the report and every fixture's teardown, leave with pytest's own status, skipping the
     interpreter teardown where pyarrow's IO threads sometimes abort the process (see
-    platform_assets.demo.exit_without_teardown): a green suite must not turn red at exit."""
-    from platform_assets.demo import exit_without_teardown
+    platform_assets.demo.run.exit_without_teardown): a green suite must not turn red at exit."""
+    from platform_assets.demo.run import exit_without_teardown
 
     if "code" in _session_status:
         exit_without_teardown(_session_status["code"])

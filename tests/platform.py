@@ -7,8 +7,8 @@ from typing import Any
 import dagster as dg
 
 from platform_assets.definitions import build_definitions
-from platform_assets.partitions import TENANTS, tenant_day_key
-from platform_assets.tenancy import load_registry
+from platform_assets.argo.partitions import TENANTS, tenant_day_key
+from resources.model.tenancy import load_registry
 from resources.alerts import AlertsResource
 from resources.argo_connectors import ArgoConnectorResource
 from resources.compute import LocalEngine

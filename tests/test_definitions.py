@@ -4,7 +4,8 @@ import pytest
 import yaml
 
 import dagster as dg
-from platform_assets.definitions import build_definitions, resources_for
+from platform_assets.definitions import build_definitions
+from platform_assets.environments import resources_for
 
 EXPECTED_ASSETS = {
     "argo/metric_data", "argo/metric_data_quarantine", "argo/metric_profile", "argo/topology_endpoints",

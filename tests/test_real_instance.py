@@ -10,7 +10,7 @@ import psycopg
 import yaml
 
 import dagster as dg
-from platform_assets.argo.sample_data import write_tenant_files
+from platform_assets.demo.argo_sample import write_tenant_files
 from tests.dagster_services import dagster_deployment
 
 LAUNCH_BACKFILL = """

@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from platform_assets.partitions import split_tenant_day
-from platform_assets.tenancy import RegistryError, load_registry, parse_registry, validate_name
+from platform_assets.argo.partitions import split_tenant_day
+from resources.model.tenancy import RegistryError, load_registry, parse_registry, validate_name
 
 GOOD = {"name": "acme", "reports": [{"name": "Critical", "id": "crit-1"}],
         "sources": {"metric_data": {"kind": "files", "root": "src"}, "connectors": {"kind": "files", "root": "src"}}}

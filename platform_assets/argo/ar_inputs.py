@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 
 from platform_assets.argo import lake_keys
-from platform_assets.argo import profiles as pr
+from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.ar_kernel import ArInputs
-from platform_assets.tenancy import Report
+from resources.model.tenancy import Report
 from resources.storage import LakeResource
 
 RECORD_COLUMNS = ["timestamp", "service", "hostname", "metric", "status", "monitoring_host"]
@@ -26,25 +26,25 @@ def read_records(lake: LakeResource, tenant: str, day: date) -> pd.DataFrame | N
 
 def read_snapshots(lake: LakeResource, tenant: str, day: date, report: str) -> dict[str, dict[str, Any]]:
     return {kind: json.loads(lake.read_bytes(lake_keys.connector(kind, tenant, day, report)))
-            for kind in pr.CONNECTOR_KINDS}
+            for kind in (k.name for k in CONNECTOR_KINDS)}
 
 
 def build_inputs(report: Report, day: date, records: pd.DataFrame, previous: pd.DataFrame | None,
                  snapshots: dict[str, dict[str, Any]]) -> ArInputs:
-    data = {kind: doc["data"] for kind, doc in snapshots.items()}
-    exclusions, _ = pr.parse_recomputations(data["recomputations"], {report.name, report.id})
+    parsed = {kind.name: kind.parse(snapshots[kind.name]["data"], report) for kind in CONNECTOR_KINDS}
+    exclusions, _ = parsed["recomputations"]
     return ArInputs(
         report=report.id,
         day=day,
         records=records,
         previous=previous,
-        metric_profile=pr.parse_metric_profile(data["metric_profile"], report.name),
-        aggregation=pr.parse_aggregation_profile(data["aggregation_profile"], report.name),
-        operations=pr.parse_operations_profile(data["operations_profile"], report.name),
-        endpoints=pr.parse_topology_endpoints(data["topology_endpoints"]),
-        supergroups=pr.parse_topology_groups(data["topology_groups"]),
-        downtimes=pr.parse_downtimes(data["downtimes"]),
-        weights=pr.parse_weights(data["weights"], report.name),
+        metric_profile=parsed["metric_profile"],
+        aggregation=parsed["aggregation_profile"],
+        operations=parsed["operations_profile"],
+        endpoints=parsed["topology_endpoints"],
+        supergroups=parsed["topology_groups"],
+        downtimes=parsed["downtimes"],
+        weights=parsed["weights"],
         exclusions=exclusions,
     )
 

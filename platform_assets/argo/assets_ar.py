@@ -18,19 +18,23 @@ import pandas as pd
 import pyarrow as pa
 
 from platform_assets.argo import ar_checks, lake_keys
+from platform_assets.argo.ar_kernel import ArResult, compute_ar
+from platform_assets.argo.ar_spark import compute_ar_spark
 from platform_assets.argo.ar_inputs import build_inputs, previous_day, read_records, read_snapshots
 from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.history import latest_metadata
-from platform_assets.deployment import AR_COMPUTE, POOL_MONGO
-from platform_assets.argo.profiles import CONNECTOR_KINDS
-from platform_assets.partitions import ARGO_BACKFILL_POLICY, TENANT_DAYS, split_tenant_day
-from resources.compute import ComputeEngine
+from resources.placement import AR_COMPUTE, POOL_MONGO
+from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
+from platform_assets.argo.partitions import split_tenant_day
+from resources.compute import ComputeEngine, EngineKernel
 from resources.results_store import ResultsResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
 
 LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
+# the A/R kernel as each engine runs it (identical results: tests/argo/test_spark_engine.py)
+AR_KERNEL: EngineKernel[ArResult] = EngineKernel("ar", local=compute_ar, spark=compute_ar_spark)
 AR_KEYS = {level: dg.AssetKey(["argo", level]) for level in LEVELS}
 
 # The day's metric data. The day before is also read (statuses carry over midnight) but is not
@@ -38,7 +42,7 @@ AR_KEYS = {level: dg.AssetKey(["argo", level]) for level in LEVELS}
 # metric data the backfill does not produce. A missing previous day is reported in metadata
 # (previous_day_used) and late records on it re-run this day through the late_metric_data sensor.
 _DEPS = [dg.AssetDep(METRIC_DATA),
-         *(dg.AssetDep(connector_key(kind)) for kind in CONNECTOR_KINDS)]
+         *(dg.AssetDep(connector_key(kind.name)) for kind in CONNECTOR_KINDS)]
 
 
 class ArConfig(dg.Config):
@@ -154,7 +158,7 @@ def _compute_day(context: dg.AssetExecutionContext, partition_key: str, config: 
         snapshots = read_snapshots(lake, name, day, report.name)
         dates_used[report.name] = {k: s["date_used"] for k, s in snapshots.items() if s["date_used"] != day.isoformat()}
         inputs = build_inputs(report, day, records, previous, snapshots)
-        result = engine.compute_ar(inputs)
+        result = engine.run(AR_KERNEL, inputs)
         for level, frame in zip(LEVELS, (result.endpoint_ar, result.service_ar, result.endpoint_group_ar)):
             frames[level].append(frame)
         topo = inputs.endpoints[inputs.endpoints["service"].isin(list(inputs.metric_profile))]
@@ -209,26 +213,31 @@ def _compute_day(context: dg.AssetExecutionContext, partition_key: str, config: 
     return ArDay(partition_key, tables, violations, missing, reference, reference_kind, metadata)
 
 
-@dg.multi_asset(specs=_specs(), check_specs=_check_specs(), partitions_def=TENANT_DAYS, can_subset=False,
-                pool=POOL_MONGO, op_tags=AR_COMPUTE, backfill_policy=ARGO_BACKFILL_POLICY)
-def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: TenantRegistryResource,
-            lake: LakeResource, engine: ComputeEngine, results: ResultsResource):
-    """Every tenant-day of the run: one for a daily or sensor run, a whole date range for a
-    single-run backfill. Each day keeps its own metadata (the late-data sensors read it per
-    partition); the checks of a range run judge all its days together and name the failing ones."""
-    store = results.store()
-    method = config.write_method or results.write_method
-    keys = sorted(context.partition_keys)
-    computed, shared = [], RunInputs(registry, lake)
-    for number, partition_key in enumerate(keys, 1):
-        computed.append(_compute_day(context, partition_key, config, shared, lake, engine, store, method))
-        if len(keys) > 1:
-            context.log.info(f"A/R {number}/{len(keys)}: {partition_key}")
-    for level in LEVELS:
-        for day in computed:
-            context.add_asset_metadata(day.metadata[level], asset_key=AR_KEYS[level], partition_key=day.partition_key)
-        yield dg.MaterializeResult(asset_key=AR_KEYS[level])
-    yield from _check_results(computed, config.discrepancy_threshold)
+def build_argo_ar(partitions_def: dg.PartitionsDefinition, backfill_policy: dg.BackfillPolicy | None) -> dg.AssetsDefinition:
+    """The three A/R assets of a tenant-day, computed together, over the slice's tenant-days."""
+
+    @dg.multi_asset(specs=_specs(), check_specs=_check_specs(), partitions_def=partitions_def, can_subset=False,
+                    pool=POOL_MONGO, op_tags=AR_COMPUTE, backfill_policy=backfill_policy)
+    def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: TenantRegistryResource,
+                lake: LakeResource, engine: ComputeEngine, results: ResultsResource):
+        """Every tenant-day of the run: one for a daily or sensor run, a whole date range for a
+        single-run backfill. Each day keeps its own metadata (the late-data sensors read it per
+        partition); the checks of a range run judge all its days together and name the failing ones."""
+        store = results.store()
+        method = config.write_method or results.write_method
+        keys = sorted(context.partition_keys)
+        computed, shared = [], RunInputs(registry, lake)
+        for number, partition_key in enumerate(keys, 1):
+            computed.append(_compute_day(context, partition_key, config, shared, lake, engine, store, method))
+            if len(keys) > 1:
+                context.log.info(f"A/R {number}/{len(keys)}: {partition_key}")
+        for level in LEVELS:
+            for day in computed:
+                context.add_asset_metadata(day.metadata[level], asset_key=AR_KEYS[level], partition_key=day.partition_key)
+            yield dg.MaterializeResult(asset_key=AR_KEYS[level])
+        yield from _check_results(computed, config.discrepancy_threshold)
+
+    return argo_ar
 
 
 def _failing(days: list[ArDay], failed) -> list[str]:

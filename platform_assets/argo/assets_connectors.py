@@ -11,8 +11,8 @@ import dagster as dg
 
 from platform_assets.argo import lake_keys
 from platform_assets.argo.connectors import DEFAULT_ROLLBACK_DAYS, MissingSnapshotError, select_snapshot
-from platform_assets.argo.profiles import CONNECTOR_KINDS
-from platform_assets.partitions import ARGO_BACKFILL_POLICY, TENANT_DAYS, split_tenant_day
+from platform_assets.argo.connector_kinds import CONNECTOR_KINDS, ConnectorKind
+from platform_assets.argo.partitions import split_tenant_day
 from resources.argo_connectors import ArgoConnectorResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
@@ -26,7 +26,7 @@ def connector_key(kind: str) -> dg.AssetKey:
     return dg.AssetKey(["argo", kind])
 
 
-def _fetch_day(context: dg.AssetExecutionContext, kind: str, partition_key: str, config: ConnectorConfig,
+def _fetch_day(context: dg.AssetExecutionContext, kind: ConnectorKind, partition_key: str, config: ConnectorConfig,
                registry: TenantRegistryResource, connectors: ArgoConnectorResource,
                lake: LakeResource) -> dict[str, dg.MetadataValue]:
     day, name = split_tenant_day(partition_key)
@@ -36,15 +36,15 @@ def _fetch_day(context: dg.AssetExecutionContext, kind: str, partition_key: str,
         try:
             snap = select_snapshot(
                 lambda d: connectors.fetch(tenant.connector_source, name, report.name, kind, d),
-                name, report.name, kind, day, config.rollback_days)
+                name, report.name, kind.name, day, config.rollback_days)
         except MissingSnapshotError as exc:
             raise dg.Failure(str(exc), allow_retries=False) from None
         if snap.fallback:
-            context.log.warning(f"{kind} for {name}/{report.name} {day}: none for the day, "
+            context.log.warning(f"{kind.name} for {name}/{report.name} {day}: none for the day, "
                                 f"using the snapshot of {snap.date_used}")
         doc = {"valid_for": day.isoformat(), "date_used": snap.date_used.isoformat(),
                "content_hash": snap.content_hash, "data": snap.data}
-        lake.write_bytes(lake_keys.connector(kind, name, day, report.name),
+        lake.write_bytes(lake_keys.connector(kind.name, name, day, report.name),
                          json.dumps(doc, ensure_ascii=False).encode())
         used[report.name] = snap.date_used.isoformat()
         hashes[report.name] = snap.content_hash
@@ -55,16 +55,17 @@ def _fetch_day(context: dg.AssetExecutionContext, kind: str, partition_key: str,
     }
 
 
-def _connector_asset(kind: str) -> dg.AssetsDefinition:
+def _connector_asset(kind: ConnectorKind, partitions_def: dg.PartitionsDefinition,
+                     backfill_policy: dg.BackfillPolicy | None) -> dg.AssetsDefinition:
     @dg.asset(
-        key=connector_key(kind),
-        partitions_def=TENANT_DAYS,
+        key=connector_key(kind.name),
+        partitions_def=partitions_def,
         group_name="argo",
         kinds={"json"},
-        description=f"ARGO {kind} snapshot valid for the day, per report (rollback to earlier days "
-                    f"{'not allowed' if kind == 'downtimes' else 'allowed'}).",
+        description=f"ARGO {kind.name} snapshot valid for the day, per report (rollback to earlier days "
+                    f"{'not allowed' if kind.exact_day else 'allowed'}).",
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
-        backfill_policy=ARGO_BACKFILL_POLICY,
+        backfill_policy=backfill_policy,
     )
     def _snapshot(context: dg.AssetExecutionContext, config: ConnectorConfig, registry: TenantRegistryResource,
                   connectors: ArgoConnectorResource, lake: LakeResource) -> dg.MaterializeResult:
@@ -77,4 +78,7 @@ def _connector_asset(kind: str) -> dg.AssetsDefinition:
     return _snapshot
 
 
-connector_assets = [_connector_asset(kind) for kind in CONNECTOR_KINDS]
+def build_connector_assets(partitions_def: dg.PartitionsDefinition,
+                           backfill_policy: dg.BackfillPolicy | None) -> list[dg.AssetsDefinition]:
+    """One snapshot asset per connector kind (``connector_kinds.CONNECTOR_KINDS``)."""
+    return [_connector_asset(kind, partitions_def, backfill_policy) for kind in CONNECTOR_KINDS]

@@ -8,20 +8,22 @@ for a day that was already materialized changes that day's input fingerprint, an
 
 
 import statistics
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pyarrow as pa
 
 from platform_assets.argo import ingest, lake_keys
 from platform_assets.argo.records import RecordSorter, dedup_and_sort
-from platform_assets.partitions import TENANT_DAYS, split_tenant_day
-from platform_assets.tenancy import Tenant
+from platform_assets.argo.partitions import split_tenant_day, tenant_day_key
+from resources.model.tenancy import Tenant
 from resources.kafka import Batch, KafkaResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
-from platform_assets.deployment import POOL_KAFKA
+from resources.placement import POOL_KAFKA
 
 METRIC_DATA = dg.AssetKey(["argo", "metric_data"])
 METRIC_QUARANTINE = dg.AssetKey(["argo", "metric_data_quarantine"])
@@ -87,55 +89,99 @@ def read_day(tenant: Tenant, day: date, lake: LakeResource) -> tuple[pa.Table, p
     return dedup_and_sort(good), bad, count
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(METRIC_DATA, description="Metric records of a tenant-day (ARGO metric_data fields), Parquet.",
-                     group_name="argo", kinds={"parquet"}),
-        dg.AssetSpec(METRIC_QUARANTINE, description="Records refused at ingest, one reason each.",
-                     group_name="argo", kinds={"parquet"}),
-    ],
-    check_specs=[dg.AssetCheckSpec("volume", asset=METRIC_DATA,
-                                   description="Record count against the trailing 7 days (warns under 95%).")],
-    partitions_def=TENANT_DAYS,
-    pool=POOL_KAFKA,
-)
-def metric_data(context: dg.AssetExecutionContext, registry: TenantRegistryResource, lake: LakeResource,
-                kafka: KafkaResource):
-    day, name = split_tenant_day(context.partition_key)
-    tenant = registry.tenant(name)
-    meta: dict[str, dg.MetadataValue] = {}
-    batch = None
-    if tenant.metric_source.kind == "kafka":
-        batch, meta = drain_kafka(context, tenant, day, kafka, lake)
+def build_metric_data(partitions_def: dg.PartitionsDefinition,
+                      backfill_policy: dg.BackfillPolicy | None) -> dg.AssetsDefinition:
+    """``argo/metric_data`` and its quarantine over the slice's tenant-days, with the same backfill
+    policy as the rest of ``argo_daily`` (a range run drains each tenant's topic once)."""
+
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(METRIC_DATA, description="Metric records of a tenant-day (ARGO metric_data fields), Parquet.",
+                         group_name="argo", kinds={"parquet"}),
+            dg.AssetSpec(METRIC_QUARANTINE, description="Records refused at ingest, one reason each.",
+                         group_name="argo", kinds={"parquet"}),
+        ],
+        check_specs=[dg.AssetCheckSpec("volume", asset=METRIC_DATA,
+                                       description="Record count against the trailing 7 days (warns under 95%).")],
+        partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
+        pool=POOL_KAFKA,
+    )
+    def metric_data(context: dg.AssetExecutionContext, registry: TenantRegistryResource, lake: LakeResource,
+                    kafka: KafkaResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        """Every tenant-day of the run: one for daily and sensor runs, a date range for a single-run
+        backfill. A tenant's topic is drained once (records land in their own day's folder) and its
+        offsets are committed only after all of the run's days of that tenant are written."""
+        checks: list[tuple[str, dg.AssetCheckResult]] = []
+        for name, days in _days_by_tenant(context.partition_keys).items():
+            tenant = registry.tenant(name)
+            batch, kafka_meta = None, {}
+            if tenant.metric_source.kind == "kafka":
+                batch, kafka_meta = drain_kafka(context, tenant, days[-1], kafka, lake)
+            for day in days:
+                partition_key = str(tenant_day_key(day, name))
+                data_meta, quarantine_meta, check = _write_day(context, tenant, day, lake)
+                context.add_asset_metadata({**kafka_meta, **data_meta}, asset_key=METRIC_DATA,
+                                           partition_key=partition_key)
+                context.add_asset_metadata(quarantine_meta, asset_key=METRIC_QUARANTINE, partition_key=partition_key)
+                checks.append((partition_key, check))
+            if batch is not None:
+                # only now: every consumed message is in a durable landing file and the days' Parquet
+                # is written; a crash before this line replays the same messages, which collapse as
+                # duplicates
+                kafka.commit(batch)
+        yield dg.MaterializeResult(asset_key=METRIC_DATA)
+        yield dg.MaterializeResult(asset_key=METRIC_QUARANTINE)
+        yield _volume_of_run(checks)
+
+    return metric_data
+
+
+def _days_by_tenant(partition_keys: list[str]) -> dict[str, list[date]]:
+    out: dict[str, list[date]] = {}
+    for partition_key in sorted(partition_keys):
+        day, name = split_tenant_day(partition_key)
+        out.setdefault(name, []).append(day)
+    return out
+
+
+def _write_day(context: dg.AssetExecutionContext, tenant: Tenant, day: date,
+               lake: LakeResource) -> tuple[dict[str, Any], dict[str, Any], dg.AssetCheckResult]:
+    """Write one tenant-day's records and quarantine; (data metadata, quarantine metadata, volume)."""
+    name = tenant.name
     good, bad, n_inputs = read_day(tenant, day, lake)
     lake.write_table(lake_keys.metric_data(name, day), good)
     lake.write_table(lake_keys.metric_quarantine(name, day), bad)
-    if batch is not None:
-        # only now: every consumed message is in a durable landing file and this day's Parquet is
-        # written; a crash before this line replays the same messages, which collapse as duplicates
-        kafka.commit(batch)
-    reasons = {}
+    reasons: dict[str, int] = {}
     for reason in bad.column("reason").to_pylist():
         label = reason.split(":")[0][:60]
         reasons[label] = reasons.get(label, 0) + 1
     if bad.num_rows:
         context.log.warning(f"{bad.num_rows} records quarantined for {name} {day}: {reasons}")
-    history = [v for v in _trailing_counts(context, day, name)]
-    yield dg.MaterializeResult(asset_key=METRIC_DATA, metadata={
-        **meta,
+    data = {
         "records": dg.MetadataValue.int(good.num_rows),
         "quarantined": dg.MetadataValue.int(bad.num_rows),
         "input_files": dg.MetadataValue.int(n_inputs),
         "input_fingerprint": dg.MetadataValue.text(input_fingerprint(tenant, day, lake)),
         "path": dg.MetadataValue.path(lake.describe(lake_keys.metric_data(name, day))),
         "dagster/row_count": dg.MetadataValue.int(good.num_rows),
-    })
-    yield dg.MaterializeResult(asset_key=METRIC_QUARANTINE, metadata={
+    }
+    quarantine = {
         "records": dg.MetadataValue.int(bad.num_rows),
         "reasons": dg.MetadataValue.json(reasons),
         "path": dg.MetadataValue.path(lake.describe(lake_keys.metric_quarantine(name, day))),
-    })
-    yield volume_check(good.num_rows, history)
+    }
+    return data, quarantine, volume_check(good.num_rows, _trailing_counts(context, day, name))
+
+
+def _volume_of_run(checks: list[tuple[str, dg.AssetCheckResult]]) -> dg.AssetCheckResult:
+    """A single day's volume check as it is; a range run's judges all its days and names the low ones."""
+    if len(checks) == 1:
+        return checks[0][1]
+    low = [partition_key for partition_key, check in checks if not check.passed]
+    return dg.AssetCheckResult(check_name="volume", asset_key=METRIC_DATA, passed=not low,
+                               severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"days": len(checks), "failing_partitions": low})
 
 
 def _trailing_counts(context: dg.AssetExecutionContext, day: date, tenant: str) -> list[float]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable
 
-from platform_assets.argo.profiles import EXACT_DAY_KINDS
+from platform_assets.argo.connector_kinds import KINDS_BY_NAME
 
 DEFAULT_ROLLBACK_DAYS = 3
 
@@ -43,7 +43,7 @@ class SelectedSnapshot:
 
 
 def candidate_days(kind: str, day: date, rollback_days: int) -> list[date]:
-    depth = 0 if kind in EXACT_DAY_KINDS else rollback_days
+    depth = 0 if KINDS_BY_NAME[kind].exact_day else rollback_days
     return [day - timedelta(days=i) for i in range(depth + 1)]
 
 

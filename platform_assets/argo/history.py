@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from platform_assets.partitions import tenant_day_key
+from platform_assets.argo.partitions import tenant_day_key
 
 
 def latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, day: date, tenant: str) -> dict[str, Any] | None:

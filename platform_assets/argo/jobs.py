@@ -7,8 +7,8 @@ import dagster as dg
 
 from platform_assets.argo.assets_ar import AR_KEYS
 from platform_assets.argo.assets_connectors import connector_key
-from platform_assets.argo.profiles import CONNECTOR_KINDS
-from platform_assets.partitions import tenant_day_key
+from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
+from platform_assets.argo.partitions import tenant_day_key
 from resources.tenant_registry import TenantRegistryResource
 
 argo_daily_job = dg.define_asset_job(
@@ -18,7 +18,7 @@ argo_daily_job = dg.define_asset_job(
 )
 argo_recompute_job = dg.define_asset_job(
     "argo_recompute",
-    selection=dg.AssetSelection.assets(*(connector_key(k) for k in CONNECTOR_KINDS), *AR_KEYS.values()),
+    selection=dg.AssetSelection.assets(*(connector_key(k.name) for k in CONNECTOR_KINDS), *AR_KEYS.values()),
     description="Re-fetch connector snapshots and recompute A/R (metric data untouched).",
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from platform_assets.tenancy import validate_name
+from resources.model.tenancy import validate_name
 
 
 def metric_data(tenant: str, day: date) -> str:

@@ -13,19 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-CONNECTOR_KINDS = (
-    "metric_profile",
-    "topology_endpoints",
-    "topology_groups",
-    "downtimes",
-    "weights",
-    "operations_profile",
-    "aggregation_profile",
-    "recomputations",
-)
-EXACT_DAY_KINDS = frozenset({"downtimes"})  # never taken from an earlier day
-
-
 class ProfileError(ValueError):
     """A connector snapshot does not have the shape the A/R computation needs."""
 

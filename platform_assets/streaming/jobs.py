@@ -2,74 +2,9 @@
 ``flink_job_health`` sensor): keep each tenant's streaming ingestion running, and submit the Java
 A/R batch job for a tenant, report and day."""
 
-import os
-from datetime import date
-from pathlib import Path
-
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 
-from platform_assets.deployment import POOL_FLINK
-from platform_assets.streaming.ensure import ensure_running
-from platform_assets.streaming.ini import ConfError
-from platform_assets.streaming.submissions import ar_batch_submission, ar_input_paths, stream_submission
-from platform_assets.tenancy import RegistryError
-from resources.flink import FlinkError, masked
-from resources.monitoring_conf import MonitoringConfResource
-from resources.results_store import KEY_FIELDS, ResultsResource
-from resources.storage import LakeResource
-
-AR_JOB_TIMEOUT_S = 4 * 3600
-
-
-class StreamConfig(dg.Config):
-    tenant: str
-
-
-class ArBatchConfig(dg.Config):
-    tenant: str
-    report: str
-    date: str  # YYYY-MM-DD
-    method: str | None = None  # insert | upsert; default: the tenant's mongo_method
-    dry_run: bool = False
-    check_inputs: bool = True
-    timeout_s: int = AR_JOB_TIMEOUT_S
-
-
-def _refuse(exc: Exception) -> dg.Failure:
-    return dg.Failure(str(exc), allow_retries=False)
-
-
-def _ensure(context: dg.OpExecutionContext, monitoring: MonitoringConfResource, tenant: str, kind: str) -> dict:
-    conf = monitoring.load()
-    try:
-        submission = stream_submission(conf, tenant, kind)
-    except (ConfError, RegistryError) as exc:
-        raise _refuse(exc) from None
-    outcome = ensure_running(monitoring.flink(conf), submission.jar, submission.entry_class, submission.job_name,
-                             submission.args, submission.restore_root, submission.parallelism)
-    verdict = "submitted" if outcome.submitted else "already running"
-    context.log.info(f"{submission.job_name}: {verdict} as Flink job {outcome.job_id}"
-                     + (f", restored from {outcome.restored_from}" if outcome.restored_from else ""))
-    context.add_output_metadata({
-        "job_id": outcome.job_id, "job_name": submission.job_name, "submitted": outcome.submitted,
-        "restored_from": outcome.restored_from or "-", "parameters": dg.MetadataValue.json(outcome.arguments),
-    })
-    return {"job_id": outcome.job_id, "submitted": outcome.submitted}
-
-
-@dg.op(tags={"weir/system": "flink"}, pool=POOL_FLINK)
-def ensure_metric_stream(context: dg.OpExecutionContext, config: StreamConfig,
-                         monitoring: MonitoringConfResource) -> dict:
-    """The tenant's metric ingestion job is RUNNING (submitted or resumed only if it is not)."""
-    return _ensure(context, monitoring, config.tenant, "ingest-metric")
-
-
-@dg.op(tags={"weir/system": "flink"}, pool=POOL_FLINK)
-def ensure_sync_stream(context: dg.OpExecutionContext, config: StreamConfig,
-                       monitoring: MonitoringConfResource) -> dict:
-    """The tenant's connector/sync ingestion job is RUNNING (submitted or resumed only if it is not)."""
-    return _ensure(context, monitoring, config.tenant, "ingest-sync")
+from platform_assets.streaming.ops import ensure_metric_stream, ensure_sync_stream, submit_ar_batch
 
 
 @dg.job(description="Make sure a tenant's metric ingestion streaming job runs on Flink.")
@@ -80,64 +15,6 @@ def ingest_metric_stream() -> None:
 @dg.job(description="Make sure a tenant's connector/sync ingestion streaming job runs on Flink.")
 def ingest_sync_stream() -> None:
     ensure_sync_stream()
-
-
-def _holds_data(path: str) -> bool:
-    """Whether a metric-data folder (local, file:// or s3://) holds at least one file."""
-    local = path.removeprefix("file://")
-    if "://" not in local:
-        folder = Path(local)
-        return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
-    if local.startswith("s3://"):
-        bucket, _, prefix = local[len("s3://"):].partition("/")
-        lake = LakeResource(root=f"s3://{bucket}", s3=S3Resource(endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None))
-        return bool(lake.list(prefix.rstrip("/") + "/"))
-    raise dg.Failure(f"cannot check the input path {path!r} (only local and s3:// lakes are checked); "
-                     "run with check_inputs: false to submit anyway", allow_retries=False)
-
-
-@dg.op(tags={"weir/system": "flink"}, pool=POOL_FLINK)
-def submit_ar_batch(context: dg.OpExecutionContext, config: ArBatchConfig, monitoring: MonitoringConfResource,
-                    results: ResultsResource) -> dict:
-    """Submit the Java A/R job with the original wrapper's arguments and wait for it to finish."""
-    conf = monitoring.load()
-    try:
-        day = date.fromisoformat(config.date)
-        submission = ar_batch_submission(conf, config.tenant, config.report, day, config.method)
-    except (ConfError, RegistryError, ValueError) as exc:
-        raise _refuse(exc) from None
-    shown = masked(submission.args)
-    method = shown[shown.index("--mongo.method") + 1]
-    context.add_output_metadata({"jar": str(submission.jar), "entry_class": submission.entry_class,
-                                 "arguments": dg.MetadataValue.json(shown), "method": method,
-                                 "dry_run": config.dry_run})
-    if config.dry_run:
-        context.log.info(f"dry run, nothing submitted: flink run -c {submission.entry_class} "
-                         f"{submission.jar} {' '.join(shown)}")
-        return {"job_id": None, "arguments": shown}
-    if config.check_inputs:
-        missing = [p for p in ar_input_paths(conf, config.tenant, day) if not _holds_data(p)]
-        if missing:
-            raise dg.Failure(f"A/R {config.tenant}/{config.report} {day}: input path(s) missing or empty: "
-                             f"{', '.join(missing)}", allow_retries=False)
-    if method == "insert":
-        report_id = conf.tenant(config.tenant).reports[config.report]
-        store = results.store()
-        removed = {c: store.delete_day(config.tenant, c, report_id, day) for c in KEY_FIELDS}
-        context.log.info(f"insert mode: removed the earlier results of {config.report} {day}: {removed}")
-        context.add_output_metadata({"removed_documents": sum(removed.values())})
-    flink = monitoring.flink(conf)
-    try:
-        job_id = flink.run(flink.upload_jar(submission.jar), submission.entry_class, submission.args,
-                           submission.parallelism, job_name=submission.job_name)
-        context.log.info(f"submitted {submission.job_name} as Flink job {job_id}")
-        state = flink.wait(job_id, timeout_s=config.timeout_s)
-    except FlinkError as exc:
-        raise dg.Failure(str(exc)) from None
-    if state != "FINISHED":
-        raise dg.Failure(f"A/R job {job_id} ended {state}")
-    context.add_output_metadata({"job_id": job_id, "state": state})
-    return {"job_id": job_id, "arguments": shown}
 
 
 @dg.job(description="Submit the Java A/R batch job for a tenant, report and day (dry_run shows the submission).")

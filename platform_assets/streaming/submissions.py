@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from platform_assets.streaming.ini import ConfError
-from platform_assets.streaming.monitoring_conf import JOBS, MONGO_METHODS, MonitoringConf
-from platform_assets.tenancy import validate_name
+from resources.model.ini import ConfError
+from resources.model.monitoring_conf import JOBS, MONGO_METHODS, MonitoringConf
+from resources.model.tenancy import validate_name
 
 
 @dataclass(frozen=True)

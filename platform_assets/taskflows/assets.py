@@ -7,7 +7,6 @@ recorded as observations with the reason, and the step then fails naming them, s
 failure" runs exactly what did not succeed. Selecting one asset runs that task alone.
 """
 
-import os
 import sys
 import threading
 import time
@@ -114,31 +113,3 @@ def graph_assets(graph: GraphSpec) -> dg.AssetsDefinition:
                              metadata={"failed": failed, "skipped": skipped}, allow_retries=False)
 
     return _graph
-
-
-def invalid_graph_job(name: str, error: Exception) -> dg.JobDefinition:
-    """A graph whose file is not acceptable still shows up, as a job that fails with the reason."""
-    @dg.op(name=f"taskflow_{name}_invalid")
-    def _refuse() -> None:
-        raise dg.Failure(str(error), allow_retries=False)
-
-    @dg.job(name=f"taskflow_{name}", description=f"INVALID task graph: {error}")
-    def _job() -> None:
-        _refuse()
-
-    return _job
-
-
-def taskflow_definitions(graphs: list[GraphSpec], errors: list[tuple[str, Exception]]) -> dict[str, list]:
-    assets = [graph_assets(g) for g in graphs]
-    jobs = [dg.define_asset_job(f"taskflow_{g.name}", selection=dg.AssetSelection.groups(f"taskflow_{g.name}"),
-                                description=g.description or f"Every task of {g.file}") for g in graphs]
-    jobs += [invalid_graph_job(name, error) for name, error in errors]
-    schedules = [dg.ScheduleDefinition(name=f"taskflow_{g.name}_schedule", job=job, cron_schedule=g.schedule,
-                                       default_status=dg.DefaultScheduleStatus.RUNNING)
-                 for g, job in zip(graphs, jobs) if g.schedule]
-    return {"assets": assets, "jobs": jobs, "schedules": schedules}
-
-
-def taskflows_directory() -> str:
-    return os.environ.get("WEIR_TASKFLOWS_DIR", str(Path(__file__).resolve().parents[2] / "conf" / "taskflows"))

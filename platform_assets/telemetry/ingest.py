@@ -20,9 +20,15 @@ import dagster as dg
 
 from platform_assets.telemetry import backups, landing
 from platform_assets.telemetry.extraction import SourceMessage, message_syncts
-from platform_assets.telemetry.partitions import BACKUP_DAYS, HOURS, START_MS
+from platform_assets.telemetry.partitions import TelemetryPartitions
 from platform_assets.telemetry.process_memory import retain_freed_memory
-from platform_assets.telemetry.settings import MessageReader, TelemetrySettings, message_reader, source_messages
+from platform_assets.telemetry.settings import (
+    MessageReader,
+    TelemetryLayout,
+    TelemetrySettings,
+    message_reader,
+    source_messages,
+)
 from resources.kafka import Batch, KafkaResource
 from resources.storage import LakeResource
 
@@ -30,18 +36,26 @@ LANDING = dg.AssetKey(["telemetry", "landing"])
 PROGRESS_EVERY_S = 5.0
 TOPIC_BACKUPS = dg.AssetKey(["telemetry", "topic_backups"])
 
-landing_spec = dg.AssetSpec(LANDING, partitions_def=HOURS, group_name="telemetry", kinds={"kafka", "parquet"},
-                            description="Consumed telemetry batches, byte for byte, by UTC hour of sync time "
-                                        "(written by the telemetry_ingest job).")
-backups_spec = dg.AssetSpec(TOPIC_BACKUPS, partitions_def=BACKUP_DAYS, group_name="telemetry", kinds={"s3"},
-                            description="Every consumed topic's raw messages in object storage, by day of sync "
-                                        "time in the backup timezone, rolled by size (telemetry_ingest writes them).")
 
 
-def sync_times(messages: list[SourceMessage], now_ms: int) -> list[int]:
+def build_ingest_specs(partitions: TelemetryPartitions) -> list[dg.AssetSpec]:
+    """The landing zone and the topic backups: written by the ``telemetry_ingest`` job, which
+    reports their partitions as it files them."""
+    landing = dg.AssetSpec(LANDING, partitions_def=partitions.hours, group_name="telemetry", kinds={"kafka", "parquet"},
+                           description="Consumed telemetry batches, byte for byte, by UTC hour of sync time "
+                                       "(written by the telemetry_ingest job).")
+    topic_backups = dg.AssetSpec(TOPIC_BACKUPS, partitions_def=partitions.backup_days, group_name="telemetry",
+                                 kinds={"s3"},
+                                 description="Every consumed topic's raw messages in object storage, by day of sync "
+                                             "time in the backup timezone, rolled by size (telemetry_ingest writes "
+                                             "them).")
+    return [landing, topic_backups]
+
+
+def sync_times(messages: list[SourceMessage], now_ms: int, start_ms: int) -> list[int]:
     """The sync time that files each message (the batch's own, else Kafka's, else now; never before
-    the first hour partition nor after now)."""
-    return [message_syncts(message, now_ms, START_MS) for message in messages]
+    the first hour partition, ``start_ms``, nor after now)."""
+    return [message_syncts(message, now_ms, start_ms) for message in messages]
 
 
 class IngestConfig(dg.Config):
@@ -82,11 +96,11 @@ class Filing:
 
 
 def _start_filing(batch: Batch, lake: LakeResource, telemetry_backups: LakeResource, telemetry: TelemetrySettings,
-                  writers: ThreadPoolExecutor) -> Filing:
+                  writers: ThreadPoolExecutor, start_ms: int) -> Filing:
     """Submit the landing files (one per hour touched) and the topic backups of ``batch`` to the
     writer threads (Parquet compression, fsync and uploads release the GIL)."""
     messages = source_messages(batch)
-    stamps = sync_times(messages, int(time.time() * 1000))
+    stamps = sync_times(messages, int(time.time() * 1000), start_ms)
     by_hour: dict[str, list[tuple[SourceMessage, int]]] = defaultdict(list)
     for message, syncts in zip(messages, stamps):
         by_hour[landing.hour_key(syncts)].append((message, syncts))
@@ -138,6 +152,7 @@ def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telem
     """Micro-batch k+1 is read and submitted while k's files are still being written; k is
     committed before k+1, so commits stay in offset order."""
     telemetry.check()
+    start_ms = TelemetryLayout.from_env().start_ms  # the first hour partition, as the definitions were built
     retain_freed_memory()
     totals = IngestTotals()
     total = batches = 0
@@ -153,7 +168,7 @@ def ingest_telemetry(context: dg.OpExecutionContext, config: IngestConfig, telem
             batch = reader.next_batch(telemetry.micro_batch_messages)
             if not batch.messages:
                 break
-            filing = _start_filing(batch, lake, telemetry_backups, telemetry, writers)
+            filing = _start_filing(batch, lake, telemetry_backups, telemetry, writers, start_ms)
             if pending is not None:
                 _finish_filing(pending, reader, totals, context.log_event, backups_at)
             pending = filing
@@ -178,9 +193,3 @@ def _ranges(entries: list[tuple[SourceMessage, int]]) -> dict[int, tuple[int, in
         first, last = ranges.get(message.partition, (message.offset, message.offset))
         ranges[message.partition] = (min(first, message.offset), max(last, message.offset))
     return ranges
-
-
-@dg.job(description="Drain the telemetry ingest topic into the landing zone and the topic backups.",
-        tags={"weir/domain": "telemetry"})
-def telemetry_ingest() -> None:
-    ingest_telemetry()

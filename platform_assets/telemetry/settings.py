@@ -1,4 +1,5 @@
-"""Telemetry settings and the message source: Kafka, or a local inbox on the embedded default.
+"""Telemetry settings (the layout the definitions are built from; the run settings) and the
+message source: Kafka, or a local inbox on the embedded default.
 
 Topic names are ``{env}.<name>``. The inbox stands in for the ingest topic where no broker runs
 (the demo): ``<inbox>/p<N>.jsonl`` is partition N, one message per line, append-only; the
@@ -9,19 +10,24 @@ time: a message with no usable sync time is filed by it, the same hour on every 
 added by hand have no time (they are filed by the time they are read).
 """
 
+from __future__ import annotations
+
 import bisect
 import json
 import os
 import re
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterator, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
 from platform_assets.telemetry.extraction import SourceMessage
-from platform_assets.telemetry.partitions import BACKUP_TIMEZONE
 from resources.kafka import Batch, KafkaResource, Message
 
 TOPIC_NAMES = {
@@ -33,10 +39,60 @@ TOPIC_NAMES = {
     "denorm_events": "telemetry.denorm",
 }
 
+DEFAULT_START_DATE = "2024-01-01"
+DEFAULT_BACKUP_TIMEZONE = "Asia/Kolkata"
+DEFAULT_DEDUP_WINDOW_S = 3600
 
-# The dedup window (seconds) of deployments: also how far back a late batch re-runs later hours
-# (``assets``), which is fixed when the definitions load, hence an environment variable.
-DEDUP_WINDOW_S = int(os.environ.get("WEIR_TELEMETRY_DEDUP_WINDOW_S", "3600"))
+
+class LayoutError(ValueError):
+    """A telemetry layout setting has a value the definitions cannot be built from."""
+
+
+@dataclass(frozen=True)
+class TelemetryLayout:
+    """What the telemetry definitions are built from, read from the environment when the code
+    location loads (``definitions.build_defs``) and again when a run starts (to compare with the
+    run's ``TelemetrySettings``), never at import:
+
+    | variable                          | field            | default      |
+    |-----------------------------------|------------------|--------------|
+    | ``WEIR_TELEMETRY_START_DATE``     | start_date       | 2024-01-01   |
+    | ``WEIR_TELEMETRY_BACKUP_TZ``      | backup_timezone  | Asia/Kolkata |
+    | ``WEIR_TELEMETRY_DEDUP_WINDOW_S`` | dedup_window_s   | 3600         |
+
+    The dedup window is also how far back a late batch re-runs later hours (the landing
+    dependency of ``assets``), hence part of the layout."""
+
+    start_date: str = DEFAULT_START_DATE
+    backup_timezone: str = DEFAULT_BACKUP_TIMEZONE
+    dedup_window_s: int = DEFAULT_DEDUP_WINDOW_S
+
+    def __post_init__(self) -> None:
+        try:
+            date.fromisoformat(self.start_date)
+            ZoneInfo(self.backup_timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise LayoutError(f"WEIR_TELEMETRY_START_DATE {self.start_date!r} must be YYYY-MM-DD and "
+                              f"WEIR_TELEMETRY_BACKUP_TZ {self.backup_timezone!r} a known timezone") from None
+        if self.dedup_window_s < 0:
+            raise LayoutError(f"WEIR_TELEMETRY_DEDUP_WINDOW_S must be 0 or more, not {self.dedup_window_s}")
+
+    @property
+    def start_ms(self) -> int:
+        """The first hour partition's start (sync times are never filed before it)."""
+        start = datetime.fromisoformat(self.start_date).replace(tzinfo=timezone.utc)
+        return int(start.timestamp() * 1000)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> TelemetryLayout:
+        window = env.get("WEIR_TELEMETRY_DEDUP_WINDOW_S", str(DEFAULT_DEDUP_WINDOW_S))
+        try:
+            window_s = int(window)
+        except ValueError:
+            raise LayoutError(f"WEIR_TELEMETRY_DEDUP_WINDOW_S {window!r} is not a whole number of seconds") from None
+        return cls(start_date=env.get("WEIR_TELEMETRY_START_DATE", DEFAULT_START_DATE),
+                   backup_timezone=env.get("WEIR_TELEMETRY_BACKUP_TZ", DEFAULT_BACKUP_TIMEZONE),
+                   dedup_window_s=window_s)
 
 
 class TelemetrySettings(dg.ConfigurableResource):
@@ -45,12 +101,14 @@ class TelemetrySettings(dg.ConfigurableResource):
     inbox_dir: str = ""
     consumer_group: str = "weir-telemetry"
     micro_batch_messages: int = 2000  # messages per durable step (landing + backups, then commit)
-    dedup_window_s: int = DEDUP_WINDOW_S
+    dedup_window_s: int = DEFAULT_DEDUP_WINDOW_S  # the layout's, unless a run is told otherwise
     hour_workers: int = -1            # processes parsing an hour's chunks beside the step (-1: cores - 1)
-    backup_timezone: str = BACKUP_TIMEZONE  # must match the partitions of telemetry/topic_backups
+    backup_timezone: str = DEFAULT_BACKUP_TIMEZONE  # must match the partitions of telemetry/topic_backups
     backup_roll_bytes: int = 64 << 20
     produce_routed: bool = False      # also produce routed/denormalized events to their topics
     max_age_days: int = 92
+    backlog_lag_threshold: int = 1000  # telemetry_backlog starts an ingest run at this many messages...
+    backlog_max_delay_s: float = 300.0  # ...or when any backlog has waited this long
 
     def topic(self, name: str) -> str:
         return f"{self.env}.{TOPIC_NAMES[name]}"
@@ -70,9 +128,10 @@ class TelemetrySettings(dg.ConfigurableResource):
                             ("backup_roll_bytes", 1), ("max_age_days", 1)):
             if getattr(self, name) < least:
                 out.append(f"{name} must be {least} or more, not {getattr(self, name)}")
-        if self.backup_timezone != BACKUP_TIMEZONE:  # the day partitions of telemetry/topic_backups are in it
+        layout = TelemetryLayout.from_env()  # what the definitions were built from
+        if self.backup_timezone != layout.backup_timezone:  # the day partitions of telemetry/topic_backups
             out.append(f"backup_timezone {self.backup_timezone[:80]!r} differs from WEIR_TELEMETRY_BACKUP_TZ "
-                       f"({BACKUP_TIMEZONE!r}), the timezone of the backup day partitions: set both alike")
+                       f"({layout.backup_timezone!r}), the timezone of the backup day partitions: set both alike")
         return out
 
     def check(self) -> None:
@@ -84,9 +143,11 @@ class TelemetrySettings(dg.ConfigurableResource):
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
 
 
-def inbox_settings(data_dir: str) -> TelemetrySettings:
-    return TelemetrySettings(env=os.environ.get("WEIR_TELEMETRY_ENV", "dev"), source="inbox",
-                             inbox_dir=str(Path(data_dir) / "telemetry" / "inbox"))
+def inbox_settings(data_dir: str, env: str = "dev", layout: TelemetryLayout | None = None) -> TelemetrySettings:
+    """The embedded default: the local inbox under ``data_dir`` stands in for the ingest topic."""
+    layout = layout or TelemetryLayout()
+    return TelemetrySettings(env=env, source="inbox", inbox_dir=str(Path(data_dir) / "telemetry" / "inbox"),
+                             dedup_window_s=layout.dedup_window_s, backup_timezone=layout.backup_timezone)
 
 
 class Inbox:

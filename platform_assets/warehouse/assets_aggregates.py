@@ -5,7 +5,6 @@ sessions that started earlier), run on the configured engine, write one file per
 check themselves against the old warehouse's export when one is configured.
 """
 
-import os
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,23 +12,30 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from platform_assets.partitions import WAREHOUSE_HOURS, WAREHOUSE_WEEKS
 from platform_assets.warehouse import lake_paths
+from platform_assets.warehouse import aggregates_duckdb, aggregates_spark
 from platform_assets.warehouse.aggregates import HOUR_US, to_event_frame
 from platform_assets.warehouse.assets_parquet import parquet_key
 from platform_assets.warehouse.catalog import load_catalog
 from platform_assets.warehouse.reference import compare
-from resources.compute import ComputeEngine
+from platform_assets.warehouse.settings import WarehouseSettings
+from resources.compute import ComputeEngine, EngineKernel
 from resources.storage import LakeResource
-from platform_assets.deployment import POOL_SPARK, SPARK_DRIVER
+from resources.placement import POOL_SPARK, SPARK_DRIVER
 
-FACT_KEY = parquet_key("fact_space_event")
+FACT = "fact_space_event"  # what both aggregates are computed from
+FACT_KEY = parquet_key(FACT)
+# the aggregates as each engine runs them: DuckDB SQL locally, the pandas kernels on Spark
+HOURLY_SPACE: EngineKernel[pd.DataFrame] = EngineKernel(
+    "hourly_space", local=aggregates_duckdb.hourly_space, spark=aggregates_spark.hourly_space_spark)
+WEEKLY_PEOPLE: EngineKernel[pd.DataFrame] = EngineKernel(
+    "weekly_people", local=aggregates_duckdb.weekly_people, spark=aggregates_spark.weekly_people_spark)
 HOURLY_KEY = dg.AssetKey(["warehouse", "agg_hourly_space"])
 WEEKLY_KEY = dg.AssetKey(["warehouse", "week_people_count"])
 
 
 class AggregateConfig(dg.Config):
-    reference_dir: str | None = os.environ.get("WEIR_WAREHOUSE_REFERENCE_DIR")  # <dir>/<asset>.csv
+    reference_dir: str | None = None  # <dir>/<asset>.csv; default: WarehouseSettings.reference_dir
     threshold_pct: float = 0.5
 
 
@@ -39,15 +45,15 @@ def _us(moment: datetime) -> int:
 
 def read_facts(lake: LakeResource, first: date, last: date) -> pd.DataFrame:
     """Fact rows of [first, last]; refuses days that failed source_completeness."""
-    tables, fact = [], load_catalog()["fact_space_event"]
+    tables, fact = [], load_catalog()[FACT]
     blocked = [d for d in (first + timedelta(days=i) for i in range((last - first).days + 1))
-               if lake.exists(lake_paths.incomplete_marker(d))]
+               if lake.exists(lake_paths.incomplete_marker(FACT, d))]
     if blocked:
-        raise dg.Failure(f"fact_space_event failed source_completeness for {[d.isoformat() for d in blocked]}; "
+        raise dg.Failure(f"{FACT} failed source_completeness for {[d.isoformat() for d in blocked]}; "
                          "aggregates wait until those days are reloaded complete", allow_retries=False)
     day = first
     while day <= last:
-        key = lake_paths.partition_file("fact_space_event", day)
+        key = lake_paths.partition_file(FACT, day)
         if lake.exists(key):
             tables.append(lake.read_table(key))
         day += timedelta(days=1)
@@ -58,7 +64,8 @@ def read_facts(lake: LakeResource, first: date, last: date) -> pd.DataFrame:
 def _reference_check(key: dg.AssetKey, result: pd.DataFrame, config: AggregateConfig, keys: list[str],
                      values: list[str], window: tuple[int, int], time_column: str) -> dg.AssetCheckResult:
     name = key.path[-1]
-    path = Path(config.reference_dir) / f"{name}.csv" if config.reference_dir else None
+    reference_dir = config.reference_dir or WarehouseSettings.from_env().reference_dir  # read as the run starts
+    path = Path(reference_dir) / f"{name}.csv" if reference_dir else None
     if path is None or not path.exists():
         return dg.AssetCheckResult(check_name="reference_discrepancy", passed=True,
                                    metadata={"note": "no reference export configured"})
@@ -75,53 +82,63 @@ def _reference_check(key: dg.AssetKey, result: pd.DataFrame, config: AggregateCo
 _REFERENCE_CHECK = "compare with the old warehouse's export (CSV) when configured; fails beyond threshold_pct"
 
 
-@dg.asset(key=HOURLY_KEY, partitions_def=WAREHOUSE_HOURS, group_name="warehouse", kinds={"parquet"},
-          backfill_policy=dg.BackfillPolicy.single_run(), pool=POOL_SPARK, op_tags=SPARK_DRIVER,
-          deps=[dg.AssetDep(FACT_KEY, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))],
-          check_specs=[dg.AssetCheckSpec("reference_discrepancy", asset=HOURLY_KEY, description=_REFERENCE_CHECK)],
-          description="Per space and UTC hour: events, distinct people, occupied minutes, peak people count.")
-def agg_hourly_space(context: dg.AssetExecutionContext, config: AggregateConfig, lake: LakeResource,
-                     engine: ComputeEngine):
-    window = context.partition_time_window
-    start, end = _us(window.start), _us(window.end)
-    events = read_facts(lake, window.start.date() - timedelta(days=1), (window.end - timedelta(microseconds=1)).date())
-    result = engine.hourly_space(events, start, end)
-    hours = result["hour_start_us"].to_numpy()
-    for hour_us in range(start, end, HOUR_US):
-        part = result[hours == hour_us]
-        key = datetime.fromtimestamp(hour_us / 1_000_000, tz=timezone.utc).strftime("%Y-%m-%d-%H:%M")
-        lake.write_table(lake_paths.aggregate_file("agg_hourly_space", key),
-                         pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False))
-    yield dg.MaterializeResult(metadata={
-        "rows": dg.MetadataValue.int(len(result)), "dagster/row_count": dg.MetadataValue.int(len(result)),
-        "hours": dg.MetadataValue.int((end - start) // HOUR_US), "engine": dg.MetadataValue.text(engine.name()),
-        "occupied_minutes": dg.MetadataValue.float(float(result["occupied_minutes"].sum())),
-        "fact_rows_read": dg.MetadataValue.int(len(events)),
-    })
-    yield _reference_check(HOURLY_KEY, result, config, ["space_id"],
-                           ["events", "distinct_people", "occupied_minutes", "peak_people_count"], (start, end),
-                           "hour_start")
+def build_agg_hourly_space(hours: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """``warehouse/agg_hourly_space`` over the slice's UTC hours."""
+
+    @dg.asset(key=HOURLY_KEY, partitions_def=hours, group_name="warehouse", kinds={"parquet"},
+              backfill_policy=dg.BackfillPolicy.single_run(), pool=POOL_SPARK, op_tags=SPARK_DRIVER,
+              deps=[dg.AssetDep(FACT_KEY, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))],
+              check_specs=[dg.AssetCheckSpec("reference_discrepancy", asset=HOURLY_KEY, description=_REFERENCE_CHECK)],
+              description="Per space and UTC hour: events, distinct people, occupied minutes, peak people count.")
+    def agg_hourly_space(context: dg.AssetExecutionContext, config: AggregateConfig, lake: LakeResource,
+                         engine: ComputeEngine):
+        window = context.partition_time_window
+        start, end = _us(window.start), _us(window.end)
+        events = read_facts(lake, window.start.date() - timedelta(days=1), (window.end - timedelta(microseconds=1)).date())
+        result = engine.run(HOURLY_SPACE, events, start, end)
+        hours = result["hour_start_us"].to_numpy()
+        for hour_us in range(start, end, HOUR_US):
+            part = result[hours == hour_us]
+            key = datetime.fromtimestamp(hour_us / 1_000_000, tz=timezone.utc).strftime("%Y-%m-%d-%H:%M")
+            lake.write_table(lake_paths.aggregate_file("agg_hourly_space", key),
+                             pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False))
+        yield dg.MaterializeResult(metadata={
+            "rows": dg.MetadataValue.int(len(result)), "dagster/row_count": dg.MetadataValue.int(len(result)),
+            "hours": dg.MetadataValue.int((end - start) // HOUR_US), "engine": dg.MetadataValue.text(engine.name()),
+            "occupied_minutes": dg.MetadataValue.float(float(result["occupied_minutes"].sum())),
+            "fact_rows_read": dg.MetadataValue.int(len(events)),
+        })
+        yield _reference_check(HOURLY_KEY, result, config, ["space_id"],
+                               ["events", "distinct_people", "occupied_minutes", "peak_people_count"], (start, end),
+                               "hour_start")
+
+    return agg_hourly_space
 
 
-@dg.asset(key=WEEKLY_KEY, partitions_def=WAREHOUSE_WEEKS, group_name="warehouse", kinds={"parquet"},
-          backfill_policy=dg.BackfillPolicy.single_run(), deps=[FACT_KEY], pool=POOL_SPARK, op_tags=SPARK_DRIVER,
-          check_specs=[dg.AssetCheckSpec("reference_discrepancy", asset=WEEKLY_KEY, description=_REFERENCE_CHECK)],
-          description="Per company and ISO week (Monday 00:00 UTC): distinct people and events.")
-def week_people_count(context: dg.AssetExecutionContext, config: AggregateConfig, lake: LakeResource,
-                      engine: ComputeEngine):
-    window = context.partition_time_window
-    start, end = _us(window.start), _us(window.end)
-    events = read_facts(lake, window.start.date(), (window.end - timedelta(microseconds=1)).date())
-    result = engine.weekly_people(events, start, end)
-    for week_start in pd.date_range(window.start, window.end, freq="7D", inclusive="left"):
-        week_us = _us(week_start.to_pydatetime())
-        part = result[result["week_start_us"] == week_us]
-        lake.write_table(lake_paths.aggregate_file("week_people_count", week_start.strftime("%Y-%m-%d")),
-                         pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False))
-    yield dg.MaterializeResult(metadata={
-        "rows": dg.MetadataValue.int(len(result)), "dagster/row_count": dg.MetadataValue.int(len(result)),
-        "distinct_people": dg.MetadataValue.int(int(result["distinct_people"].sum())),
-        "engine": dg.MetadataValue.text(engine.name()),
-    })
-    yield _reference_check(WEEKLY_KEY, result, config, ["company_id"], ["distinct_people", "events"], (start, end),
-                           "week_start")
+def build_week_people_count(weeks: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """``warehouse/week_people_count`` over the slice's ISO weeks."""
+
+    @dg.asset(key=WEEKLY_KEY, partitions_def=weeks, group_name="warehouse", kinds={"parquet"},
+              backfill_policy=dg.BackfillPolicy.single_run(), deps=[FACT_KEY], pool=POOL_SPARK, op_tags=SPARK_DRIVER,
+              check_specs=[dg.AssetCheckSpec("reference_discrepancy", asset=WEEKLY_KEY, description=_REFERENCE_CHECK)],
+              description="Per company and ISO week (Monday 00:00 UTC): distinct people and events.")
+    def week_people_count(context: dg.AssetExecutionContext, config: AggregateConfig, lake: LakeResource,
+                          engine: ComputeEngine):
+        window = context.partition_time_window
+        start, end = _us(window.start), _us(window.end)
+        events = read_facts(lake, window.start.date(), (window.end - timedelta(microseconds=1)).date())
+        result = engine.run(WEEKLY_PEOPLE, events, start, end)
+        for week_start in pd.date_range(window.start, window.end, freq="7D", inclusive="left"):
+            week_us = _us(week_start.to_pydatetime())
+            part = result[result["week_start_us"] == week_us]
+            lake.write_table(lake_paths.aggregate_file("week_people_count", week_start.strftime("%Y-%m-%d")),
+                             pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False))
+        yield dg.MaterializeResult(metadata={
+            "rows": dg.MetadataValue.int(len(result)), "dagster/row_count": dg.MetadataValue.int(len(result)),
+            "distinct_people": dg.MetadataValue.int(int(result["distinct_people"].sum())),
+            "engine": dg.MetadataValue.text(engine.name()),
+        })
+        yield _reference_check(WEEKLY_KEY, result, config, ["company_id"], ["distinct_people", "events"], (start, end),
+                               "week_start")
+
+    return week_people_count

@@ -13,18 +13,18 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from platform_assets.partitions import WAREHOUSE_DAYS
 from platform_assets.warehouse import lake_paths
-from platform_assets.warehouse.catalog import Table, load_catalog
+from platform_assets.warehouse.catalog import CompletenessRule, load_catalog, load_completeness_rules
+from resources.model.tables import Table
 from platform_assets.warehouse.completeness import DayCompleteness, expected_rows
 from platform_assets.warehouse.unload import QUARANTINE_SCHEMA
 from platform_assets.warehouse.loading import TooManyBadLines, latest_by_key, load_parts, rows_by_day, split_by_day
 from resources.storage import LakeResource
 from resources.table_catalog import TableCatalog
-from platform_assets.deployment import POOL_SPARK, SPARK_DRIVER
+from resources.placement import POOL_SPARK, SPARK_DRIVER
 
-FACT = "fact_space_event"
 CATALOG = load_catalog()
+COMPLETENESS = load_completeness_rules()
 
 
 class UnloadConfig(dg.Config):
@@ -80,38 +80,40 @@ def read_sources(table: Table, days: list[date], unloads: LakeResource, max_bad_
     return rows, quarantine, manifests, files
 
 
-def _completeness(day: date, rows: int, manifests: dict[date, int], lake: LakeResource) -> DayCompleteness:
+def _completeness(table: str, day: date, rows: int, manifests: dict[date, int], lake: LakeResource) -> DayCompleteness:
     history = []
     for weeks in range(1, 8):
-        key = lake_paths.partition_file("fact_space_event", day - timedelta(weeks=weeks))
+        key = lake_paths.partition_file(table, day - timedelta(weeks=weeks))
         if lake.exists(key):
             history.append(lake.read_table(key).num_rows)
     expected, source = expected_rows(manifests.get(day), history)
     return DayCompleteness(day.isoformat(), rows, expected, source, 0, 0)
 
 
-def _companies(day: date, day_rows: pa.Table, lake: LakeResource) -> tuple[int, int]:
-    """(companies with events that day, active companies created on or before it)."""
+def _entities(rule: CompletenessRule, day: date, day_rows: pa.Table, lake: LakeResource) -> tuple[int, int]:
+    """(active entities with rows that day, active entities created on or before it)."""
     active = set()
-    for key in lake.list("warehouse/dim_company"):
+    for key in lake.list(f"warehouse/{rule.entities_table}"):
         stamp = key.split("created_date=")[-1].split("/")[0]
         if stamp <= day.isoformat():
-            companies = lake.read_table(key)
-            active |= set(companies.filter(pc.equal(companies.column("is_active"), True)).column("company_id").to_pylist())
-    present = set(day_rows.column("company_id").to_pylist())
+            entities = lake.read_table(key)
+            flagged = entities.filter(pc.equal(entities.column(rule.entities_active), True))
+            active |= set(flagged.column(rule.entities_key).to_pylist())
+    present = set(day_rows.column(rule.entities_key).to_pylist())
     return len(present & active), len(active)
 
 
-def _parquet_asset(table: Table) -> dg.AssetsDefinition:
-    is_fact = table.name == FACT
-    checks = [dg.AssetCheckSpec("source_completeness", asset=parquet_key(table.name), blocking=True,
-                                description="rows >= 95% of the manifest count (else the same-weekday median) "
-                                            "and >= 95% of active companies present")] if is_fact else []
+def _parquet_asset(table: Table, day_partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    rule = COMPLETENESS.get(table.name)
+    checks = [dg.AssetCheckSpec(
+        "source_completeness", asset=parquet_key(table.name), blocking=True,
+        description=f"rows >= {rule.min_share:.0%} of the manifest count (else the same-weekday median) and "
+                    f">= {rule.min_share:.0%} of active {rule.entities_table} present")] if rule else []
 
-    @dg.asset(key=parquet_key(table.name), partitions_def=WAREHOUSE_DAYS, group_name="warehouse",
+    @dg.asset(key=parquet_key(table.name), partitions_def=day_partitions, group_name="warehouse",
               backfill_policy=dg.BackfillPolicy.single_run(), check_specs=checks, kinds={"parquet"},
               pool=POOL_SPARK, op_tags=SPARK_DRIVER,
-              deps=[parquet_key("dim_company")] if is_fact else [],
+              deps=[parquet_key(rule.entities_table)] if rule else [],
               description=f"{table.name} from Redshift unloads, Parquet partitioned by {table.partition_column}.")
     def _parquet(context: dg.AssetExecutionContext, config: UnloadConfig, unloads: LakeResource, lake: LakeResource,
                  table_catalog: TableCatalog):
@@ -137,16 +139,16 @@ def _parquet_asset(table: Table) -> dg.AssetsDefinition:
             "days": dg.MetadataValue.text(f"{days[0]} .. {days[-1]}"),
             "queryable_as": dg.MetadataValue.text(registered),
         })
-        if is_fact:
+        if rule:
             results = []
             for day, part in per_day.items():
-                check = _completeness(day, part.num_rows, manifests, lake)
-                present, active = _companies(day, part, lake)
+                check = _completeness(table.name, day, part.num_rows, manifests, lake)
+                present, active = _entities(rule, day, part, lake)
                 results.append(DayCompleteness(check.day, check.rows, check.expected, check.expected_from,
-                                               present, active))
+                                               present, active, rule.min_share))
             failed = [r.day for r in results if not r.passed]
             for r in results:  # aggregates in later runs read these markers
-                marker = lake_paths.incomplete_marker(date.fromisoformat(r.day))
+                marker = lake_paths.incomplete_marker(table.name, date.fromisoformat(r.day))
                 if r.passed:
                     lake.delete(marker)
                 else:
@@ -159,4 +161,6 @@ def _parquet_asset(table: Table) -> dg.AssetsDefinition:
     return _parquet
 
 
-parquet_assets = [_parquet_asset(t) for t in CATALOG.values()]
+def build_parquet_assets(day_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """One asset per table of the catalog (catalog.yaml), over the slice's days."""
+    return [_parquet_asset(table, day_partitions) for table in CATALOG.values()]

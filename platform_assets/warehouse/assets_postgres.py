@@ -10,13 +10,12 @@ import time
 import dagster as dg
 import pyarrow as pa
 
-from platform_assets.partitions import WAREHOUSE_DAYS
 from platform_assets.warehouse import lake_paths
 from platform_assets.warehouse.assets_parquet import CATALOG, days_of, parquet_key
-from platform_assets.warehouse.catalog import Table
+from resources.model.tables import Table
 from resources.storage import LakeResource
 from resources.warehouse_db import WarehouseDb
-from platform_assets.deployment import POOL_POSTGRES_LOAD, POSTGRES_LOAD
+from resources.placement import POOL_POSTGRES_LOAD, POSTGRES_LOAD
 
 
 class LoadConfig(dg.Config):
@@ -27,10 +26,10 @@ def postgres_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["warehouse", f"{table}_postgres"])
 
 
-def _postgres_asset(table: Table) -> dg.AssetsDefinition:
+def _postgres_asset(table: Table, day_partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     key = postgres_key(table.name)
 
-    @dg.asset(key=key, partitions_def=WAREHOUSE_DAYS, group_name="warehouse", kinds={"postgres"},
+    @dg.asset(key=key, partitions_def=day_partitions, group_name="warehouse", kinds={"postgres"},
               backfill_policy=dg.BackfillPolicy.single_run(), deps=[parquet_key(table.name)],
               pool=POOL_POSTGRES_LOAD, op_tags=POSTGRES_LOAD,
               check_specs=[dg.AssetCheckSpec("parity", asset=key, description="database rows == Parquet rows per day")],
@@ -62,4 +61,6 @@ def _postgres_asset(table: Table) -> dg.AssetsDefinition:
     return _load
 
 
-postgres_assets = [_postgres_asset(t) for t in CATALOG.values()]
+def build_postgres_assets(day_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """One asset per table of the catalog (catalog.yaml), over the slice's days."""
+    return [_postgres_asset(table, day_partitions) for table in CATALOG.values()]

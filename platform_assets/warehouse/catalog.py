@@ -4,20 +4,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import yaml
 
-from platform_assets.tenancy import validate_name
+from resources.model.tables import ARROW_TYPES, Column, Table
+from resources.model.tenancy import validate_name
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
-ARROW_TYPES = {
-    "int64": pa.int64(), "int32": pa.int32(), "float64": pa.float64(), "string": pa.string(),
-    "bool": pa.bool_(), "date": pa.date32(),
-}
-POSTGRES_TYPES = {
-    "int64": "BIGINT", "int32": "INTEGER", "float64": "DOUBLE PRECISION", "string": "TEXT", "bool": "BOOLEAN",
-    "date": "DATE",
-}
 
 
 class CatalogError(ValueError):
@@ -25,35 +17,14 @@ class CatalogError(ValueError):
 
 
 @dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    utc: bool = False
+class CompletenessRule:
+    """A table's ``completeness`` entry: the share of expected rows and of active entities a day
+    must hold (see catalog.yaml), and where the entities are."""
 
-    def arrow_type(self) -> pa.DataType:
-        if self.type == "timestamp":
-            return pa.timestamp("us", tz="UTC" if self.utc else None)
-        return ARROW_TYPES[self.type]
-
-    def postgres_type(self) -> str:
-        if self.type == "timestamp":
-            return "TIMESTAMPTZ" if self.utc else "TIMESTAMP"
-        return POSTGRES_TYPES[self.type]
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...]
-    partition_column: str
-
-    @property
-    def names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def schema(self) -> pa.Schema:
-        return pa.schema([(c.name, c.arrow_type()) for c in self.columns])
+    min_share: float
+    entities_table: str
+    entities_key: str
+    entities_active: str
 
 
 def _table(name: str, raw: dict[str, Any]) -> Table:
@@ -78,3 +49,26 @@ def load_catalog(path: Path = CATALOG_PATH) -> dict[str, Table]:
     if not isinstance(raw, dict) or not isinstance(raw.get("tables"), dict):
         raise CatalogError(f"{path}: expected a mapping with 'tables'")
     return {name: _table(name, entry) for name, entry in raw["tables"].items()}
+
+
+def _completeness(name: str, raw: dict[str, Any], tables: dict[str, Table]) -> CompletenessRule:
+    try:
+        entities = raw["entities"]
+        rule = CompletenessRule(float(raw["min_share"]), entities["table"], entities["key"], entities["active"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CatalogError(f"table {name!r}: malformed completeness entry ({exc!r})") from None
+    target = tables.get(rule.entities_table)
+    if not 0 < rule.min_share <= 1 or target is None or \
+            not {rule.entities_key, rule.entities_active} <= set(target.names) or \
+            rule.entities_key not in tables[name].names:
+        raise CatalogError(f"table {name!r}: completeness needs 0 < min_share <= 1 and an entities table of "
+                           f"the catalog holding its key and active columns (key also in {name!r})")
+    return rule
+
+
+def load_completeness_rules(path: Path = CATALOG_PATH) -> dict[str, CompletenessRule]:
+    """The tables that declare a ``completeness`` rule, with their rule."""
+    tables = load_catalog(path)
+    raw = yaml.safe_load(path.read_text())["tables"]
+    return {name: _completeness(name, entry["completeness"], tables)
+            for name, entry in raw.items() if isinstance(entry, dict) and "completeness" in entry}

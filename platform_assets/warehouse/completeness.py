@@ -3,9 +3,6 @@
 import statistics
 from dataclasses import dataclass
 
-COMPLETENESS_SHARE = 0.95
-
-
 @dataclass(frozen=True)
 class DayCompleteness:
     day: str
@@ -14,17 +11,18 @@ class DayCompleteness:
     expected_from: str
     companies: int
     active_companies: int
+    min_share: float = 0.95  # the catalog's completeness.min_share
 
     @property
     def rows_ok(self) -> bool:
-        return self.expected is None or self.rows >= COMPLETENESS_SHARE * self.expected
+        return self.expected is None or self.rows >= self.min_share * self.expected
 
     @property
     def companies_ok(self) -> bool:
         """Only judged for days that hold or are expected to hold events (not pre-history days)."""
         if self.active_companies == 0 or (self.rows == 0 and not self.expected):
             return True
-        return self.companies >= COMPLETENESS_SHARE * self.active_companies
+        return self.companies >= self.min_share * self.active_companies
 
     @property
     def passed(self) -> bool:

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from platform_assets.tenancy import validate_name
+from resources.model.tenancy import validate_name
 
 
 def unload_snapshot(table: str) -> str:
@@ -25,6 +25,6 @@ def aggregate_file(name: str, partition: str) -> str:
     return f"warehouse/{validate_name(name, 'aggregate')}/{partition.replace(':', '')}.parquet"
 
 
-def incomplete_marker(day: date) -> str:
-    """Present while a fact day failed source_completeness: aggregates refuse to read that day."""
-    return f"warehouse/fact_space_event_incomplete/{day.isoformat()}.json"
+def incomplete_marker(table: str, day: date) -> str:
+    """Present while a day of ``table`` failed source_completeness: aggregates refuse to read that day."""
+    return f"warehouse/{validate_name(table, 'table')}_incomplete/{day.isoformat()}.json"

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from platform_assets.warehouse.catalog import Table
+from resources.model.tables import Table
 from platform_assets.warehouse.unload import QUARANTINE_SCHEMA, read_unload
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from platform_assets.warehouse.catalog import Table
+from resources.model.tables import Table
 
 SENTINEL = b"\x1f"  # stands in for an escaped newline while pyarrow parses
 QUARANTINE_SCHEMA = pa.schema([("table", pa.string()), ("file", pa.string()), ("line", pa.int64()),

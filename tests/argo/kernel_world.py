@@ -6,7 +6,7 @@ import pandas as pd
 
 from platform_assets.argo import profiles as pr
 from platform_assets.argo.ar_kernel import ArInputs
-from platform_assets.argo.sample_data import operations_profile
+from platform_assets.demo.argo_sample import operations_profile
 
 DAY = date(2024, 3, 10)
 

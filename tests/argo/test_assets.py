@@ -110,8 +110,8 @@ def test_unknown_tenant_partition_is_refused(platform):
 class InsaneEngine(LocalEngine):
     """Returns out-of-range availabilities, as a broken engine would."""
 
-    def compute_ar(self, inputs):
-        result = super().compute_ar(inputs)
+    def run(self, kernel, *args):
+        result = super().run(kernel, *args)
         result.endpoint_group_ar["availability"] = 250.0
         return result
 

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 import pytest
 
 from platform_assets.argo.connectors import MissingSnapshotError, content_hash, select_snapshot
-from platform_assets.tenancy import Source
+from resources.model.tenancy import Source
+from platform_assets.argo.connector_kinds import KINDS_BY_NAME
 from resources.argo_connectors import ArgoConnectorResource, ConnectorFetchError, snapshot_path
 from tests.argo_api import argo_web_api
 
@@ -21,7 +22,7 @@ def write(root, kind, day, data, tenant="acme", report="Critical"):
 
 def fetcher(root, kind, source=None):
     source = source or Source(kind="files", root=str(root))
-    return lambda d: ArgoConnectorResource().fetch(source, "acme", "Critical", kind, d)
+    return lambda d: ArgoConnectorResource().fetch(source, "acme", "Critical", KINDS_BY_NAME[kind], d)
 
 
 def test_exact_day_is_preferred(tmp_path):

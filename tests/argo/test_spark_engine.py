@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from platform_assets.argo import profiles as pr
-from platform_assets.argo import sample_data as sd
+from platform_assets.demo import argo_sample as sd
 from platform_assets.argo.ar_kernel import ArInputs, compute_ar
+from platform_assets.argo.assets_ar import AR_KERNEL
 from resources.compute import SparkEngine
 
 
@@ -33,7 +34,7 @@ def sample_inputs(seed: int, n_sites: int) -> ArInputs:
 def test_spark_and_local_engines_agree(spark):
     inputs = sample_inputs(seed=7, n_sites=15)
     local = compute_ar(inputs)
-    on_spark = SparkEngine(pyspark=spark).compute_ar(inputs)
+    on_spark = SparkEngine(pyspark=spark).run(AR_KERNEL, inputs)
     for level in ("endpoint_ar", "service_ar", "endpoint_group_ar"):
         a, b = getattr(local, level), getattr(on_spark, level)
         assert len(a) > 0
@@ -47,7 +48,7 @@ def test_group_without_any_records_is_kept_on_spark(spark):
     silent_hosts = inputs.endpoints.loc[inputs.endpoints["group"] == silent_site, "hostname"]
     records = inputs.records[~inputs.records["hostname"].isin(silent_hosts)]
     inputs = ArInputs(**{**inputs.__dict__, "records": records, "previous": None})
-    on_spark = SparkEngine(pyspark=spark).compute_ar(inputs)
+    on_spark = SparkEngine(pyspark=spark).run(AR_KERNEL, inputs)
     group = on_spark.endpoint_group_ar.set_index("name").loc[silent_site]
     assert (group.availability, group.unknown) == (-1.0, 1.0)
     pd.testing.assert_frame_equal(compute_ar(inputs).endpoint_group_ar, on_spark.endpoint_group_ar, check_dtype=False)

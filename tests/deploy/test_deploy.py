@@ -12,9 +12,12 @@ import dagster as dg
 from dagster._core.instance.config import dagster_instance_config
 from dagster_k8s.job import DagsterK8sJobConfig, construct_dagster_k8s_job, get_user_defined_k8s_config
 
-from platform_assets.argo.assets_ar import argo_ar
-from platform_assets.definitions import build_definitions, resources_for
-from platform_assets.warehouse.assets_aggregates import agg_hourly_space
+from platform_assets.definitions import build_definitions
+from platform_assets.environments import resources_for
+
+_DEFS = build_definitions(resources_for("local"))
+argo_ar = _DEFS.get_assets_def(dg.AssetKey(["argo", "endpoint_ar"]))
+agg_hourly_space = _DEFS.get_assets_def(dg.AssetKey(["warehouse", "agg_hourly_space"]))
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUES = yaml.safe_load((ROOT / "deploy" / "helm" / "values.yaml").read_text())

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from platform_assets.streaming.jobs import ar_batch_flink, ingest_metric_stream, ingest_sync_stream
-from platform_assets.streaming.monitoring_conf import load_monitoring_conf
+from resources.model.monitoring_conf import load_monitoring_conf
 from platform_assets.streaming.submissions import stream_job_name
 from resources.alerts import AlertsResource
 from resources.flink import FlinkResource

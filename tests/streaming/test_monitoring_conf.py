@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.streaming import monitoring_conf
-from platform_assets.streaming.ini import ConfError
-from platform_assets.streaming.monitoring_conf import find_conf, load_monitoring_conf, registry_from_conf
+from resources.model import monitoring_conf
+from resources.model.ini import ConfError
+from resources.model.monitoring_conf import find_conf, load_monitoring_conf, registry_from_conf
 from platform_assets.streaming.submissions import ar_batch_submission, stream_submission
-from platform_assets.tenancy import RegistryError
+from resources.model.tenancy import RegistryError
 from resources.flink import masked
 from resources.tenant_registry import TenantRegistryResource
 from tests.streaming.conf_files import write_conf

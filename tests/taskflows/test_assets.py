@@ -9,7 +9,7 @@ import dagster as dg
 import psycopg
 import pytest
 
-from platform_assets.taskflows.assets import taskflow_definitions
+from platform_assets.taskflows.jobs import taskflow_definitions
 from platform_assets.taskflows.loading import load_graphs
 from resources.spark_submit import SparkSubmitResource
 from tests.taskflows.graphs import example_tasks, max_overlap, read_times, write_graph

@@ -4,7 +4,8 @@ import random
 
 import pyarrow as pa
 
-from platform_assets.telemetry import arrow_columns, sample_data, tables
+from platform_assets.telemetry import arrow_columns, tables
+from platform_assets.demo import telemetry_sample as sample_data
 
 
 def test_binary_column_is_what_pa_array_builds():

@@ -8,7 +8,8 @@ import dagster as dg
 import pytest
 
 from platform_assets.definitions import build_definitions
-from platform_assets.telemetry import landing, sample_data
+from platform_assets.telemetry import landing
+from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.settings import Inbox, TelemetrySettings
 from tests.platform import local_resources
 

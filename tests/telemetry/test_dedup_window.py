@@ -10,7 +10,8 @@ import pyarrow as pa
 import pytest
 
 from platform_assets.definitions import build_definitions
-from platform_assets.telemetry import dedup_window, landing, sample_data
+from platform_assets.telemetry import dedup_window, landing
+from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.assets import _earlier_hours
 from platform_assets.telemetry.extraction import SourceMessage
 from platform_assets.telemetry.hour_processing import HourProcessor, process_hour

@@ -4,7 +4,8 @@ local inbox stands in for Kafka, and every asset of the slice is built from it."
 import dagster as dg
 
 from platform_assets.definitions import build_definitions
-from platform_assets.telemetry import demo, landing
+from platform_assets.telemetry import landing
+from platform_assets.demo import telemetry_demo as demo
 from tests.platform import local_resources
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

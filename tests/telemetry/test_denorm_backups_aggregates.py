@@ -5,7 +5,8 @@ import random
 import pyarrow as pa
 import pytest
 
-from platform_assets.telemetry import aggregates, backups, sample_data, tables
+from platform_assets.telemetry import aggregates, backups, tables
+from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.denormalization import denormalize, end_of_day_ms
 from platform_assets.telemetry.extraction import SourceMessage
 from resources.storage import LakeResource

@@ -5,7 +5,7 @@ import random
 import orjson
 import pytest
 
-from platform_assets.telemetry import sample_data
+from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.extraction import MAX_EVENT_BYTES, SourceMessage, extract, message_syncts
 from platform_assets.telemetry.routing import route
 from platform_assets.telemetry.validation import EventValidator, event_schemas, validate_and_dedup

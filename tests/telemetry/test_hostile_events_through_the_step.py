@@ -9,7 +9,8 @@ import dagster as dg
 import orjson
 
 from platform_assets.definitions import build_definitions
-from platform_assets.telemetry import landing, sample_data
+from platform_assets.telemetry import landing
+from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.extraction import MAX_EVENT_BYTES
 from platform_assets.telemetry.settings import Inbox
 from tests.platform import local_resources

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from platform_assets.telemetry import landing, sample_data, tables
+from platform_assets.telemetry import landing, tables
+from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.extraction import SourceMessage, extract
 from platform_assets.telemetry.hour_processing import HourProcessor, checked_events, process_hour
 from platform_assets.telemetry.routing import ROUTES, route

@@ -10,7 +10,8 @@ import msgspec
 import orjson
 import pytest
 
-from platform_assets.telemetry import native_reader, sample_data, tables
+from platform_assets.telemetry import native_reader, tables
+from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.native_reader import compile_program
 from platform_assets.telemetry.schema_types import UnsupportedSchema
 from platform_assets.telemetry.validation import STAMPED_MEMBERS, EventValidator, event_schemas

@@ -19,7 +19,8 @@ import pytest
 from dagster_aws.s3 import S3Resource
 
 from platform_assets.definitions import build_definitions
-from platform_assets.telemetry import backups, landing, sample_data
+from platform_assets.telemetry import backups, landing
+from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.hour_processing import OUTPUT_SCHEMAS
 from platform_assets.telemetry.settings import TelemetrySettings
 from platform_assets.telemetry.restore import restore_topic
@@ -277,12 +278,12 @@ def test_backup_restore_replays_every_message_once_into_a_topic(world, s3_endpoi
     assert per_partition(by_command) == original
 
 
-def test_backlog_sensor_launches_on_lag_and_not_twice(world, monkeypatch):
+def test_backlog_sensor_launches_on_lag_and_not_twice(world):
     defs, instance, resources, tmp_path = world
     kafka, settings = resources["kafka"], resources["telemetry"]
-    monkeypatch.setenv("WEIR_TELEMETRY_LAG_THRESHOLD", "5")
-    monkeypatch.setenv("WEIR_TELEMETRY_MAX_DELAY_S", "3600")
-    sensor_resources = {"telemetry": settings, "kafka": kafka}
+    thresholds = TelemetrySettings(env=settings.env, source="kafka", consumer_group=settings.consumer_group,
+                                   backlog_lag_threshold=5, backlog_max_delay_s=3600)
+    sensor_resources = {"telemetry": thresholds, "kafka": kafka}
     with dg.build_sensor_context(instance=instance, resources=sensor_resources) as context:
         assert "lag 0" in telemetry_backlog(context).skip_reason.skip_message
     kafka.produce_all(settings.topic("ingest"), sample_data.batches(3, 2, START, seed=3))

@@ -10,7 +10,7 @@ import msgspec
 import orjson
 import pytest
 
-from platform_assets.telemetry import sample_data
+from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.extraction import SourceMessage
 from platform_assets.telemetry.hour_processing import checked_events
 from platform_assets.telemetry.schema_types import UnsupportedSchema, compile_type

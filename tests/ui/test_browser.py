@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import dagster as dg
-from platform_assets.argo.sample_data import write_tenant_files
+from platform_assets.demo.argo_sample import write_tenant_files
 from tests.dagster_services import dagster_deployment
 
 CHROMIUM = "/usr/bin/chromium"
@@ -35,7 +35,8 @@ def ui_world(tmp_path, monkeypatch):
         monkeypatch.setenv(key, value)
     home = tmp_path / "home"
     home.mkdir()
-    from platform_assets.definitions import build_definitions, resources_for
+    from platform_assets.definitions import build_definitions
+    from platform_assets.environments import resources_for
 
     defs = build_definitions(resources_for("local"))
     upstream = [k for k in defs.resolve_asset_graph().get_all_asset_keys()

@@ -11,6 +11,7 @@ import pytest
 
 from platform_assets.warehouse import aggregates_duckdb
 from platform_assets.warehouse.aggregates import HOUR_US, hourly_space, weekly_people
+from platform_assets.warehouse.assets_aggregates import HOURLY_SPACE, WEEKLY_PEOPLE
 from resources.compute import LocalEngine, SparkEngine
 
 H = HOUR_US
@@ -83,8 +84,8 @@ def test_results_do_not_depend_on_the_machine_time_zone(tmp_path):
 def test_local_duckdb_engine_matches_the_reference_definitions():
     events = random_events(20_000, 4)
     window = (MONDAY - 24 * H, MONDAY + 7 * 24 * H)
-    pd.testing.assert_frame_equal(hourly_space(events, *window), LocalEngine().hourly_space(events, *window))
-    pd.testing.assert_frame_equal(weekly_people(events, *window), LocalEngine().weekly_people(events, *window))
+    pd.testing.assert_frame_equal(hourly_space(events, *window), LocalEngine().run(HOURLY_SPACE, events, *window))
+    pd.testing.assert_frame_equal(weekly_people(events, *window), LocalEngine().run(WEEKLY_PEOPLE, events, *window))
 
 
 @pytest.mark.spark
@@ -96,9 +97,9 @@ def test_spark_engine_gives_identical_aggregates_in_a_shifted_session_time_zone(
         engine = SparkEngine(pyspark=spark)
         window = (MONDAY, MONDAY + 7 * 24 * H)
         local = LocalEngine()
-        pd.testing.assert_frame_equal(local.hourly_space(events, *window), engine.hourly_space(events, *window),
+        pd.testing.assert_frame_equal(local.run(HOURLY_SPACE, events, *window), engine.run(HOURLY_SPACE, events, *window),
                                       check_dtype=False)
-        pd.testing.assert_frame_equal(local.weekly_people(events, *window), engine.weekly_people(events, *window),
+        pd.testing.assert_frame_equal(local.run(WEEKLY_PEOPLE, events, *window), engine.run(WEEKLY_PEOPLE, events, *window),
                                       check_dtype=False)
     finally:
         session.conf.set("spark.sql.session.timeZone", "UTC")

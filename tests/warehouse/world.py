@@ -8,7 +8,7 @@ import dagster as dg
 import numpy as np
 
 from platform_assets.definitions import build_definitions
-from platform_assets.warehouse.sample_data import generate_events, write_unloads
+from platform_assets.demo.warehouse_sample import generate_events, write_unloads
 from resources.compute import LocalEngine
 from resources.storage import LakeResource
 from resources.warehouse_db import DuckDbWarehouse

@@ -11,9 +11,10 @@ from collections import Counter
 
 import dagster as dg
 
-from platform_assets.telemetry import landing, sample_data
-from platform_assets.telemetry.partitions import DAYS, WEEKS
-from platform_assets.telemetry.settings import Inbox, TelemetrySettings
+from platform_assets.telemetry import landing
+from platform_assets.demo import telemetry_sample as sample_data
+from platform_assets.telemetry.partitions import TelemetryPartitions, telemetry_partitions
+from platform_assets.telemetry.settings import Inbox, TelemetryLayout, TelemetrySettings
 
 HOUR_MS = 3_600_000
 HOSTILE = [b"\xff\xfe not utf-8", b"{\"params\": {\"msgid\": \"broken\"}, \"events\": 7}", b"[" * 2000]
@@ -44,14 +45,19 @@ def run(defs: dg.Definitions, instance: dg.DagsterInstance, settings: TelemetryS
     return True
 
 
+def _layout_partitions() -> TelemetryPartitions:
+    layout = TelemetryLayout.from_env()
+    return telemetry_partitions(layout.start_date, layout.backup_timezone)
+
+
 def days_of(hours: list[str]) -> list[str]:
     """The daily partitions that hourly partitions fall in."""
-    return _partitions_of(hours, DAYS)
+    return _partitions_of(hours, _layout_partitions().days)
 
 
 def weeks_of(hours: list[str]) -> list[str]:
     """The weekly partitions that hourly partitions fall in."""
-    return _partitions_of(hours, WEEKS)
+    return _partitions_of(hours, _layout_partitions().weeks)
 
 
 def period_partitions(hours: list[str]) -> dict[str, list[str]]:

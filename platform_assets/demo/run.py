@@ -20,11 +20,12 @@ import yaml
 
 TENANTS = (("acme", "json", 11), ("globex", "avro", 23))
 REPORTS = ("Critical",)
+DEFAULT_DAGSTER_HOME = Path(".weir/dagster_home")
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # step-by-step logs stay in the UI
 
 
 def write_sample(data_dir: Path, days: list[date]) -> Path:
-    from platform_assets.argo.sample_data import write_tenant_files
+    from platform_assets.demo.argo_sample import write_tenant_files
 
     entries = [write_tenant_files(data_dir / "sources", name, list(REPORTS), days, seed, encoding=encoding)
                for name, encoding, seed in TENANTS]
@@ -34,23 +35,25 @@ def write_sample(data_dir: Path, days: list[date]) -> Path:
 
 
 def run(data_dir: Path, days: list[date]) -> int:
-    from platform_assets.warehouse import demo as warehouse_demo
+    from platform_assets.demo import warehouse_demo as warehouse_demo
 
     os.environ["WEIR_DATA_DIR"] = str(data_dir)
     warehouse_label = warehouse_demo.choose_database(data_dir)
     warehouse_days = [date(2024, 3, 4) + timedelta(days=i) for i in range(warehouse_demo.DEMO_DAYS)]
     warehouse_demo.write_sample(data_dir, warehouse_days)
-    os.environ["DAGSTER_HOME"] = str(data_dir / "dagster_home")
+    # the instance `make dev` shows (DAGSTER_HOME, default .weir/dagster_home): the demo's runs are
+    # in its UI; it outlives the demo's data folder, which each run starts afresh
+    dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME.absolute())))
+    dagster_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WEIR_START_DATE", (days[0] - timedelta(days=1)).isoformat())
-    (data_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
     registry_path = write_sample(data_dir, days)
     os.environ["WEIR_TENANT_REGISTRY"] = str(registry_path)
 
     import dagster as dg
 
     from platform_assets.definitions import defs
-    from platform_assets.partitions import TENANTS as TENANT_PARTITIONS
-    from platform_assets.partitions import tenant_day_key
+    from platform_assets.argo.partitions import TENANTS as TENANT_PARTITIONS
+    from platform_assets.argo.partitions import tenant_day_key
 
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(TENANT_PARTITIONS.name, [name for name, _, _ in TENANTS])
@@ -70,7 +73,7 @@ def run(data_dir: Path, days: list[date]) -> int:
         return 1
     warehouse_demo.print_summary(data_dir, warehouse_days)
 
-    from platform_assets.telemetry import demo as telemetry_demo
+    from platform_assets.demo import telemetry_demo as telemetry_demo
 
     print("\nTelemetry slice (the local inbox stands in for the Kafka topic)")
     if not telemetry_demo.run(defs, instance, defs.resources["telemetry"], QUIET):
@@ -84,7 +87,7 @@ def print_summary(data_dir: Path, days: list[date]) -> None:
     import pandas as pd
 
     from resources.results_store import LocalResultsStore
-    from platform_assets.tenancy import load_registry
+    from resources.model.tenancy import load_registry
 
     store = LocalResultsStore(str(data_dir / "results"))
     rows = []
@@ -124,7 +127,3 @@ def exit_without_teardown(code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
-
-
-if __name__ == "__main__":
-    exit_without_teardown(main())

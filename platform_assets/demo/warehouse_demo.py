@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from platform_assets.warehouse.sample_data import generate_events, write_unloads
+from platform_assets.demo.warehouse_sample import generate_events, write_unloads
 
 DEMO_DAYS = 5
 DEMO_DB = "weir_demo"

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from platform_assets.streaming.ini import ConfError, Ini
-from platform_assets.tenancy import RegistryError, Report, Source, Tenant, TenantRegistry, validate_name
+from resources.model.ini import ConfError, Ini
+from resources.model.tenancy import RegistryError, Report, Source, Tenant, TenantRegistry, validate_name
 
 SYSTEM_CONF = Path("/etc/argo-streaming/conf/conf.cfg")
-PROJECT_CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+PROJECT_CONF_DIR = Path(__file__).resolve().parents[2] / "conf"  # <repo>/conf
 PROJECT_CONF_NAMES = ("conf.cfg", "argo-streaming.conf")
 STREAMS = ("ingest-metric", "ingest-sync")
 JOBS = {"ingest-metric": "ams-ingest-metric", "ingest-sync": "ams-ingest-sync", "batch-ar": "batch-ar"}

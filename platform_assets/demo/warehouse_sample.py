@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from platform_assets.warehouse.catalog import Table, load_catalog
+from platform_assets.warehouse.catalog import load_catalog
+from resources.model.tables import Table
 from platform_assets.warehouse.unload import format_rows
 
 TIMEZONES = ["Europe/Amsterdam", "America/Los_Angeles", "Asia/Tokyo", "UTC", "Australia/Sydney"]

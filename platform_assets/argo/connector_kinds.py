@@ -1,0 +1,42 @@
+"""Every ARGO connector kind, declared once: its name (asset ``argo/<name>``, lake and file-source
+folder), where the web API serves it, whether an earlier day's snapshot may stand in for a missing
+one, whether an empty answer is a snapshot, and how the A/R kernel's input is parsed from it.
+
+Adding a kind is one record here plus the kernel input that uses it. No Dagster import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from platform_assets.argo import profiles as pr
+from resources.model.tenancy import Report
+
+
+@dataclass(frozen=True)
+class ConnectorKind:
+    name: str
+    api_path: str  # under <url>/api/v2/, ``{report}`` filled with the report's name
+    parse: Callable[[Any, Report], Any]  # snapshot data -> the A/R kernel's input
+    exact_day: bool = False  # never taken from an earlier day (rollback not allowed)
+    empty_is_snapshot: bool = False  # an empty API answer is a valid snapshot, not "none yet"
+
+
+CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
+    ConnectorKind("metric_profile", "metric_profiles", lambda d, r: pr.parse_metric_profile(d, r.name)),
+    ConnectorKind("topology_endpoints", "topology/endpoints/by_report/{report}",
+                  lambda d, r: pr.parse_topology_endpoints(d)),
+    ConnectorKind("topology_groups", "topology/groups/by_report/{report}",
+                  lambda d, r: pr.parse_topology_groups(d)),
+    ConnectorKind("downtimes", "downtimes", lambda d, r: pr.parse_downtimes(d), exact_day=True),
+    ConnectorKind("weights", "weights", lambda d, r: pr.parse_weights(d, r.name)),
+    ConnectorKind("operations_profile", "operations_profiles",
+                  lambda d, r: pr.parse_operations_profile(d, r.name)),
+    ConnectorKind("aggregation_profile", "aggregation_profiles",
+                  lambda d, r: pr.parse_aggregation_profile(d, r.name)),
+    ConnectorKind("recomputations", "recomputations",
+                  lambda d, r: pr.parse_recomputations(d, {r.name, r.id}), empty_is_snapshot=True),
+)
+KINDS_BY_NAME = {kind.name: kind for kind in CONNECTOR_KINDS}

@@ -1,0 +1,41 @@
+"""The ARGO slice's settings: typed, validated, read from the environment when the code location
+loads (``platform_assets.argo.definitions.build_defs``), never at import.
+
+| variable                    | field           | default      |
+|-----------------------------|-----------------|--------------|
+| ``WEIR_START_DATE``         | start_date      | 2024-01-01   |
+| ``WEIR_ARGO_BACKFILL_POLICY`` | backfill_policy | single_run |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+BACKFILL_POLICIES = ("single_run", "per_partition")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the slice cannot use."""
+
+
+@dataclass(frozen=True)
+class ArgoSettings:
+    start_date: str = "2024-01-01"  # first day of the tenant-day partitions (YYYY-MM-DD)
+    backfill_policy: str = "single_run"  # or per_partition
+
+    def __post_init__(self) -> None:
+        try:
+            date.fromisoformat(self.start_date)
+        except ValueError:
+            raise SettingsError(f"WEIR_START_DATE {self.start_date!r} is not a YYYY-MM-DD date") from None
+        if self.backfill_policy not in BACKFILL_POLICIES:
+            raise SettingsError(f"WEIR_ARGO_BACKFILL_POLICY must be one of {BACKFILL_POLICIES}, "
+                                f"not {self.backfill_policy!r}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> ArgoSettings:
+        return cls(start_date=env.get("WEIR_START_DATE", cls.start_date),
+                   backfill_policy=env.get("WEIR_ARGO_BACKFILL_POLICY", cls.backfill_policy))

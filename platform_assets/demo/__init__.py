@@ -1,0 +1,1 @@
+"""Demo and sample-data generators: never imported by runtime modules."""

@@ -1,0 +1,20 @@
+"""The telemetry slice: ingest -> landing zone and topic backups -> extract, validate, dedup, route,
+denormalize per hour -> hourly, daily and weekly aggregates. Built from ``TelemetryLayout`` when
+the code location loads."""
+
+import dagster as dg
+
+from platform_assets.telemetry.assets import build_telemetry_assets
+from platform_assets.telemetry.ingest import build_ingest_specs
+from platform_assets.telemetry.jobs import telemetry_hourly_job, telemetry_ingest
+from platform_assets.telemetry.partitions import telemetry_partitions
+from platform_assets.telemetry.settings import TelemetryLayout
+
+
+def build_defs(layout: TelemetryLayout | None = None) -> dg.Definitions:
+    layout = layout or TelemetryLayout.from_env()
+    partitions = telemetry_partitions(layout.start_date, layout.backup_timezone)
+    return dg.Definitions(
+        assets=[*build_ingest_specs(partitions), *build_telemetry_assets(partitions, layout.dedup_window_s)],
+        jobs=[telemetry_ingest, telemetry_hourly_job],
+    )

@@ -1,0 +1,37 @@
+"""The warehouse slice's settings: typed, validated, read from the environment when the code
+location loads (the partitions' first day) or when a run starts (the reference exports), never
+at import.
+
+| variable                        | field          | default    |
+|---------------------------------|----------------|------------|
+| ``WEIR_WAREHOUSE_START_DATE``   | start_date     | 2024-01-01 |
+| ``WEIR_WAREHOUSE_REFERENCE_DIR``| reference_dir  | none       |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+
+class SettingsError(ValueError):
+    """A setting has a value the slice cannot use."""
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    start_date: str = "2024-01-01"  # first created_date day, hour and week of the partitions
+    reference_dir: str | None = None  # the old warehouse's exports, <dir>/<aggregate>.csv
+
+    def __post_init__(self) -> None:
+        try:
+            date.fromisoformat(self.start_date)
+        except ValueError:
+            raise SettingsError(f"WEIR_WAREHOUSE_START_DATE {self.start_date!r} is not a YYYY-MM-DD date") from None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> WarehouseSettings:
+        return cls(start_date=env.get("WEIR_WAREHOUSE_START_DATE", cls.start_date),
+                   reference_dir=env.get("WEIR_WAREHOUSE_REFERENCE_DIR") or None)
