@@ -15,32 +15,10 @@ from typing import Any, Mapping, Protocol, Sequence
 
 import dagster as dg
 
+from resources.model.control_hub import ControlHubClient, InstanceState
+
 SIMULATE = "WEIR_SIMULATE"          # stand-in only: finish | fail | hang
 RUN_SECONDS = "WEIR_RUN_SECONDS"    # stand-in only: how long an instance runs
-
-
-@dataclass(frozen=True)
-class InstanceState:
-    job_id: str
-    finished: bool
-    successful: bool
-    error_message: str | None = None
-    engine_id: str | None = None
-    pipeline_id: str | None = None
-    input_count: int | None = None
-    output_count: int | None = None
-    error_count: int | None = None
-    start_time: datetime | None = None
-    finish_time: datetime | None = None
-
-
-class ControlHubClient(Protocol):
-    def start_template(self, template_id: str, parameter_sets: Sequence[Mapping[str, Any]],
-                       delete_after_completion: bool) -> list[str]: ...
-
-    def state(self, job_id: str) -> InstanceState: ...
-
-    def stop(self, job_id: str) -> None: ...
 
 
 class SdkControlHub:

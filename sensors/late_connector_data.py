@@ -17,7 +17,7 @@ import dagster as dg
 from platform_assets.argo.assets_ar import AR_KEYS
 from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.connectors import MissingSnapshotError, select_snapshot
-from platform_assets.argo.history import latest_metadata
+from platform_assets.argo.assets_history import latest_metadata
 from platform_assets.argo.jobs import argo_recompute_job
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.partitions import tenant_day_key

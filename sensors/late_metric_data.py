@@ -17,7 +17,7 @@ import dagster as dg
 
 from platform_assets.argo.assets_metric_data import METRIC_DATA, input_fingerprint
 from platform_assets.argo.assets_ar import AR_KEYS
-from platform_assets.argo.history import latest_metadata
+from platform_assets.argo.assets_history import latest_metadata
 from platform_assets.argo.jobs import argo_daily_job
 from platform_assets.argo.partitions import tenant_day_key
 from resources.model.tenancy import RegistryError

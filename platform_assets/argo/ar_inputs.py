@@ -12,19 +12,19 @@ from platform_assets.argo import lake_keys
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.ar_kernel import ArInputs
 from resources.model.tenancy import Report
-from resources.storage import LakeResource
+from resources.model.lake import LakeReader
 
 RECORD_COLUMNS = ["timestamp", "service", "hostname", "metric", "status", "monitoring_host"]
 
 
-def read_records(lake: LakeResource, tenant: str, day: date) -> pd.DataFrame | None:
+def read_records(lake: LakeReader, tenant: str, day: date) -> pd.DataFrame | None:
     key = lake_keys.metric_data(tenant, day)
     if not lake.exists(key):
         return None
     return lake.read_table(key).select(RECORD_COLUMNS).to_pandas()
 
 
-def read_snapshots(lake: LakeResource, tenant: str, day: date, report: str) -> dict[str, dict[str, Any]]:
+def read_snapshots(lake: LakeReader, tenant: str, day: date, report: str) -> dict[str, dict[str, Any]]:
     return {kind: json.loads(lake.read_bytes(lake_keys.connector(kind, tenant, day, report)))
             for kind in (k.name for k in CONNECTOR_KINDS)}
 

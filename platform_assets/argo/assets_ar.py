@@ -23,7 +23,7 @@ from platform_assets.argo.ar_spark import compute_ar_spark
 from platform_assets.argo.ar_inputs import build_inputs, previous_day, read_records, read_snapshots
 from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.assets_metric_data import METRIC_DATA
-from platform_assets.argo.history import latest_metadata
+from platform_assets.argo.assets_history import latest_metadata
 from resources.placement import AR_COMPUTE, POOL_MONGO
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.partitions import split_tenant_day

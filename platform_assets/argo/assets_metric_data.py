@@ -185,7 +185,7 @@ def _volume_of_run(checks: list[tuple[str, dg.AssetCheckResult]]) -> dg.AssetChe
 
 
 def _trailing_counts(context: dg.AssetExecutionContext, day: date, tenant: str) -> list[float]:
-    from platform_assets.argo.history import trailing_values
+    from platform_assets.argo.assets_history import trailing_values
 
     return trailing_values(context.instance, METRIC_DATA, day, tenant, "records")
 

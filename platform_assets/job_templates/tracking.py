@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Sequence
 
-from resources.streamsets import ControlHubClient, InstanceState
+from resources.model.control_hub import ControlHubClient, InstanceState
 
 
 @dataclass(frozen=True)

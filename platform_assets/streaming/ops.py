@@ -1,14 +1,17 @@
 """The ops of the monitoring deployment's Flink jobs: keep a tenant's streaming ingestion running,
 and submit the Java A/R batch job for a tenant, report and day (the jobs are in ``jobs``)."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
+from resources.flink import FlinkResource, masked
+from platform_assets.streaming.restore import newest_restore_point
 from dagster_aws.s3 import S3Resource
 
 from resources.placement import POOL_FLINK
-from platform_assets.streaming.ensure import ensure_running
 from resources.model.ini import ConfError
 from platform_assets.streaming.settings import StreamingSettings
 from platform_assets.streaming.submissions import ar_batch_submission, ar_input_paths, stream_submission
@@ -33,6 +36,28 @@ class ArBatchConfig(dg.Config):
     dry_run: bool = False
     check_inputs: bool = True
     timeout_s: int = AR_JOB_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class EnsureOutcome:
+    job_id: str
+    submitted: bool
+    restored_from: str | None
+    arguments: list[str]  # secrets masked
+
+
+def ensure_running(flink: FlinkResource, jar: Path, entry_class: str, job_name: str, args: Sequence[str],
+                   restore_root: str | None, parallelism: int = 1) -> EnsureOutcome:
+    """Nothing to do if a job called ``job_name`` runs; else submit, resuming from the newest
+    savepoint/checkpoint under ``restore_root`` when there is one."""
+    running = flink.find_running(job_name)
+    if running:
+        return EnsureOutcome(running, False, None, masked(args))
+    restore = newest_restore_point(restore_root) if restore_root else None
+    job_id = flink.run(flink.upload_jar(jar), entry_class, list(args), parallelism, savepoint_path=restore,
+                       job_name=job_name)
+    flink.wait(job_id, timeout_s=120, until=frozenset({"RUNNING"}))
+    return EnsureOutcome(job_id, True, restore, masked(args))
 
 
 def _refuse(exc: Exception) -> dg.Failure:

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from dagster._utils.schedules import is_valid_cron_string
+from platform_assets.taskflows.cron import is_valid_cron
 
 from platform_assets.taskflows.spec import Connection, GraphSpec, GraphSpecError, TaskSpec
 from platform_assets.taskflows.task_types import TASK_TYPES
@@ -163,7 +163,7 @@ def load_graph(path: Path, top: Path) -> GraphSpec:
     tasks = [_task(file, t, connections, graph_env) for t in raw["tasks"]]
     _check_graph(file, tasks)
     schedule = raw.get("schedule")
-    if schedule is not None and (not isinstance(schedule, str) or not is_valid_cron_string(schedule)):
+    if schedule is not None and (not isinstance(schedule, str) or not is_valid_cron(schedule)):
         raise GraphSpecError(file, f"schedule must be a cron string, got {schedule!r}")
     log_dir = Path(str(config.get("log_directory", "logs")))
     return GraphSpec(graph_name(path), file, tuple(tasks), concurrency,

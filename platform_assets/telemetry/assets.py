@@ -16,11 +16,12 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from platform_assets.telemetry import aggregates, dedup_window, landing, parallel_parse, produced, tables
+from platform_assets.telemetry import aggregates, dedup_window, landing, parallel_parse, tables
+from platform_assets.telemetry import assets_produced as produced
 from platform_assets.telemetry.denormalization import denormalize
 from platform_assets.telemetry.hour_processing import OUTPUT_SCHEMAS, HourProcessor, HourTotals
 from platform_assets.telemetry.gc_pause import cyclic_gc_paused
-from platform_assets.telemetry.ingest import LANDING
+from platform_assets.telemetry.assets_landing import LANDING
 from platform_assets.telemetry.partitions import TelemetryPartitions
 from platform_assets.telemetry.process_memory import retain_freed_memory
 from platform_assets.telemetry.routing import ROUTES

@@ -31,7 +31,7 @@ from platform_assets.telemetry import landing
 from platform_assets.telemetry.extraction import SourceMessage, audit_mid, batch_msgid
 from platform_assets.telemetry.hour_processing import checked_events, valid_event_at
 from platform_assets.telemetry.validation import EventValidator
-from resources.storage import LakeResource
+from resources.model.lake import LakeReader
 
 LANDING_FILES = b"weir.landing_files"
 MSGID, MID = "msgid", "mid"
@@ -49,7 +49,7 @@ def facts_table(msgids: Iterable[str], mids: Iterable[str], landing_files: list[
     return pa.table({"kind": [MSGID] * len(msgids) + [MID] * len(mids), "id": msgids + mids}, schema=schema)
 
 
-def recorded_facts(lake: LakeResource, hour: str, files: list[str] | None = None) -> tuple[set[str], set[str]] | None:
+def recorded_facts(lake: LakeReader, hour: str, files: list[str] | None = None) -> tuple[set[str], set[str]] | None:
     """The hour's recorded (msgids, mids) when they cover every landing file it has (``files``: its
     listing, when the caller has it), else None."""
     files = lake.list(landing.landing_dir(hour)) if files is None else files
@@ -198,7 +198,7 @@ class DedupWindow:
         return False
 
 
-def window_before(lake: LakeResource, hours: list[str], validator: EventValidator, env: str) -> DedupWindow:
+def window_before(lake: LakeReader, hours: list[str], validator: EventValidator, env: str) -> DedupWindow:
     """The window of ``hours`` (the earlier hours of one hour's window): each by its record, or
     scanned from its landing files."""
     window = DedupWindow()

@@ -5,7 +5,7 @@ the code location loads."""
 import dagster as dg
 
 from platform_assets.telemetry.assets import build_telemetry_assets
-from platform_assets.telemetry.ingest import build_ingest_specs
+from platform_assets.telemetry.assets_landing import build_ingest_specs
 from platform_assets.telemetry.jobs import telemetry_hourly_job, telemetry_ingest
 from platform_assets.telemetry.partitions import telemetry_partitions
 from platform_assets.telemetry.settings import TelemetryLayout

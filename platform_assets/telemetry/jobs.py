@@ -5,7 +5,7 @@ assets otherwise follow their upstream through ``sensors/telemetry_automation``.
 import dagster as dg
 
 from platform_assets.telemetry.assets import key
-from platform_assets.telemetry.ingest import ingest_telemetry
+from platform_assets.telemetry.ops import ingest_telemetry
 from platform_assets.telemetry.routing import ROUTES
 
 HOURLY_KEYS = [key(n) for n in ("raw_events", "extractor_duplicates", "extractor_failed", "unique_events",

@@ -5,7 +5,7 @@ import dagster as dg
 
 from platform_assets.argo.assets_ar import AR_KEYS
 from platform_assets.argo.partitions import backfill_policy
-from platform_assets.argo.history import latest_metadata
+from platform_assets.argo.assets_history import latest_metadata
 from platform_assets.definitions import build_definitions
 from platform_assets.argo.partitions import tenant_day_key
 from tests.platform import check_results, local_resources, register_tenants, run_day

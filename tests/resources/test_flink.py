@@ -70,7 +70,7 @@ def test_unreachable_jobmanager_names_the_url():
 
 
 def test_ensure_is_idempotent_and_resumes_from_the_newest_savepoint(flink):
-    from platform_assets.streaming.ensure import ensure_running
+    from platform_assets.streaming.ops import ensure_running
 
     resource, jar, work = flink
     root = work / "tenant-a-savepoints"

@@ -20,7 +20,7 @@ import dagster as dg
 
 from platform_assets.telemetry import backups, landing
 from platform_assets.telemetry.extraction import SourceMessage, message_syncts
-from platform_assets.telemetry.partitions import TelemetryPartitions
+from platform_assets.telemetry.assets_landing import LANDING, TOPIC_BACKUPS
 from platform_assets.telemetry.process_memory import retain_freed_memory
 from platform_assets.telemetry.settings import (
     MessageReader,
@@ -32,24 +32,7 @@ from platform_assets.telemetry.settings import (
 from resources.kafka import Batch, KafkaResource
 from resources.storage import LakeResource
 
-LANDING = dg.AssetKey(["telemetry", "landing"])
 PROGRESS_EVERY_S = 5.0
-TOPIC_BACKUPS = dg.AssetKey(["telemetry", "topic_backups"])
-
-
-
-def build_ingest_specs(partitions: TelemetryPartitions) -> list[dg.AssetSpec]:
-    """The landing zone and the topic backups: written by the ``telemetry_ingest`` job, which
-    reports their partitions as it files them."""
-    landing = dg.AssetSpec(LANDING, partitions_def=partitions.hours, group_name="telemetry", kinds={"kafka", "parquet"},
-                           description="Consumed telemetry batches, byte for byte, by UTC hour of sync time "
-                                       "(written by the telemetry_ingest job).")
-    topic_backups = dg.AssetSpec(TOPIC_BACKUPS, partitions_def=partitions.backup_days, group_name="telemetry",
-                                 kinds={"s3"},
-                                 description="Every consumed topic's raw messages in object storage, by day of sync "
-                                             "time in the backup timezone, rolled by size (telemetry_ingest writes "
-                                             "them).")
-    return [landing, topic_backups]
 
 
 def sync_times(messages: list[SourceMessage], now_ms: int, start_ms: int) -> list[int]:
