@@ -19,10 +19,15 @@ from sensors import definitions as sensors
 
 # Beta APIs Weir uses on purpose (single-run backfills; the owners field Dagster's own automation
 # sensor passes). Only these warnings, and only while the definitions are built, are silenced.
-BETA_APIS_USED = ("Parameter `backfill_policy` of function `asset`", "Parameter `owners` of initializer")
+BETA_APIS_USED = (
+    "Parameter `backfill_policy` of function `asset`",
+    "Parameter `owners` of initializer",
+)
 
 
-def build_definitions(resources: dict[str, Any] | None = None, taskflows_dir: str | None = None) -> dg.Definitions:
+def build_definitions(
+    resources: dict[str, Any] | None = None, taskflows_dir: str | None = None
+) -> dg.Definitions:
     """Every slice's definitions with ``resources`` (default: the environment's). Each slice reads
     its own settings here, when the code location loads; ``taskflows_dir`` overrides one (tests)."""
     if resources is None:
@@ -32,8 +37,13 @@ def build_definitions(resources: dict[str, Any] | None = None, taskflows_dir: st
         for beta in BETA_APIS_USED:
             warnings.filterwarnings("ignore", message=beta, category=dg.BetaWarning)
         return dg.Definitions.merge(
-            argo.build_defs(), warehouse.build_defs(), telemetry.build_defs(), streaming.build_defs(),
-            job_templates.build_defs(), taskflows.build_defs(taskflow_settings), sensors.build_defs(),
+            argo.build_defs(),
+            warehouse.build_defs(),
+            telemetry.build_defs(),
+            streaming.build_defs(),
+            job_templates.build_defs(),
+            taskflows.build_defs(taskflow_settings),
+            sensors.build_defs(),
             dg.Definitions(executor=environments.executor(), resources=resources),
         )
 

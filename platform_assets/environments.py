@@ -37,8 +37,16 @@ from resources.warehouse_db import DuckDbWarehouse, PostgresWarehouse
 
 ENVIRONMENTS = ("local", "prod")
 # Variables whose values are credentials or hold them (DSNs, URLs with a password or a secret path).
-SECRET_VARIABLES = ("SMTP_PASSWORD", "SLACK_WEBHOOK_URL", "STREAMSETS_CRED_ID", "STREAMSETS_CRED_TOKEN",
-                    "JOB_TEMPLATE_PG_DSN", "WAREHOUSE_PG_DSN", "TELEMETRY_DIMS_PG_DSN", "MONGO_URL")
+SECRET_VARIABLES = (
+    "SMTP_PASSWORD",
+    "SLACK_WEBHOOK_URL",
+    "STREAMSETS_CRED_ID",
+    "STREAMSETS_CRED_TOKEN",
+    "JOB_TEMPLATE_PG_DSN",
+    "WAREHOUSE_PG_DSN",
+    "TELEMETRY_DIMS_PG_DSN",
+    "MONGO_URL",
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,9 @@ class PlatformSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> PlatformSettings:
-        settings = cls(env=env.get("PLATFORM_ENV", "local"), data_dir=env.get("WEIR_DATA_DIR", ".weir"))
+        settings = cls(
+            env=env.get("PLATFORM_ENV", "local"), data_dir=env.get("WEIR_DATA_DIR", ".weir")
+        )
         if settings.env not in ENVIRONMENTS:
             raise ValueError(f"PLATFORM_ENV must be one of {ENVIRONMENTS}, got {settings.env!r}")
         return settings
@@ -71,11 +81,14 @@ def _telemetry(env: Mapping[str, str], data_dir: Path, default_env: str) -> Tele
     topics_env = env.get("WEIR_TELEMETRY_ENV", default_env)
     if env.get("WEIR_TELEMETRY_SOURCE", "kafka" if default_env == "prod" else "inbox") != "kafka":
         return inbox_settings(str(data_dir), topics_env, layout)
-    return TelemetrySettings(env=topics_env, dedup_window_s=layout.dedup_window_s,
-                             backup_timezone=layout.backup_timezone,
-                             produce_routed=env.get("WEIR_TELEMETRY_PRODUCE_ROUTED") == "1",
-                             backlog_lag_threshold=int(env.get("WEIR_TELEMETRY_LAG_THRESHOLD", "1000")),
-                             backlog_max_delay_s=float(env.get("WEIR_TELEMETRY_MAX_DELAY_S", "300")))
+    return TelemetrySettings(
+        env=topics_env,
+        dedup_window_s=layout.dedup_window_s,
+        backup_timezone=layout.backup_timezone,
+        produce_routed=env.get("WEIR_TELEMETRY_PRODUCE_ROUTED") == "1",
+        backlog_lag_threshold=int(env.get("WEIR_TELEMETRY_LAG_THRESHOLD", "1000")),
+        backlog_max_delay_s=float(env.get("WEIR_TELEMETRY_MAX_DELAY_S", "300")),
+    )
 
 
 def _local(env: Mapping[str, str], settings: PlatformSettings) -> dict[str, Any]:
@@ -84,10 +97,14 @@ def _local(env: Mapping[str, str], settings: PlatformSettings) -> dict[str, Any]
     if env.get("WAREHOUSE_PG_DSN"):  # PostgreSQL when a DSN is given, else the documented stand-in
         warehouse_db = PostgresWarehouse(dsn=dg.EnvVar("WAREHOUSE_PG_DSN"))
     return {
-        "registry": TenantRegistryResource(path=env.get("WEIR_TENANT_REGISTRY", str(data_dir / "tenants.yaml"))),
+        "registry": TenantRegistryResource(
+            path=env.get("WEIR_TENANT_REGISTRY", str(data_dir / "tenants.yaml"))
+        ),
         "lake": LakeResource(root=str(data_dir / "lake")),
         "results": LocalResultsResource(root=str(data_dir / "results")),
-        "kafka": KafkaResource(bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
+        "kafka": KafkaResource(
+            bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+        ),
         "connectors": ArgoConnectorResource(),
         "engine": LocalEngine(),
         "unloads": LakeResource(root=env.get("WEIR_WAREHOUSE_LANDING", str(data_dir / "landing"))),
@@ -95,13 +112,16 @@ def _local(env: Mapping[str, str], settings: PlatformSettings) -> dict[str, Any]
         "table_catalog": DuckDbViews(path=str(data_dir / "lake.duckdb")),
         "telemetry": _telemetry(env, data_dir, "dev"),
         "telemetry_backups": LakeResource(root=str(data_dir / "telemetry_backups")),
-        "dimensions": DimensionsResource(dsn=secret("TELEMETRY_DIMS_PG_DSN", env) or "",
-                                         root=str(data_dir / "telemetry_dims")),
+        "dimensions": DimensionsResource(
+            dsn=secret("TELEMETRY_DIMS_PG_DSN", env) or "", root=str(data_dir / "telemetry_dims")
+        ),
     }
 
 
 def _prod(env: Mapping[str, str], settings: PlatformSettings) -> dict[str, Any]:
-    spark = LazyPySparkResource(spark_config={**local_spark_config(), "spark.master": env.get("SPARK_MASTER", "local[2]")})
+    spark = LazyPySparkResource(
+        spark_config={**local_spark_config(), "spark.master": env.get("SPARK_MASTER", "local[2]")}
+    )
     return {
         "registry": TenantRegistryResource(path=dg.EnvVar("WEIR_TENANT_REGISTRY")),
         "lake": LakeResource(root=dg.EnvVar("WEIR_LAKE_ROOT"), s3=_s3(env)),
@@ -111,11 +131,15 @@ def _prod(env: Mapping[str, str], settings: PlatformSettings) -> dict[str, Any]:
         "engine": SparkEngine(pyspark=spark),
         "unloads": LakeResource(root=dg.EnvVar("WEIR_WAREHOUSE_LANDING"), s3=_s3(env)),
         "warehouse_db": PostgresWarehouse(dsn=dg.EnvVar("WAREHOUSE_PG_DSN")),
-        "table_catalog": GlueCatalog(database=env.get("GLUE_DATABASE", "weir_warehouse"),
-                                     region_name=env.get("AWS_REGION", "us-east-1"),
-                                     endpoint_url=env.get("GLUE_ENDPOINT_URL") or None),
+        "table_catalog": GlueCatalog(
+            database=env.get("GLUE_DATABASE", "weir_warehouse"),
+            region_name=env.get("AWS_REGION", "us-east-1"),
+            endpoint_url=env.get("GLUE_ENDPOINT_URL") or None,
+        ),
         "telemetry": _telemetry(env, Path(settings.data_dir).absolute(), "prod"),
-        "telemetry_backups": LakeResource(root=dg.EnvVar("WEIR_TELEMETRY_BACKUP_ROOT"), s3=_s3(env)),
+        "telemetry_backups": LakeResource(
+            root=dg.EnvVar("WEIR_TELEMETRY_BACKUP_ROOT"), s3=_s3(env)
+        ),
         "dimensions": DimensionsResource(dsn=dg.EnvVar("TELEMETRY_DIMS_PG_DSN")),
     }
 
@@ -124,23 +148,33 @@ def _shared(env: Mapping[str, str]) -> dict[str, Any]:
     """Resources alike in every environment: alerts, the monitoring config, spark-submit, the
     job-template store and Control Hub (the stand-in unless credentials are set)."""
     return {
-        "alerts": AlertsResource(smtp_host=env.get("SMTP_HOST"), smtp_port=int(env.get("SMTP_PORT", "25")),
-                                 smtp_user=env.get("SMTP_USER"), smtp_password=secret("SMTP_PASSWORD", env),
-                                 mail_from=env.get("ALERT_EMAIL_FROM", "weir@localhost"),
-                                 mail_to=env.get("ALERT_EMAIL_TO"),
-                                 slack_webhook_url=secret("SLACK_WEBHOOK_URL", env)),
-        "monitoring": MonitoringConfResource(path=env.get("WEIR_MONITORING_CONF") or None,
-                                             flink_rest_url=env.get("FLINK_REST_URL") or None),
+        "alerts": AlertsResource(
+            smtp_host=env.get("SMTP_HOST"),
+            smtp_port=int(env.get("SMTP_PORT", "25")),
+            smtp_user=env.get("SMTP_USER"),
+            smtp_password=secret("SMTP_PASSWORD", env),
+            mail_from=env.get("ALERT_EMAIL_FROM", "weir@localhost"),
+            mail_to=env.get("ALERT_EMAIL_TO"),
+            slack_webhook_url=secret("SLACK_WEBHOOK_URL", env),
+        ),
+        "monitoring": MonitoringConfResource(
+            path=env.get("WEIR_MONITORING_CONF") or None,
+            flink_rest_url=env.get("FLINK_REST_URL") or None,
+        ),
         "spark_submit": SparkSubmitResource(spark_home=env.get("SPARK_HOME") or None),
         "job_template_store": JobTemplateStore(dsn=secret("JOB_TEMPLATE_PG_DSN", env) or ""),
-        "streamsets": StreamSetsResource(stand_in=not env.get("STREAMSETS_CRED_ID"),
-                                         credential_id=secret("STREAMSETS_CRED_ID", env),
-                                         token=secret("STREAMSETS_CRED_TOKEN", env)),
+        "streamsets": StreamSetsResource(
+            stand_in=not env.get("STREAMSETS_CRED_ID"),
+            credential_id=secret("STREAMSETS_CRED_ID", env),
+            token=secret("STREAMSETS_CRED_TOKEN", env),
+        ),
     }
 
 
 RESOURCES_BY_ENV: dict[str, Callable[[Mapping[str, str], PlatformSettings], dict[str, Any]]] = {
-    "local": _local, "prod": _prod}
+    "local": _local,
+    "prod": _prod,
+}
 
 
 def resources_for(name: str, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
@@ -152,16 +186,20 @@ def resources_for(name: str, env: Mapping[str, str] = os.environ) -> dict[str, A
 
 
 def executor(env: Mapping[str, str] = os.environ) -> dg.ExecutorDefinition:
-    """How a run executes its steps, from ``WEIR_EXECUTOR``: ``in_process`` (default: Weir's steps are
-    few and heavy work parallelises inside them, so a process per step would only add ~1-2 s each),
-    ``multiprocess`` (a process per step), or ``k8s`` (a Kubernetes pod per step, sized by its tags;
-    ``WEIR_STEP_ISOLATION=k8s`` means the same)."""
-    choice = env.get("WEIR_EXECUTOR") or ("k8s" if env.get("WEIR_STEP_ISOLATION") == "k8s" else "in_process")
+    """How a run executes its steps, from ``WEIR_EXECUTOR``: ``in_process`` (default: Weir's steps
+    are few and heavy work parallelises inside them, so a process per step would only add ~1-2 s
+    each), ``multiprocess`` (a process per step), or ``k8s`` (a Kubernetes pod per step, sized by
+    its tags; ``WEIR_STEP_ISOLATION=k8s`` means the same)."""
+    choice = env.get("WEIR_EXECUTOR") or (
+        "k8s" if env.get("WEIR_STEP_ISOLATION") == "k8s" else "in_process"
+    )
     if choice == "k8s":
         from dagster_k8s import k8s_job_executor
 
         return k8s_job_executor
     executors = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
     if choice not in executors:
-        raise ValueError(f"WEIR_EXECUTOR must be one of in_process, multiprocess, k8s; got {choice!r}")
+        raise ValueError(
+            f"WEIR_EXECUTOR must be one of in_process, multiprocess, k8s; got {choice!r}"
+        )
     return executors[choice]

@@ -22,8 +22,14 @@ class AlertsResource(dg.ConfigurableResource):
     timeout_s: float = 10.0
 
     def channels(self) -> list[str]:
-        return [name for name, on in (("email", self.smtp_host and self.mail_to),
-                                      ("slack", self.slack_webhook_url)) if on]
+        return [
+            name
+            for name, on in (
+                ("email", self.smtp_host and self.mail_to),
+                ("slack", self.slack_webhook_url),
+            )
+            if on
+        ]
 
     def send(self, subject: str, text: str) -> dict[str, str]:
         """Deliver to each channel; returns {channel: "sent" | "failed: <reason>"}."""
@@ -31,7 +37,11 @@ class AlertsResource(dg.ConfigurableResource):
         if self.smtp_host and self.mail_to:
             try:
                 message = EmailMessage()
-                message["Subject"], message["From"], message["To"] = subject, self.mail_from, self.mail_to
+                message["Subject"], message["From"], message["To"] = (
+                    subject,
+                    self.mail_from,
+                    self.mail_to,
+                )
                 message.set_content(text)
                 with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout_s) as smtp:
                     if self.smtp_user:
@@ -43,8 +53,11 @@ class AlertsResource(dg.ConfigurableResource):
                 outcome["email"] = f"failed: {exc}"
         if self.slack_webhook_url:
             try:
-                response = requests.post(self.slack_webhook_url, json={"text": f"*{subject}*\n{text}"},
-                                         timeout=self.timeout_s)
+                response = requests.post(
+                    self.slack_webhook_url,
+                    json={"text": f"*{subject}*\n{text}"},
+                    timeout=self.timeout_s,
+                )
                 outcome["slack"] = "sent" if response.ok else f"failed: HTTP {response.status_code}"
             except requests.RequestException as exc:
                 outcome["slack"] = f"failed: {exc}"

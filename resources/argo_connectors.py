@@ -6,7 +6,6 @@ Files: ``<root>/<tenant>/connectors/<report>/<kind>/YYYY-MM-DD.json``. API: ``GE
 rollback over earlier days lives in ``platform_assets.argo.connectors``.
 """
 
-
 import json
 import os
 from datetime import date
@@ -17,6 +16,7 @@ import dagster as dg
 import requests
 
 from resources.model.tenancy import Source, validate_name
+
 
 class ConnectorEndpoint(Protocol):
     """What this resource needs to know of a connector kind (the ARGO slice declares the kinds)."""
@@ -49,7 +49,9 @@ def snapshot_path(root: str | Path, tenant: str, report: str, kind: str, day: da
 class ArgoConnectorResource(dg.ConfigurableResource):
     timeout_s: float = 30.0
 
-    def fetch(self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date) -> Any | None:
+    def fetch(
+        self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date
+    ) -> Any | None:
         if source.kind == "files":
             path = snapshot_path(source.root or "", tenant, report, kind.name, day)
             if not path.exists():
@@ -57,24 +59,39 @@ class ArgoConnectorResource(dg.ConfigurableResource):
             try:
                 return json.loads(path.read_text())
             except json.JSONDecodeError as exc:
-                raise ConnectorFetchError(f"{kind.name} snapshot {path} is not valid JSON: {exc}") from None
+                raise ConnectorFetchError(
+                    f"{kind.name} snapshot {path} is not valid JSON: {exc}"
+                ) from None
         return self._fetch_api(source, tenant, report, kind, day)
 
-    def _fetch_api(self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date) -> Any | None:
+    def _fetch_api(
+        self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date
+    ) -> Any | None:
         token = source.token or (os.environ.get(source.token_env, "") if source.token_env else "")
-        url = f"{(source.url or '').rstrip('/')}/api/v2/{kind.api_path.format(report=validate_name(report, 'report'))}"
-        response = requests.get(url, params={"date": day.isoformat()}, timeout=self.timeout_s,
-                                headers={"x-api-key": token, "Accept": "application/json"})
+        api_path = kind.api_path.format(report=validate_name(report, "report"))
+        url = f"{(source.url or '').rstrip('/')}/api/v2/{api_path}"
+        response = requests.get(
+            url,
+            params={"date": day.isoformat()},
+            timeout=self.timeout_s,
+            headers={"x-api-key": token, "Accept": "application/json"},
+        )
         if response.status_code == 404:
             return None
         if response.status_code in (401, 403):
-            raise ConnectorFetchError(f"ARGO web API refused the token of tenant {tenant!r} ({response.status_code})")
+            raise ConnectorFetchError(
+                f"ARGO web API refused the token of tenant {tenant!r} ({response.status_code})"
+            )
         if response.status_code != 200:
-            raise ConnectorFetchError(f"ARGO web API {url} answered {response.status_code}: {response.text[:200]}")
+            raise ConnectorFetchError(
+                f"ARGO web API {url} answered {response.status_code}: {response.text[:200]}"
+            )
         try:
             data = response.json().get("data")
         except (ValueError, AttributeError):
-            raise ConnectorFetchError(f"ARGO web API {url} did not answer with a JSON envelope") from None
+            raise ConnectorFetchError(
+                f"ARGO web API {url} did not answer with a JSON envelope"
+            ) from None
         if data in (None, []) and not kind.empty_is_snapshot:
             return None
         items = data if isinstance(data, list) else [data]

@@ -10,8 +10,9 @@ module logs, returns as metadata or raises.
 import hashlib
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import dagster as dg
 import requests
@@ -60,7 +61,13 @@ def root_cause(exceptions: dict[str, Any]) -> str:
         return "no exception recorded"
     trace = entries[0].get("stacktrace", "")
     causes = re.findall(r"^Caused by: (.+)$", trace, flags=re.MULTILINE)
-    return causes[-1].strip() if causes else trace.splitlines()[0] if trace else entries[0].get("exceptionName", "")
+    return (
+        causes[-1].strip()
+        if causes
+        else trace.splitlines()[0]
+        if trace
+        else entries[0].get("exceptionName", "")
+    )
 
 
 class FlinkResource(dg.ConfigurableResource):
@@ -75,14 +82,20 @@ class FlinkResource(dg.ConfigurableResource):
         except requests.ConnectionError:
             raise FlinkError(f"Flink JobManager at {self.rest_url} is unreachable") from None
         except requests.Timeout:
-            raise FlinkError(f"Flink JobManager at {self.rest_url} did not answer {method} {path} in time") from None
+            raise FlinkError(
+                f"Flink JobManager at {self.rest_url} did not answer {method} {path} in time"
+            ) from None
         if response.status_code >= 400:
             try:
                 errors = response.json().get("errors", [])
             except ValueError:
                 errors = [response.text]
-            detail = " | ".join(e.strip().splitlines()[-1] if e.strip() else "" for e in errors)[:2000]
-            raise FlinkError(redact(f"{method} {path} -> {response.status_code}: {detail}", secrets))
+            detail = " | ".join(e.strip().splitlines()[-1] if e.strip() else "" for e in errors)[
+                :2000
+            ]
+            raise FlinkError(
+                redact(f"{method} {path} -> {response.status_code}: {detail}", secrets)
+            )
         return response.json() if response.content else {}
 
     def upload_jar(self, jar: Path) -> str:
@@ -93,22 +106,39 @@ class FlinkResource(dg.ConfigurableResource):
             if entry.get("name") == name:
                 return entry["id"]
         with jar.open("rb") as handle:
-            uploaded = self._call("POST", "/jars/upload",
-                                  files={"jarfile": (name, handle, "application/java-archive")})
+            uploaded = self._call(
+                "POST",
+                "/jars/upload",
+                files={"jarfile": (name, handle, "application/java-archive")},
+            )
         return Path(uploaded["filename"]).name
 
     def jar_ids(self) -> list[str]:
         return [entry["id"] for entry in self._call("GET", "/jars").get("files", [])]
 
-    def run(self, jar_id: str, entry_class: str, args: Sequence[str], parallelism: int = 1,
-            savepoint_path: str | None = None, job_name: str | None = None) -> str:
-        """Start a job; ``job_name`` is passed as ``pipeline.name`` (used by jobs that do not name themselves)."""
-        body: dict[str, Any] = {"entryClass": entry_class, "programArgsList": list(args), "parallelism": parallelism}
+    def run(
+        self,
+        jar_id: str,
+        entry_class: str,
+        args: Sequence[str],
+        parallelism: int = 1,
+        savepoint_path: str | None = None,
+        job_name: str | None = None,
+    ) -> str:
+        """Start a job; ``job_name`` is passed as ``pipeline.name`` (used by jobs that do not name
+        themselves)."""
+        body: dict[str, Any] = {
+            "entryClass": entry_class,
+            "programArgsList": list(args),
+            "parallelism": parallelism,
+        }
         if savepoint_path:
             body["savepointPath"] = savepoint_path
         if job_name:
             body["flinkConfiguration"] = {"pipeline.name": job_name}
-        return self._call("POST", f"/jars/{jar_id}/run", secrets=secrets_in(args), json=body)["jobid"]
+        return self._call("POST", f"/jars/{jar_id}/run", secrets=secrets_in(args), json=body)[
+            "jobid"
+        ]
 
     def job(self, job_id: str) -> dict[str, Any]:
         return self._call("GET", f"/jobs/{job_id}")
@@ -120,7 +150,9 @@ class FlinkResource(dg.ConfigurableResource):
         while True:
             detail = self.job(job_id)
             state = detail["state"]
-            if state == "RUNNING" and any(v.get("status") != "RUNNING" for v in detail.get("vertices", [])):
+            if state == "RUNNING" and any(
+                v.get("status") != "RUNNING" for v in detail.get("vertices", [])
+            ):
                 state = "DEPLOYING"  # RUNNING only once every task runs (a savepoint needs that)
             if state == "FAILED":
                 cause = root_cause(self._call("GET", f"/jobs/{job_id}/exceptions"))
@@ -134,7 +166,9 @@ class FlinkResource(dg.ConfigurableResource):
     def cancel(self, job_id: str) -> None:
         self._call("PATCH", f"/jobs/{job_id}?mode=cancel")
 
-    def stop_with_savepoint(self, job_id: str, target_directory: str | None = None, timeout_s: float = 120) -> str:
+    def stop_with_savepoint(
+        self, job_id: str, target_directory: str | None = None, timeout_s: float = 120
+    ) -> str:
         """Stop the job after a savepoint; returns the savepoint's location."""
         body: dict[str, Any] = {"drain": False}
         if target_directory:
@@ -147,7 +181,11 @@ class FlinkResource(dg.ConfigurableResource):
                 operation = status.get("operation") or {}
                 if "location" in operation:
                     return operation["location"]
-                cause = (operation.get("failure-cause") or {}).get("stack-trace", "unknown").splitlines()[0]
+                cause = (
+                    (operation.get("failure-cause") or {})
+                    .get("stack-trace", "unknown")
+                    .splitlines()[0]
+                )
                 raise FlinkError(f"savepoint of job {job_id} failed: {cause}")
             time.sleep(self.poll_interval_s)
         raise FlinkError(f"savepoint of job {job_id} not completed within {timeout_s:.0f}s")
@@ -158,6 +196,11 @@ class FlinkResource(dg.ConfigurableResource):
     def find_running(self, name: str) -> str | None:
         """Id of the RUNNING (or starting) job called ``name``, if any."""
         for job in self.list_jobs():
-            if job.get("name") == name and job.get("state") in {"RUNNING", "CREATED", "INITIALIZING", "RESTARTING"}:
+            if job.get("name") == name and job.get("state") in {
+                "RUNNING",
+                "CREATED",
+                "INITIALIZING",
+                "RESTARTING",
+            }:
                 return job["jid"]
         return None

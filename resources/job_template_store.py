@@ -6,9 +6,10 @@ steps applied); run it with ``python -m platform_assets.job_templates.migrate``.
 """
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 import dagster as dg
 import psycopg
@@ -53,7 +54,8 @@ MIGRATIONS: tuple[str, ...] = (
         error_message text,
         start_time timestamptz,
         finish_time timestamptz);
-    CREATE INDEX IF NOT EXISTS job_instance_user_run ON streamsets.job_instance (user_id, user_run_id);
+    CREATE INDEX IF NOT EXISTS job_instance_user_run
+        ON streamsets.job_instance (user_id, user_run_id);
     """,
     # 2: requests accepted by the REST front door, launched as Dagster runs by its launcher
     """
@@ -62,7 +64,8 @@ MIGRATIONS: tuple[str, ...] = (
         user_id text NOT NULL,
         user_run_id text NOT NULL,
         config jsonb NOT NULL,
-        state text NOT NULL DEFAULT 'accepted' CHECK (state IN ('accepted', 'launching', 'launched', 'failed')),
+        state text NOT NULL DEFAULT 'accepted'
+            CHECK (state IN ('accepted', 'launching', 'launched', 'failed')),
         dagster_run_id text,
         attempts integer NOT NULL DEFAULT 0,
         error text,
@@ -127,8 +130,14 @@ def _pool(dsn: str, size: int) -> ConnectionPool:
     """One pool per (DSN, size) per process: the REST service reuses connections under load."""
     with _POOLS_LOCK:
         if (dsn, size) not in _POOLS:
-            _POOLS[(dsn, size)] = ConnectionPool(dsn, min_size=1, max_size=size, open=True,
-                                                 kwargs={"connect_timeout": 10}, name="job-template-store")
+            _POOLS[(dsn, size)] = ConnectionPool(
+                dsn,
+                min_size=1,
+                max_size=size,
+                open=True,
+                kwargs={"connect_timeout": 10},
+                name="job-template-store",
+            )
         return _POOLS[(dsn, size)]
 
 
@@ -139,7 +148,10 @@ class JobTemplateStore(dg.ConfigurableResource):
     def _connect(self):
         """A connection as a context manager that commits on success (pooled or not)."""
         if not self.dsn:
-            raise dg.Failure("the job-template store is not configured (JOB_TEMPLATE_PG_DSN)", allow_retries=False)
+            raise dg.Failure(
+                "the job-template store is not configured (JOB_TEMPLATE_PG_DSN)",
+                allow_retries=False,
+            )
         if self.pool_size > 0:
             return _pool(self.dsn, self.pool_size).connection()
         return psycopg.connect(self.dsn, connect_timeout=10)
@@ -148,32 +160,55 @@ class JobTemplateStore(dg.ConfigurableResource):
         """Apply the migrations not applied yet; returns the schema version."""
         with self._connect() as conn:
             conn.execute("CREATE SCHEMA IF NOT EXISTS streamsets")
-            conn.execute("CREATE TABLE IF NOT EXISTS streamsets.schema_version (version integer PRIMARY KEY, "
-                         "applied_at timestamptz NOT NULL DEFAULT now())")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS streamsets.schema_version "
+                "(version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('streamsets.schema_version'))")
             done = {row[0] for row in conn.execute("SELECT version FROM streamsets.schema_version")}
             for version, sql in enumerate(MIGRATIONS, start=1):
                 if version not in done:
                     conn.execute(sql)
-                    conn.execute("INSERT INTO streamsets.schema_version (version) VALUES (%s)", (version,))
+                    conn.execute(
+                        "INSERT INTO streamsets.schema_version (version) VALUES (%s)", (version,)
+                    )
         return len(MIGRATIONS)
 
-    def add_template(self, pattern_name: str, source: str, destination: str, sch_job_template_id: str,
-                     static_parameters: Mapping[str, Any] | None = None,
-                     connections: Mapping[str, Any] | None = None, delete_after_completion: bool = False) -> int:
+    def add_template(
+        self,
+        pattern_name: str,
+        source: str,
+        destination: str,
+        sch_job_template_id: str,
+        static_parameters: Mapping[str, Any] | None = None,
+        connections: Mapping[str, Any] | None = None,
+        delete_after_completion: bool = False,
+    ) -> int:
         """Register a template for a pattern (administrators; also used by tests and the demo)."""
         with self._connect() as conn:
             template_id = conn.execute(
-                "INSERT INTO streamsets.job_template (sch_job_template_id, delete_after_completion, "
-                "source_runtime_parameters, source_connection_info) VALUES (%s, %s, %s, %s) RETURNING id",
-                (sch_job_template_id, delete_after_completion, Jsonb(dict(static_parameters or {})),
-                 Jsonb(dict(connections or {})))).fetchone()[0]
+                "INSERT INTO streamsets.job_template "
+                "(sch_job_template_id, delete_after_completion, "
+                "source_runtime_parameters, source_connection_info) "
+                "VALUES (%s, %s, %s, %s) RETURNING id",
+                (
+                    sch_job_template_id,
+                    delete_after_completion,
+                    Jsonb(dict(static_parameters or {})),
+                    Jsonb(dict(connections or {})),
+                ),
+            ).fetchone()[0]
             pattern_id = conn.execute(
-                "INSERT INTO streamsets.ingestion_pattern (pattern_name, source, destination) VALUES (%s, %s, %s) "
+                "INSERT INTO streamsets.ingestion_pattern (pattern_name, source, destination) "
+                "VALUES (%s, %s, %s) "
                 "ON CONFLICT (pattern_name) DO UPDATE SET source = EXCLUDED.source RETURNING id",
-                (pattern_name, source, destination)).fetchone()[0]
-            conn.execute("INSERT INTO streamsets.ingestion_pattern_job_template_relationship VALUES (%s, %s)",
-                         (pattern_id, template_id))
+                (pattern_name, source, destination),
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO streamsets.ingestion_pattern_job_template_relationship "
+                "VALUES (%s, %s)",
+                (pattern_id, template_id),
+            )
         return template_id
 
     def find_template(self, source: str, destination: str) -> JobTemplate:
@@ -183,12 +218,17 @@ class JobTemplateStore(dg.ConfigurableResource):
                 "t.source_runtime_parameters || t.destination_runtime_parameters, "
                 "t.source_connection_info || t.destination_connection_info "
                 "FROM streamsets.ingestion_pattern p "
-                "JOIN streamsets.ingestion_pattern_job_template_relationship r ON r.ingestion_pattern_id = p.id "
+                "JOIN streamsets.ingestion_pattern_job_template_relationship r "
+                "ON r.ingestion_pattern_id = p.id "
                 "JOIN streamsets.job_template t ON t.id = r.job_template_id "
-                "WHERE p.source = %s AND p.destination = %s ORDER BY t.create_timestamp DESC, t.id DESC LIMIT 1",
-                (source, destination)).fetchone()
+                "WHERE p.source = %s AND p.destination = %s "
+                "ORDER BY t.create_timestamp DESC, t.id DESC LIMIT 1",
+                (source, destination),
+            ).fetchone()
         if row is None:
-            raise TemplateNotFound(f"no job template for source-type {source!r} and target-type {destination!r}")
+            raise TemplateNotFound(
+                f"no job template for source-type {source!r} and target-type {destination!r}"
+            )
         return JobTemplate(*row)
 
     def record_instance(self, record: InstanceRecord) -> None:
@@ -196,26 +236,37 @@ class JobTemplateStore(dg.ConfigurableResource):
         fields = list(InstanceRecord.__dataclass_fields__)
         updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in fields if f != "job_run_id")
         with self._connect() as conn:
-            conn.execute(f"INSERT INTO streamsets.job_instance ({', '.join(fields)}) "
-                         f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (job_run_id) DO UPDATE SET {updates}",
-                         tuple(getattr(record, f) for f in fields))
+            conn.execute(
+                f"INSERT INTO streamsets.job_instance ({', '.join(fields)}) "
+                f"VALUES ({', '.join(['%s'] * len(fields))}) "
+                f"ON CONFLICT (job_run_id) DO UPDATE SET {updates}",
+                tuple(getattr(record, f) for f in fields),
+            )
 
     def instances(self, user_run_id: str) -> list[dict[str, Any]]:
         with self._connect() as conn:
             cursor = conn.execute(
                 "SELECT i.*, p.pattern_name FROM streamsets.job_instance i "
-                "JOIN streamsets.ingestion_pattern_job_template_relationship r ON r.job_template_id = i.job_template_id "
+                "JOIN streamsets.ingestion_pattern_job_template_relationship r "
+                "ON r.job_template_id = i.job_template_id "
                 "JOIN streamsets.ingestion_pattern p ON p.id = r.ingestion_pattern_id "
-                "WHERE i.user_run_id = %s ORDER BY i.id", (user_run_id,))
+                "WHERE i.user_run_id = %s ORDER BY i.id",
+                (user_run_id,),
+            )
             names = [c.name for c in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     # --- requests of the REST front door (accepted -> launching -> launched | failed) ---
 
-    def accept_request(self, request_id: str, user_id: str, user_run_id: str, config: Mapping[str, Any]) -> None:
+    def accept_request(
+        self, request_id: str, user_id: str, user_run_id: str, config: Mapping[str, Any]
+    ) -> None:
         with self._connect() as conn:
-            conn.execute("INSERT INTO streamsets.run_request (id, user_id, user_run_id, config) VALUES (%s, %s, %s, %s)",
-                         (request_id, user_id, user_run_id, Jsonb(dict(config))))
+            conn.execute(
+                "INSERT INTO streamsets.run_request (id, user_id, user_run_id, config) "
+                "VALUES (%s, %s, %s, %s)",
+                (request_id, user_id, user_run_id, Jsonb(dict(config))),
+            )
 
     def claim_requests(self, limit: int) -> list[RunRequest]:
         """Mark up to ``limit`` due requests as launching, oldest first; concurrent launchers (other
@@ -225,43 +276,63 @@ class JobTemplateStore(dg.ConfigurableResource):
                 "UPDATE streamsets.run_request SET state = 'launching', attempts = attempts + 1, "
                 "claimed_at = clock_timestamp() WHERE id IN (SELECT id FROM streamsets.run_request "
                 "WHERE state = 'accepted' AND not_before <= clock_timestamp() ORDER BY accepted_at "
-                "LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, user_run_id, config, attempts", (limit,)).fetchall()
+                "LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, user_run_id, config, attempts",
+                (limit,),
+            ).fetchall()
         return sorted((RunRequest(str(r[0]), r[1], r[2], r[3]) for r in rows), key=lambda r: r.id)
 
     def stale_launching(self, older_than_s: float) -> list[RunRequest]:
         """Requests claimed by a launcher that never finished with them (it crashed mid-launch)."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT id, user_run_id, config, attempts FROM streamsets.run_request WHERE state = 'launching' "
-                "AND claimed_at < clock_timestamp() - make_interval(secs => %s)", (older_than_s,)).fetchall()
+                "SELECT id, user_run_id, config, attempts FROM streamsets.run_request "
+                "WHERE state = 'launching' "
+                "AND claimed_at < clock_timestamp() - make_interval(secs => %s)",
+                (older_than_s,),
+            ).fetchall()
         return [RunRequest(str(r[0]), r[1], r[2], r[3]) for r in rows]
 
     def mark_launched(self, request_id: str, dagster_run_id: str) -> None:
         with self._connect() as conn:
-            conn.execute("UPDATE streamsets.run_request SET state = 'launched', dagster_run_id = %s, error = NULL, "
-                         "launched_at = clock_timestamp() WHERE id = %s", (dagster_run_id, request_id))
+            conn.execute(
+                "UPDATE streamsets.run_request "
+                "SET state = 'launched', dagster_run_id = %s, error = NULL, "
+                "launched_at = clock_timestamp() WHERE id = %s",
+                (dagster_run_id, request_id),
+            )
 
     def release_request(self, request_id: str, error: str, retry_in_s: float) -> None:
         """Back to accepted after a transient failure (Dagster unreachable), due again later."""
         with self._connect() as conn:
-            conn.execute("UPDATE streamsets.run_request SET state = 'accepted', error = %s, "
-                         "not_before = clock_timestamp() + make_interval(secs => %s) WHERE id = %s",
-                         (error[:2000], retry_in_s, request_id))
+            conn.execute(
+                "UPDATE streamsets.run_request SET state = 'accepted', error = %s, "
+                "not_before = clock_timestamp() + make_interval(secs => %s) WHERE id = %s",
+                (error[:2000], retry_in_s, request_id),
+            )
 
     def fail_request(self, request_id: str, error: str) -> None:
         with self._connect() as conn:
-            conn.execute("UPDATE streamsets.run_request SET state = 'failed', error = %s WHERE id = %s",
-                         (error[:2000], request_id))
+            conn.execute(
+                "UPDATE streamsets.run_request SET state = 'failed', error = %s WHERE id = %s",
+                (error[:2000], request_id),
+            )
 
     def requests(self, user_run_id: str) -> list[dict[str, Any]]:
         with self._connect() as conn:
             cursor = conn.execute(
-                "SELECT id::text AS run_id, state, dagster_run_id, attempts, error, accepted_at, launched_at "
-                "FROM streamsets.run_request WHERE user_run_id = %s ORDER BY accepted_at", (user_run_id,))
+                "SELECT id::text AS run_id, state, dagster_run_id, attempts, error, accepted_at, "
+                "launched_at "
+                "FROM streamsets.run_request WHERE user_run_id = %s ORDER BY accepted_at",
+                (user_run_id,),
+            )
             names = [c.name for c in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def request_counts(self) -> dict[str, int]:
         with self._connect() as conn:
-            counts = dict(conn.execute("SELECT state, count(*) FROM streamsets.run_request GROUP BY state").fetchall())
+            counts = dict(
+                conn.execute(
+                    "SELECT state, count(*) FROM streamsets.run_request GROUP BY state"
+                ).fetchall()
+            )
         return {state: counts.get(state, 0) for state in REQUEST_STATES}

@@ -16,15 +16,27 @@ POOL_POSTGRES_LOAD = "postgres-load"
 POOL_KAFKA = "kafka"
 
 
-def k8s_config(cpu: str, memory: str, cpu_limit: str | None = None, memory_limit: str | None = None,
-               node_pool: str | None = None) -> dict[str, Any]:
-    """A ``dagster-k8s/config`` tag asking for ``cpu``/``memory`` (limits default to twice the CPU and
-    the same memory) and, optionally, a node pool for heavy pods."""
-    config: dict[str, Any] = {"container_config": {"resources": {
-        "requests": {"cpu": cpu, "memory": memory},
-        "limits": {"cpu": cpu_limit or str(float(cpu.rstrip("m")) * 2 / (1000 if cpu.endswith("m") else 1)),
-                   "memory": memory_limit or memory},
-    }}}
+def k8s_config(
+    cpu: str,
+    memory: str,
+    cpu_limit: str | None = None,
+    memory_limit: str | None = None,
+    node_pool: str | None = None,
+) -> dict[str, Any]:
+    """A ``dagster-k8s/config`` tag asking for ``cpu``/``memory`` (limits default to twice the CPU
+    and the same memory) and, optionally, a node pool for heavy pods."""
+    config: dict[str, Any] = {
+        "container_config": {
+            "resources": {
+                "requests": {"cpu": cpu, "memory": memory},
+                "limits": {
+                    "cpu": cpu_limit
+                    or str(float(cpu.rstrip("m")) * 2 / (1000 if cpu.endswith("m") else 1)),
+                    "memory": memory_limit or memory,
+                },
+            }
+        }
+    }
     if node_pool:
         config["pod_spec_config"] = {"node_selector": {"weir.io/node-pool": node_pool}}
     return {"dagster-k8s/config": config}

@@ -7,7 +7,6 @@ Re-running a partition therefore never duplicates. MongoDB cannot run on this ma
 pymongo code is tested with mongomock and against a real server only when MONGO_URL is set.
 """
 
-
 import json
 from datetime import date
 from pathlib import Path
@@ -37,10 +36,19 @@ def day_int(day: date) -> int:
 
 
 class ResultsStore(Protocol):
-    def write_day(self, tenant: str, collection: str, report: str, day: date,
-                  docs: list[dict[str, Any]], method: str) -> int: ...
+    def write_day(
+        self,
+        tenant: str,
+        collection: str,
+        report: str,
+        day: date,
+        docs: list[dict[str, Any]],
+        method: str,
+    ) -> int: ...
 
-    def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]: ...
+    def read_day(
+        self, tenant: str, collection: str, report: str, day: date
+    ) -> list[dict[str, Any]]: ...
 
     def delete_day(self, tenant: str, collection: str, report: str, day: date) -> int: ...
 
@@ -56,8 +64,15 @@ class MongoResultsStore:
         coll.create_index([("report", 1), ("date", 1)])
         return coll
 
-    def write_day(self, tenant: str, collection: str, report: str, day: date,
-                  docs: list[dict[str, Any]], method: str) -> int:
+    def write_day(
+        self,
+        tenant: str,
+        collection: str,
+        report: str,
+        day: date,
+        docs: list[dict[str, Any]],
+        method: str,
+    ) -> int:
         _check(collection, method)
         coll = self._collection(tenant, collection)
         if method == "insert":
@@ -66,20 +81,30 @@ class MongoResultsStore:
                 coll.insert_many([dict(d) for d in docs], ordered=True)
             return len(docs)
         keys = KEY_FIELDS[collection]
-        # one replace_one per document: plain and portable (mongomock's bulk_write lags pymongo 4.20)
+        # one replace_one per document: plain and portable
+        # (mongomock's bulk_write lags pymongo 4.20)
         for d in docs:
             coll.replace_one({k: d[k] for k in keys}, dict(d), upsert=True)
         return len(docs)
 
     def delete_day(self, tenant: str, collection: str, report: str, day: date) -> int:
-        """Remove a report-day (what ``insert`` does first; also used before an external A/R job)."""
+        """Remove a report-day (what ``insert`` does first; also used before an external A/R
+        job)."""
         _check(collection, "insert")
-        return self._collection(tenant, collection).delete_many({"report": report, "date": day_int(day)}).deleted_count
+        return (
+            self._collection(tenant, collection)
+            .delete_many({"report": report, "date": day_int(day)})
+            .deleted_count
+        )
 
-    def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]:
+    def read_day(
+        self, tenant: str, collection: str, report: str, day: date
+    ) -> list[dict[str, Any]]:
         coll = self._collection(tenant, collection)
-        return [{k: v for k, v in d.items() if k != "_id"}
-                for d in coll.find({"report": report, "date": day_int(day)})]
+        return [
+            {k: v for k, v in d.items() if k != "_id"}
+            for d in coll.find({"report": report, "date": day_int(day)})
+        ]
 
 
 class LocalResultsStore:
@@ -89,10 +114,17 @@ class LocalResultsStore:
         self._root = Path(root)
 
     def _path(self, tenant: str, collection: str, report: str, day: date) -> Path:
-        return (self._root / f"argo_{validate_name(tenant, 'tenant')}" / collection
-                / validate_name(report, "report") / f"{day.isoformat()}.json")
+        return (
+            self._root
+            / f"argo_{validate_name(tenant, 'tenant')}"
+            / collection
+            / validate_name(report, "report")
+            / f"{day.isoformat()}.json"
+        )
 
-    def read_day(self, tenant: str, collection: str, report: str, day: date) -> list[dict[str, Any]]:
+    def read_day(
+        self, tenant: str, collection: str, report: str, day: date
+    ) -> list[dict[str, Any]]:
         path = self._path(tenant, collection, report, day)
         return json.loads(path.read_text()) if path.exists() else []
 
@@ -103,13 +135,22 @@ class LocalResultsStore:
         path.unlink(missing_ok=True)
         return count
 
-    def write_day(self, tenant: str, collection: str, report: str, day: date,
-                  docs: list[dict[str, Any]], method: str) -> int:
+    def write_day(
+        self,
+        tenant: str,
+        collection: str,
+        report: str,
+        day: date,
+        docs: list[dict[str, Any]],
+        method: str,
+    ) -> int:
         _check(collection, method)
         keys = KEY_FIELDS[collection]
         merged: dict[tuple, dict[str, Any]] = {}
         if method == "upsert":
-            merged = {tuple(d[k] for k in keys): d for d in self.read_day(tenant, collection, report, day)}
+            merged = {
+                tuple(d[k] for k in keys): d for d in self.read_day(tenant, collection, report, day)
+            }
         merged.update({tuple(d[k] for k in keys): dict(d) for d in docs})
         path = self._path(tenant, collection, report, day)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,5 +17,7 @@ class SparkSubmitResource(dg.ConfigurableResource):
 
             path = Path(pyspark.__file__).parent / "bin" / "spark-submit"
         if not path.exists():
-            raise dg.Failure(f"spark-submit not found at {path} (set SPARK_HOME)", allow_retries=False)
+            raise dg.Failure(
+                f"spark-submit not found at {path} (set SPARK_HOME)", allow_retries=False
+            )
         return str(path)

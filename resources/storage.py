@@ -5,14 +5,13 @@ is either the old bytes or the new bytes, never half of each. Assets only see ke
 ``argo/metric_data/acme/2024-01-02.parquet``.
 """
 
-
 import io
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import dagster as dg
 import pyarrow as pa
@@ -22,7 +21,8 @@ from pydantic import Field
 
 
 class LakeResource(dg.ConfigurableResource):
-    """``root`` is a directory (local) or ``s3://bucket/prefix`` (then ``s3`` supplies the client)."""
+    """``root`` is a directory (local) or ``s3://bucket/prefix`` (then ``s3`` supplies the
+    client)."""
 
     root: str = Field(description="Local directory or s3://bucket/prefix")
     s3: S3Resource | None = None
@@ -32,7 +32,7 @@ class LakeResource(dg.ConfigurableResource):
         return self.root.startswith("s3://")
 
     def _bucket_prefix(self) -> tuple[str, str]:
-        bucket, _, prefix = self.root[len("s3://"):].partition("/")
+        bucket, _, prefix = self.root[len("s3://") :].partition("/")
         return bucket, prefix.strip("/")
 
     def _s3_key(self, key: str) -> str:
@@ -41,7 +41,9 @@ class LakeResource(dg.ConfigurableResource):
 
     def _client(self):  # noqa: ANN202 - boto3 client
         if self.s3 is None:
-            raise dg.DagsterInvariantViolationError(f"lake root {self.root} is on S3 but no s3 resource is set")
+            raise dg.DagsterInvariantViolationError(
+                f"lake root {self.root} is on S3 but no s3 resource is set"
+            )
         return self.s3.get_client()
 
     def describe(self, key: str) -> str:
@@ -74,7 +76,9 @@ class LakeResource(dg.ConfigurableResource):
     def exists(self, key: str) -> bool:
         if self._is_s3:
             bucket, _ = self._bucket_prefix()
-            found = self._client().list_objects_v2(Bucket=bucket, Prefix=self._s3_key(key), MaxKeys=1)
+            found = self._client().list_objects_v2(
+                Bucket=bucket, Prefix=self._s3_key(key), MaxKeys=1
+            )
             return any(o["Key"] == self._s3_key(key) for o in found.get("Contents", []))
         return (Path(self.root) / key).is_file()
 
@@ -91,24 +95,45 @@ class LakeResource(dg.ConfigurableResource):
         if self._is_s3:
             bucket, base = self._bucket_prefix()
             paginator = self._client().get_paginator("list_objects_v2")
-            keys = [o["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=self._s3_key(prefix))
-                    for o in page.get("Contents", [])]
-            return sorted(k[len(base) + 1:] if base else k for k in keys)
+            keys = [
+                o["Key"]
+                for page in paginator.paginate(Bucket=bucket, Prefix=self._s3_key(prefix))
+                for o in page.get("Contents", [])
+            ]
+            return sorted(k[len(base) + 1 :] if base else k for k in keys)
         root = Path(self.root)
         folder = root / prefix
         if not folder.is_dir():
             return []
-        return sorted(str(p.relative_to(root)) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+        return sorted(
+            str(p.relative_to(root))
+            for p in folder.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
 
-    def write_table(self, key: str, table: pa.Table, compression: str = "zstd", level: int | None = None,
-                    use_dictionary: bool | Sequence[str] = True, write_statistics: bool | Sequence[str] = True) -> None:
+    def write_table(
+        self,
+        key: str,
+        table: pa.Table,
+        compression: str = "zstd",
+        level: int | None = None,
+        use_dictionary: bool | Sequence[str] = True,
+        write_statistics: bool | Sequence[str] = True,
+    ) -> None:
         """Parquet; zstd by default. Short-lived, large data may trade size for speed (lz4 writes
         and reads ~6x faster than default zstd, at twice the size); columns of unique values write
         faster without dictionary encoding (``use_dictionary`` names the columns that keep it), and
-        columns nobody filters on without min/max statistics (``write_statistics`` names those that keep them)."""
+        columns nobody filters on without min/max statistics
+        (``write_statistics`` names those that keep them)."""
         with self.staged_writes() as staged:
-            staged.table(key, table.schema, compression=compression, level=level, use_dictionary=use_dictionary,
-                         write_statistics=write_statistics).write_table(table)
+            staged.table(
+                key,
+                table.schema,
+                compression=compression,
+                level=level,
+                use_dictionary=use_dictionary,
+                write_statistics=write_statistics,
+            ).write_table(table)
 
     @contextmanager
     def staged_writes(self) -> Iterator["StagedWrites"]:
@@ -132,7 +157,9 @@ class LakeResource(dg.ConfigurableResource):
     def _publish(self, key: str, path: Path) -> None:
         if self._is_s3:
             bucket, _ = self._bucket_prefix()
-            self._client().upload_file(str(path), bucket, self._s3_key(key))  # multipart: atomic at completion
+            self._client().upload_file(
+                str(path), bucket, self._s3_key(key)
+            )  # multipart: atomic at completion
             return
         target = Path(self.root) / key
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -159,15 +186,27 @@ class StagedWrites:
         self._folder = folder
         self._writers: dict[str, tuple[pq.ParquetWriter, Path]] = {}
 
-    def table(self, key: str, schema: pa.Schema, compression: str = "zstd", level: int | None = None,
-              use_dictionary: bool | Sequence[str] = True,
-              write_statistics: bool | Sequence[str] = True) -> pq.ParquetWriter:
+    def table(
+        self,
+        key: str,
+        schema: pa.Schema,
+        compression: str = "zstd",
+        level: int | None = None,
+        use_dictionary: bool | Sequence[str] = True,
+        write_statistics: bool | Sequence[str] = True,
+    ) -> pq.ParquetWriter:
         """A writer for ``key``: each ``write_table`` call appends row groups."""
         if key in self._writers:
             raise ValueError(f"{key} is already being written in this block")
         path = self._folder / f".{len(self._writers)}.parquet"  # hidden: never listed as a key
-        writer = pq.ParquetWriter(path, schema, compression=compression, compression_level=level,
-                                  use_dictionary=use_dictionary, write_statistics=write_statistics)
+        writer = pq.ParquetWriter(
+            path,
+            schema,
+            compression=compression,
+            compression_level=level,
+            use_dictionary=use_dictionary,
+            write_statistics=write_statistics,
+        )
         self._writers[key] = (writer, path)
         return writer
 

@@ -9,16 +9,16 @@ against ``StandInControlHub``, which simulates instances that finish, fail or ha
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping, Protocol, Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
 from resources.model.control_hub import ControlHubClient, InstanceState
 
-SIMULATE = "WEIR_SIMULATE"          # stand-in only: finish | fail | hang
-RUN_SECONDS = "WEIR_RUN_SECONDS"    # stand-in only: how long an instance runs
+SIMULATE = "WEIR_SIMULATE"  # stand-in only: finish | fail | hang
+RUN_SECONDS = "WEIR_RUN_SECONDS"  # stand-in only: how long an instance runs
 
 
 class SdkControlHub:
@@ -30,12 +30,20 @@ class SdkControlHub:
         self._sch = ControlHub(credential_id=credential_id, token=token)
         self._jobs: dict[str, Any] = {}
 
-    def start_template(self, template_id: str, parameter_sets: Sequence[Mapping[str, Any]],
-                       delete_after_completion: bool) -> list[str]:
+    def start_template(
+        self,
+        template_id: str,
+        parameter_sets: Sequence[Mapping[str, Any]],
+        delete_after_completion: bool,
+    ) -> list[str]:
         template = self._sch.jobs.get(job_id=template_id)
-        instances = self._sch.start_job_template(template, runtime_parameters=[dict(p) for p in parameter_sets],
-                                                 instance_name_suffix="COUNTER", attach_to_template=True,
-                                                 delete_after_completion=delete_after_completion)
+        instances = self._sch.start_job_template(
+            template,
+            runtime_parameters=[dict(p) for p in parameter_sets],
+            instance_name_suffix="COUNTER",
+            attach_to_template=True,
+            delete_after_completion=delete_after_completion,
+        )
         for job in instances:
             self._jobs[job.job_id] = job
         return [job.job_id for job in instances]
@@ -47,10 +55,20 @@ class SdkControlHub:
         if status not in ("INACTIVE", "INACTIVE_ERROR"):
             return InstanceState(job_id, finished=False, successful=False)
         metrics, history = job.metrics[0], job.history[0]
-        stamp = lambda ms: datetime.fromtimestamp(ms / 1000, timezone.utc) if ms else None  # noqa: E731
-        return InstanceState(job_id, True, status == "INACTIVE" and history.color == "GRAY", history.error_message,
-                             metrics.sdc_id, job.pipeline_id, metrics.input_count, metrics.output_count,
-                             metrics.total_error_count, stamp(history.start_time), stamp(history.finish_time))
+        stamp = lambda ms: datetime.fromtimestamp(ms / 1000, UTC) if ms else None  # noqa: E731
+        return InstanceState(
+            job_id,
+            True,
+            status == "INACTIVE" and history.color == "GRAY",
+            history.error_message,
+            metrics.sdc_id,
+            job.pipeline_id,
+            metrics.input_count,
+            metrics.output_count,
+            metrics.total_error_count,
+            stamp(history.start_time),
+            stamp(history.finish_time),
+        )
 
     def stop(self, job_id: str) -> None:
         self._sch.stop_job(self._jobs[job_id])
@@ -65,13 +83,21 @@ class StandInControlHub:
         self._lock = threading.Lock()
         self._instances: dict[str, dict[str, Any]] = {}
 
-    def start_template(self, template_id: str, parameter_sets: Sequence[Mapping[str, Any]],
-                       delete_after_completion: bool) -> list[str]:
+    def start_template(
+        self,
+        template_id: str,
+        parameter_sets: Sequence[Mapping[str, Any]],
+        delete_after_completion: bool,
+    ) -> list[str]:
         ids = []
         with self._lock:
             for number, params in enumerate(parameter_sets, start=1):
                 job_id = f"{template_id}:{number}:{uuid.uuid4().hex[:8]}"
-                self._instances[job_id] = {"params": dict(params), "started": time.time(), "stopped": None}
+                self._instances[job_id] = {
+                    "params": dict(params),
+                    "started": time.time(),
+                    "stopped": None,
+                }
                 ids.append(job_id)
         return ids
 
@@ -81,18 +107,52 @@ class StandInControlHub:
         params, started = instance["params"], instance["started"]
         mode = str(params.get(SIMULATE, "finish"))
         ends = started + float(params.get(RUN_SECONDS, 0))
-        start = datetime.fromtimestamp(started, timezone.utc)
+        start = datetime.fromtimestamp(started, UTC)
         records = 100 + len(params) * 10
         if instance["stopped"] is not None:
-            return InstanceState(job_id, True, False, "stopped", "engine-1", f"pipe-{job_id}", records // 2,
-                                 records // 2, 0, start, datetime.fromtimestamp(instance["stopped"], timezone.utc))
+            return InstanceState(
+                job_id,
+                True,
+                False,
+                "stopped",
+                "engine-1",
+                f"pipe-{job_id}",
+                records // 2,
+                records // 2,
+                0,
+                start,
+                datetime.fromtimestamp(instance["stopped"], UTC),
+            )
         if mode == "hang" or time.time() < ends:
             return InstanceState(job_id, False, False, start_time=start)
-        finish = datetime.fromtimestamp(ends, timezone.utc)
+        finish = datetime.fromtimestamp(ends, UTC)
         if mode == "fail":
-            return InstanceState(job_id, True, False, "RUN_ERROR: simulated stage failure", "engine-1",
-                                 f"pipe-{job_id}", records, records - 7, 7, start, finish)
-        return InstanceState(job_id, True, True, None, "engine-1", f"pipe-{job_id}", records, records, 0, start, finish)
+            return InstanceState(
+                job_id,
+                True,
+                False,
+                "RUN_ERROR: simulated stage failure",
+                "engine-1",
+                f"pipe-{job_id}",
+                records,
+                records - 7,
+                7,
+                start,
+                finish,
+            )
+        return InstanceState(
+            job_id,
+            True,
+            True,
+            None,
+            "engine-1",
+            f"pipe-{job_id}",
+            records,
+            records,
+            0,
+            start,
+            finish,
+        )
 
     def stop(self, job_id: str) -> None:
         with self._lock:
@@ -114,6 +174,9 @@ class StreamSetsResource(dg.ConfigurableResource):
         if self.stand_in:
             return _STAND_IN
         if not (self.credential_id and self.token):
-            raise dg.Failure("StreamSets Control Hub credentials are not configured "
-                             "(STREAMSETS_CRED_ID, STREAMSETS_CRED_TOKEN)", allow_retries=False)
+            raise dg.Failure(
+                "StreamSets Control Hub credentials are not configured "
+                "(STREAMSETS_CRED_ID, STREAMSETS_CRED_TOKEN)",
+                allow_retries=False,
+            )
         return SdkControlHub(self.credential_id, self.token)

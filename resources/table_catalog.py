@@ -8,13 +8,21 @@ import dagster as dg
 
 from resources.model.tables import Table
 
-_GLUE_TYPES = {"int64": "bigint", "int32": "int", "float64": "double", "string": "string", "bool": "boolean",
-               "date": "date", "timestamp": "timestamp"}
+_GLUE_TYPES = {
+    "int64": "bigint",
+    "int32": "int",
+    "float64": "double",
+    "string": "string",
+    "bool": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+}
 
 
 class TableCatalog(dg.ConfigurableResource):
     def register(self, table: Table, location: str, days: list[date]) -> str:
-        """Make ``days`` of ``table`` (hive layout under ``location``) queryable; returns a description."""
+        """Make ``days`` of ``table`` (hive layout under ``location``) queryable; returns a
+        description."""
         raise NotImplementedError
 
 
@@ -36,31 +44,57 @@ class GlueCatalog(TableCatalog):
             glue.create_database(DatabaseInput={"Name": self.database})
         except glue.exceptions.AlreadyExistsException:
             pass
-        columns = [{"Name": c.name, "Type": _GLUE_TYPES[c.type]} for c in table.columns
-                   if c.name != table.partition_column]
+        columns = [
+            {"Name": c.name, "Type": _GLUE_TYPES[c.type]}
+            for c in table.columns
+            if c.name != table.partition_column
+        ]
         storage = {
-            "Columns": columns, "Location": location.rstrip("/") + "/",
+            "Columns": columns,
+            "Location": location.rstrip("/") + "/",
             "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
             "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+            "SerdeInfo": {
+                "SerializationLibrary": (
+                    "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                )
+            },
         }
         try:
-            glue.create_table(DatabaseName=self.database, TableInput={
-                "Name": table.name, "TableType": "EXTERNAL_TABLE", "StorageDescriptor": storage,
-                "PartitionKeys": [{"Name": table.partition_column, "Type": "date"}],
-                "Parameters": {"classification": "parquet"}})
+            glue.create_table(
+                DatabaseName=self.database,
+                TableInput={
+                    "Name": table.name,
+                    "TableType": "EXTERNAL_TABLE",
+                    "StorageDescriptor": storage,
+                    "PartitionKeys": [{"Name": table.partition_column, "Type": "date"}],
+                    "Parameters": {"classification": "parquet"},
+                },
+            )
         except glue.exceptions.AlreadyExistsException:
             pass
-        inputs = [{"Values": [d.isoformat()], "StorageDescriptor": {
-            **storage, "Location": f"{location.rstrip('/')}/{table.partition_column}={d.isoformat()}/"}} for d in days]
+        inputs = [
+            {
+                "Values": [d.isoformat()],
+                "StorageDescriptor": {
+                    **storage,
+                    "Location": f"{location.rstrip('/')}/{table.partition_column}={d.isoformat()}/",
+                },
+            }
+            for d in days
+        ]
         for start in range(0, len(inputs), 100):  # the API takes at most 100 partitions per call
-            glue.batch_create_partition(DatabaseName=self.database, TableName=table.name,
-                                        PartitionInputList=inputs[start:start + 100])
+            glue.batch_create_partition(
+                DatabaseName=self.database,
+                TableName=table.name,
+                PartitionInputList=inputs[start : start + 100],
+            )
         return f"glue://{self.database}/{table.name} (+{len(days)} partitions)"
 
 
 class DuckDbViews(TableCatalog):
-    """A DuckDB file whose views read the local lake's Parquet (ad-hoc SQL on the embedded default)."""
+    """A DuckDB file whose views read the local lake's Parquet (ad-hoc SQL on the embedded
+    default)."""
 
     path: str
 
@@ -72,8 +106,10 @@ class DuckDbViews(TableCatalog):
         try:
             con.execute("CREATE SCHEMA IF NOT EXISTS warehouse")
             pattern = str(Path(location) / "*" / "*.parquet").replace("'", "''")
-            con.execute(f"CREATE OR REPLACE VIEW warehouse.\"{table.name}\" AS SELECT * FROM "
-                        f"read_parquet('{pattern}', hive_partitioning = false, union_by_name = true)")
+            con.execute(
+                f'CREATE OR REPLACE VIEW warehouse."{table.name}" AS SELECT * FROM '
+                f"read_parquet('{pattern}', hive_partitioning = false, union_by_name = true)"
+            )
         finally:
             con.close()
         return f"duckdb://{self.path}#warehouse.{table.name}"

@@ -7,8 +7,9 @@ or a nightly sync from the systems of record).
 """
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import dagster as dg
 import psycopg
@@ -24,7 +25,7 @@ def _kind(kind: str) -> str:
 
 
 class DimensionsResource(dg.ConfigurableResource):
-    dsn: str = ""   # PostgreSQL; empty: the files under ``root``
+    dsn: str = ""  # PostgreSQL; empty: the files under ``root``
     root: str = ""
 
     def _connect(self) -> psycopg.Connection:
@@ -34,7 +35,10 @@ class DimensionsResource(dg.ConfigurableResource):
         with self._connect() as conn:
             conn.execute("CREATE SCHEMA IF NOT EXISTS telemetry_dims")
             for kind in KINDS:
-                conn.execute(f"CREATE TABLE IF NOT EXISTS telemetry_dims.{kind} (id text PRIMARY KEY, data jsonb NOT NULL)")
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS telemetry_dims.{kind} "
+                    "(id text PRIMARY KEY, data jsonb NOT NULL)"
+                )
 
     def load(self, kind: str, rows: Mapping[str, Mapping[str, Any]]) -> None:
         """Insert or replace rows ``{id: row}`` of one kind."""
@@ -48,9 +52,11 @@ class DimensionsResource(dg.ConfigurableResource):
             return
         self.create_tables()
         with self._connect() as conn, conn.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO telemetry_dims.{kind} (id, data) VALUES (%s, %s) "
-                               "ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
-                               [(key, Jsonb(dict(row))) for key, row in rows.items()])
+            cursor.executemany(
+                f"INSERT INTO telemetry_dims.{kind} (id, data) VALUES (%s, %s) "
+                "ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
+                [(key, Jsonb(dict(row))) for key, row in rows.items()],
+            )
 
     def lookup(self, kind: str, keys: list[str]) -> dict[str, dict[str, Any]]:
         kind = _kind(kind)
@@ -61,8 +67,12 @@ class DimensionsResource(dg.ConfigurableResource):
             table = json.loads(path.read_text()) if path.exists() else {}
             return {k: table[k] for k in keys if k in table}
         with self._connect() as conn:
-            exists = conn.execute("SELECT to_regclass(%s)", (f"telemetry_dims.{kind}",)).fetchone()[0]
+            found = conn.execute("SELECT to_regclass(%s)", (f"telemetry_dims.{kind}",)).fetchone()
+            assert found is not None  # a SELECT without FROM returns one row
+            exists = found[0]
             if exists is None:
                 return {}
-            rows = conn.execute(f"SELECT id, data FROM telemetry_dims.{kind} WHERE id = ANY(%s)", (keys,)).fetchall()
+            rows = conn.execute(
+                f"SELECT id, data FROM telemetry_dims.{kind} WHERE id = ANY(%s)", (keys,)
+            ).fetchall()
         return {key: data for key, data in rows}

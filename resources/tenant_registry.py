@@ -2,7 +2,6 @@
 (``.cfg``/``.conf``/``.ini``) whose tenants then feed the A/R slice. Parsing lives in
 platform_assets (tenancy.py, streaming/monitoring_conf.py)."""
 
-
 import dagster as dg
 
 from resources.model.ini import ConfError

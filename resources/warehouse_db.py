@@ -53,12 +53,19 @@ class PostgresWarehouse(WarehouseDb):
     def _ensure(self, cur, table: Table) -> None:  # noqa: ANN001
         from psycopg import sql
 
-        cols = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.postgres_type()))
-                                  for c in table.columns)
+        cols = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.postgres_type()))
+            for c in table.columns
+        )
         pk = sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key)
-        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema_name)))
-        cur.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, PRIMARY KEY ({}))").format(
-            sql.Identifier(self.schema_name), sql.Identifier(table.name), cols, pk))
+        cur.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema_name))
+        )
+        cur.execute(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, PRIMARY KEY ({}))").format(
+                sql.Identifier(self.schema_name), sql.Identifier(table.name), cols, pk
+            )
+        )
 
     def load(self, table: Table, rows: pa.Table, mode: str) -> int:
         from psycopg import sql
@@ -66,7 +73,11 @@ class PostgresWarehouse(WarehouseDb):
         _check_mode(mode)
         buffer = io.BytesIO()
         # one chunk: pyarrow's CSV writer emits garbage for tables made of many empty chunks
-        pcsv.write_csv(rows.select(table.names).combine_chunks(), buffer, pcsv.WriteOptions(include_header=False))
+        pcsv.write_csv(
+            rows.select(table.names).combine_chunks(),
+            buffer,
+            pcsv.WriteOptions(include_header=False),
+        )
         payload = buffer.getvalue()
         target = sql.Identifier(self.schema_name, table.name)
         columns = sql.SQL(", ").join(sql.Identifier(n) for n in table.names)
@@ -76,18 +87,30 @@ class PostgresWarehouse(WarehouseDb):
                 cur.execute(sql.SQL("TRUNCATE {}").format(target))
                 destination = target
             else:
-                cur.execute(sql.SQL("CREATE TEMP TABLE weir_stage (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP")
-                            .format(target))
+                cur.execute(
+                    sql.SQL(
+                        "CREATE TEMP TABLE weir_stage (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
+                    ).format(target)
+                )
                 destination = sql.Identifier("weir_stage")
-            with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(destination, columns)) as copy:
+            with cur.copy(
+                sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(destination, columns)
+            ) as copy:
                 for start in range(0, len(payload), 1 << 20):
-                    copy.write(payload[start:start + (1 << 20)])
+                    copy.write(payload[start : start + (1 << 20)])
             if mode == "upsert":
                 keys = sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key)
-                updates = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n))
-                                             for n in table.names if n not in table.primary_key)
-                cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM weir_stage ON CONFLICT ({}) DO UPDATE SET {}")
-                            .format(target, columns, columns, keys, updates))
+                updates = sql.SQL(", ").join(
+                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n))
+                    for n in table.names
+                    if n not in table.primary_key
+                )
+                cur.execute(
+                    sql.SQL(
+                        "INSERT INTO {} ({}) SELECT {} FROM weir_stage "
+                        "ON CONFLICT ({}) DO UPDATE SET {}"
+                    ).format(target, columns, columns, keys, updates)
+                )
         return rows.num_rows
 
     def count_by_day(self, table: Table, days: list[date]) -> dict[date, int]:
@@ -95,14 +118,20 @@ class PostgresWarehouse(WarehouseDb):
 
         with self._connect() as conn, conn.cursor() as cur:
             self._ensure(cur, table)
-            cur.execute(sql.SQL("SELECT {0}, count(*) FROM {1} WHERE {0} = ANY(%s) GROUP BY {0}").format(
-                sql.Identifier(table.partition_column), sql.Identifier(self.schema_name, table.name)), (days,))
+            cur.execute(
+                sql.SQL("SELECT {0}, count(*) FROM {1} WHERE {0} = ANY(%s) GROUP BY {0}").format(
+                    sql.Identifier(table.partition_column),
+                    sql.Identifier(self.schema_name, table.name),
+                ),
+                (days,),
+            )
             found = dict(cur.fetchall())
         return {d: int(found.get(d, 0)) for d in days}
 
 
 class DuckDbWarehouse(WarehouseDb):
-    """The embedded default when no PostgreSQL is configured: a DuckDB file with the same semantics."""
+    """The embedded default when no PostgreSQL is configured: a DuckDB file with the same
+    semantics."""
 
     path: str
 
@@ -116,10 +145,16 @@ class DuckDbWarehouse(WarehouseDb):
         return duckdb.connect(self.path)
 
     def _ensure(self, con, table: Table) -> None:  # noqa: ANN001
-        cols = ", ".join(f'"{c.name}" {c.postgres_type().replace("TIMESTAMPTZ", "TIMESTAMPTZ")}' for c in table.columns)
+        cols = ", ".join(
+            f'"{c.name}" {c.postgres_type().replace("TIMESTAMPTZ", "TIMESTAMPTZ")}'
+            for c in table.columns
+        )
         pk = ", ".join(f'"{k}"' for k in table.primary_key)
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema_name}"')
-        con.execute(f'CREATE TABLE IF NOT EXISTS "{self.schema_name}"."{table.name}" ({cols}, PRIMARY KEY ({pk}))')
+        con.execute(
+            f'CREATE TABLE IF NOT EXISTS "{self.schema_name}"."{table.name}" '
+            f"({cols}, PRIMARY KEY ({pk}))"
+        )
 
     def load(self, table: Table, rows: pa.Table, mode: str) -> int:
         _check_mode(mode)
@@ -143,9 +178,13 @@ class DuckDbWarehouse(WarehouseDb):
         con = self._connect()
         try:
             self._ensure(con, table)
-            found = dict(con.execute(
-                f'SELECT "{table.partition_column}", count(*) FROM "{self.schema_name}"."{table.name}" '
-                f'GROUP BY 1').fetchall())
+            found = dict(
+                con.execute(
+                    f'SELECT "{table.partition_column}", count(*) FROM '
+                    f'"{self.schema_name}"."{table.name}" '
+                    f"GROUP BY 1"
+                ).fetchall()
+            )
         finally:
             con.close()
         return {d: int(found.get(d, 0)) for d in days}

@@ -9,7 +9,11 @@ import sensors
 
 
 def sensor_modules() -> list[str]:
-    return sorted(f"sensors.{m.name}" for m in pkgutil.iter_modules(sensors.__path__) if m.name != "definitions")
+    return sorted(
+        f"sensors.{m.name}"
+        for m in pkgutil.iter_modules(sensors.__path__)
+        if m.name != "definitions"
+    )
 
 
 def build_defs() -> dg.Definitions:

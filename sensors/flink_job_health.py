@@ -3,42 +3,51 @@ RUNNING. A FAILED, CANCELED or missing job launches the matching ensure job and 
 once per incident (the cursor remembers open incidents by the failed job's id and state)."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from platform_assets.streaming.health import incidents
-from resources.model.ini import ConfError
 from platform_assets.streaming.jobs import STREAM_JOBS
 from platform_assets.streaming.ops import ensure_metric_stream, ensure_sync_stream
-from resources.model.monitoring_conf import load_monitoring_conf
 from platform_assets.streaming.submissions import stream_job_name
 from resources.alerts import AlertsResource
 from resources.flink import FlinkError
+from resources.model.ini import ConfError
+from resources.model.monitoring_conf import load_monitoring_conf
 from resources.monitoring_conf import MonitoringConfResource
 
 ENSURE_OPS = {"ingest-metric": ensure_metric_stream.name, "ingest-sync": ensure_sync_stream.name}
 CLUSTER = "__cluster__"
 
 
-@dg.sensor(jobs=list(STREAM_JOBS.values()), minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.RUNNING)
-def flink_job_health(context: dg.SensorEvaluationContext, monitoring: MonitoringConfResource,
-                     alerts: AlertsResource) -> dg.SensorResult | dg.SkipReason:
+@dg.sensor(
+    jobs=list(STREAM_JOBS.values()),
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def flink_job_health(
+    context: dg.SensorEvaluationContext, monitoring: MonitoringConfResource, alerts: AlertsResource
+) -> dg.SensorResult | dg.SkipReason:
     try:
         conf = load_monitoring_conf(monitoring.path)
     except ConfError as exc:
         return dg.SkipReason(f"no usable monitoring config: {exc}")
-    expected = {stream_job_name(conf, t.name, kind): (t.name, kind)
-                for t in conf.tenants.values() for kind in t.streams}
+    expected = {
+        stream_job_name(conf, t.name, kind): (t.name, kind)
+        for t in conf.tenants.values()
+        for kind in t.streams
+    }
     open_incidents: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     try:
         jobs = monitoring.flink(conf).list_jobs()
     except FlinkError as exc:
         if open_incidents.get(CLUSTER) != "unreachable":
             alerts.send("[weir] Flink cluster unreachable", str(exc))
-        return dg.SensorResult(skip_reason=str(exc), cursor=json.dumps({**open_incidents, CLUSTER: "unreachable"}))
-    now = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        return dg.SensorResult(
+            skip_reason=str(exc), cursor=json.dumps({**open_incidents, CLUSTER: "unreachable"})
+        )
+    now = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     found = incidents(jobs, list(expected))
     requests, still_open = [], {}
     for name, incident in sorted(found.items()):
@@ -46,12 +55,20 @@ def flink_job_health(context: dg.SensorEvaluationContext, monitoring: Monitoring
         if open_incidents.get(name) == incident.key:
             continue  # already reacted to this incident
         tenant, kind = expected[name]
-        context.log.warning(f"{name}: {incident.state} (job {incident.job_id or '-'}); ensuring it runs")
-        requests.append(dg.RunRequest(
-            job_name=STREAM_JOBS[kind].name, run_key=f"flink-health:{tenant}:{kind}:{incident.key}:{now}",
-            run_config={"ops": {ENSURE_OPS[kind]: {"config": {"tenant": tenant}}}},
-            tags={"weir/tenant": tenant, "weir/reason": "flink-health"}))
-        alerts.send(f"[weir] Flink job {incident.state.lower()}: {tenant} {kind}",
-                    f"job: {name}\nstate: {incident.state}\nflink job id: {incident.job_id or '-'}\n"
-                    f"action: launched {STREAM_JOBS[kind].name} for tenant {tenant}")
+        context.log.warning(
+            f"{name}: {incident.state} (job {incident.job_id or '-'}); ensuring it runs"
+        )
+        requests.append(
+            dg.RunRequest(
+                job_name=STREAM_JOBS[kind].name,
+                run_key=f"flink-health:{tenant}:{kind}:{incident.key}:{now}",
+                run_config={"ops": {ENSURE_OPS[kind]: {"config": {"tenant": tenant}}}},
+                tags={"weir/tenant": tenant, "weir/reason": "flink-health"},
+            )
+        )
+        alerts.send(
+            f"[weir] Flink job {incident.state.lower()}: {tenant} {kind}",
+            f"job: {name}\nstate: {incident.state}\nflink job id: {incident.job_id or '-'}\n"
+            f"action: launched {STREAM_JOBS[kind].name} for tenant {tenant}",
+        )
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(still_open))

@@ -9,15 +9,14 @@ A/R of a day also reads the day before (statuses carry over midnight) and record
 too, once per version.
 """
 
-
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from platform_assets.argo.assets_metric_data import METRIC_DATA, input_fingerprint
 from platform_assets.argo.assets_ar import AR_KEYS
 from platform_assets.argo.assets_history import latest_metadata
+from platform_assets.argo.assets_metric_data import METRIC_DATA, input_fingerprint
 from platform_assets.argo.jobs import argo_daily_job
 from platform_assets.argo.partitions import tenant_day_key
 from resources.model.tenancy import RegistryError
@@ -27,11 +26,14 @@ from resources.tenant_registry import TenantRegistryResource
 LOOKBACK_DAYS = 7
 
 
-@dg.sensor(job=argo_daily_job, minimum_interval_seconds=120, default_status=dg.DefaultSensorStatus.RUNNING)
-def late_metric_data(context: dg.SensorEvaluationContext, registry: TenantRegistryResource,
-                     lake: LakeResource) -> dg.SensorResult:
+@dg.sensor(
+    job=argo_daily_job, minimum_interval_seconds=120, default_status=dg.DefaultSensorStatus.RUNNING
+)
+def late_metric_data(
+    context: dg.SensorEvaluationContext, registry: TenantRegistryResource, lake: LakeResource
+) -> dg.SensorResult:
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     requests = []
     try:
         tenants = registry.load().tenants.values()
@@ -41,7 +43,9 @@ def late_metric_data(context: dg.SensorEvaluationContext, registry: TenantRegist
         built_by_day = {}
         for back in range(1, LOOKBACK_DAYS + 1):
             day = today - timedelta(days=back)
-            built = built_by_day[day] = latest_metadata(context.instance, METRIC_DATA, day, tenant.name)
+            built = built_by_day[day] = latest_metadata(
+                context.instance, METRIC_DATA, day, tenant.name
+            )
             if built is None:
                 continue
             current = input_fingerprint(tenant, day, lake)
@@ -49,15 +53,32 @@ def late_metric_data(context: dg.SensorEvaluationContext, registry: TenantRegist
             if current == built.get("input_fingerprint") or seen.get(pk) == current:
                 continue
             seen[pk] = current
-            requests.append(dg.RunRequest(partition_key=pk, run_key=f"late-metric:{pk}:{current}",
-                                          tags={"weir/reason": "late_metric_data"}))
-        requests += _carry_over_reruns(context.instance, tenant.name, today, built_by_day, seen,
-                                       {r.partition_key for r in requests})
+            requests.append(
+                dg.RunRequest(
+                    partition_key=pk,
+                    run_key=f"late-metric:{pk}:{current}",
+                    tags={"weir/reason": "late_metric_data"},
+                )
+            )
+        requests += _carry_over_reruns(
+            context.instance,
+            tenant.name,
+            today,
+            built_by_day,
+            seen,
+            {r.partition_key for r in requests if r.partition_key is not None},
+        )
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
 
 
-def _carry_over_reruns(instance: dg.DagsterInstance, tenant: str, today, built_by_day: dict,
-                       seen: dict[str, str], already: set[str]) -> list[dg.RunRequest]:
+def _carry_over_reruns(
+    instance: dg.DagsterInstance,
+    tenant: str,
+    today,
+    built_by_day: dict,
+    seen: dict[str, str],
+    already: set[str],
+) -> list[dg.RunRequest]:
     """Days whose A/R carried statuses from an older version of the day before than the current one
     (``built_by_day``: the metric-data metadata the caller already read for the lookback window)."""
     requests = []
@@ -69,9 +90,17 @@ def _carry_over_reruns(instance: dg.DagsterInstance, tenant: str, today, built_b
         if before is None or computed is None or pk in already:
             continue
         version = str(before.get("input_fingerprint"))
-        if version == computed.get("previous_day_fingerprint") or seen.get(f"carry:{pk}") == version:
+        if (
+            version == computed.get("previous_day_fingerprint")
+            or seen.get(f"carry:{pk}") == version
+        ):
             continue
         seen[f"carry:{pk}"] = version
-        requests.append(dg.RunRequest(partition_key=pk, run_key=f"carry-over:{pk}:{version}",
-                                      tags={"weir/reason": "late_metric_data"}))
+        requests.append(
+            dg.RunRequest(
+                partition_key=pk,
+                run_key=f"carry-over:{pk}:{version}",
+                tags={"weir/reason": "late_metric_data"},
+            )
+        )
     return requests

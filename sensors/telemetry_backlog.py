@@ -16,11 +16,17 @@ from platform_assets.telemetry.jobs import telemetry_ingest
 from platform_assets.telemetry.settings import TelemetrySettings
 from resources.kafka import KafkaResource
 
-IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-             dg.DagsterRunStatus.STARTED]
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
-def decide(lag: int, now: float, last_launch: float | None, threshold: int, max_delay_s: float) -> str | None:
+def decide(
+    lag: int, now: float, last_launch: float | None, threshold: int, max_delay_s: float
+) -> str | None:
     """Why to launch now, or None."""
     if lag <= 0:
         return None
@@ -28,32 +34,55 @@ def decide(lag: int, now: float, last_launch: float | None, threshold: int, max_
         return f"lag {lag} >= threshold {threshold}"
     waited = now - last_launch if last_launch is not None else float("inf")
     if waited >= max_delay_s:
-        return f"lag {lag} waiting {'since never' if last_launch is None else f'{waited:.0f} s'} (max delay {max_delay_s:.0f} s)"
+        waiting = "since never" if last_launch is None else f"{waited:.0f} s"
+        return f"lag {lag} waiting {waiting} (max delay {max_delay_s:.0f} s)"
     return None
 
 
-@dg.sensor(job=telemetry_ingest, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def telemetry_backlog(context: dg.SensorEvaluationContext, telemetry: TelemetrySettings,
-                      kafka: KafkaResource) -> dg.SensorResult:
+@dg.sensor(
+    job=telemetry_ingest, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING
+)
+def telemetry_backlog(
+    context: dg.SensorEvaluationContext, telemetry: TelemetrySettings, kafka: KafkaResource
+) -> dg.SensorResult:
     telemetry.check()  # a wrong setting fails the tick, in red, with its reason
     if telemetry.source != "kafka":
         return dg.SensorResult(skip_reason=f"telemetry source is {telemetry.source!r}, not Kafka")
     state = json.loads(context.cursor) if context.cursor else {}
-    running = context.instance.get_run_records(dg.RunsFilter(job_name=telemetry_ingest.name, statuses=IN_FLIGHT), limit=1)
+    running = context.instance.get_run_records(
+        dg.RunsFilter(job_name=telemetry_ingest.name, statuses=IN_FLIGHT), limit=1
+    )
     if running:
-        return dg.SensorResult(skip_reason="an ingest run is already queued or running", cursor=context.cursor)
+        return dg.SensorResult(
+            skip_reason="an ingest run is already queued or running", cursor=context.cursor
+        )
     topic = telemetry.topic("ingest")
     try:
         lag = sum(kafka.lag(topic, telemetry.consumer_group).values())
     except Exception as exc:  # broker down or topic missing: say so in the UI, try again next tick
-        return dg.SensorResult(skip_reason=f"cannot read the lag of {topic}: {str(exc)[:300]}", cursor=context.cursor)
+        return dg.SensorResult(
+            skip_reason=f"cannot read the lag of {topic}: {str(exc)[:300]}", cursor=context.cursor
+        )
     now = time.time()
-    reason = decide(lag, now, state.get("last_launch"), telemetry.backlog_lag_threshold,
-                    telemetry.backlog_max_delay_s)
+    reason = decide(
+        lag,
+        now,
+        state.get("last_launch"),
+        telemetry.backlog_lag_threshold,
+        telemetry.backlog_max_delay_s,
+    )
     if reason is None:
-        return dg.SensorResult(skip_reason=f"lag {lag} on {topic}: below threshold and within the max delay",
-                               cursor=context.cursor)
+        return dg.SensorResult(
+            skip_reason=f"lag {lag} on {topic}: below threshold and within the max delay",
+            cursor=context.cursor,
+        )
     state["last_launch"] = now
-    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"telemetry-ingest-{int(now)}",
-                                                       tags={"weir/reason": "telemetry_backlog", "weir/lag": str(lag)})],
-                           cursor=json.dumps(state))
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"telemetry-ingest-{int(now)}",
+                tags={"weir/reason": "telemetry_backlog", "weir/lag": str(lag)},
+            )
+        ],
+        cursor=json.dumps(state),
+    )

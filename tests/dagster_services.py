@@ -39,10 +39,12 @@ def dagster_deployment(home: Path, env: dict[str, str], daemon: bool = True,
     full_env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "yes", **env}
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    commands = [[str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]]
+    workspace = str(ROOT / "workspace.yaml")
+    commands = [[str(BIN / "dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", str(port)]]
     if daemon:
-        commands.append([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"])
-    procs = [subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=open(logs / f"{Path(cmd[0]).name}.log", "w"),
+        commands.append([str(BIN / "dagster-daemon"), "run", "-w", workspace])
+    # not from the repository root: its .env names the local instance, which would replace `home`
+    procs = [subprocess.Popen(cmd, cwd=home, env=full_env, stdout=open(logs / f"{Path(cmd[0]).name}.log", "w"),
                               stderr=subprocess.STDOUT, start_new_session=True) for cmd in commands]
     url = f"http://127.0.0.1:{port}"
     client = GraphQL(url)

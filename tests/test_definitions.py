@@ -75,6 +75,6 @@ def test_dagster_cli_loads_the_workspace(tmp_path):
 
     exe = Path(sys.executable).parent / "dagster"
     env = {**__import__("os").environ, "DAGSTER_HOME": str(tmp_path), "WEIR_DATA_DIR": str(tmp_path)}
-    out = subprocess.run([str(exe), "definitions", "validate", "-w", "workspace.yaml"], capture_output=True,
-                         text=True, env=env, timeout=300)
+    out = subprocess.run([str(exe), "definitions", "validate", "-w", str(Path(__file__).parents[1] / "workspace.yaml")],
+                         capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -6,6 +6,8 @@ import yaml
 from platform_assets.argo.partitions import split_tenant_day
 from resources.model.tenancy import RegistryError, load_registry, parse_registry, validate_name
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 GOOD = {"name": "acme", "reports": [{"name": "Critical", "id": "crit-1"}],
         "sources": {"metric_data": {"kind": "files", "root": "src"}, "connectors": {"kind": "files", "root": "src"}}}
 

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 
 from platform_assets.argo import lake_keys
-from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.ar_kernel import ArInputs
-from resources.model.tenancy import Report
+from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from resources.model.lake import LakeReader
+from resources.model.tenancy import Report
 
 RECORD_COLUMNS = ["timestamp", "service", "hostname", "metric", "status", "monitoring_host"]
 
@@ -24,14 +24,25 @@ def read_records(lake: LakeReader, tenant: str, day: date) -> pd.DataFrame | Non
     return lake.read_table(key).select(RECORD_COLUMNS).to_pandas()
 
 
-def read_snapshots(lake: LakeReader, tenant: str, day: date, report: str) -> dict[str, dict[str, Any]]:
-    return {kind: json.loads(lake.read_bytes(lake_keys.connector(kind, tenant, day, report)))
-            for kind in (k.name for k in CONNECTOR_KINDS)}
+def read_snapshots(
+    lake: LakeReader, tenant: str, day: date, report: str
+) -> dict[str, dict[str, Any]]:
+    return {
+        kind: json.loads(lake.read_bytes(lake_keys.connector(kind, tenant, day, report)))
+        for kind in (k.name for k in CONNECTOR_KINDS)
+    }
 
 
-def build_inputs(report: Report, day: date, records: pd.DataFrame, previous: pd.DataFrame | None,
-                 snapshots: dict[str, dict[str, Any]]) -> ArInputs:
-    parsed = {kind.name: kind.parse(snapshots[kind.name]["data"], report) for kind in CONNECTOR_KINDS}
+def build_inputs(
+    report: Report,
+    day: date,
+    records: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    snapshots: dict[str, dict[str, Any]],
+) -> ArInputs:
+    parsed = {
+        kind.name: kind.parse(snapshots[kind.name]["data"], report) for kind in CONNECTOR_KINDS
+    }
     exclusions, _ = parsed["recomputations"]
     return ArInputs(
         report=report.id,

@@ -8,7 +8,7 @@ pandas/numpy: the same function runs in-process and inside Spark's ``applyInPand
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import numpy as np
 import pandas as pd
@@ -21,12 +21,42 @@ from platform_assets.argo.profiles import AggregationProfile, MonitoringExclusio
 UP_STATES = ("OK", "WARNING")
 UNKNOWN_STATES = ("UNKNOWN", "MISSING")
 DOWN_STATES = ("DOWNTIME",)
-ENDPOINT_COLUMNS = ["report", "date", "name", "service", "supergroup",
-                    "availability", "reliability", "up", "unknown", "down", "info"]
-SERVICE_COLUMNS = ["report", "date", "name", "supergroup",
-                   "availability", "reliability", "up", "unknown", "down"]
-GROUP_COLUMNS = ["report", "date", "name", "supergroup", "weight",
-                 "availability", "reliability", "up", "unknown", "down"]
+ENDPOINT_COLUMNS = [
+    "report",
+    "date",
+    "name",
+    "service",
+    "supergroup",
+    "availability",
+    "reliability",
+    "up",
+    "unknown",
+    "down",
+    "info",
+]
+SERVICE_COLUMNS = [
+    "report",
+    "date",
+    "name",
+    "supergroup",
+    "availability",
+    "reliability",
+    "up",
+    "unknown",
+    "down",
+]
+GROUP_COLUMNS = [
+    "report",
+    "date",
+    "name",
+    "supergroup",
+    "weight",
+    "availability",
+    "reliability",
+    "up",
+    "unknown",
+    "down",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +98,7 @@ def round_half_up(numerator: np.ndarray, denominator: np.ndarray, scale: int) ->
 
 def ar_figures(seconds: np.ndarray, ops: OperationsProfile) -> dict[str, np.ndarray]:
     """availability, reliability, up, unknown, down from per-status seconds (n x n_states)."""
+
     def total(names: tuple[str, ...]) -> np.ndarray:
         cols = [ops.code(n) for n in names if n in ops.states]
         return seconds[:, cols].sum(axis=1) if cols else np.zeros(len(seconds), dtype=np.int64)
@@ -95,18 +126,22 @@ def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
 
 
 def _seconds_of_day(ts: pd.Series, day: date) -> np.ndarray:
-    start = datetime.combine(day, time(), tzinfo=timezone.utc)
+    start = datetime.combine(day, time(), tzinfo=UTC)
     stamps = pd.to_datetime(ts, utc=True)
     return ((stamps - start).dt.total_seconds()).to_numpy().astype(np.int64)
 
 
-def _exclude_monitoring(records: pd.DataFrame, exclusions: list[MonitoringExclusion]) -> pd.DataFrame:
+def _exclude_monitoring(
+    records: pd.DataFrame, exclusions: list[MonitoringExclusion]
+) -> pd.DataFrame:
     if not exclusions or records.empty:
         return records
     drop = np.zeros(len(records), dtype=bool)
     stamps = pd.to_datetime(records["timestamp"], utc=True)
     for ex in exclusions:
-        drop |= ((records["monitoring_host"] == ex.host) & (stamps >= ex.start) & (stamps <= ex.end)).to_numpy()
+        drop |= (
+            (records["monitoring_host"] == ex.host) & (stamps >= ex.start) & (stamps <= ex.end)
+        ).to_numpy()
     return records.loc[~drop]
 
 
@@ -124,7 +159,9 @@ class _Universe:
         self.services = pd.Index(sorted(profile))
         self.hosts = pd.Index(sorted(self.endpoints["hostname"].unique()))
         self.metrics = pd.Index(sorted({m for ms in profile.values() for m in ms}))
-        ep_rows = np.repeat(np.arange(len(eps)), [len(profile[s]) for s in self.endpoints["service"]])
+        ep_rows = np.repeat(
+            np.arange(len(eps)), [len(profile[s]) for s in self.endpoints["service"]]
+        )
         ep_metrics = [m for s in self.endpoints["service"] for m in profile[s]]
         self.series_endpoint = ep_rows.astype(np.int64)
         s_code = _codes(self.endpoints["service"], self.services)[ep_rows]
@@ -179,21 +216,29 @@ def _carried_status(inputs: ArInputs, universe: _Universe) -> np.ndarray:
 
 def _expand(timelines: tl.Timelines, new_to_old: np.ndarray) -> tl.Timelines:
     """Copy timelines so that new series i is old series new_to_old[i] (an endpoint per group)."""
-    bounds = np.searchsorted(timelines.series, np.arange(timelines.series.max() + 2 if len(timelines) else 1))
+    bounds = np.searchsorted(
+        timelines.series, np.arange(timelines.series.max() + 2 if len(timelines) else 1)
+    )
     starts, counts = bounds[new_to_old], bounds[new_to_old + 1] - bounds[new_to_old]
     rows = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
     series = np.repeat(np.arange(len(new_to_old), dtype=np.int64), counts)
     return tl.Timelines(series, timelines.t[rows], timelines.status[rows])
 
 
-def _clip_downtimes(inputs: ArInputs, universe: _Universe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _clip_downtimes(
+    inputs: ArInputs, universe: _Universe
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     dts = inputs.downtimes
     if dts.empty or universe.endpoints.empty:
-        return (np.zeros(0, np.int64),) * 3  # type: ignore[return-value]
+        return (np.zeros(0, np.int64),) * 3
     ep_index = pd.MultiIndex.from_frame(universe.endpoints[["service", "hostname"]])
     ep = ep_index.get_indexer(pd.MultiIndex.from_frame(dts[["service", "hostname"]]))
-    start = (pd.to_datetime(dts["start"], utc=True) - pd.Timestamp(inputs.day, tz="UTC")).dt.total_seconds()
-    end = (pd.to_datetime(dts["end"], utc=True) - pd.Timestamp(inputs.day, tz="UTC")).dt.total_seconds()
+    start = (
+        pd.to_datetime(dts["start"], utc=True) - pd.Timestamp(inputs.day, tz="UTC")
+    ).dt.total_seconds()
+    end = (
+        pd.to_datetime(dts["end"], utc=True) - pd.Timestamp(inputs.day, tz="UTC")
+    ).dt.total_seconds()
     start = np.clip(start.to_numpy(), 0, tl.DAY_SECONDS).astype(np.int64)
     end = np.clip(np.ceil(end.to_numpy()), 0, tl.DAY_SECONDS).astype(np.int64)
     keep = ep >= 0
@@ -207,55 +252,97 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     records = _exclude_monitoring(inputs.records, inputs.exclusions)
     series = universe.series_of(records)
     used = series >= 0
-    t = _seconds_of_day(records["timestamp"], inputs.day)[used] if used.any() else np.zeros(0, np.int64)
+    t = (
+        _seconds_of_day(records["timestamp"], inputs.day)[used]
+        if used.any()
+        else np.zeros(0, np.int64)
+    )
     in_day = (t >= 0) & (t < tl.DAY_SECONDS)
     status = _status_codes(records["status"], ops)[used]
-    metric_tl = tl.from_samples(series[used][in_day], t[in_day], status[in_day], n_series,
-                                ops.missing, _carried_status(inputs, universe))
+    metric_tl = tl.from_samples(
+        series[used][in_day],
+        t[in_day],
+        status[in_day],
+        n_series,
+        ops.missing,
+        _carried_status(inputs, universe),
+    )
 
     n_eps = len(universe.endpoints)
-    endpoint_tl = tl.combine(metric_tl, universe.series_endpoint,
-                             np.full(n_eps, ops.op(inputs.aggregation.metric_operation)), ops.tables, n_eps)
+    endpoint_tl = tl.combine(
+        metric_tl,
+        universe.series_endpoint,
+        np.full(n_eps, ops.op(inputs.aggregation.metric_operation)),
+        ops.tables,
+        n_eps,
+    )
     endpoint_tl = tl.override(endpoint_tl, *_clip_downtimes(inputs, universe), ops.down)
 
     # endpoint-in-group memberships: an endpoint in two groups counts in both
     members = universe.memberships
     ep_index = pd.MultiIndex.from_frame(universe.endpoints[["service", "hostname"]])
-    member_ep = ep_index.get_indexer(pd.MultiIndex.from_frame(members[["service", "hostname"]])).astype(np.int64)
+    member_ep = ep_index.get_indexer(
+        pd.MultiIndex.from_frame(members[["service", "hostname"]])
+    ).astype(np.int64)
     member_tl = _expand(endpoint_tl, member_ep)
-    endpoint_ar = _frame(members.rename(columns={"hostname": "name", "group": "supergroup"}),
-                         tl.durations(member_tl, len(members), len(ops.states)), inputs, ENDPOINT_COLUMNS)
+    endpoint_ar = _frame(
+        members.rename(columns={"hostname": "name", "group": "supergroup"}),
+        tl.durations(member_tl, len(members), len(ops.states)),
+        inputs,
+        ENDPOINT_COLUMNS,
+    )
 
     # (group, service) for services the aggregation profile knows
     svc_groups = inputs.aggregation.service_groups()
     in_profile = members["service"].isin(list(svc_groups)).to_numpy()
-    gs = members.loc[in_profile, ["group", "service"]].drop_duplicates().sort_values(["group", "service"])
+    gs = (
+        members.loc[in_profile, ["group", "service"]]
+        .drop_duplicates()
+        .sort_values(["group", "service"])
+    )
     gs = gs.reset_index(drop=True)
     gs_index = pd.MultiIndex.from_frame(gs)
     member_gs = np.full(len(members), -1, dtype=np.int64)
-    member_gs[in_profile] = gs_index.get_indexer(pd.MultiIndex.from_frame(members.loc[in_profile, ["group", "service"]]))
+    member_gs[in_profile] = gs_index.get_indexer(
+        pd.MultiIndex.from_frame(members.loc[in_profile, ["group", "service"]])
+    )
     gs_op = np.array([ops.op(svc_groups[s][1]) for s in gs["service"]], dtype=np.int64)
     service_tl = tl.combine(member_tl, member_gs, gs_op, ops.tables, len(gs))
-    service_ar = _frame(gs.rename(columns={"service": "name", "group": "supergroup"}),
-                        tl.durations(service_tl, len(gs), len(ops.states)), inputs, SERVICE_COLUMNS)
+    service_ar = _frame(
+        gs.rename(columns={"service": "name", "group": "supergroup"}),
+        tl.durations(service_tl, len(gs), len(ops.states)),
+        inputs,
+        SERVICE_COLUMNS,
+    )
 
     # (group, profile group) then group
     gs_pg = np.array([svc_groups[s][0] for s in gs["service"]], dtype=np.int64)
     gp = pd.DataFrame({"group": gs["group"], "pg": gs_pg}).drop_duplicates().reset_index(drop=True)
     gp_index = pd.MultiIndex.from_frame(gp)
     gs_gp = gp_index.get_indexer(pd.MultiIndex.from_arrays([gs["group"], gs_pg])).astype(np.int64)
-    gp_op = np.array([ops.op(inputs.aggregation.groups[p].operation) for p in gp["pg"]], dtype=np.int64)
+    gp_op = np.array(
+        [ops.op(inputs.aggregation.groups[p].operation) for p in gp["pg"]], dtype=np.int64
+    )
     pgroup_tl = tl.combine(service_tl, gs_gp, gp_op, ops.tables, len(gp))
     groups = pd.Index(sorted(gp["group"].unique()))
     gp_group = _codes(gp["group"], groups)
-    group_tl = tl.combine(pgroup_tl, gp_group, np.full(len(groups), ops.op(inputs.aggregation.profile_operation)),
-                          ops.tables, len(groups))
-    group_frame = pd.DataFrame({
-        "name": groups,
-        "supergroup": [inputs.supergroups.get(g, "") for g in groups],
-        "weight": [float(inputs.weights.get(g, 0.0)) for g in groups],
-    })
-    group_ar = _frame(group_frame, tl.durations(group_tl, len(groups), len(ops.states)), inputs, GROUP_COLUMNS)
+    group_tl = tl.combine(
+        pgroup_tl,
+        gp_group,
+        np.full(len(groups), ops.op(inputs.aggregation.profile_operation)),
+        ops.tables,
+        len(groups),
+    )
+    group_frame = pd.DataFrame(
+        {
+            "name": groups,
+            "supergroup": [inputs.supergroups.get(g, "") for g in groups],
+            "weight": [float(inputs.weights.get(g, 0.0)) for g in groups],
+        }
+    )
+    group_ar = _frame(
+        group_frame, tl.durations(group_tl, len(groups), len(ops.states)), inputs, GROUP_COLUMNS
+    )
 
     stats = {
         "records_in": int(len(inputs.records)),
@@ -269,10 +356,15 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     return ArResult(endpoint_ar, service_ar, group_ar, stats)
 
 
-def _frame(keys: pd.DataFrame, seconds: np.ndarray, inputs: ArInputs, columns: list[str]) -> pd.DataFrame:
+def _frame(
+    keys: pd.DataFrame, seconds: np.ndarray, inputs: ArInputs, columns: list[str]
+) -> pd.DataFrame:
     figures = ar_figures(seconds, inputs.operations)
     out = keys.reset_index(drop=True).assign(
         report=inputs.report, date=int(inputs.day.strftime("%Y%m%d")), **figures
     )
-    return out[columns].sort_values([c for c in ("supergroup", "name", "service") if c in columns],
-                                    kind="stable").reset_index(drop=True)
+    return (
+        out[columns]
+        .sort_values([c for c in ("supergroup", "name", "service") if c in columns], kind="stable")
+        .reset_index(drop=True)
+    )

@@ -17,7 +17,8 @@ from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar
 
 RESULT_SCHEMA = (
     "level string, report string, date long, name string, service string, supergroup string, "
-    "weight double, availability double, reliability double, up double, unknown double, down double, info string"
+    "weight double, availability double, reliability double, up double, unknown double, down "
+    "double, info string"
 )
 _STRING_OUT = ["level", "report", "name", "service", "supergroup", "info"]
 _FLOAT_OUT = ["weight", "availability", "reliability", "up", "unknown", "down"]
@@ -28,16 +29,24 @@ _RECORD_COLUMNS = ["service", "hostname", "metric", "status", "monitoring_host"]
 
 def _records_for_spark(frame: pd.DataFrame | None, previous: bool) -> pd.DataFrame:
     if frame is None or frame.empty:
-        return pd.DataFrame({**{c: pd.Series(dtype=object) for c in _RECORD_COLUMNS},
-                             "epoch_s": pd.Series(dtype="int64"), "previous": pd.Series(dtype=bool)})
+        return pd.DataFrame(
+            {
+                **{c: pd.Series(dtype=object) for c in _RECORD_COLUMNS},
+                "epoch_s": pd.Series(dtype="int64"),
+                "previous": pd.Series(dtype=bool),
+            }
+        )
     out = frame[_RECORD_COLUMNS].astype(object).copy()
-    out["epoch_s"] = (pd.to_datetime(frame["timestamp"], utc=True) - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    out["epoch_s"] = (
+        pd.to_datetime(frame["timestamp"], utc=True) - pd.Timestamp(0, tz="UTC")
+    ) // pd.Timedelta(seconds=1)
     out["previous"] = previous
     return out
 
 
 def _group_kernel(inputs: ArInputs) -> Any:
     """The function Spark runs per group: rebuild that group's ArInputs and call compute_ar."""
+
     def run(group_rows: pd.DataFrame) -> pd.DataFrame:
         group = group_rows["group"].iloc[0]
         rows = group_rows[group_rows["service"].notna()].copy()
@@ -49,36 +58,55 @@ def _group_kernel(inputs: ArInputs) -> Any:
             endpoints=inputs.endpoints[inputs.endpoints["group"] == group],
         )
         result = compute_ar(local)
-        out = pd.concat([frame.assign(level=level) for level, frame in
-                         zip(LEVELS, (result.endpoint_ar, result.service_ar, result.endpoint_group_ar))],
-                        ignore_index=True)
-        for column in _STRING_OUT:  # plain objects: Arrow-backed strings do not cross back into Spark
+        out = pd.concat(
+            [
+                frame.assign(level=level)
+                for level, frame in zip(
+                    LEVELS,
+                    (result.endpoint_ar, result.service_ar, result.endpoint_group_ar),
+                    strict=True,
+                )
+            ],
+            ignore_index=True,
+        )
+        for (
+            column
+        ) in _STRING_OUT:  # plain objects: Arrow-backed strings do not cross back into Spark
             out[column] = out[column].astype(object) if column in out else None
         for column in _FLOAT_OUT:
             out[column] = out[column].astype("float64") if column in out else float("nan")
         out["date"] = out["date"].astype("int64")
         return out[_OUT_COLUMNS]
+
     return run
 
 
 def compute_ar_spark(spark: Any, inputs: ArInputs) -> ArResult:
     memberships = inputs.endpoints[["group", "service", "hostname"]].drop_duplicates()
-    records = pd.concat([_records_for_spark(inputs.records, False),
-                         _records_for_spark(inputs.previous, True)], ignore_index=True)
+    records = pd.concat(
+        [_records_for_spark(inputs.records, False), _records_for_spark(inputs.previous, True)],
+        ignore_index=True,
+    )
     keyed = records.merge(memberships, on=["service", "hostname"], how="inner")
     markers = pd.DataFrame({"group": sorted(memberships["group"].unique())})
     keyed = pd.concat([keyed, markers], ignore_index=True)
     keyed["previous"] = keyed["previous"].fillna(False).astype(bool)
     keyed["epoch_s"] = keyed["epoch_s"].fillna(0).astype("int64")
     slim = replace(inputs, records=inputs.records.iloc[0:0], previous=None)
-    sdf = spark.createDataFrame(keyed[["group", *_RECORD_COLUMNS, "epoch_s", "previous"]].astype(
-        {c: object for c in ["group", *_RECORD_COLUMNS]}))
+    sdf = spark.createDataFrame(
+        keyed[["group", *_RECORD_COLUMNS, "epoch_s", "previous"]].astype(
+            {c: object for c in ["group", *_RECORD_COLUMNS]}
+        )
+    )
     out = sdf.groupBy("group").applyInPandas(_group_kernel(slim), schema=RESULT_SCHEMA).toPandas()
     frames = []
-    for level, columns in zip(LEVELS, _columns()):
+    for level, columns in zip(LEVELS, _columns(), strict=True):
         part = out[out["level"] == level][columns].reset_index(drop=True)
-        frames.append(part.sort_values([c for c in ("supergroup", "name", "service") if c in columns],
-                                       kind="stable").reset_index(drop=True))
+        frames.append(
+            part.sort_values(
+                [c for c in ("supergroup", "name", "service") if c in columns], kind="stable"
+            ).reset_index(drop=True)
+        )
     stats = {"records_in": int(len(inputs.records)), "endpoint_groups": int(len(markers))}
     return ArResult(frames[0], frames[1], frames[2], stats)
 

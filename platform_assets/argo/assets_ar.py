@@ -5,29 +5,29 @@ snapshots, runs the A/R kernel on the configured engine, checks the results, and
 to the results store when the blocking sanity checks pass.
 """
 
-
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import date, timedelta
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
 from platform_assets.argo import ar_checks, lake_keys
+from platform_assets.argo.ar_inputs import build_inputs, previous_day, read_records, read_snapshots
 from platform_assets.argo.ar_kernel import ArResult, compute_ar
 from platform_assets.argo.ar_spark import compute_ar_spark
-from platform_assets.argo.ar_inputs import build_inputs, previous_day, read_records, read_snapshots
 from platform_assets.argo.assets_connectors import connector_key
-from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.assets_history import latest_metadata
-from resources.placement import AR_COMPUTE, POOL_MONGO
+from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.partitions import split_tenant_day
 from resources.compute import ComputeEngine, EngineKernel
+from resources.placement import AR_COMPUTE, POOL_MONGO
 from resources.results_store import ResultsResource
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
@@ -41,8 +41,10 @@ AR_KEYS = {level: dg.AssetKey(["argo", level]) for level in LEVELS}
 # declared: a declared D-1 dependency makes a backfill of days D..E also target E+1, whose own
 # metric data the backfill does not produce. A missing previous day is reported in metadata
 # (previous_day_used) and late records on it re-run this day through the late_metric_data sensor.
-_DEPS = [dg.AssetDep(METRIC_DATA),
-         *(dg.AssetDep(connector_key(kind.name)) for kind in CONNECTOR_KINDS)]
+_DEPS = [
+    dg.AssetDep(METRIC_DATA),
+    *(dg.AssetDep(connector_key(kind.name)) for kind in CONNECTOR_KINDS),
+]
 
 
 class ArConfig(dg.Config):
@@ -56,22 +58,49 @@ def _specs() -> list[dg.AssetSpec]:
         "service_ar": "A/R per service within each endpoint group and day.",
         "endpoint_group_ar": "A/R per endpoint group (e.g. site) and day, with its weight.",
     }
-    return [dg.AssetSpec(AR_KEYS[level], deps=_DEPS, description=descriptions[level], group_name="argo",
-                         kinds={"parquet", "mongodb"}, automation_condition=dg.AutomationCondition.eager())
-            for level in LEVELS]
+    return [
+        dg.AssetSpec(
+            AR_KEYS[level],
+            deps=_DEPS,
+            description=descriptions[level],
+            group_name="argo",
+            kinds={"parquet", "mongodb"},
+            automation_condition=dg.AutomationCondition.eager(),
+        )
+        for level in LEVELS
+    ]
 
 
 def _check_specs() -> list[dg.AssetCheckSpec]:
-    specs = [dg.AssetCheckSpec("sanity", asset=AR_KEYS[level], blocking=True,
-                               description="rates in [0,100] or -1; up+unknown+down <= 1") for level in LEVELS]
-    specs.append(dg.AssetCheckSpec("completeness", asset=AR_KEYS["endpoint_ar"],
-                                   description="every topology endpoint has an endpoint_ar row"))
-    specs.append(dg.AssetCheckSpec("discrepancy", asset=AR_KEYS["endpoint_group_ar"],
-                                   description="group availability against a reference or the previous run"))
+    specs = [
+        dg.AssetCheckSpec(
+            "sanity",
+            asset=AR_KEYS[level],
+            blocking=True,
+            description="rates in [0,100] or -1; up+unknown+down <= 1",
+        )
+        for level in LEVELS
+    ]
+    specs.append(
+        dg.AssetCheckSpec(
+            "completeness",
+            asset=AR_KEYS["endpoint_ar"],
+            description="every topology endpoint has an endpoint_ar row",
+        )
+    )
+    specs.append(
+        dg.AssetCheckSpec(
+            "discrepancy",
+            asset=AR_KEYS["endpoint_group_ar"],
+            description="group availability against a reference or the previous run",
+        )
+    )
     return specs
 
 
-def _reference(tenant_reference: str | None, store, tenant: str, reports, day) -> tuple[pd.DataFrame | None, str]:
+def _reference(
+    tenant_reference: str | None, store, tenant: str, reports, day
+) -> tuple[pd.DataFrame | None, str]:
     if tenant_reference:
         path = Path(tenant_reference) / f"{day.isoformat()}.json"
         if path.exists():
@@ -97,15 +126,26 @@ def _group_table(groups: pd.DataFrame) -> str:
     """A/R of every endpoint group (by name; the first 200 when there are more), for the UI."""
     if groups.empty:
         return "(no groups)"
-    table = groups.sort_values(["supergroup", "name"])[["report", "supergroup", "name", "availability", "reliability"]]
-    note = f"\n\n(first {GROUP_TABLE_ROWS} of {len(table)} groups)" if len(table) > GROUP_TABLE_ROWS else ""
+    table = groups.sort_values(["supergroup", "name"])[
+        ["report", "supergroup", "name", "availability", "reliability"]
+    ]
+    note = (
+        f"\n\n(first {GROUP_TABLE_ROWS} of {len(table)} groups)"
+        if len(table) > GROUP_TABLE_ROWS
+        else ""
+    )
     return table.head(GROUP_TABLE_ROWS).to_markdown(index=False) + note
 
 
 def _preview(groups: pd.DataFrame) -> str:
     worst = groups.sort_values("availability").head(10)
-    return worst[["report", "name", "supergroup", "availability", "reliability"]].to_markdown(index=False) \
-        if not worst.empty else "(no groups)"
+    return (
+        worst[["report", "name", "supergroup", "availability", "reliability"]].to_markdown(
+            index=False
+        )
+        if not worst.empty
+        else "(no groups)"
+    )
 
 
 @dataclass
@@ -138,12 +178,22 @@ class RunInputs:
     def records(self, name: str, day: date):
         if (name, day) not in self._records:
             self._records[(name, day)] = read_records(self.lake, name, day)
-            self._records.pop((name, day - timedelta(days=2)), None)  # a range run walks days in order
+            self._records.pop(
+                (name, day - timedelta(days=2)), None
+            )  # a range run walks days in order
         return self._records[(name, day)]
 
 
-def _compute_day(context: dg.AssetExecutionContext, partition_key: str, config: ArConfig, shared: RunInputs,
-                 lake: LakeResource, engine: ComputeEngine, store, method: str) -> ArDay:
+def _compute_day(
+    context: dg.AssetExecutionContext,
+    partition_key: str,
+    config: ArConfig,
+    shared: RunInputs,
+    lake: LakeResource,
+    engine: ComputeEngine,
+    store,
+    method: str,
+) -> ArDay:
     day, name = split_tenant_day(partition_key)
     tenant = shared.tenant(name)
     records = shared.records(name, day)
@@ -156,10 +206,14 @@ def _compute_day(context: dg.AssetExecutionContext, partition_key: str, config: 
     expected, stats, dates_used = [], {}, {}
     for report in tenant.reports:
         snapshots = read_snapshots(lake, name, day, report.name)
-        dates_used[report.name] = {k: s["date_used"] for k, s in snapshots.items() if s["date_used"] != day.isoformat()}
+        dates_used[report.name] = {
+            k: s["date_used"] for k, s in snapshots.items() if s["date_used"] != day.isoformat()
+        }
         inputs = build_inputs(report, day, records, previous, snapshots)
         result = engine.run(AR_KERNEL, inputs)
-        for level, frame in zip(LEVELS, (result.endpoint_ar, result.service_ar, result.endpoint_group_ar)):
+        for level, frame in zip(
+            LEVELS, (result.endpoint_ar, result.service_ar, result.endpoint_group_ar), strict=True
+        ):
             frames[level].append(frame)
         topo = inputs.endpoints[inputs.endpoints["service"].isin(list(inputs.metric_profile))]
         expected.append(topo)
@@ -169,14 +223,22 @@ def _compute_day(context: dg.AssetExecutionContext, partition_key: str, config: 
 
     violations = {level: ar_checks.sanity_violations(tables[level]) for level in LEVELS}
     sane = all(v.empty for v in violations.values())
-    reference, reference_kind = _reference(tenant.reference_results, store, name, tenant.reports, day)
+    reference, reference_kind = _reference(
+        tenant.reference_results, store, name, tenant.reports, day
+    )
     written = 0
     for level in LEVELS:
-        lake.write_table(lake_keys.ar_table(level, name, day), pa.Table.from_pandas(tables[level], preserve_index=False))
+        lake.write_table(
+            lake_keys.ar_table(level, name, day),
+            pa.Table.from_pandas(tables[level], preserve_index=False),
+        )
     if sane:
         for level in LEVELS:
             for report in tenant.reports:
-                docs = [_as_document(d) for d in tables[level][tables[level]["report"] == report.id].to_dict("records")]
+                docs = [
+                    _as_document(d)
+                    for d in tables[level][tables[level]["report"] == report.id].to_dict("records")
+                ]
                 written += store.write_day(name, level, report.id, day, docs, method)
     else:
         context.log.error(f"A/R for {name} {day} failed sanity; results store left unchanged")
@@ -186,7 +248,7 @@ def _compute_day(context: dg.AssetExecutionContext, partition_key: str, config: 
     metadata = {}
     for level in LEVELS:
         table = tables[level]
-        meta = {
+        meta: dict[str, Any] = {
             "rows": dg.MetadataValue.int(len(table)),
             "dagster/row_count": dg.MetadataValue.int(len(table)),
             "engine": dg.MetadataValue.text(engine.name()),
@@ -196,44 +258,75 @@ def _compute_day(context: dg.AssetExecutionContext, partition_key: str, config: 
             "path": dg.MetadataValue.path(lake.describe(lake_keys.ar_table(level, name, day))),
         }
         if level == "endpoint_group_ar":
-            meta.update({
-                "mean_availability": dg.MetadataValue.float(float(valid["availability"].mean()) if len(valid) else -1.0),
-                "min_availability": dg.MetadataValue.float(float(valid["availability"].min()) if len(valid) else -1.0),
-                "worst_groups": dg.MetadataValue.md(_preview(groups)),
-                "availability_by_group": dg.MetadataValue.md(_group_table(groups)),
-                "kernel_stats": dg.MetadataValue.json(stats),
-                "fallback_snapshots": dg.MetadataValue.json(dates_used),
-                "previous_day_used": dg.MetadataValue.bool(previous is not None),
-                # which version of the day before this A/R carried statuses from (late_metric_data)
-                "previous_day_fingerprint": str(previous_built.get("input_fingerprint", "none")),
-                "docs_written": dg.MetadataValue.int(written),
-            })
+            meta.update(
+                {
+                    "mean_availability": dg.MetadataValue.float(
+                        float(valid["availability"].mean()) if len(valid) else -1.0
+                    ),
+                    "min_availability": dg.MetadataValue.float(
+                        float(valid["availability"].min()) if len(valid) else -1.0
+                    ),
+                    "worst_groups": dg.MetadataValue.md(_preview(groups)),
+                    "availability_by_group": dg.MetadataValue.md(_group_table(groups)),
+                    "kernel_stats": dg.MetadataValue.json(stats),
+                    "fallback_snapshots": dg.MetadataValue.json(dates_used),
+                    "previous_day_used": dg.MetadataValue.bool(previous is not None),
+                    # which version of the day before this A/R
+                    # carried statuses from (late_metric_data)
+                    "previous_day_fingerprint": str(
+                        previous_built.get("input_fingerprint", "none")
+                    ),
+                    "docs_written": dg.MetadataValue.int(written),
+                }
+            )
         metadata[level] = meta
-    missing = ar_checks.missing_endpoints(pd.concat(expected).drop_duplicates(), tables["endpoint_ar"])
+    missing = ar_checks.missing_endpoints(
+        pd.concat(expected).drop_duplicates(), tables["endpoint_ar"]
+    )
     return ArDay(partition_key, tables, violations, missing, reference, reference_kind, metadata)
 
 
-def build_argo_ar(partitions_def: dg.PartitionsDefinition, backfill_policy: dg.BackfillPolicy | None) -> dg.AssetsDefinition:
+def build_argo_ar(
+    partitions_def: dg.PartitionsDefinition, backfill_policy: dg.BackfillPolicy | None
+) -> dg.AssetsDefinition:
     """The three A/R assets of a tenant-day, computed together, over the slice's tenant-days."""
 
-    @dg.multi_asset(specs=_specs(), check_specs=_check_specs(), partitions_def=partitions_def, can_subset=False,
-                    pool=POOL_MONGO, op_tags=AR_COMPUTE, backfill_policy=backfill_policy)
-    def argo_ar(context: dg.AssetExecutionContext, config: ArConfig, registry: TenantRegistryResource,
-                lake: LakeResource, engine: ComputeEngine, results: ResultsResource):
+    @dg.multi_asset(
+        specs=_specs(),
+        check_specs=_check_specs(),
+        partitions_def=partitions_def,
+        can_subset=False,
+        pool=POOL_MONGO,
+        op_tags=AR_COMPUTE,
+        backfill_policy=backfill_policy,
+    )
+    def argo_ar(
+        context: dg.AssetExecutionContext,
+        config: ArConfig,
+        registry: TenantRegistryResource,
+        lake: LakeResource,
+        engine: ComputeEngine,
+        results: ResultsResource,
+    ):
         """Every tenant-day of the run: one for a daily or sensor run, a whole date range for a
         single-run backfill. Each day keeps its own metadata (the late-data sensors read it per
-        partition); the checks of a range run judge all its days together and name the failing ones."""
+        partition); the checks of a range run judge all
+        its days together and name the failing ones."""
         store = results.store()
         method = config.write_method or results.write_method
         keys = sorted(context.partition_keys)
         computed, shared = [], RunInputs(registry, lake)
         for number, partition_key in enumerate(keys, 1):
-            computed.append(_compute_day(context, partition_key, config, shared, lake, engine, store, method))
+            computed.append(
+                _compute_day(context, partition_key, config, shared, lake, engine, store, method)
+            )
             if len(keys) > 1:
                 context.log.info(f"A/R {number}/{len(keys)}: {partition_key}")
         for level in LEVELS:
             for day in computed:
-                context.add_asset_metadata(day.metadata[level], asset_key=AR_KEYS[level], partition_key=day.partition_key)
+                context.add_asset_metadata(
+                    day.metadata[level], asset_key=AR_KEYS[level], partition_key=day.partition_key
+                )
             yield dg.MaterializeResult(asset_key=AR_KEYS[level])
         yield from _check_results(computed, config.discrepancy_threshold)
 
@@ -247,17 +340,36 @@ def _failing(days: list[ArDay], failed) -> list[str]:
 def _check_results(days: list[ArDay], threshold: float) -> Iterator[dg.AssetCheckResult]:
     """One result per check for all the run's days (a range run names its failing partitions)."""
     for level in LEVELS:
-        bad = pd.concat([d.violations[level].assign(partition=d.partition_key) for d in days], ignore_index=True)
-        yield dg.AssetCheckResult(asset_key=AR_KEYS[level], check_name="sanity", passed=bad.empty,
-                                  metadata={"violations": len(bad),
-                                            "failing_partitions": _failing(days, lambda d: not d.violations[level].empty),
-                                            "examples": dg.MetadataValue.md(bad.head(5).to_markdown(index=False))
-                                            if not bad.empty else "none"})
-    missing = pd.concat([d.missing.assign(partition=d.partition_key) for d in days], ignore_index=True)
-    yield dg.AssetCheckResult(asset_key=AR_KEYS["endpoint_ar"], check_name="completeness", passed=missing.empty,
-                              metadata={"missing_endpoints": len(missing),
-                                        "failing_partitions": _failing(days, lambda d: not d.missing.empty),
-                                        "examples": missing.head(10).to_dict("records")})
+        bad = pd.concat(
+            [d.violations[level].assign(partition=d.partition_key) for d in days], ignore_index=True
+        )
+        yield dg.AssetCheckResult(
+            asset_key=AR_KEYS[level],
+            check_name="sanity",
+            passed=bad.empty,
+            metadata={
+                "violations": len(bad),
+                "failing_partitions": _failing(
+                    days, lambda d, level=level: not d.violations[level].empty
+                ),
+                "examples": dg.MetadataValue.md(bad.head(5).to_markdown(index=False))
+                if not bad.empty
+                else "none",
+            },
+        )
+    missing = pd.concat(
+        [d.missing.assign(partition=d.partition_key) for d in days], ignore_index=True
+    )
+    yield dg.AssetCheckResult(
+        asset_key=AR_KEYS["endpoint_ar"],
+        check_name="completeness",
+        passed=missing.empty,
+        metadata={
+            "missing_endpoints": len(missing),
+            "failing_partitions": _failing(days, lambda d: not d.missing.empty),
+            "examples": missing.head(10).to_dict("records"),
+        },
+    )
     yield _discrepancy(days, threshold)
 
 
@@ -266,14 +378,34 @@ def _discrepancy(days: list[ArDay], threshold: float) -> dg.AssetCheckResult:
     compared = [d for d in days if d.reference is not None]
     kinds = sorted({d.reference_kind for d in days})
     if not compared:
-        return dg.AssetCheckResult(asset_key=key, check_name="discrepancy", passed=True,
-                                   metadata={"reference": ", ".join(kinds), "note": "nothing to compare with yet"})
-    off = pd.concat([ar_checks.group_discrepancies(d.tables["endpoint_group_ar"], d.reference, threshold)
-                     .assign(partition=d.partition_key) for d in compared], ignore_index=True)
+        return dg.AssetCheckResult(
+            asset_key=key,
+            check_name="discrepancy",
+            passed=True,
+            metadata={"reference": ", ".join(kinds), "note": "nothing to compare with yet"},
+        )
+    off = pd.concat(
+        [
+            ar_checks.group_discrepancies(
+                d.tables["endpoint_group_ar"], d.reference, threshold
+            ).assign(partition=d.partition_key)
+            for d in compared
+        ],
+        ignore_index=True,
+    )
     return dg.AssetCheckResult(
-        asset_key=key, check_name="discrepancy", passed=off.empty,
-        metadata={"reference": ", ".join(kinds), "threshold_points": threshold, "groups_over_threshold": len(off),
-                  "days_compared": len(compared),
-                  "failing_partitions": sorted(set(off["partition"])) if len(off) else [],
-                  "max_difference": float(off["difference"].max()) if len(off) and off["difference"].notna().any() else 0.0,
-                  "offending_groups": off.head(20).fillna(-999).to_dict("records")})
+        asset_key=key,
+        check_name="discrepancy",
+        passed=off.empty,
+        metadata={
+            "reference": ", ".join(kinds),
+            "threshold_points": threshold,
+            "groups_over_threshold": len(off),
+            "days_compared": len(compared),
+            "failing_partitions": sorted(set(off["partition"])) if len(off) else [],
+            "max_difference": float(off["difference"].max())
+            if len(off) and off["difference"].notna().any()
+            else 0.0,
+            "offending_groups": off.head(20).fillna(-999).to_dict("records"),
+        },
+    )

@@ -6,7 +6,6 @@ for a day that was already materialized changes that day's input fingerprint, an
 ``late_metric_data`` re-runs it.
 """
 
-
 import statistics
 from collections.abc import Iterator
 from datetime import date
@@ -17,13 +16,13 @@ import dagster as dg
 import pyarrow as pa
 
 from platform_assets.argo import ingest, lake_keys
-from platform_assets.argo.records import RecordSorter, dedup_and_sort
 from platform_assets.argo.partitions import split_tenant_day, tenant_day_key
-from resources.model.tenancy import Tenant
+from platform_assets.argo.records import RecordSorter, dedup_and_sort
 from resources.kafka import Batch, KafkaResource
+from resources.model.tenancy import Tenant
+from resources.placement import POOL_KAFKA
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
-from resources.placement import POOL_KAFKA
 
 METRIC_DATA = dg.AssetKey(["argo", "metric_data"])
 METRIC_QUARANTINE = dg.AssetKey(["argo", "metric_data_quarantine"])
@@ -33,36 +32,57 @@ METRIC_FILE_SUFFIXES = (".jsonl", ".json", ".avro")
 
 def file_inputs(tenant: Tenant, day: date) -> list[Path]:
     folder = Path(tenant.metric_source.root or "") / tenant.name / "mdata" / day.isoformat()
-    return sorted(p for p in folder.glob("*") if p.is_file() and p.name.endswith(METRIC_FILE_SUFFIXES)) \
-        if folder.is_dir() else []
+    return (
+        sorted(p for p in folder.glob("*") if p.is_file() and p.name.endswith(METRIC_FILE_SUFFIXES))
+        if folder.is_dir()
+        else []
+    )
 
 
 def input_fingerprint(tenant: Tenant, day: date, lake: LakeResource) -> str:
     """What the day's inputs look like now; compared by the late_metric_data sensor."""
     if tenant.metric_source.kind == "kafka":
-        return ingest.fingerprint((k, "") for k in lake.list(lake_keys.landing_dir(tenant.name, day)))
-    return ingest.fingerprint((p.name, f"{p.stat().st_size}:{p.stat().st_mtime_ns}") for p in file_inputs(tenant, day))
+        return ingest.fingerprint(
+            (k, "") for k in lake.list(lake_keys.landing_dir(tenant.name, day))
+        )
+    return ingest.fingerprint(
+        (p.name, f"{p.stat().st_size}:{p.stat().st_mtime_ns}") for p in file_inputs(tenant, day)
+    )
 
 
-def drain_kafka(context: dg.AssetExecutionContext, tenant: Tenant, day: date, kafka: KafkaResource,
-                lake: LakeResource) -> tuple[Batch, dict[str, dg.MetadataValue]]:
+def drain_kafka(
+    context: dg.AssetExecutionContext,
+    tenant: Tenant,
+    day: date,
+    kafka: KafkaResource,
+    lake: LakeResource,
+) -> tuple[Batch, dict[str, dg.MetadataValue]]:
     """Land everything new on the tenant's topic in the landing folder of each record's day.
 
     Offsets are not committed here: the caller commits once the day's Parquet is written too.
     """
     topic = tenant.metric_source.topic or ""
     batch = kafka.drain(topic, group=f"weir-argo-{tenant.name}")
-    buckets = ingest.bucket_messages(((f"{topic}/p{m.partition}@{m.offset}", m.value) for m in batch.messages),
-                                     tenant.metric_source.encoding)
+    buckets = ingest.bucket_messages(
+        ((f"{topic}/p{m.partition}@{m.offset}", m.value) for m in batch.messages),
+        tenant.metric_source.encoding,
+    )
     name = ingest.landing_name(batch.offset_ranges())
     for record_day, records in sorted(buckets.records.items()):
-        lake.write_bytes(f"{lake_keys.landing_dir(tenant.name, record_day)}/{name}", ingest.to_json_lines(records))
+        lake.write_bytes(
+            f"{lake_keys.landing_dir(tenant.name, record_day)}/{name}",
+            ingest.to_json_lines(records),
+        )
     if buckets.rejected:
-        lake.write_bytes(f"{lake_keys.landing_dir(tenant.name, day)}/rejected-{name}",
-                         ingest.to_json_lines(buckets.rejected))
+        lake.write_bytes(
+            f"{lake_keys.landing_dir(tenant.name, day)}/rejected-{name}",
+            ingest.to_json_lines(buckets.rejected),
+        )
     other_days = sorted(d.isoformat() for d in buckets.records if d != day)
-    context.log.info(f"drained {len(batch.messages)} messages from {topic}: {batch.offset_ranges()}; "
-                     f"records for other days: {other_days or 'none'}")
+    context.log.info(
+        f"drained {len(batch.messages)} messages from {topic}: {batch.offset_ranges()}; "
+        f"records for other days: {other_days or 'none'}"
+    )
     return batch, {
         "kafka_topic": dg.MetadataValue.text(topic),
         "kafka_messages": dg.MetadataValue.int(len(batch.messages)),
@@ -89,46 +109,68 @@ def read_day(tenant: Tenant, day: date, lake: LakeResource) -> tuple[pa.Table, p
     return dedup_and_sort(good), bad, count
 
 
-def build_metric_data(partitions_def: dg.PartitionsDefinition,
-                      backfill_policy: dg.BackfillPolicy | None) -> dg.AssetsDefinition:
+def build_metric_data(
+    partitions_def: dg.PartitionsDefinition, backfill_policy: dg.BackfillPolicy | None
+) -> dg.AssetsDefinition:
     """``argo/metric_data`` and its quarantine over the slice's tenant-days, with the same backfill
     policy as the rest of ``argo_daily`` (a range run drains each tenant's topic once)."""
 
     @dg.multi_asset(
         specs=[
-            dg.AssetSpec(METRIC_DATA, description="Metric records of a tenant-day (ARGO metric_data fields), Parquet.",
-                         group_name="argo", kinds={"parquet"}),
-            dg.AssetSpec(METRIC_QUARANTINE, description="Records refused at ingest, one reason each.",
-                         group_name="argo", kinds={"parquet"}),
+            dg.AssetSpec(
+                METRIC_DATA,
+                description="Metric records of a tenant-day (ARGO metric_data fields), Parquet.",
+                group_name="argo",
+                kinds={"parquet"},
+            ),
+            dg.AssetSpec(
+                METRIC_QUARANTINE,
+                description="Records refused at ingest, one reason each.",
+                group_name="argo",
+                kinds={"parquet"},
+            ),
         ],
-        check_specs=[dg.AssetCheckSpec("volume", asset=METRIC_DATA,
-                                       description="Record count against the trailing 7 days (warns under 95%).")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "volume",
+                asset=METRIC_DATA,
+                description="Record count against the trailing 7 days (warns under 95%).",
+            )
+        ],
         partitions_def=partitions_def,
         backfill_policy=backfill_policy,
         pool=POOL_KAFKA,
     )
-    def metric_data(context: dg.AssetExecutionContext, registry: TenantRegistryResource, lake: LakeResource,
-                    kafka: KafkaResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    def metric_data(
+        context: dg.AssetExecutionContext,
+        registry: TenantRegistryResource,
+        lake: LakeResource,
+        kafka: KafkaResource,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         """Every tenant-day of the run: one for daily and sensor runs, a date range for a single-run
         backfill. A tenant's topic is drained once (records land in their own day's folder) and its
         offsets are committed only after all of the run's days of that tenant are written."""
         checks: list[tuple[str, dg.AssetCheckResult]] = []
         for name, days in _days_by_tenant(context.partition_keys).items():
             tenant = registry.tenant(name)
-            batch, kafka_meta = None, {}
+            batch: Batch | None = None
+            kafka_meta: dict[str, dg.MetadataValue] = {}
             if tenant.metric_source.kind == "kafka":
                 batch, kafka_meta = drain_kafka(context, tenant, days[-1], kafka, lake)
             for day in days:
                 partition_key = str(tenant_day_key(day, name))
                 data_meta, quarantine_meta, check = _write_day(context, tenant, day, lake)
-                context.add_asset_metadata({**kafka_meta, **data_meta}, asset_key=METRIC_DATA,
-                                           partition_key=partition_key)
-                context.add_asset_metadata(quarantine_meta, asset_key=METRIC_QUARANTINE, partition_key=partition_key)
+                context.add_asset_metadata(
+                    {**kafka_meta, **data_meta}, asset_key=METRIC_DATA, partition_key=partition_key
+                )
+                context.add_asset_metadata(
+                    quarantine_meta, asset_key=METRIC_QUARANTINE, partition_key=partition_key
+                )
                 checks.append((partition_key, check))
             if batch is not None:
-                # only now: every consumed message is in a durable landing file and the days' Parquet
-                # is written; a crash before this line replays the same messages, which collapse as
-                # duplicates
+                # only now: every consumed message is in a durable landing file and the days'
+                # Parquet is written; a crash before this line replays the same messages, which
+                # collapse as duplicates
                 kafka.commit(batch)
         yield dg.MaterializeResult(asset_key=METRIC_DATA)
         yield dg.MaterializeResult(asset_key=METRIC_QUARANTINE)
@@ -145,9 +187,11 @@ def _days_by_tenant(partition_keys: list[str]) -> dict[str, list[date]]:
     return out
 
 
-def _write_day(context: dg.AssetExecutionContext, tenant: Tenant, day: date,
-               lake: LakeResource) -> tuple[dict[str, Any], dict[str, Any], dg.AssetCheckResult]:
-    """Write one tenant-day's records and quarantine; (data metadata, quarantine metadata, volume)."""
+def _write_day(
+    context: dg.AssetExecutionContext, tenant: Tenant, day: date, lake: LakeResource
+) -> tuple[dict[str, Any], dict[str, Any], dg.AssetCheckResult]:
+    """Write one tenant-day's records and quarantine; (data metadata, quarantine metadata,
+    volume)."""
     name = tenant.name
     good, bad, n_inputs = read_day(tenant, day, lake)
     lake.write_table(lake_keys.metric_data(name, day), good)
@@ -175,13 +219,18 @@ def _write_day(context: dg.AssetExecutionContext, tenant: Tenant, day: date,
 
 
 def _volume_of_run(checks: list[tuple[str, dg.AssetCheckResult]]) -> dg.AssetCheckResult:
-    """A single day's volume check as it is; a range run's judges all its days and names the low ones."""
+    """A single day's volume check as it is; a range run's judges all its days and names the low
+    ones."""
     if len(checks) == 1:
         return checks[0][1]
     low = [partition_key for partition_key, check in checks if not check.passed]
-    return dg.AssetCheckResult(check_name="volume", asset_key=METRIC_DATA, passed=not low,
-                               severity=dg.AssetCheckSeverity.WARN,
-                               metadata={"days": len(checks), "failing_partitions": low})
+    return dg.AssetCheckResult(
+        check_name="volume",
+        asset_key=METRIC_DATA,
+        passed=not low,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"days": len(checks), "failing_partitions": low},
+    )
 
 
 def _trailing_counts(context: dg.AssetExecutionContext, day: date, tenant: str) -> list[float]:
@@ -192,12 +241,23 @@ def _trailing_counts(context: dg.AssetExecutionContext, day: date, tenant: str) 
 
 def volume_check(count: int, history: list[float]) -> dg.AssetCheckResult:
     if not history:
-        return dg.AssetCheckResult(check_name="volume", asset_key=METRIC_DATA, passed=True,
-                                   metadata={"records": count, "note": "no earlier days to compare with"})
+        return dg.AssetCheckResult(
+            check_name="volume",
+            asset_key=METRIC_DATA,
+            passed=True,
+            metadata={"records": count, "note": "no earlier days to compare with"},
+        )
     median = statistics.median(history)
     ratio = count / median if median else 1.0
     return dg.AssetCheckResult(
-        check_name="volume", asset_key=METRIC_DATA, passed=ratio >= VOLUME_WARN_RATIO,
+        check_name="volume",
+        asset_key=METRIC_DATA,
+        passed=ratio >= VOLUME_WARN_RATIO,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"records": count, "trailing_median": median, "ratio": round(ratio, 4), "days_compared": len(history)},
+        metadata={
+            "records": count,
+            "trailing_median": median,
+            "ratio": round(ratio, 4),
+            "days_compared": len(history),
+        },
     )

@@ -25,18 +25,36 @@ class ConnectorKind:
 
 
 CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
-    ConnectorKind("metric_profile", "metric_profiles", lambda d, r: pr.parse_metric_profile(d, r.name)),
-    ConnectorKind("topology_endpoints", "topology/endpoints/by_report/{report}",
-                  lambda d, r: pr.parse_topology_endpoints(d)),
-    ConnectorKind("topology_groups", "topology/groups/by_report/{report}",
-                  lambda d, r: pr.parse_topology_groups(d)),
+    ConnectorKind(
+        "metric_profile", "metric_profiles", lambda d, r: pr.parse_metric_profile(d, r.name)
+    ),
+    ConnectorKind(
+        "topology_endpoints",
+        "topology/endpoints/by_report/{report}",
+        lambda d, r: pr.parse_topology_endpoints(d),
+    ),
+    ConnectorKind(
+        "topology_groups",
+        "topology/groups/by_report/{report}",
+        lambda d, r: pr.parse_topology_groups(d),
+    ),
     ConnectorKind("downtimes", "downtimes", lambda d, r: pr.parse_downtimes(d), exact_day=True),
     ConnectorKind("weights", "weights", lambda d, r: pr.parse_weights(d, r.name)),
-    ConnectorKind("operations_profile", "operations_profiles",
-                  lambda d, r: pr.parse_operations_profile(d, r.name)),
-    ConnectorKind("aggregation_profile", "aggregation_profiles",
-                  lambda d, r: pr.parse_aggregation_profile(d, r.name)),
-    ConnectorKind("recomputations", "recomputations",
-                  lambda d, r: pr.parse_recomputations(d, {r.name, r.id}), empty_is_snapshot=True),
+    ConnectorKind(
+        "operations_profile",
+        "operations_profiles",
+        lambda d, r: pr.parse_operations_profile(d, r.name),
+    ),
+    ConnectorKind(
+        "aggregation_profile",
+        "aggregation_profiles",
+        lambda d, r: pr.parse_aggregation_profile(d, r.name),
+    ),
+    ConnectorKind(
+        "recomputations",
+        "recomputations",
+        lambda d, r: pr.parse_recomputations(d, {r.name, r.id}),
+        empty_is_snapshot=True,
+    ),
 )
 KINDS_BY_NAME = {kind.name: kind for kind in CONNECTOR_KINDS}

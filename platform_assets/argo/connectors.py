@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from platform_assets.argo.connector_kinds import KINDS_BY_NAME
 
@@ -47,8 +48,14 @@ def candidate_days(kind: str, day: date, rollback_days: int) -> list[date]:
     return [day - timedelta(days=i) for i in range(depth + 1)]
 
 
-def select_snapshot(fetch: Callable[[date], Any | None], tenant: str, report: str, kind: str, day: date,
-                    rollback_days: int = DEFAULT_ROLLBACK_DAYS) -> SelectedSnapshot:
+def select_snapshot(
+    fetch: Callable[[date], Any | None],
+    tenant: str,
+    report: str,
+    kind: str,
+    day: date,
+    rollback_days: int = DEFAULT_ROLLBACK_DAYS,
+) -> SelectedSnapshot:
     """The first day in D, D-1, ... D-rollback for which ``fetch`` returns a snapshot."""
     tried = candidate_days(kind, day, rollback_days)
     for candidate in tried:
@@ -56,6 +63,6 @@ def select_snapshot(fetch: Callable[[date], Any | None], tenant: str, report: st
         if data is not None:
             return SelectedSnapshot(kind, report, day, candidate, data, content_hash(data))
     raise MissingSnapshotError(
-        f"no {kind} snapshot for tenant {tenant!r}, report {report!r}, valid for {day.isoformat()}: "
-        f"tried {', '.join(d.isoformat() for d in tried)}"
+        f"no {kind} snapshot for tenant {tenant!r}, report {report!r}, valid for "
+        f"{day.isoformat()}: tried {', '.join(d.isoformat() for d in tried)}"
     )

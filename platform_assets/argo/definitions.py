@@ -16,8 +16,11 @@ def build_defs(settings: ArgoSettings | None = None) -> dg.Definitions:
     partitions = tenant_days(settings.start_date)
     policy = backfill_policy(settings.backfill_policy)
     return dg.Definitions(
-        assets=[build_metric_data(partitions, policy), *build_connector_assets(partitions, policy),
-                build_argo_ar(partitions, policy)],
+        assets=[
+            build_metric_data(partitions, policy),
+            *build_connector_assets(partitions, policy),
+            build_argo_ar(partitions, policy),
+        ],
         jobs=[argo_daily_job, argo_recompute_job],
         schedules=[argo_daily_schedule],
     )

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from platform_assets.argo.records import (
     DecodeError,
@@ -64,7 +65,9 @@ def landing_name(offset_ranges: dict[str, str]) -> str:
 
 
 def to_json_lines(records: Iterable[dict[str, Any]]) -> bytes:
-    return b"".join(json.dumps(r, ensure_ascii=False, sort_keys=True).encode() + b"\n" for r in records)
+    return b"".join(
+        json.dumps(r, ensure_ascii=False, sort_keys=True).encode() + b"\n" for r in records
+    )
 
 
 def sort_file(sorter: RecordSorter, name: str, payload: bytes) -> None:

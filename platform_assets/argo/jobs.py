@@ -1,7 +1,6 @@
 """What runs when: the ARGO jobs and the daily schedule."""
 
-
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -18,17 +17,23 @@ argo_daily_job = dg.define_asset_job(
 )
 argo_recompute_job = dg.define_asset_job(
     "argo_recompute",
-    selection=dg.AssetSelection.assets(*(connector_key(k.name) for k in CONNECTOR_KINDS), *AR_KEYS.values()),
+    selection=dg.AssetSelection.assets(
+        *(connector_key(k.name) for k in CONNECTOR_KINDS), *AR_KEYS.values()
+    ),
     description="Re-fetch connector snapshots and recompute A/R (metric data untouched).",
 )
 
 
-@dg.schedule(cron_schedule="30 1 * * *", job=argo_daily_job, execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING)
+@dg.schedule(
+    cron_schedule="30 1 * * *",
+    job=argo_daily_job,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 def argo_daily_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegistryResource):
     """Yesterday's A/R for every registered tenant, at 01:30 UTC (late data is the sensors' job)."""
-    scheduled = context.scheduled_execution_time or datetime.now(timezone.utc)
-    day = (scheduled.astimezone(timezone.utc) - timedelta(days=1)).date()
+    scheduled = context.scheduled_execution_time or datetime.now(UTC)
+    day = (scheduled.astimezone(UTC) - timedelta(days=1)).date()
     known = set(context.instance.get_dynamic_partitions("tenants"))
     for tenant in registry.load().names():
         if tenant in known:

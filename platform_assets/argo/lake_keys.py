@@ -12,7 +12,9 @@ def metric_data(tenant: str, day: date) -> str:
 
 
 def metric_quarantine(tenant: str, day: date) -> str:
-    return f"argo/metric_data_quarantine/{validate_name(tenant, 'tenant')}/{day.isoformat()}.parquet"
+    return (
+        f"argo/metric_data_quarantine/{validate_name(tenant, 'tenant')}/{day.isoformat()}.parquet"
+    )
 
 
 def landing_dir(tenant: str, day: date | str) -> str:
@@ -21,8 +23,10 @@ def landing_dir(tenant: str, day: date | str) -> str:
 
 
 def connector(kind: str, tenant: str, day: date, report: str) -> str:
-    return (f"argo/connectors/{kind}/{validate_name(tenant, 'tenant')}/{day.isoformat()}/"
-            f"{validate_name(report, 'report')}.json")
+    return (
+        f"argo/connectors/{kind}/{validate_name(tenant, 'tenant')}/{day.isoformat()}/"
+        f"{validate_name(report, 'report')}.json"
+    )
 
 
 def ar_table(level: str, tenant: str, day: date) -> str:

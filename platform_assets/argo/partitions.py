@@ -12,7 +12,8 @@ import dagster as dg
 
 from resources.model.tenancy import validate_name
 
-TENANTS = dg.DynamicPartitionsDefinition(name="tenants")
+TENANTS_PARTITION = "tenants"  # the name of the dynamic partitions, TENANTS.name
+TENANTS = dg.DynamicPartitionsDefinition(name=TENANTS_PARTITION)
 
 
 def tenant_days(start_date: str) -> dg.MultiPartitionsDefinition:

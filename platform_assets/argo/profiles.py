@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+
 class ProfileError(ValueError):
     """A connector snapshot does not have the shape the A/R computation needs."""
 
@@ -27,7 +28,9 @@ def _one(kind: str, data: Any, report: str) -> dict[str, Any]:
         named = [d for d in data if isinstance(d, dict) and d.get("name") == report]
         if len(named) == 1:
             return named[0]
-    raise ProfileError(f"{kind}: expected one profile (or one named {report!r}), got {type(data).__name__}")
+    raise ProfileError(
+        f"{kind}: expected one profile (or one named {report!r}), got {type(data).__name__}"
+    )
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,9 @@ class OperationsProfile:
 
     def op(self, name: str) -> int:
         if name not in self.operations:
-            raise ProfileError(f"operations_profile has no operation {name!r} (has {list(self.operations)})")
+            raise ProfileError(
+                f"operations_profile has no operation {name!r} (has {list(self.operations)})"
+            )
         return self.operations.index(name)
 
 
@@ -68,14 +73,17 @@ def parse_operations_profile(data: Any, report: str = "") -> OperationsProfile:
             try:
                 a, b, x = (states.index(row[k]) for k in ("a", "b", "x"))
             except (KeyError, ValueError):
-                raise ProfileError(f"operations_profile: operation {op['name']!r} has a bad row {row!r}") from None
+                raise ProfileError(
+                    f"operations_profile: operation {op['name']!r} has a bad row {row!r}"
+                ) from None
             tables[i, a, b] = x
             if tables[i, b, a] == -1:  # tables list each unordered pair once
                 tables[i, b, a] = x
         if (tables[i] < 0).any():
             a, b = np.argwhere(tables[i] < 0)[0]
             raise ProfileError(
-                f"operations_profile: operation {op['name']!r} lacks a row for ({states[a]}, {states[b]})"
+                f"operations_profile: operation {op['name']!r} lacks a row for ({states[a]}, "
+                f"{states[b]})"
             )
     return OperationsProfile(states, missing, unknown, down, tuple(names), tables.astype(np.int8))
 
@@ -106,7 +114,9 @@ def parse_aggregation_profile(data: Any, report: str = "") -> AggregationProfile
     doc = _one("aggregation_profile", data, report)
     try:
         groups = tuple(
-            ProfileGroup(g["name"], g["operation"], {s["name"]: s["operation"] for s in g["services"]})
+            ProfileGroup(
+                g["name"], g["operation"], {s["name"]: s["operation"] for s in g["services"]}
+            )
             for g in doc["groups"]
         )
         return AggregationProfile(doc["metric_operation"], doc["profile_operation"], groups)
@@ -126,8 +136,8 @@ def parse_metric_profile(data: Any, report: str = "") -> dict[str, tuple[str, ..
 def parse_topology_endpoints(data: Any) -> pd.DataFrame:
     """One row per (group, service, hostname): an endpoint may sit in several groups.
 
-    ``info`` carries the endpoint's ``info_*`` tags (ARGO puts e.g. ``info_URL`` there) as JSON text,
-    which becomes the ``info`` field of its endpoint_ar documents.
+    ``info`` carries the endpoint's ``info_*`` tags (ARGO puts e.g. ``info_URL`` there) as JSON
+    text, which becomes the ``info`` field of its endpoint_ar documents.
     """
     if not isinstance(data, list):
         raise ProfileError("topology_endpoints: expected a list of endpoints")
@@ -141,7 +151,7 @@ def parse_topology_endpoints(data: Any) -> pd.DataFrame:
 
 
 def _info(tags: dict[str, Any] | None) -> str | None:
-    info = {k[len("info_"):]: v for k, v in (tags or {}).items() if k.startswith("info_")}
+    info = {k[len("info_") :]: v for k, v in (tags or {}).items() if k.startswith("info_")}
     return json.dumps(info, sort_keys=True) if info else None
 
 
@@ -177,7 +187,10 @@ def parse_downtimes(data: Any) -> pd.DataFrame:
     if not isinstance(entries, list):
         raise ProfileError("downtimes: expected {'endpoints': [...]}")
     try:
-        rows = [(e["hostname"], e["service"], _utc(e["start_time"]), _utc(e["end_time"])) for e in entries]
+        rows = [
+            (e["hostname"], e["service"], _utc(e["start_time"]), _utc(e["end_time"]))
+            for e in entries
+        ]
     except (KeyError, TypeError, ValueError) as exc:
         raise ProfileError(f"downtimes: malformed entry ({exc!r})") from None
     return pd.DataFrame(rows, columns=["hostname", "service", "start", "end"])
@@ -190,7 +203,9 @@ class MonitoringExclusion:
     end: pd.Timestamp
 
 
-def parse_recomputations(data: Any, report_names: set[str]) -> tuple[list[MonitoringExclusion], set[str]]:
+def parse_recomputations(
+    data: Any, report_names: set[str]
+) -> tuple[list[MonitoringExclusion], set[str]]:
     """Monitoring-source exclusions and excluded groups of the recomputations for this report."""
     if data in (None, {}):
         return [], set()
@@ -200,12 +215,20 @@ def parse_recomputations(data: Any, report_names: set[str]) -> tuple[list[Monito
     excluded_groups: set[str] = set()
     try:
         for rec in data:
-            if rec.get("report") not in report_names or rec.get("status", "approved") in {"rejected", "canceled"}:
+            if rec.get("report") not in report_names or rec.get("status", "approved") in {
+                "rejected",
+                "canceled",
+            }:
                 continue
             excluded_groups.update(rec.get("exclude", []))
             for src in rec.get("exclude_monitoring_source", []):
-                exclusions.append(MonitoringExclusion(src["host"], _utc(src.get("start_time", rec["start_time"])),
-                                                      _utc(src.get("end_time", rec["end_time"]))))
+                exclusions.append(
+                    MonitoringExclusion(
+                        src["host"],
+                        _utc(src.get("start_time", rec["start_time"])),
+                        _utc(src.get("end_time", rec["end_time"])),
+                    )
+                )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProfileError(f"recomputations: malformed ({exc!r})") from None
     return exclusions, excluded_groups

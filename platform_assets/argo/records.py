@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
 import fastavro
 import pyarrow as pa
@@ -32,8 +33,11 @@ METRIC_AVRO_SCHEMA = fastavro.parse_schema(
             {"name": "actual_data", "type": ["null", "string"], "default": None},
             {"name": "summary", "type": ["null", "string"], "default": None},
             {"name": "message", "type": ["null", "string"], "default": None},
-            {"name": "tags", "type": ["null", {"type": "map", "values": ["null", "string"]}],
-             "default": None},
+            {
+                "name": "tags",
+                "type": ["null", {"type": "map", "values": ["null", "string"]}],
+                "default": None,
+            },
         ],
     }
 )
@@ -56,7 +60,9 @@ METRIC_TABLE_SCHEMA = pa.schema(
         ("tags", pa.string()),  # JSON text of the tags map: stable across Parquet/Spark/pandas
     ]
 )
-QUARANTINE_SCHEMA = pa.schema([("origin", pa.string()), ("raw", pa.string()), ("reason", pa.string())])
+QUARANTINE_SCHEMA = pa.schema(
+    [("origin", pa.string()), ("raw", pa.string()), ("reason", pa.string())]
+)
 RAW_PREVIEW_CHARS = 2000
 
 
@@ -97,7 +103,8 @@ def encode_avro(record: dict[str, Any]) -> bytes:
 def read_avro_file(payload: bytes) -> Iterator[dict[str, Any]]:
     """Records of an Avro object container file (a whole corrupt file raises DecodeError)."""
     try:
-        yield from fastavro.reader(io.BytesIO(payload))
+        for record in fastavro.reader(io.BytesIO(payload)):
+            yield cast(dict[str, Any], record)  # a record schema's values are dicts
     except Exception as exc:
         raise DecodeError(f"unparseable Avro file: {type(exc).__name__}: {exc}") from None
 
@@ -106,8 +113,8 @@ def parse_timestamp(value: str) -> datetime:
     """ARGO timestamps are ISO-8601 UTC (``2024-01-02T10:05:00Z``); naive ones are taken as UTC."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).replace(microsecond=0)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).replace(microsecond=0)
 
 
 def _preview(raw: Any) -> str:
@@ -138,7 +145,10 @@ def check_record(record: dict[str, Any], day: date | None) -> tuple[datetime | N
     except (ValueError, TypeError):
         return None, f"bad timestamp {record['timestamp'][:40]!r}"
     if day is not None and ts.date() != day:
-        return None, f"timestamp {record['timestamp'][:40]!r} outside the day window {day.isoformat()}"
+        return (
+            None,
+            f"timestamp {record['timestamp'][:40]!r} outside the day window {day.isoformat()}",
+        )
     tags = record.get("tags")
     if tags is not None and not isinstance(tags, dict):
         return None, "field 'tags' is not a map"
@@ -150,8 +160,12 @@ class RecordSorter:
     """Accumulates decoded payloads into a good-record table and a quarantine table."""
 
     day: date | None = None
-    _good: dict[str, list[Any]] = field(default_factory=lambda: {f.name: [] for f in METRIC_TABLE_SCHEMA})
-    _bad: dict[str, list[Any]] = field(default_factory=lambda: {f.name: [] for f in QUARANTINE_SCHEMA})
+    _good: dict[str, list[Any]] = field(
+        default_factory=lambda: {f.name: [] for f in METRIC_TABLE_SCHEMA}
+    )
+    _bad: dict[str, list[Any]] = field(
+        default_factory=lambda: {f.name: [] for f in QUARANTINE_SCHEMA}
+    )
 
     def add(self, origin: str, record: dict[str, Any]) -> datetime | None:
         ts, reason = check_record(record, self.day)
@@ -192,10 +206,18 @@ def dedup_and_sort(table: pa.Table) -> pa.Table:
         return table
     keys = [f.name for f in METRIC_TABLE_SCHEMA]
     grouped = table.group_by(keys, use_threads=False).aggregate([])
-    order = [("timestamp", "ascending"), ("service", "ascending"), ("hostname", "ascending"),
-             ("metric", "ascending"), ("status", "ascending"), ("monitoring_host", "ascending"),
-             ("summary", "ascending"), ("message", "ascending"), ("actual_data", "ascending"),
-             ("tags", "ascending")]
+    order = [
+        ("timestamp", "ascending"),
+        ("service", "ascending"),
+        ("hostname", "ascending"),
+        ("metric", "ascending"),
+        ("status", "ascending"),
+        ("monitoring_host", "ascending"),
+        ("summary", "ascending"),
+        ("message", "ascending"),
+        ("actual_data", "ascending"),
+        ("tags", "ascending"),
+    ]
     return grouped.select(keys).sort_by(order).cast(METRIC_TABLE_SCHEMA)
 
 

@@ -30,12 +30,18 @@ class ArgoSettings:
         try:
             date.fromisoformat(self.start_date)
         except ValueError:
-            raise SettingsError(f"WEIR_START_DATE {self.start_date!r} is not a YYYY-MM-DD date") from None
+            raise SettingsError(
+                f"WEIR_START_DATE {self.start_date!r} is not a YYYY-MM-DD date"
+            ) from None
         if self.backfill_policy not in BACKFILL_POLICIES:
-            raise SettingsError(f"WEIR_ARGO_BACKFILL_POLICY must be one of {BACKFILL_POLICIES}, "
-                                f"not {self.backfill_policy!r}")
+            raise SettingsError(
+                f"WEIR_ARGO_BACKFILL_POLICY must be one of {BACKFILL_POLICIES}, "
+                f"not {self.backfill_policy!r}"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ArgoSettings:
-        return cls(start_date=env.get("WEIR_START_DATE", cls.start_date),
-                   backfill_policy=env.get("WEIR_ARGO_BACKFILL_POLICY", cls.backfill_policy))
+        return cls(
+            start_date=env.get("WEIR_START_DATE", cls.start_date),
+            backfill_policy=env.get("WEIR_ARGO_BACKFILL_POLICY", cls.backfill_policy),
+        )

@@ -124,7 +124,9 @@ def combine(
     return _compress(grid_parent.astype(np.int64), grid_t.astype(np.int64), acc.astype(np.int8))
 
 
-def override(tl: Timelines, series: np.ndarray, start: np.ndarray, end: np.ndarray, status: int) -> Timelines:
+def override(
+    tl: Timelines, series: np.ndarray, start: np.ndarray, end: np.ndarray, status: int
+) -> Timelines:
     """Force ``status`` on [start, end) of the given series (used for downtimes).
 
     Intervals are clipped to the day by the caller; overlapping intervals merge naturally.
@@ -150,8 +152,12 @@ def override(tl: Timelines, series: np.ndarray, start: np.ndarray, end: np.ndarr
     start_keys = np.sort(series * _SPAN + start)
     end_keys = np.sort(series * _SPAN + end)
     base = all_s * _SPAN
-    opened = np.searchsorted(start_keys, keys, side="right") - np.searchsorted(start_keys, base, side="left")
-    closed = np.searchsorted(end_keys, keys, side="right") - np.searchsorted(end_keys, base, side="left")
+    opened = np.searchsorted(start_keys, keys, side="right") - np.searchsorted(
+        start_keys, base, side="left"
+    )
+    closed = np.searchsorted(end_keys, keys, side="right") - np.searchsorted(
+        end_keys, base, side="left"
+    )
     all_status = np.where(opened > closed, np.int8(status), all_status).astype(np.int8)
     return _compress(all_s, all_t, all_status)
 

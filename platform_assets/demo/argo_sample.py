@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,16 @@ import pandas as pd
 from platform_assets.argo.records import METRIC_AVRO_SCHEMA
 
 STATES = ["OK", "WARNING", "UNKNOWN", "MISSING", "CRITICAL", "DOWNTIME"]
-SEVERITY = {"AND": ["OK", "WARNING", "UNKNOWN", "MISSING", "CRITICAL", "DOWNTIME"],
-            "OR": ["OK", "WARNING", "UNKNOWN", "MISSING", "CRITICAL", "DOWNTIME"]}
+SEVERITY = {
+    "AND": ["OK", "WARNING", "UNKNOWN", "MISSING", "CRITICAL", "DOWNTIME"],
+    "OR": ["OK", "WARNING", "UNKNOWN", "MISSING", "CRITICAL", "DOWNTIME"],
+}
 SERVICES = {
-    "ARC-CE": ["org.nordugrid.ARC-CE-ARIS", "org.nordugrid.ARC-CE-submit", "org.nordugrid.ARC-CE-result"],
+    "ARC-CE": [
+        "org.nordugrid.ARC-CE-ARIS",
+        "org.nordugrid.ARC-CE-submit",
+        "org.nordugrid.ARC-CE-result",
+    ],
     "SRM": ["eu.egi.SRM-GetSURLs", "eu.egi.SRM-VOPut", "eu.egi.SRM-VOGet", "eu.egi.SRM-VOLs"],
     "webdav": ["eu.egi.WebDAV-Health", "eu.egi.WebDAV-List"],
     "XRootD": ["eu.egi.xrootd-Read", "eu.egi.xrootd-Health"],
@@ -38,23 +44,47 @@ def operations_profile(name: str = "egi_ops") -> dict[str, Any]:
     for op, order in SEVERITY.items():
         rank = {s: i for i, s in enumerate(order)}
         pick = max if op == "AND" else min
-        rows = [{"a": a, "b": b, "x": pick(a, b, key=rank.__getitem__)}
-                for i, a in enumerate(STATES) for b in STATES[i:]]
+        rows = [
+            {"a": a, "b": b, "x": pick(a, b, key=rank.__getitem__)}
+            for i, a in enumerate(STATES)
+            for b in STATES[i:]
+        ]
         ops.append({"name": op, "truth_table": rows})
-    return {"name": name, "available_states": STATES,
-            "defaults": {"down": "DOWNTIME", "missing": "MISSING", "unknown": "UNKNOWN"}, "operations": ops}
+    return {
+        "name": name,
+        "available_states": STATES,
+        "defaults": {"down": "DOWNTIME", "missing": "MISSING", "unknown": "UNKNOWN"},
+        "operations": ops,
+    }
 
 
 def aggregation_profile(name: str) -> dict[str, Any]:
     return {
-        "name": name, "endpoint_group": "sites", "metric_operation": "AND", "profile_operation": "AND",
+        "name": name,
+        "endpoint_group": "sites",
+        "metric_operation": "AND",
+        "profile_operation": "AND",
         "metric_profile": {"name": name},
         "groups": [
-            {"name": "compute", "operation": "OR", "services": [{"name": "ARC-CE", "operation": "OR"}]},
-            {"name": "storage", "operation": "OR", "services": [
-                {"name": "SRM", "operation": "OR"}, {"name": "webdav", "operation": "OR"},
-                {"name": "XRootD", "operation": "OR"}]},
-            {"name": "information", "operation": "OR", "services": [{"name": "Site-BDII", "operation": "OR"}]},
+            {
+                "name": "compute",
+                "operation": "OR",
+                "services": [{"name": "ARC-CE", "operation": "OR"}],
+            },
+            {
+                "name": "storage",
+                "operation": "OR",
+                "services": [
+                    {"name": "SRM", "operation": "OR"},
+                    {"name": "webdav", "operation": "OR"},
+                    {"name": "XRootD", "operation": "OR"},
+                ],
+            },
+            {
+                "name": "information",
+                "operation": "OR",
+                "services": [{"name": "Site-BDII", "operation": "OR"}],
+            },
         ],
     }
 
@@ -73,8 +103,13 @@ class Federation:
     weights: dict[str, int]
 
 
-def federation(tenant: str, n_sites: int, rng: np.random.Generator, services: dict[str, list[str]] | None = None,
-               endpoints_per_site: int | None = None) -> Federation:
+def federation(
+    tenant: str,
+    n_sites: int,
+    rng: np.random.Generator,
+    services: dict[str, list[str]] | None = None,
+    endpoints_per_site: int | None = None,
+) -> Federation:
     services = services or SERVICES
     names = list(services)
     rows, ngis, weights = [], {}, {}
@@ -92,53 +127,101 @@ def federation(tenant: str, n_sites: int, rng: np.random.Generator, services: di
     return Federation(pd.DataFrame(rows, columns=["group", "service", "hostname"]), ngis, weights)
 
 
-def metric_frame(fed: Federation, day: date, rng: np.random.Generator, services: dict[str, list[str]] | None = None,
-                 checks_per_day: int = 24, silent_fraction: float = 0.03) -> pd.DataFrame:
+def metric_frame(
+    fed: Federation,
+    day: date,
+    rng: np.random.Generator,
+    services: dict[str, list[str]] | None = None,
+    checks_per_day: int = 24,
+    silent_fraction: float = 0.03,
+) -> pd.DataFrame:
     """Check results for one day: a vectorised Markov-ish walk that is mostly OK."""
     services = services or SERVICES
     eps = fed.endpoints[["service", "hostname"]].drop_duplicates()
     eps = eps[rng.random(len(eps)) >= silent_fraction]
-    per_ep = [(h, s, m) for s, h in zip(eps["service"], eps["hostname"]) for m in services[s]]
+    per_ep = [
+        (h, s, m) for s, h in zip(eps["service"], eps["hostname"], strict=True) for m in services[s]
+    ]
     n_series = len(per_ep)
-    start = datetime.combine(day, time(), tzinfo=timezone.utc)
+    start = datetime.combine(day, time(), tzinfo=UTC)
     step = 86_400 // checks_per_day
     offsets = rng.integers(0, step, n_series)
     seconds = (np.arange(checks_per_day)[None, :] * step + offsets[:, None]).ravel()
     draw = rng.random((n_series, checks_per_day))
-    status_idx = np.select([draw < 0.90, draw < 0.95, draw < 0.97], [0, 1, 2], 4).ravel()  # OK WARNING UNKNOWN CRITICAL
-    hosts, svcs, metrics = (np.repeat(np.array([x[k] for x in per_ep], dtype=object), checks_per_day) for k in range(3))
-    statuses = np.array(["OK", "WARNING", "UNKNOWN", "MISSING", "CRITICAL"], dtype=object)[status_idx]
-    frame = pd.DataFrame({
-        "timestamp": pd.to_datetime(start) + pd.to_timedelta(seconds, unit="s"),
-        "service": svcs, "hostname": hosts, "metric": metrics, "status": statuses,
-        "monitoring_host": np.where(rng.random(len(seconds)) < 0.5, "mon1.example.org", "mon2.example.org"),
-    })
+    status_idx = np.select(
+        [draw < 0.90, draw < 0.95, draw < 0.97], [0, 1, 2], 4
+    ).ravel()  # OK WARNING UNKNOWN CRITICAL
+    hosts, svcs, metrics = (
+        np.repeat(np.array([x[k] for x in per_ep], dtype=object), checks_per_day) for k in range(3)
+    )
+    statuses = np.array(["OK", "WARNING", "UNKNOWN", "MISSING", "CRITICAL"], dtype=object)[
+        status_idx
+    ]
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(start) + pd.to_timedelta(seconds, unit="s"),
+            "service": svcs,
+            "hostname": hosts,
+            "metric": metrics,
+            "status": statuses,
+            "monitoring_host": np.where(
+                rng.random(len(seconds)) < 0.5, "mon1.example.org", "mon2.example.org"
+            ),
+        }
+    )
     frame["timestamp"] = frame["timestamp"].astype("datetime64[s, UTC]")
     return frame
 
 
-def connector_snapshots(fed: Federation, report: str, day: date, rng: np.random.Generator,
-                        services: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def connector_snapshots(
+    fed: Federation,
+    report: str,
+    day: date,
+    rng: np.random.Generator,
+    services: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """One day's snapshot of every connector kind, shaped like ARGO's connector output."""
     hosts = fed.endpoints.drop_duplicates(["service", "hostname"])
     picked = hosts.sample(n=min(3, len(hosts)), random_state=int(rng.integers(0, 2**31)))
-    d0 = datetime.combine(day, time(), tzinfo=timezone.utc)
-    downtimes = [{"hostname": h, "service": s,
-                  "start_time": (d0 + timedelta(hours=int(rng.integers(-6, 20)))).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  "end_time": (d0 + timedelta(hours=int(rng.integers(21, 30)))).strftime("%Y-%m-%dT%H:%M:%SZ")}
-                 for s, h in zip(picked["service"], picked["hostname"])]
+    d0 = datetime.combine(day, time(), tzinfo=UTC)
+    downtimes = [
+        {
+            "hostname": h,
+            "service": s,
+            "start_time": (d0 + timedelta(hours=int(rng.integers(-6, 20)))).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "end_time": (d0 + timedelta(hours=int(rng.integers(21, 30)))).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+        }
+        for s, h in zip(picked["service"], picked["hostname"], strict=True)
+    ]
     return {
         "metric_profile": metric_profile(report, services),
         "aggregation_profile": aggregation_profile(report),
         "operations_profile": operations_profile(),
-        "topology_endpoints": [{"date": day.isoformat(), "group": g, "type": "SITES", "service": s, "hostname": h,
-                                "tags": {"monitored": "1", "production": "1", "info_URL": f"https://{h}/"}}
-                               for g, s, h in fed.endpoints.itertuples(index=False)],
-        "topology_groups": [{"date": day.isoformat(), "group": ngi, "type": "NGI", "subgroup": site, "tags": {}}
-                            for site, ngi in sorted(fed.ngis.items())],
+        "topology_endpoints": [
+            {
+                "date": day.isoformat(),
+                "group": g,
+                "type": "SITES",
+                "service": s,
+                "hostname": h,
+                "tags": {"monitored": "1", "production": "1", "info_URL": f"https://{h}/"},
+            }
+            for g, s, h in fed.endpoints.itertuples(index=False)
+        ],
+        "topology_groups": [
+            {"date": day.isoformat(), "group": ngi, "type": "NGI", "subgroup": site, "tags": {}}
+            for site, ngi in sorted(fed.ngis.items())
+        ],
         "downtimes": {"date": day.isoformat(), "name": report, "endpoints": downtimes},
-        "weights": {"name": report, "weight_type": "hepspec",
-                    "groups": [{"name": s, "value": w} for s, w in sorted(fed.weights.items())]},
+        "weights": {
+            "name": report,
+            "weight_type": "hepspec",
+            "groups": [{"name": s, "value": w} for s, w in sorted(fed.weights.items())],
+        },
         "recomputations": [],
     }
 
@@ -147,8 +230,15 @@ def _iso(ts: pd.Timestamp) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_tenant_files(root: Path, tenant: str, reports: list[str], days: list[date], seed: int,
-                       n_sites: int = 12, encoding: str = "json") -> dict[str, Any]:
+def write_tenant_files(
+    root: Path,
+    tenant: str,
+    reports: list[str],
+    days: list[date],
+    seed: int,
+    n_sites: int = 12,
+    encoding: str = "json",
+) -> dict[str, Any]:
     """Write metric files (JSON lines or Avro) and connector snapshot files for one tenant.
 
     Layout: ``<root>/<tenant>/mdata/YYYY-MM-DD/part-0000.{jsonl,avro}`` and
@@ -158,10 +248,21 @@ def write_tenant_files(root: Path, tenant: str, reports: list[str], days: list[d
     fed = federation(tenant, n_sites, rng)
     for day in days:
         frame = metric_frame(fed, day, rng)
-        records = [{"timestamp": _iso(r.timestamp), "service": r.service, "hostname": r.hostname,
-                    "metric": r.metric, "status": r.status, "monitoring_host": r.monitoring_host,
-                    "actual_data": None, "summary": f"{r.status} - check ran", "message": None,
-                    "tags": {"vo": "ops"}} for r in frame.itertuples(index=False)]
+        records = [
+            {
+                "timestamp": _iso(r.timestamp),
+                "service": r.service,
+                "hostname": r.hostname,
+                "metric": r.metric,
+                "status": r.status,
+                "monitoring_host": r.monitoring_host,
+                "actual_data": None,
+                "summary": f"{r.status} - check ran",
+                "message": None,
+                "tags": {"vo": "ops"},
+            }
+            for r in frame.itertuples(index=False)
+        ]
         mdir = root / tenant / "mdata" / day.isoformat()
         mdir.mkdir(parents=True, exist_ok=True)
         if encoding == "avro":
@@ -177,6 +278,8 @@ def write_tenant_files(root: Path, tenant: str, reports: list[str], days: list[d
     return {
         "name": tenant,
         "reports": [{"name": r, "id": f"{r}-{tenant}".lower()} for r in reports],
-        "sources": {"metric_data": {"kind": "files", "root": str(root), "encoding": encoding},
-                    "connectors": {"kind": "files", "root": str(root)}},
+        "sources": {
+            "metric_data": {"kind": "files", "root": str(root), "encoding": encoding},
+            "connectors": {"kind": "files", "root": str(root)},
+        },
     }

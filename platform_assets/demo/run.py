@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -21,14 +21,18 @@ import yaml
 TENANTS = (("acme", "json", 11), ("globex", "avro", 23))
 REPORTS = ("Critical",)
 DEFAULT_DAGSTER_HOME = Path(".weir/dagster_home")
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # step-by-step logs stay in the UI
+QUIET = {
+    "loggers": {"console": {"config": {"log_level": "WARNING"}}}
+}  # step-by-step logs stay in the UI
 
 
 def write_sample(data_dir: Path, days: list[date]) -> Path:
     from platform_assets.demo.argo_sample import write_tenant_files
 
-    entries = [write_tenant_files(data_dir / "sources", name, list(REPORTS), days, seed, encoding=encoding)
-               for name, encoding, seed in TENANTS]
+    entries = [
+        write_tenant_files(data_dir / "sources", name, list(REPORTS), days, seed, encoding=encoding)
+        for name, encoding, seed in TENANTS
+    ]
     registry = data_dir / "tenants.yaml"
     registry.write_text(yaml.safe_dump({"tenants": entries}, sort_keys=False))
     return registry
@@ -51,17 +55,20 @@ def run(data_dir: Path, days: list[date]) -> int:
 
     import dagster as dg
 
+    from platform_assets.argo.partitions import TENANTS_PARTITION, tenant_day_key
     from platform_assets.definitions import defs
-    from platform_assets.argo.partitions import TENANTS as TENANT_PARTITIONS
-    from platform_assets.argo.partitions import tenant_day_key
 
     instance = dg.DagsterInstance.get()
-    instance.add_dynamic_partitions(TENANT_PARTITIONS.name, [name for name, _, _ in TENANTS])
+    instance.add_dynamic_partitions(TENANTS_PARTITION, [name for name, _, _ in TENANTS])
     job = defs.resolve_job_def("argo_daily")
     for day in days:
         for name, _, _ in TENANTS:
-            result = job.execute_in_process(partition_key=str(tenant_day_key(day, name)), instance=instance,
-                                            raise_on_error=False, run_config=QUIET)
+            result = job.execute_in_process(
+                partition_key=str(tenant_day_key(day, name)),
+                instance=instance,
+                raise_on_error=False,
+                run_config=QUIET,
+            )
             status = "ok" if result.success else "FAILED"
             print(f"materialized argo graph for {day} | {name}: {status}", flush=True)
             if not result.success:
@@ -76,6 +83,7 @@ def run(data_dir: Path, days: list[date]) -> int:
     from platform_assets.demo import telemetry_demo as telemetry_demo
 
     print("\nTelemetry slice (the local inbox stands in for the Kafka topic)")
+    assert defs.resources is not None  # the platform's definitions carry their resources
     if not telemetry_demo.run(defs, instance, defs.resources["telemetry"], QUIET):
         return 1
     lake_root = str(data_dir / "lake")
@@ -86,8 +94,8 @@ def run(data_dir: Path, days: list[date]) -> int:
 def print_summary(data_dir: Path, days: list[date]) -> None:
     import pandas as pd
 
-    from resources.results_store import LocalResultsStore
     from resources.model.tenancy import load_registry
+    from resources.results_store import LocalResultsStore
 
     store = LocalResultsStore(str(data_dir / "results"))
     rows = []
@@ -95,10 +103,20 @@ def print_summary(data_dir: Path, days: list[date]) -> None:
         for report in tenant.reports:
             for day in days:
                 for doc in store.read_day(tenant.name, "endpoint_group_ar", report.id, day):
-                    rows.append({"tenant": tenant.name, "report": report.name, "group": doc["name"],
-                                 "day": day.isoformat(), "A": doc["availability"], "R": doc["reliability"]})
+                    rows.append(
+                        {
+                            "tenant": tenant.name,
+                            "report": report.name,
+                            "group": doc["name"],
+                            "day": day.isoformat(),
+                            "A": doc["availability"],
+                            "R": doc["reliability"],
+                        }
+                    )
     frame = pd.DataFrame(rows)
-    table = frame.pivot_table(index=["tenant", "report", "group"], columns="day", values=["A", "R"], aggfunc="first")
+    table = frame.pivot_table(
+        index=["tenant", "report", "group"], columns="day", values=["A", "R"], aggfunc="first"
+    )
     table.columns = [f"{metric} {day[5:]}" for metric, day in table.columns]
     pd.set_option("display.width", 200)
     print("\nA/R per endpoint group (availability A / reliability R, %; -1 = no data):")
@@ -107,14 +125,16 @@ def print_summary(data_dir: Path, days: list[date]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data-dir", default=".weir/demo", help="where input, lake, results and the instance go")
+    parser.add_argument(
+        "--data-dir", default=".weir/demo", help="where input, lake, results and the instance go"
+    )
     parser.add_argument("--days", type=int, default=3)
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir).absolute()
     if data_dir.exists():
         shutil.rmtree(data_dir)  # a demo run starts from nothing, so it can be repeated
     data_dir.mkdir(parents=True)
-    last = datetime.now(timezone.utc).date() - timedelta(days=1)
+    last = datetime.now(UTC).date() - timedelta(days=1)
     days = [last - timedelta(days=i) for i in range(args.days - 1, -1, -1)]
     return run(data_dir, days)
 

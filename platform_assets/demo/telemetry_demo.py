@@ -11,36 +11,57 @@ from collections import Counter
 
 import dagster as dg
 
-from platform_assets.telemetry import landing
 from platform_assets.demo import telemetry_sample as sample_data
+from platform_assets.telemetry import landing
 from platform_assets.telemetry.partitions import TelemetryPartitions, telemetry_partitions
 from platform_assets.telemetry.settings import Inbox, TelemetryLayout, TelemetrySettings
 
 HOUR_MS = 3_600_000
-HOSTILE = [b"\xff\xfe not utf-8", b"{\"params\": {\"msgid\": \"broken\"}, \"events\": 7}", b"[" * 2000]
-OUTPUTS = ("raw_events", "unique_events", "failed_events", "duplicate_events", "extractor_failed",
-           "extractor_duplicates", "routed_events", "druid_log_events", "druid_error_events", "audit_events",
-           "denorm_events")
+HOSTILE = [b"\xff\xfe not utf-8", b'{"params": {"msgid": "broken"}, "events": 7}', b"[" * 2000]
+OUTPUTS = (
+    "raw_events",
+    "unique_events",
+    "failed_events",
+    "duplicate_events",
+    "extractor_failed",
+    "extractor_duplicates",
+    "routed_events",
+    "druid_log_events",
+    "druid_error_events",
+    "audit_events",
+    "denorm_events",
+)
 
 
-def run(defs: dg.Definitions, instance: dg.DagsterInstance, settings: TelemetrySettings, quiet: dict) -> bool:
+def run(
+    defs: dg.Definitions, instance: dg.DagsterInstance, settings: TelemetrySettings, quiet: dict
+) -> bool:
     first_hour = (int(time.time() * 1000) // HOUR_MS - 3) * HOUR_MS
     values = sample_data.batches(60, 50, first_hour, spread_ms=3 * HOUR_MS, seed=23)
     Inbox(settings.inbox_dir, settings.topic("ingest")).append(0, [*values, *HOSTILE, values[5]])
-    ingest = defs.resolve_job_def("telemetry_ingest").execute_in_process(instance=instance, run_config=quiet)
+    ingest = defs.resolve_job_def("telemetry_ingest").execute_in_process(
+        instance=instance, run_config=quiet
+    )
     if not ingest.success:
         return False
     summary = ingest.output_for_node("ingest_telemetry")
     print(f"ingested {summary['messages']} messages into hours {', '.join(summary['hours'])}")
     hourly = defs.resolve_job_def("telemetry_hourly")
     for hour in summary["hours"]:
-        if not hourly.execute_in_process(partition_key=hour, instance=instance, run_config=quiet).success:
+        if not hourly.execute_in_process(
+            partition_key=hour, instance=instance, run_config=quiet
+        ).success:
             return False
     for name, periods in period_partitions(summary["hours"]).items():
         asset = defs.get_assets_def(dg.AssetKey(["telemetry", name]))
         for period in periods:
-            if not dg.materialize([asset], partition_key=period, instance=instance, resources=defs.resources,
-                                  run_config=quiet).success:
+            if not dg.materialize(
+                [asset],
+                partition_key=period,
+                instance=instance,
+                resources=defs.resources,
+                run_config=quiet,
+            ).success:
                 return False
     return True
 
@@ -66,14 +87,19 @@ def period_partitions(hours: list[str]) -> dict[str, list[str]]:
 
 
 def _partitions_of(hours: list[str], periods: dg.TimeWindowPartitionsDefinition) -> list[str]:
-    return sorted({periods.get_partition_key_for_timestamp(landing.hour_start_ms(hour) / 1000) for hour in hours})
+    return sorted(
+        {
+            periods.get_partition_key_for_timestamp(landing.hour_start_ms(hour) / 1000)
+            for hour in hours
+        }
+    )
 
 
 def print_summary(lake_root: str, hours: list[str]) -> None:
     from resources.storage import LakeResource
 
     lake = LakeResource(root=lake_root)
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for hour in hours:
         for name in OUTPUTS:
             key = landing.table_key(name, hour)
@@ -81,7 +107,11 @@ def print_summary(lake_root: str, hours: list[str]) -> None:
                 counts[name] += lake.read_table(key).num_rows
     print("telemetry rows per asset: " + ", ".join(f"{name} {counts[name]}" for name in OUTPUTS))
     for name, periods in period_partitions(hours).items():
-        rows = sum(lake.read_table(k).num_rows for p in periods if lake.exists(k := landing.table_key(name, p)))
+        rows = sum(
+            lake.read_table(k).num_rows
+            for p in periods
+            if lake.exists(k := landing.table_key(name, p))
+        )
         print(f"telemetry {name}: {rows} rows over {', '.join(periods)}")
 
 

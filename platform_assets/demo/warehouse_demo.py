@@ -14,7 +14,8 @@ DEMO_DB = "weir_demo"
 
 def choose_database(data_dir: Path) -> str:
     """WAREHOUSE_PG_DSN if set; else the machine's PostgreSQL if it answers (database weir_demo);
-    else the DuckDB file the README documents. Sets WAREHOUSE_PG_DSN accordingly; returns a label."""
+    else the DuckDB file the README documents. Sets
+    WAREHOUSE_PG_DSN accordingly; returns a label."""
     if os.environ.get("WAREHOUSE_PG_DSN"):
         return "PostgreSQL (WAREHOUSE_PG_DSN)"
     base = "postgresql://postgres:postgres@127.0.0.1:5432"
@@ -22,7 +23,9 @@ def choose_database(data_dir: Path) -> str:
         import psycopg
 
         with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as admin:
-            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DEMO_DB,)).fetchone():
+            if not admin.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (DEMO_DB,)
+            ).fetchone():
                 admin.execute(f'CREATE DATABASE "{DEMO_DB}"')
     except Exception:  # noqa: BLE001 - any failure means: no reachable PostgreSQL
         return f"DuckDB file {data_dir / 'warehouse.duckdb'} (no PostgreSQL reachable)"
@@ -40,14 +43,28 @@ def run(defs, instance, days: list, quiet: dict) -> bool:  # noqa: ANN001 - Dags
 
     def in_range(job: str, first: str, last: str, config: dict | None = None) -> bool:
         result = defs.resolve_job_def(job).execute_in_process(
-            instance=instance, raise_on_error=False, run_config={**quiet, **(config or {})},
-            tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
+            instance=instance,
+            raise_on_error=False,
+            run_config={**quiet, **(config or {})},
+            tags={
+                "dagster/asset_partition_range_start": first,
+                "dagster/asset_partition_range_end": last,
+            },
+        )
         print(f"{job:>17} {first} .. {last}: {'ok' if result.success else 'FAILED'}", flush=True)
         return result.success
 
-    replace = {"ops": {f"warehouse__{t}_postgres": {"config": {"load_mode": "replace"}} for t in load_catalog()}}
-    ok = in_range("warehouse_load", (days[0] - timedelta(days=30)).isoformat(),
-                  (days[2] - timedelta(days=1)).isoformat(), replace)
+    replace = {
+        "ops": {
+            f"warehouse__{t}_postgres": {"config": {"load_mode": "replace"}} for t in load_catalog()
+        }
+    }
+    ok = in_range(
+        "warehouse_load",
+        (days[0] - timedelta(days=30)).isoformat(),
+        (days[2] - timedelta(days=1)).isoformat(),
+        replace,
+    )
     for day in days[2:]:
         ok = ok and in_range("warehouse_load", day.isoformat(), day.isoformat())
     ok = ok and in_range("warehouse_hourly", f"{days[0]}-00:00", f"{days[-1]}-23:00")
@@ -61,13 +78,22 @@ def print_summary(data_dir: Path, days: list) -> None:
     lake = data_dir / "lake" / "warehouse"
     con = duckdb.connect()
     print("\nBusiest spaces per day (occupied minutes, from warehouse/agg_hourly_space):")
-    print(con.execute(f"""
+    print(
+        con.execute(f"""
         WITH per_day AS (
             SELECT strftime(make_timestamp(hour_start_us), '%Y-%m-%d') AS day, space_id,
                    round(sum(occupied_minutes)) AS occupied_minutes, sum(events) AS events
             FROM read_parquet('{lake}/agg_hourly_space/*.parquet') GROUP BY 1, 2)
-        SELECT * FROM per_day QUALIFY row_number() OVER (PARTITION BY day ORDER BY occupied_minutes DESC) = 1
-        ORDER BY day""").df().to_string(index=False))
+        SELECT * FROM per_day
+        QUALIFY row_number() OVER (PARTITION BY day ORDER BY occupied_minutes DESC) = 1
+        ORDER BY day""")
+        .df()
+        .to_string(index=False)
+    )
     print("\nPeople per company and ISO week (warehouse/week_people_count):")
-    print(con.execute(f"""SELECT company_id, distinct_people, events
-        FROM read_parquet('{lake}/week_people_count/*.parquet') ORDER BY company_id""").df().to_string(index=False))
+    print(
+        con.execute(f"""SELECT company_id, distinct_people, events
+        FROM read_parquet('{lake}/week_people_count/*.parquet') ORDER BY company_id""")
+        .df()
+        .to_string(index=False)
+    )

@@ -13,22 +13,37 @@ from resources.streamsets import StreamSetsResource
 DEFAULT_MAX_WAIT_S = 4 * 3600
 
 REQUEST_SCHEMA = {
-    "user-id": str, "user-run-id": str, "source-type": str, "target-type": str,
+    "user-id": str,
+    "user-run-id": str,
+    "source-type": str,
+    "target-type": str,
     "runtime-parameters": [dg.Permissive()],
-    "poll-seconds": dg.Field(float, default_value=10.0, description="how often each instance is polled"),
-    "max-wait-seconds": dg.Field(float, default_value=float(DEFAULT_MAX_WAIT_S),
-                                 description="past it an instance is stopped and recorded as failed"),
+    "poll-seconds": dg.Field(
+        float, default_value=10.0, description="how often each instance is polled"
+    ),
+    "max-wait-seconds": dg.Field(
+        float,
+        default_value=float(DEFAULT_MAX_WAIT_S),
+        description="past it an instance is stopped and recorded as failed",
+    ),
     "max-threads": dg.Field(int, default_value=16, description="threads polling Control Hub"),
 }
 
 
 def _summary(user_run_id: str, tracked: list[TrackedInstance]) -> dict:
-    durations = [(t.state.finish_time - t.state.start_time).total_seconds() for t in tracked
-                 if t.state.finish_time and t.state.start_time]
+    durations = [
+        (t.state.finish_time - t.state.start_time).total_seconds()
+        for t in tracked
+        if t.state.finish_time and t.state.start_time
+    ]
     ok = sum(t.state.successful for t in tracked)
     return {
-        "user_run_id": user_run_id, "instances": len(tracked), "succeeded": ok, "failed": len(tracked) - ok,
-        "timed_out": sum(t.timed_out for t in tracked), "status": "OK" if ok == len(tracked) else "FAILED",
+        "user_run_id": user_run_id,
+        "instances": len(tracked),
+        "succeeded": ok,
+        "failed": len(tracked) - ok,
+        "timed_out": sum(t.timed_out for t in tracked),
+        "status": "OK" if ok == len(tracked) else "FAILED",
         "input_records": sum(t.state.input_count or 0 for t in tracked),
         "output_records": sum(t.state.output_count or 0 for t in tracked),
         "error_records": sum(t.state.error_count or 0 for t in tracked),
@@ -38,38 +53,84 @@ def _summary(user_run_id: str, tracked: list[TrackedInstance]) -> dict:
 
 
 @dg.op(config_schema=REQUEST_SCHEMA, tags={"weir/system": "streamsets"})
-def run_job_templates(context: dg.OpExecutionContext, job_template_store: JobTemplateStore,
-                      streamsets: StreamSetsResource) -> dict:
+def run_job_templates(
+    context: dg.OpExecutionContext,
+    job_template_store: JobTemplateStore,
+    streamsets: StreamSetsResource,
+) -> dict:
     config = context.op_config
     try:
-        request = parse_request({k: config[k] for k in ("user-id", "user-run-id", "source-type", "target-type",
-                                                         "runtime-parameters")})
+        request = parse_request(
+            {
+                k: config[k]
+                for k in (
+                    "user-id",
+                    "user-run-id",
+                    "source-type",
+                    "target-type",
+                    "runtime-parameters",
+                )
+            }
+        )
         template = job_template_store.find_template(request.source_type, request.target_type)
-        parameter_sets = [merge_parameters(s, template.static_parameters, template.connections)
-                          for s in request.parameter_sets]
+        parameter_sets = [
+            merge_parameters(s, template.static_parameters, template.connections)
+            for s in request.parameter_sets
+        ]
     except (RequestError, TemplateNotFound) as exc:
         raise dg.Failure(str(exc), allow_retries=False) from None
     client = streamsets.client()
-    job_ids = client.start_template(template.sch_job_template_id, parameter_sets, template.delete_after_completion)
-    context.log.info(f"started {len(job_ids)} instance(s) of template {template.sch_job_template_id} "
-                     f"({template.pattern_name}); waiting up to {config['max-wait-seconds']:g}s")
-    tracked = track_all(client, job_ids, config["poll-seconds"], config["max-wait-seconds"], config["max-threads"])
-    for job_id, outcome in zip(job_ids, tracked):
+    job_ids = client.start_template(
+        template.sch_job_template_id, parameter_sets, template.delete_after_completion
+    )
+    context.log.info(
+        f"started {len(job_ids)} instance(s) of template {template.sch_job_template_id} "
+        f"({template.pattern_name}); waiting up to {config['max-wait-seconds']:g}s"
+    )
+    tracked = track_all(
+        client, job_ids, config["poll-seconds"], config["max-wait-seconds"], config["max-threads"]
+    )
+    for job_id, outcome in zip(job_ids, tracked, strict=True):
         state = outcome.state
-        job_template_store.record_instance(InstanceRecord(
-            job_id, template.id, request.user_id, request.user_run_id, state.engine_id, state.pipeline_id,
-            state.successful, state.input_count, state.output_count, state.error_count, state.error_message,
-            state.start_time, state.finish_time))
+        job_template_store.record_instance(
+            InstanceRecord(
+                job_id,
+                template.id,
+                request.user_id,
+                request.user_run_id,
+                state.engine_id,
+                state.pipeline_id,
+                state.successful,
+                state.input_count,
+                state.output_count,
+                state.error_count,
+                state.error_message,
+                state.start_time,
+                state.finish_time,
+            )
+        )
     summary = _summary(request.user_run_id, tracked)
-    context.log_event(dg.AssetMaterialization(asset_key=["job_templates", template.pattern_name], metadata=summary))
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=["job_templates", template.pattern_name], metadata=summary
+        )
+    )
     if summary["failed"]:
-        errors = sorted({t.state.error_message or "unknown" for t in tracked if not t.state.successful})
-        raise dg.Failure(f"{summary['failed']} of {summary['instances']} instance(s) failed: {'; '.join(errors)[:500]}",
-                         metadata=summary, allow_retries=False)
+        errors = sorted(
+            {t.state.error_message or "unknown" for t in tracked if not t.state.successful}
+        )
+        raise dg.Failure(
+            f"{summary['failed']} of {summary['instances']} instance(s) failed: "
+            f"{'; '.join(errors)[:500]}",
+            metadata=summary,
+            allow_retries=False,
+        )
     return summary
 
 
-@dg.job(description="Launch StreamSets job-template instances for a request and record their metrics.",
-        tags={"weir/domain": "job_templates"})
+@dg.job(
+    description="Launch StreamSets job-template instances for a request and record their metrics.",
+    tags={"weir/domain": "job_templates"},
+)
 def job_template_run() -> None:
     run_job_templates()

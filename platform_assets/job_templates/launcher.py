@@ -29,7 +29,8 @@ STALE_AFTER_S = 120.0
 
 LAUNCH = """mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
-  ... on RunConfigValidationInvalid { errors { message } } ... on InvalidStepError { invalidStepKey }
+  ... on RunConfigValidationInvalid { errors { message } }
+  ... on InvalidStepError { invalidStepKey }
   ... on PipelineNotFoundError { message } ... on RunConflict { message } } }"""
 RUNS_WITH_TAG = """query Runs($tags: [ExecutionTag!]) { runsOrError(filter: {tags: $tags}) {
   ... on Runs { results { runId } } } }"""
@@ -48,7 +49,13 @@ def retry_delay_s(attempts: int) -> float:
 
 
 class RequestLauncher:
-    def __init__(self, store: JobTemplateStore, graphql_url: str, location: str = "weir", timeout_s: float = 30):
+    def __init__(
+        self,
+        store: JobTemplateStore,
+        graphql_url: str,
+        location: str = "weir",
+        timeout_s: float = 30,
+    ):
         self.store = store
         self.graphql_url = graphql_url
         self.location = location
@@ -57,24 +64,42 @@ class RequestLauncher:
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         try:
-            answer = self.session.post(self.graphql_url, json={"query": query, "variables": variables},
-                                       timeout=self.timeout_s)
+            answer = self.session.post(
+                self.graphql_url,
+                json={"query": query, "variables": variables},
+                timeout=self.timeout_s,
+            )
             answer.raise_for_status()
             return answer.json()["data"]
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
-            raise DagsterUnreachable(f"Dagster GraphQL at {self.graphql_url} did not answer: {exc}"[:500]) from None
+            raise DagsterUnreachable(
+                f"Dagster GraphQL at {self.graphql_url} did not answer: {exc}"[:500]
+            ) from None
 
     def launch_run(self, request: RunRequest) -> str:
-        params = {"selector": {"repositoryLocationName": self.location, "repositoryName": "__repository__",
-                               "jobName": "job_template_run"},
-                  "runConfigData": {"ops": {"run_job_templates": {"config": request.config}}},
-                  "executionMetadata": {"tags": [{"key": "weir/user_run_id", "value": request.user_run_id},
-                                                 {"key": REQUEST_TAG, "value": request.id}]}}
+        params = {
+            "selector": {
+                "repositoryLocationName": self.location,
+                "repositoryName": "__repository__",
+                "jobName": "job_template_run",
+            },
+            "runConfigData": {"ops": {"run_job_templates": {"config": request.config}}},
+            "executionMetadata": {
+                "tags": [
+                    {"key": "weir/user_run_id", "value": request.user_run_id},
+                    {"key": REQUEST_TAG, "value": request.id},
+                ]
+            },
+        }
         result = self._graphql(LAUNCH, {"params": params})["launchRun"]
         if result["__typename"] == "LaunchRunSuccess":
             return result["run"]["runId"]
-        detail = result.get("message") or "; ".join(e["message"] for e in result.get("errors", [])) \
-            or result.get("invalidStepKey") or ""
+        detail = (
+            result.get("message")
+            or "; ".join(e["message"] for e in result.get("errors", []))
+            or result.get("invalidStepKey")
+            or ""
+        )
         raise RunRefused(f"Dagster refused the run ({result['__typename']}): {detail}"[:2000])
 
     def existing_run(self, request_id: str) -> str | None:
@@ -92,7 +117,9 @@ class RequestLauncher:
             self.store.fail_request(request.id, str(exc))
         except DagsterUnreachable as exc:
             if request.attempts >= MAX_ATTEMPTS:
-                self.store.fail_request(request.id, f"gave up after {request.attempts} attempts: {exc}")
+                self.store.fail_request(
+                    request.id, f"gave up after {request.attempts} attempts: {exc}"
+                )
             else:
                 self.store.release_request(request.id, str(exc), retry_delay_s(request.attempts))
         return False
@@ -113,11 +140,15 @@ class RequestLauncher:
             if run_id:
                 self.store.mark_launched(request.id, run_id)
             else:
-                self.store.release_request(request.id, "launcher stopped mid-launch; launching again", 0)
+                self.store.release_request(
+                    request.id, "launcher stopped mid-launch; launching again", 0
+                )
             settled += 1
         return settled
 
-    def run(self, stop: threading.Event, idle_s: float = 0.2, recover_every_s: float = 30.0) -> None:
+    def run(
+        self, stop: threading.Event, idle_s: float = 0.2, recover_every_s: float = 30.0
+    ) -> None:
         """Loop until ``stop``: launch what is due, recover stale claims now and then."""
         next_recovery = 0.0
         while not stop.is_set():

@@ -2,14 +2,15 @@
 template parameters. No Dagster import.
 
 A request is the original service's payload: ``{user-id, user-run-id, source-type, target-type,
-runtime-parameters: [ {...}, ... ]}``. Every parameter set becomes one template instance. The store's
-static parameters fill keys the caller did not give; connection ids are the administrator's: a set
-that names a connection key is refused.
+runtime-parameters: [ {...}, ... ]}``. Every parameter set becomes one template instance. The
+store's static parameters fill keys the caller did not give; connection ids are the administrator's:
+a set that names a connection key is refused.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 MAX_SETS = 500
 MAX_KEYS_PER_SET = 200
@@ -50,11 +51,21 @@ def _parameter_set(index: int, raw: Any) -> dict[str, Any]:
         raise RequestError(f"runtime-parameters[{index}]: at most {MAX_KEYS_PER_SET} keys")
     for key, value in raw.items():
         if not KEY.match(key):
-            raise RequestError(f"runtime-parameters[{index}]: key {key[:40]!r} is not a parameter name")
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)) and value is not None:
-            raise RequestError(f"runtime-parameters[{index}].{key}: must be a string, number or null")
+            raise RequestError(
+                f"runtime-parameters[{index}]: key {key[:40]!r} is not a parameter name"
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (str, int, float))
+            and value is not None
+        ):
+            raise RequestError(
+                f"runtime-parameters[{index}].{key}: must be a string, number or null"
+            )
         if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
-            raise RequestError(f"runtime-parameters[{index}].{key}: at most {MAX_VALUE_CHARS} characters")
+            raise RequestError(
+                f"runtime-parameters[{index}].{key}: at most {MAX_VALUE_CHARS} characters"
+            )
     return dict(raw)
 
 
@@ -67,15 +78,23 @@ def parse_request(payload: Any) -> TemplateRequest:
         raise RequestError("runtime-parameters: required, a non-empty list of objects")
     if len(sets) > MAX_SETS:
         raise RequestError(f"runtime-parameters: at most {MAX_SETS} sets per request")
-    return TemplateRequest(_text(payload, "user-id"), _text(payload, "user-run-id"),
-                           _text(payload, "source-type", TYPE), _text(payload, "target-type", TYPE),
-                           tuple(_parameter_set(i, s) for i, s in enumerate(sets)))
+    return TemplateRequest(
+        _text(payload, "user-id"),
+        _text(payload, "user-run-id"),
+        _text(payload, "source-type", TYPE),
+        _text(payload, "target-type", TYPE),
+        tuple(_parameter_set(i, s) for i, s in enumerate(sets)),
+    )
 
 
-def merge_parameters(caller: Mapping[str, Any], static: Mapping[str, Any],
-                     connections: Mapping[str, Any]) -> dict[str, Any]:
-    """One instance's runtime parameters: static defaults, then the caller's, then connection ids."""
+def merge_parameters(
+    caller: Mapping[str, Any], static: Mapping[str, Any], connections: Mapping[str, Any]
+) -> dict[str, Any]:
+    """One instance's runtime parameters: static defaults, then the caller's, then connection
+    ids."""
     taken = sorted(set(caller) & set(connections))
     if taken:
-        raise RequestError(f"runtime parameters {', '.join(taken)} are connections set by the administrator")
+        raise RequestError(
+            f"runtime parameters {', '.join(taken)} are connections set by the administrator"
+        )
     return {**static, **caller, **connections}

@@ -1,7 +1,9 @@
 """The REST front door of the job-template service, compatible with the one it replaces.
 
-    POST /streamsets/job-template-runner             the original payload -> {"status": "OK", "run_id"}
-    GET  /streamsets/job-template-runner/<user-run-id>  the instances recorded for that run, with metrics
+    POST /streamsets/job-template-runner
+        the original payload -> {"status": "OK", "run_id"}
+    GET  /streamsets/job-template-runner/<user-run-id>
+        the instances recorded for that run, with metrics
 
 Bearer-token auth (``JOB_TEMPLATE_API_TOKEN``). A request is validated and its template looked up
 (4xx before anything is recorded), then recorded durably in the store and answered with its
@@ -17,7 +19,6 @@ import argparse
 import contextlib
 import hmac
 import json
-import os
 import threading
 import uuid
 from datetime import datetime
@@ -33,6 +34,7 @@ from starlette.routing import Route
 
 from platform_assets.job_templates.launcher import RequestLauncher
 from platform_assets.job_templates.requests import RequestError, merge_parameters, parse_request
+from platform_assets.job_templates.settings import JobTemplatesSettings
 from resources.job_template_store import JobTemplateStore, TemplateNotFound
 
 MAX_BODY_BYTES = 1_000_000
@@ -47,15 +49,22 @@ def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def create_app(store: JobTemplateStore, graphql_url: str, api_token: str, location: str = "weir",
-               launcher_threads: int = 2) -> Starlette:
+def create_app(
+    store: JobTemplateStore,
+    graphql_url: str,
+    api_token: str,
+    location: str = "weir",
+    launcher_threads: int = 2,
+) -> Starlette:
     """The ASGI app; with ``launcher_threads`` > 0 it launches accepted requests while it runs."""
     if not api_token:
         raise ValueError("JOB_TEMPLATE_API_TOKEN must be set: the service never runs without auth")
 
     def authorized(request: Request) -> bool:
         header = request.headers.get("authorization", "")
-        return header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), api_token.encode())
+        return header.startswith("Bearer ") and hmac.compare_digest(
+            header[7:].encode(), api_token.encode()
+        )
 
     async def launch(request: Request) -> JSONResponse:
         if not authorized(request):
@@ -68,17 +77,26 @@ def create_app(store: JobTemplateStore, graphql_url: str, api_token: str, locati
         try:
             payload = json.loads(body)
             parsed = parse_request(payload)
-            template = await run_in_threadpool(store.find_template, parsed.source_type, parsed.target_type)
+            template = await run_in_threadpool(
+                store.find_template, parsed.source_type, parsed.target_type
+            )
             for parameter_set in parsed.parameter_sets:
                 merge_parameters(parameter_set, template.static_parameters, template.connections)
         except (ValueError, RequestError) as exc:  # JSONDecodeError is a ValueError
-            return _error(400, str(exc) if isinstance(exc, RequestError) else "body is not valid JSON")
+            return _error(
+                400, str(exc) if isinstance(exc, RequestError) else "body is not valid JSON"
+            )
         except TemplateNotFound as exc:
             return _error(404, str(exc))
         run_id = str(uuid.uuid4())
         try:
-            await run_in_threadpool(store.accept_request, run_id, parsed.user_id, parsed.user_run_id,
-                                    {k: payload[k] for k in CONFIG_KEYS})
+            await run_in_threadpool(
+                store.accept_request,
+                run_id,
+                parsed.user_id,
+                parsed.user_run_id,
+                {k: payload[k] for k in CONFIG_KEYS},
+            )
         except (psycopg.Error, PoolTimeout):
             return _error(503, "the request store is unavailable; nothing was recorded")
         return JSONResponse({"status": "OK", "run_id": run_id})
@@ -91,16 +109,22 @@ def create_app(store: JobTemplateStore, graphql_url: str, api_token: str, locati
             return _error(400, "user-run-id: at most 128 characters")
         accepted = await run_in_threadpool(store.requests, user_run_id)
         rows = await run_in_threadpool(store.instances, user_run_id)
-        return JSONResponse({"user-run-id": user_run_id,
-                             "requests": [{k: _json(v) for k, v in row.items()} for row in accepted],
-                             "instances": [{k: _json(v) for k, v in row.items()} for row in rows]})
+        return JSONResponse(
+            {
+                "user-run-id": user_run_id,
+                "requests": [{k: _json(v) for k, v in row.items()} for row in accepted],
+                "instances": [{k: _json(v) for k, v in row.items()} for row in rows],
+            }
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         stop = threading.Event()
         launcher = RequestLauncher(store, graphql_url, location)
-        threads = [threading.Thread(target=launcher.run, args=(stop,), name=f"launcher-{n}", daemon=True)
-                   for n in range(launcher_threads)]
+        threads = [
+            threading.Thread(target=launcher.run, args=(stop,), name=f"launcher-{n}", daemon=True)
+            for n in range(launcher_threads)
+        ]
         for thread in threads:
             thread.start()
         yield
@@ -108,9 +132,13 @@ def create_app(store: JobTemplateStore, graphql_url: str, api_token: str, locati
         for thread in threads:
             thread.join(timeout=35)
 
-    return Starlette(routes=[Route("/streamsets/job-template-runner", launch, methods=["POST"]),
-                             Route("/streamsets/job-template-runner/{user_run_id:path}", instances, methods=["GET"])],
-                     lifespan=lifespan)
+    return Starlette(
+        routes=[
+            Route("/streamsets/job-template-runner", launch, methods=["POST"]),
+            Route("/streamsets/job-template-runner/{user_run_id:path}", instances, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
 
 
 def main() -> None:
@@ -120,10 +148,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     opts = parser.parse_args()
-    graphql = os.environ.get("DAGSTER_GRAPHQL_URL", "http://127.0.0.1:3000/graphql")
-    store = JobTemplateStore(dsn=os.environ.get("JOB_TEMPLATE_PG_DSN", ""), pool_size=16)
-    app = create_app(store, graphql,
-                     os.environ.get("JOB_TEMPLATE_API_TOKEN", ""))
+    settings = JobTemplatesSettings.from_env()
+    store = JobTemplateStore(dsn=settings.store_dsn, pool_size=16)
+    app = create_app(store, settings.graphql_url, settings.api_token)
     uvicorn.run(app, host=opts.host, port=opts.port, log_level="warning")
 
 

@@ -7,10 +7,10 @@ that ended normally is successful.
 """
 
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Callable, Sequence
+from datetime import UTC, datetime
 
 from resources.model.control_hub import ControlHubClient, InstanceState
 
@@ -22,25 +22,40 @@ class TrackedInstance:
     timed_out: bool
 
 
-def track_all(client: ControlHubClient, job_ids: Sequence[str], poll_s: float, max_wait_s: float,
-              max_threads: int = 16, sleep: Callable[[float], None] = time.sleep) -> list[TrackedInstance]:
+def track_all(
+    client: ControlHubClient,
+    job_ids: Sequence[str],
+    poll_s: float,
+    max_wait_s: float,
+    max_threads: int = 16,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[TrackedInstance]:
     """Every instance's end state, in the order of ``job_ids``."""
     started = time.monotonic()
     done: dict[str, TrackedInstance] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(max_threads, len(job_ids))), thread_name_prefix="sch") as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(max_threads, len(job_ids))), thread_name_prefix="sch"
+    ) as pool:
         while len(done) < len(job_ids):
             pending = [j for j in job_ids if j not in done]
             waited = time.monotonic() - started
-            for job_id, state in zip(pending, pool.map(client.state, pending)):
+            for job_id, state in zip(pending, pool.map(client.state, pending), strict=True):
                 if state.finished:
                     done[job_id] = TrackedInstance(state, waited, False)
                 elif waited >= max_wait_s:
                     client.stop(job_id)
                     stopped = client.state(job_id)
                     done[job_id] = TrackedInstance(
-                        replace(stopped, finished=True, successful=False,
-                                error_message=f"timed out after {max_wait_s:g}s; instance stopped",
-                                finish_time=stopped.finish_time or datetime.now(timezone.utc)), waited, True)
+                        replace(
+                            stopped,
+                            finished=True,
+                            successful=False,
+                            error_message=f"timed out after {max_wait_s:g}s; instance stopped",
+                            finish_time=stopped.finish_time or datetime.now(UTC),
+                        ),
+                        waited,
+                        True,
+                    )
             if len(done) < len(job_ids):
                 sleep(min(poll_s, max(0.01, max_wait_s - (time.monotonic() - started))))
     return [done[j] for j in job_ids]

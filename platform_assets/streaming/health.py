@@ -1,7 +1,8 @@
 """Which expected streaming jobs are not running, from the cluster's job list. No Dagster import."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 ALIVE = frozenset({"RUNNING", "CREATED", "INITIALIZING", "RESTARTING"})
 
@@ -28,5 +29,9 @@ def incidents(jobs: Sequence[Mapping[str, Any]], expected: Sequence[str]) -> dic
         if any(j.get("state") in ALIVE for j in runs):
             continue
         newest = max(runs, key=lambda j: j.get("start-time", 0), default=None)
-        found[name] = Incident(name, newest["state"], newest["jid"]) if newest else Incident(name, "MISSING", None)
+        found[name] = (
+            Incident(name, newest["state"], newest["jid"])
+            if newest
+            else Incident(name, "MISSING", None)
+        )
     return found

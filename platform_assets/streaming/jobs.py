@@ -17,7 +17,10 @@ def ingest_sync_stream() -> None:
     ensure_sync_stream()
 
 
-@dg.job(description="Submit the Java A/R batch job for a tenant, report and day (dry_run shows the submission).")
+@dg.job(
+    description="Submit the Java A/R batch job for a tenant, report and day (dry_run shows the "
+    "submission)."
+)
 def ar_batch_flink() -> None:
     submit_ar_batch()
 

@@ -7,17 +7,20 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-from resources.flink import FlinkResource, masked
-from platform_assets.streaming.restore import newest_restore_point
 from dagster_aws.s3 import S3Resource
 
-from resources.placement import POOL_FLINK
-from resources.model.ini import ConfError
+from platform_assets.streaming.restore import newest_restore_point
 from platform_assets.streaming.settings import StreamingSettings
-from platform_assets.streaming.submissions import ar_batch_submission, ar_input_paths, stream_submission
+from platform_assets.streaming.submissions import (
+    ar_batch_submission,
+    ar_input_paths,
+    stream_submission,
+)
+from resources.flink import FlinkError, FlinkResource, masked
+from resources.model.ini import ConfError
 from resources.model.tenancy import RegistryError
-from resources.flink import FlinkError, masked
 from resources.monitoring_conf import MonitoringConfResource
+from resources.placement import POOL_FLINK
 from resources.results_store import KEY_FIELDS, ResultsResource
 from resources.storage import LakeResource
 
@@ -46,16 +49,29 @@ class EnsureOutcome:
     arguments: list[str]  # secrets masked
 
 
-def ensure_running(flink: FlinkResource, jar: Path, entry_class: str, job_name: str, args: Sequence[str],
-                   restore_root: str | None, parallelism: int = 1) -> EnsureOutcome:
+def ensure_running(
+    flink: FlinkResource,
+    jar: Path,
+    entry_class: str,
+    job_name: str,
+    args: Sequence[str],
+    restore_root: str | None,
+    parallelism: int = 1,
+) -> EnsureOutcome:
     """Nothing to do if a job called ``job_name`` runs; else submit, resuming from the newest
     savepoint/checkpoint under ``restore_root`` when there is one."""
     running = flink.find_running(job_name)
     if running:
         return EnsureOutcome(running, False, None, masked(args))
     restore = newest_restore_point(restore_root) if restore_root else None
-    job_id = flink.run(flink.upload_jar(jar), entry_class, list(args), parallelism, savepoint_path=restore,
-                       job_name=job_name)
+    job_id = flink.run(
+        flink.upload_jar(jar),
+        entry_class,
+        list(args),
+        parallelism,
+        savepoint_path=restore,
+        job_name=job_name,
+    )
     flink.wait(job_id, timeout_s=120, until=frozenset({"RUNNING"}))
     return EnsureOutcome(job_id, True, restore, masked(args))
 
@@ -64,35 +80,54 @@ def _refuse(exc: Exception) -> dg.Failure:
     return dg.Failure(str(exc), allow_retries=False)
 
 
-def _ensure(context: dg.OpExecutionContext, monitoring: MonitoringConfResource, tenant: str, kind: str) -> dict:
+def _ensure(
+    context: dg.OpExecutionContext, monitoring: MonitoringConfResource, tenant: str, kind: str
+) -> dict:
     conf = monitoring.load()
     try:
         submission = stream_submission(conf, tenant, kind)
     except (ConfError, RegistryError) as exc:
         raise _refuse(exc) from None
-    outcome = ensure_running(monitoring.flink(conf), submission.jar, submission.entry_class, submission.job_name,
-                             submission.args, submission.restore_root, submission.parallelism)
+    outcome = ensure_running(
+        monitoring.flink(conf),
+        submission.jar,
+        submission.entry_class,
+        submission.job_name,
+        submission.args,
+        submission.restore_root,
+        submission.parallelism,
+    )
     verdict = "submitted" if outcome.submitted else "already running"
-    context.log.info(f"{submission.job_name}: {verdict} as Flink job {outcome.job_id}"
-                     + (f", restored from {outcome.restored_from}" if outcome.restored_from else ""))
-    context.add_output_metadata({
-        "job_id": outcome.job_id, "job_name": submission.job_name, "submitted": outcome.submitted,
-        "restored_from": outcome.restored_from or "-", "parameters": dg.MetadataValue.json(outcome.arguments),
-    })
+    context.log.info(
+        f"{submission.job_name}: {verdict} as Flink job {outcome.job_id}"
+        + (f", restored from {outcome.restored_from}" if outcome.restored_from else "")
+    )
+    context.add_output_metadata(
+        {
+            "job_id": outcome.job_id,
+            "job_name": submission.job_name,
+            "submitted": outcome.submitted,
+            "restored_from": outcome.restored_from or "-",
+            "parameters": dg.MetadataValue.json(outcome.arguments),
+        }
+    )
     return {"job_id": outcome.job_id, "submitted": outcome.submitted}
 
 
 @dg.op(tags={"weir/system": "flink"}, pool=POOL_FLINK)
-def ensure_metric_stream(context: dg.OpExecutionContext, config: StreamConfig,
-                         monitoring: MonitoringConfResource) -> dict:
+def ensure_metric_stream(
+    context: dg.OpExecutionContext, config: StreamConfig, monitoring: MonitoringConfResource
+) -> dict:
     """The tenant's metric ingestion job is RUNNING (submitted or resumed only if it is not)."""
     return _ensure(context, monitoring, config.tenant, "ingest-metric")
 
 
 @dg.op(tags={"weir/system": "flink"}, pool=POOL_FLINK)
-def ensure_sync_stream(context: dg.OpExecutionContext, config: StreamConfig,
-                       monitoring: MonitoringConfResource) -> dict:
-    """The tenant's connector/sync ingestion job is RUNNING (submitted or resumed only if it is not)."""
+def ensure_sync_stream(
+    context: dg.OpExecutionContext, config: StreamConfig, monitoring: MonitoringConfResource
+) -> dict:
+    """The tenant's connector/sync ingestion job is RUNNING (submitted or resumed only if it is
+    not)."""
     return _ensure(context, monitoring, config.tenant, "ingest-sync")
 
 
@@ -103,17 +138,24 @@ def _holds_data(path: str) -> bool:
         folder = Path(local)
         return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
     if local.startswith("s3://"):
-        bucket, _, prefix = local[len("s3://"):].partition("/")
+        bucket, _, prefix = local[len("s3://") :].partition("/")
         endpoint = StreamingSettings.from_env().s3_endpoint_url  # read as the run starts
         lake = LakeResource(root=f"s3://{bucket}", s3=S3Resource(endpoint_url=endpoint))
         return bool(lake.list(prefix.rstrip("/") + "/"))
-    raise dg.Failure(f"cannot check the input path {path!r} (only local and s3:// lakes are checked); "
-                     "run with check_inputs: false to submit anyway", allow_retries=False)
+    raise dg.Failure(
+        f"cannot check the input path {path!r} (only local and s3:// lakes are checked); "
+        "run with check_inputs: false to submit anyway",
+        allow_retries=False,
+    )
 
 
 @dg.op(tags={"weir/system": "flink"}, pool=POOL_FLINK)
-def submit_ar_batch(context: dg.OpExecutionContext, config: ArBatchConfig, monitoring: MonitoringConfResource,
-                    results: ResultsResource) -> dict:
+def submit_ar_batch(
+    context: dg.OpExecutionContext,
+    config: ArBatchConfig,
+    monitoring: MonitoringConfResource,
+    results: ResultsResource,
+) -> dict:
     """Submit the Java A/R job with the original wrapper's arguments and wait for it to finish."""
     conf = monitoring.load()
     try:
@@ -123,28 +165,46 @@ def submit_ar_batch(context: dg.OpExecutionContext, config: ArBatchConfig, monit
         raise _refuse(exc) from None
     shown = masked(submission.args)
     method = shown[shown.index("--mongo.method") + 1]
-    context.add_output_metadata({"jar": str(submission.jar), "entry_class": submission.entry_class,
-                                 "arguments": dg.MetadataValue.json(shown), "method": method,
-                                 "dry_run": config.dry_run})
+    context.add_output_metadata(
+        {
+            "jar": str(submission.jar),
+            "entry_class": submission.entry_class,
+            "arguments": dg.MetadataValue.json(shown),
+            "method": method,
+            "dry_run": config.dry_run,
+        }
+    )
     if config.dry_run:
-        context.log.info(f"dry run, nothing submitted: flink run -c {submission.entry_class} "
-                         f"{submission.jar} {' '.join(shown)}")
+        context.log.info(
+            f"dry run, nothing submitted: flink run -c {submission.entry_class} "
+            f"{submission.jar} {' '.join(shown)}"
+        )
         return {"job_id": None, "arguments": shown}
     if config.check_inputs:
         missing = [p for p in ar_input_paths(conf, config.tenant, day) if not _holds_data(p)]
         if missing:
-            raise dg.Failure(f"A/R {config.tenant}/{config.report} {day}: input path(s) missing or empty: "
-                             f"{', '.join(missing)}", allow_retries=False)
+            raise dg.Failure(
+                f"A/R {config.tenant}/{config.report} {day}: input path(s) missing or empty: "
+                f"{', '.join(missing)}",
+                allow_retries=False,
+            )
     if method == "insert":
         report_id = conf.tenant(config.tenant).reports[config.report]
         store = results.store()
         removed = {c: store.delete_day(config.tenant, c, report_id, day) for c in KEY_FIELDS}
-        context.log.info(f"insert mode: removed the earlier results of {config.report} {day}: {removed}")
+        context.log.info(
+            f"insert mode: removed the earlier results of {config.report} {day}: {removed}"
+        )
         context.add_output_metadata({"removed_documents": sum(removed.values())})
     flink = monitoring.flink(conf)
     try:
-        job_id = flink.run(flink.upload_jar(submission.jar), submission.entry_class, submission.args,
-                           submission.parallelism, job_name=submission.job_name)
+        job_id = flink.run(
+            flink.upload_jar(submission.jar),
+            submission.entry_class,
+            submission.args,
+            submission.parallelism,
+            job_name=submission.job_name,
+        )
         context.log.info(f"submitted {submission.job_name} as Flink job {job_id}")
         state = flink.wait(job_id, timeout_s=config.timeout_s)
     except FlinkError as exc:

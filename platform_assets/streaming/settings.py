@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class StreamingSettings:
-    s3_endpoint_url: str | None = None  # where s3:// input paths are checked before an A/R submission
+    s3_endpoint_url: str | None = (
+        None  # where s3:// input paths are checked before an A/R submission
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> StreamingSettings:

@@ -10,9 +10,10 @@ failure" runs exactly what did not succeed. Selecting one asset runs that task a
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 import dagster as dg
 
@@ -28,12 +29,14 @@ def task_key(graph: str, task_id: str) -> dg.AssetKey:
 
 
 def _stamp(seconds: float | None) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds") if seconds else "-"
+    return (
+        datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds") if seconds else "-"
+    )
 
 
 class _Logs:
-    """Per-task log files under ``<log_directory>/<run id>/``, echoed to the step's stdout (Dagster's
-    compute logs) with the task id in front; one graph log summarising every task."""
+    """Per-task log files under ``<log_directory>/<run id>/``, echoed to the step's stdout
+    (Dagster's compute logs) with the task id in front; one graph log summarising every task."""
 
     def __init__(self, graph: GraphSpec, run_id: str):
         self.folder = Path(graph.log_directory) / run_id
@@ -52,64 +55,112 @@ class _Logs:
             handle.flush()
             with self.lock:
                 sys.stdout.write(f"[{task_id}] {text}\n")
+
         return line, handle
 
     def summary(self, outcome: TaskOutcome) -> None:
         with (self.folder / "graph.log").open("a", encoding="utf-8") as handle:
-            handle.write(f"{outcome.task_id}\t{outcome.status}\tstart={_stamp(outcome.started)}\t"
-                         f"end={_stamp(outcome.ended)}\tduration={outcome.duration_s:.3f}s"
-                         f"\tattempts={outcome.attempts}" + (f"\terror={outcome.error}" if outcome.error else "") + "\n")
+            handle.write(
+                f"{outcome.task_id}\t{outcome.status}\tstart={_stamp(outcome.started)}\t"
+                f"end={_stamp(outcome.ended)}\tduration={outcome.duration_s:.3f}s"
+                f"\tattempts={outcome.attempts}"
+                + (f"\terror={outcome.error}" if outcome.error else "")
+                + "\n"
+            )
 
 
 def _run_one(graph: GraphSpec, logs: _Logs, spark_submit: str):  # noqa: ANN202 - RunTask
     def run(task: TaskSpec, attempt: int):  # noqa: ANN202
         line, handle = logs.writer(task.id, attempt)
         try:
-            env = TaskEnv(log=line, timeout_s=task.timeout_s, connections=graph.connections, env=task.env,
-                          spark_submit=spark_submit if task.type == "spark" else "", workdir=str(Path(graph.file).parent))
+            env = TaskEnv(
+                log=line,
+                timeout_s=task.timeout_s,
+                connections=graph.connections,
+                env=task.env,
+                spark_submit=spark_submit if task.type == "spark" else "",
+                workdir=str(Path(graph.file).parent),
+            )
             return TASK_TYPES[task.type].run(task, env)
         except Exception as exc:
             line(f"FAILED: {exc}")
             raise
         finally:
             handle.close()
+
     return run
 
 
 def _specs(graph: GraphSpec) -> list[dg.AssetSpec]:
-    return [dg.AssetSpec(key=task_key(graph.name, t.id), deps=[task_key(graph.name, d) for d in t.depends],
-                         description=t.description or f"{t.type} task {t.id!r} of {graph.file}",
-                         group_name=f"taskflow_{graph.name}", kinds={t.type}, skippable=True,
-                         metadata={"task_type": t.type, "graph_file": graph.file, "retries": t.retries,
-                                   "timeout_s": t.timeout_s or "none"})
-            for t in graph.tasks]
+    return [
+        dg.AssetSpec(
+            key=task_key(graph.name, t.id),
+            deps=[task_key(graph.name, d) for d in t.depends],
+            description=t.description or f"{t.type} task {t.id!r} of {graph.file}",
+            group_name=f"taskflow_{graph.name}",
+            kinds={t.type},
+            skippable=True,
+            metadata={
+                "task_type": t.type,
+                "graph_file": graph.file,
+                "retries": t.retries,
+                "timeout_s": t.timeout_s or "none",
+            },
+        )
+        for t in graph.tasks
+    ]
 
 
 def graph_assets(graph: GraphSpec) -> dg.AssetsDefinition:
-    @dg.multi_asset(name=f"{graph.name}_tasks", specs=_specs(graph), can_subset=True,
-                    description=graph.description or f"Tasks of {graph.file}", pool="taskflows")
-    def _graph(context: dg.AssetExecutionContext, spark_submit: SparkSubmitResource) -> Iterator[dg.MaterializeResult]:
+    @dg.multi_asset(
+        name=f"{graph.name}_tasks",
+        specs=_specs(graph),
+        can_subset=True,
+        description=graph.description or f"Tasks of {graph.file}",
+        pool="taskflows",
+    )
+    def _graph(
+        context: dg.AssetExecutionContext, spark_submit: SparkSubmitResource
+    ) -> Iterator[dg.MaterializeResult]:
         selected = [k.path[-1] for k in context.selected_asset_keys]
-        logs = _Logs(graph, context.run_id)
-        submit = spark_submit.executable() if any(graph.task(t).type == "spark" for t in selected) else ""
-        context.log.info(f"graph {graph.name}: {len(selected)} task(s), at most {graph.max_process_concurrency} "
-                         f"at once; logs in {logs.folder}")
-        failed, skipped = [], []
+        logs = _Logs(graph, context.run.run_id)
+        submit = (
+            spark_submit.executable()
+            if any(graph.task(t).type == "spark" for t in selected)
+            else ""
+        )
+        context.log.info(
+            f"graph {graph.name}: {len(selected)} task(s), at most {graph.max_process_concurrency} "
+            f"at once; logs in {logs.folder}"
+        )
+        failed: list[str] = []
+        skipped: list[str] = []
         for outcome in run_graph(graph, _run_one(graph, logs, submit), selected):
             logs.summary(outcome)
             key = task_key(graph.name, outcome.task_id)
-            meta = {"status": outcome.status, "started": _stamp(outcome.started), "ended": _stamp(outcome.ended),
-                    "duration_s": round(outcome.duration_s, 3), "attempts": outcome.attempts,
-                    "log_file": str(logs.task_path(outcome.task_id))}
+            meta: dict[str, Any] = {
+                "status": outcome.status,
+                "started": _stamp(outcome.started),
+                "ended": _stamp(outcome.ended),
+                "duration_s": round(outcome.duration_s, 3),
+                "attempts": outcome.attempts,
+                "log_file": str(logs.task_path(outcome.task_id)),
+            }
             if outcome.status == "succeeded":
-                yield dg.MaterializeResult(asset_key=key, metadata={**meta, **(outcome.details or {})})
+                metadata: dict[str, Any] = {**meta, **(outcome.details or {})}
+                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
                 continue
             (failed if outcome.status == "failed" else skipped).append(outcome.task_id)
             context.log.error(f"task {outcome.task_id} {outcome.status}: {outcome.error}")
-            context.log_event(dg.AssetObservation(asset_key=key, metadata={**meta, "reason": outcome.error or ""}))
+            context.log_event(
+                dg.AssetObservation(asset_key=key, metadata={**meta, "reason": outcome.error or ""})
+            )
         if failed:
-            raise dg.Failure(f"graph {graph.name}: failed {', '.join(failed)}"
-                             + (f"; skipped {', '.join(skipped)}" if skipped else ""),
-                             metadata={"failed": failed, "skipped": skipped}, allow_retries=False)
+            raise dg.Failure(
+                f"graph {graph.name}: failed {', '.join(failed)}"
+                + (f"; skipped {', '.join(skipped)}" if skipped else ""),
+                metadata={"failed": failed, "skipped": skipped},
+                allow_retries=False,
+            )
 
     return _graph

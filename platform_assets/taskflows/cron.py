@@ -5,8 +5,10 @@ of the ``@hourly`` / ``@daily`` / ``@weekly`` / ``@monthly`` shorthands. No Dags
 import re
 
 SHORTHANDS = frozenset({"@hourly", "@daily", "@midnight", "@weekly", "@monthly"})
-_NAMES = {3: ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
-          4: ("sun", "mon", "tue", "wed", "thu", "fri", "sat")}
+_NAMES = {
+    3: ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    4: ("sun", "mon", "tue", "wed", "thu", "fri", "sat"),
+}
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _ITEM = re.compile(r"(\*|(?P<low>\w+)(-(?P<high>\w+))?)(/(?P<step>\d+))?")
 
@@ -32,4 +34,6 @@ def is_valid_cron(schedule: str) -> bool:
         return True
     fields = schedule.split()
     return len(fields) == 5 and all(
-        all(_item_ok(item, index) for item in field.split(",")) for index, field in enumerate(fields))
+        all(_item_ok(item, index) for item in field.split(","))
+        for index, field in enumerate(fields)
+    )

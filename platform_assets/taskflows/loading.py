@@ -11,18 +11,27 @@ expand ``$VARS`` from the environment, as the runner does.
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from platform_assets.taskflows.cron import is_valid_cron
-
 from platform_assets.taskflows.spec import Connection, GraphSpec, GraphSpecError, TaskSpec
 from platform_assets.taskflows.task_types import TASK_TYPES
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 SECRET_KEY = re.compile(r"(password|passwd|pwd|secret|token|api[-_]?key|credential)", re.IGNORECASE)
 CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
-COMMON_KEYS = {"id", "type", "depends", "retries", "retry_backoff_s", "timeout_s", "env", "description"}
+COMMON_KEYS = {
+    "id",
+    "type",
+    "depends",
+    "retries",
+    "retry_backoff_s",
+    "timeout_s",
+    "env",
+    "description",
+}
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -44,28 +53,43 @@ def _connections(path: Path | None) -> dict[str, Connection]:
         return {}
     raw = _read_json(path, "datasources file")
     if not isinstance(raw, dict) or not isinstance(raw.get("connections"), list):
-        raise GraphSpecError(str(path), "datasources file must be {\"connections\": [...]}")
+        raise GraphSpecError(str(path), 'datasources file must be {"connections": [...]}')
     found = {}
     for entry in raw["connections"]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
-                or not isinstance(entry.get("connection_string"), str):
-            raise GraphSpecError(str(path), f"connection entries need name and connection_string, got {entry!r}"[:300])
-        found[entry["name"]] = Connection(entry["name"], entry["connection_string"], entry.get("user"),
-                                          entry.get("password"))
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not isinstance(entry.get("connection_string"), str)
+        ):
+            raise GraphSpecError(
+                str(path),
+                f"connection entries need name and connection_string, got {entry!r}"[:300],
+            )
+        found[entry["name"]] = Connection(
+            entry["name"], entry["connection_string"], entry.get("user"), entry.get("password")
+        )
     return found
 
 
 def _env(file: str, tid: str | None, raw: Any) -> dict[str, str]:
     if raw is None:
         return {}
-    if isinstance(raw, list) and all(isinstance(e, dict) and isinstance(e.get("key"), str) for e in raw):
+    if isinstance(raw, list) and all(
+        isinstance(e, dict) and isinstance(e.get("key"), str) for e in raw
+    ):
         raw = {e["key"]: e.get("value", "") for e in raw}
-    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
-        raise GraphSpecError(file, "env must map names to strings (or be a list of {key, value})", tid)
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise GraphSpecError(
+            file, "env must map names to strings (or be a list of {key, value})", tid
+        )
     return {k: os.path.expandvars(v) for k, v in raw.items()}
 
 
-def _number(file: str, tid: str, raw: Mapping[str, Any], key: str, default: float | None, minimum: float) -> Any:
+def _number(
+    file: str, tid: str, raw: Mapping[str, Any], key: str, default: float | None, minimum: float
+) -> Any:
     value = raw.get(key, default)
     if value is None:
         return None
@@ -74,18 +98,28 @@ def _number(file: str, tid: str, raw: Mapping[str, Any], key: str, default: floa
     return value
 
 
-def _task(file: str, raw: Any, connections: Mapping[str, Connection], graph_env: Mapping[str, str]) -> TaskSpec:
+def _task(
+    file: str, raw: Any, connections: Mapping[str, Connection], graph_env: Mapping[str, str]
+) -> TaskSpec:
     if not isinstance(raw, dict):
         raise GraphSpecError(file, f"every task must be an object, got {type(raw).__name__}")
     tid = raw.get("id")
     if not isinstance(tid, str) or not SAFE_ID.match(tid):
-        raise GraphSpecError(file, f"task id must be 1-100 letters, digits, '_' or '-', got {tid!r}")
+        raise GraphSpecError(
+            file, f"task id must be 1-100 letters, digits, '_' or '-', got {tid!r}"
+        )
     kind = raw.get("type")
     if kind not in TASK_TYPES:
-        raise GraphSpecError(file, f"unknown type {kind!r} (known: {', '.join(sorted(TASK_TYPES))})", tid)
+        raise GraphSpecError(
+            file, f"unknown type {kind!r} (known: {', '.join(sorted(TASK_TYPES))})", tid
+        )
     for key, value in raw.items():
         if SECRET_KEY.search(key) or (isinstance(value, str) and CREDENTIALS_IN_URL.search(value)):
-            raise GraphSpecError(file, f"field {key!r} holds a secret: credentials belong in the datasources file", tid)
+            raise GraphSpecError(
+                file,
+                f"field {key!r} holds a secret: credentials belong in the datasources file",
+                tid,
+            )
     task_type = TASK_TYPES[kind]
     fields = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
     for name, rule in task_type.fields.items():
@@ -95,7 +129,9 @@ def _task(file: str, raw: Any, connections: Mapping[str, Connection], graph_env:
             continue
         if isinstance(fields[name], bool) or not isinstance(fields[name], rule.types):
             expected = " or ".join(t.__name__ for t in rule.types)
-            raise GraphSpecError(file, f"field {name!r} must be {expected}, got {type(fields[name]).__name__}", tid)
+            raise GraphSpecError(
+                file, f"field {name!r} must be {expected}, got {type(fields[name]).__name__}", tid
+            )
     depends = raw.get("depends") or []
     if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
         raise GraphSpecError(file, "depends must be a list of task ids", tid)
@@ -103,9 +139,17 @@ def _task(file: str, raw: Any, connections: Mapping[str, Connection], graph_env:
     retries = raw.get("retries", 0)
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 20:
         raise GraphSpecError(file, f"retries must be a whole number 0-20, got {retries!r}", tid)
-    spec = TaskSpec(tid, kind, tuple(depends), fields, retries,
-                    _number(file, tid, raw, "retry_backoff_s", 1.0, 0), _number(file, tid, raw, "timeout_s", None, 0.001),
-                    env, raw.get("description") if isinstance(raw.get("description"), str) else None)
+    spec = TaskSpec(
+        tid,
+        kind,
+        tuple(depends),
+        fields,
+        retries,
+        _number(file, tid, raw, "retry_backoff_s", 1.0, 0),
+        _number(file, tid, raw, "timeout_s", None, 0.001),
+        env,
+        raw.get("description") if isinstance(raw.get("description"), str) else None,
+    )
     problems = task_type.problems(spec, connections)
     if problems:
         raise GraphSpecError(file, "; ".join(problems), tid)
@@ -129,7 +173,7 @@ def _check_graph(file: str, tasks: list[TaskSpec]) -> None:
         state[tid] = 1
         for dep in parents[tid]:
             if state.get(dep) == 1:
-                cycle = path[path.index(dep):] + [tid, dep] if dep in path else [tid, dep]
+                cycle = path[path.index(dep) :] + [tid, dep] if dep in path else [tid, dep]
                 raise GraphSpecError(file, "dependency cycle: " + " -> ".join(cycle), tid)
             if dep not in state:
                 visit(dep, path + [tid])
@@ -153,27 +197,38 @@ def load_graph(path: Path, top: Path) -> GraphSpec:
         raise GraphSpecError(str(config_path), "config.json must be an object")
     concurrency = config.get("max_process_concurrency", 4)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise GraphSpecError(str(config_path), f"max_process_concurrency must be a whole number >= 1, got {concurrency!r}")
-    connections = _connections(_nearest(path.parent, top, "datasources.json")
-                               or _nearest(path.parent, top, "oracle.json"))
+        raise GraphSpecError(
+            str(config_path),
+            f"max_process_concurrency must be a whole number >= 1, got {concurrency!r}",
+        )
+    connections = _connections(
+        _nearest(path.parent, top, "datasources.json") or _nearest(path.parent, top, "oracle.json")
+    )
     graph_env = _env(str(config_path), None, config.get("env"))
     raw = _read_json(path, "tasks file")
     if not isinstance(raw, dict) or not isinstance(raw.get("tasks"), list) or not raw["tasks"]:
-        raise GraphSpecError(file, "tasks file must be {\"tasks\": [ ... ]} with at least one task")
+        raise GraphSpecError(file, 'tasks file must be {"tasks": [ ... ]} with at least one task')
     tasks = [_task(file, t, connections, graph_env) for t in raw["tasks"]]
     _check_graph(file, tasks)
     schedule = raw.get("schedule")
     if schedule is not None and (not isinstance(schedule, str) or not is_valid_cron(schedule)):
         raise GraphSpecError(file, f"schedule must be a cron string, got {schedule!r}")
     log_dir = Path(str(config.get("log_directory", "logs")))
-    return GraphSpec(graph_name(path), file, tuple(tasks), concurrency,
-                     str(log_dir if log_dir.is_absolute() else path.parent / log_dir),
-                     schedule, raw.get("description") if isinstance(raw.get("description"), str) else None,
-                     connections)
+    return GraphSpec(
+        graph_name(path),
+        file,
+        tuple(tasks),
+        concurrency,
+        str(log_dir if log_dir.is_absolute() else path.parent / log_dir),
+        schedule,
+        raw.get("description") if isinstance(raw.get("description"), str) else None,
+        connections,
+    )
 
 
 def load_graphs(directory: str | Path) -> tuple[list[GraphSpec], list[tuple[str, GraphSpecError]]]:
-    """Every graph under ``directory``, and (graph name, error) for each file that is not acceptable."""
+    """Every graph under ``directory``, and (graph name, error) for each file that is not
+    acceptable."""
     top = Path(directory)
     if not top.is_dir():
         return [], []
@@ -182,7 +237,9 @@ def load_graphs(directory: str | Path) -> tuple[list[GraphSpec], list[tuple[str,
         name = graph_name(path)
         try:
             if name in seen:
-                raise GraphSpecError(str(path), f"graph name {name!r} is used by another tasks file")
+                raise GraphSpecError(
+                    str(path), f"graph name {name!r} is used by another tasks file"
+                )
             seen.add(name)
             graphs.append(load_graph(path, top))
         except GraphSpecError as exc:

@@ -5,19 +5,30 @@ import os
 import signal
 import subprocess
 import threading
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from platform_assets.taskflows.scheduler import TaskFailed
 
 LogLine = Callable[[str], None]
 
 
-def run_process(argv: Sequence[str], log: LogLine, timeout_s: float | None = None,
-                env: Mapping[str, str] | None = None, cwd: str | None = None) -> int:
+def run_process(
+    argv: Sequence[str],
+    log: LogLine,
+    timeout_s: float | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+) -> int:
     """Run ``argv``; returns 0 or raises TaskFailed naming the exit code or the timeout."""
     try:
-        proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd,
-                                env={**os.environ, **(env or {})}, start_new_session=True)
+        proc = subprocess.Popen(
+            list(argv),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
     except OSError as exc:
         raise TaskFailed(f"cannot start {argv[0]!r}: {exc}") from None
     timed_out = threading.Event()

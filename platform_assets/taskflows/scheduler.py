@@ -7,9 +7,9 @@ outcome into its own asset event while the graph is still running. No Dagster im
 """
 
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping, Sequence
 
 from platform_assets.taskflows.spec import GraphSpec, TaskSpec
 
@@ -30,11 +30,16 @@ class TaskOutcome:
 
     @property
     def duration_s(self) -> float:
-        return (self.ended - self.started) if self.started is not None and self.ended is not None else 0.0
+        return (
+            (self.ended - self.started)
+            if self.started is not None and self.ended is not None
+            else 0.0
+        )
 
 
 RunTask = Callable[[TaskSpec, int], Mapping[str, object]]
-"""Runs one attempt of a task (the attempt number is 1-based); returns details or raises TaskFailed."""
+"""Runs one attempt of a task (the attempt number is 1-based); returns details or raises
+TaskFailed."""
 
 
 def _attempts(task: TaskSpec, run_task: RunTask, sleep: Callable[[float], None]) -> TaskOutcome:
@@ -60,8 +65,12 @@ def _dependents(graph: GraphSpec) -> dict[str, list[str]]:
     return children
 
 
-def run_graph(graph: GraphSpec, run_task: RunTask, selected: Sequence[str] | None = None,
-              sleep: Callable[[float], None] = time.sleep) -> Iterator[TaskOutcome]:
+def run_graph(
+    graph: GraphSpec,
+    run_task: RunTask,
+    selected: Sequence[str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[TaskOutcome]:
     """Yield each selected task's outcome as soon as it is known.
 
     A task starts once every selected dependency succeeded (dependencies outside the selection
@@ -86,7 +95,9 @@ def run_graph(graph: GraphSpec, run_task: RunTask, selected: Sequence[str] | Non
                     stack.append(child)
                     yield TaskOutcome(child, "skipped", error=f"upstream task {failed!r} failed")
 
-    with ThreadPoolExecutor(max_workers=graph.max_process_concurrency, thread_name_prefix="task") as pool:
+    with ThreadPoolExecutor(
+        max_workers=graph.max_process_concurrency, thread_name_prefix="task"
+    ) as pool:
         while len(done) < len(tasks):
             started = set(running.values())
             for tid in order:

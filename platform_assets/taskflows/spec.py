@@ -1,4 +1,5 @@
-"""What a task graph is, as plain data: the typed form of the runner's JSON files. No Dagster import.
+"""What a task graph is, as plain data: the typed form of the runner's JSON files. No Dagster
+import.
 
 A graph is one tasks file plus the runner's ``config.json`` next to it (concurrency cap, log
 directory) and a datasources file (named connections with their credentials). Weir reads these
@@ -6,8 +7,9 @@ files unchanged; the extensions it adds (retries, backoff, timeout, env, descrip
 are optional keys the original runner ignores.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 class GraphSpecError(ValueError):

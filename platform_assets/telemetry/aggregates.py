@@ -4,8 +4,19 @@ import pandas as pd
 import pyarrow as pa
 
 HOURLY_COLUMNS = ["hour", "eid", "channel", "pdata_id", "events"]
-SESSION_COLUMNS = ["day", "sid", "channel", "actor_id", "pdata_id", "start_ets", "end_ets", "time_spent_s",
-                   "interactions", "impressions", "events"]
+SESSION_COLUMNS = [
+    "day",
+    "sid",
+    "channel",
+    "actor_id",
+    "pdata_id",
+    "start_ets",
+    "end_ets",
+    "time_spent_s",
+    "interactions",
+    "impressions",
+    "events",
+]
 WAU_COLUMNS = ["week", "channel", "active_users"]
 
 
@@ -14,7 +25,9 @@ def hourly_event_counts(unique: pa.Table, hour: str) -> pd.DataFrame:
     frame = unique.select(["eid", "channel", "pdata_id"]).to_pandas().fillna("")
     if frame.empty:
         return pd.DataFrame(columns=HOURLY_COLUMNS)
-    counts = frame.groupby(["eid", "channel", "pdata_id"], sort=True).size().reset_index(name="events")
+    counts = (
+        frame.groupby(["eid", "channel", "pdata_id"], sort=True).size().reset_index(name="events")
+    )
     counts.insert(0, "hour", hour)
     return counts[HOURLY_COLUMNS]
 
@@ -28,9 +41,14 @@ def workflow_summary(unique: pa.Table, day: str) -> pd.DataFrame:
         return pd.DataFrame(columns=SESSION_COLUMNS)
     frame = frame.sort_values(["sid", "ets"], kind="stable")
     grouped = frame.groupby("sid", sort=True)
-    summary = grouped.agg(channel=("channel", "first"), actor_id=("actor_id", "first"),
-                          pdata_id=("pdata_id", "first"), start_ets=("ets", "min"), end_ets=("ets", "max"),
-                          events=("eid", "size")).reset_index()
+    summary = grouped.agg(
+        channel=("channel", "first"),
+        actor_id=("actor_id", "first"),
+        pdata_id=("pdata_id", "first"),
+        start_ets=("ets", "min"),
+        end_ets=("ets", "max"),
+        events=("eid", "size"),
+    ).reset_index()
     summary["interactions"] = grouped["eid"].apply(lambda s: int((s == "INTERACT").sum())).values
     summary["impressions"] = grouped["eid"].apply(lambda s: int((s == "IMPRESSION").sum())).values
     summary["time_spent_s"] = (summary["end_ets"] - summary["start_ets"]) / 1000.0

@@ -10,16 +10,24 @@ LANDING = dg.AssetKey(["telemetry", "landing"])
 TOPIC_BACKUPS = dg.AssetKey(["telemetry", "topic_backups"])
 
 
-
 def build_ingest_specs(partitions: TelemetryPartitions) -> list[dg.AssetSpec]:
     """The landing zone and the topic backups: written by the ``telemetry_ingest`` job, which
     reports their partitions as it files them."""
-    landing = dg.AssetSpec(LANDING, partitions_def=partitions.hours, group_name="telemetry", kinds={"kafka", "parquet"},
-                           description="Consumed telemetry batches, byte for byte, by UTC hour of sync time "
-                                       "(written by the telemetry_ingest job).")
-    topic_backups = dg.AssetSpec(TOPIC_BACKUPS, partitions_def=partitions.backup_days, group_name="telemetry",
-                                 kinds={"s3"},
-                                 description="Every consumed topic's raw messages in object storage, by day of sync "
-                                             "time in the backup timezone, rolled by size (telemetry_ingest writes "
-                                             "them).")
+    landing = dg.AssetSpec(
+        LANDING,
+        partitions_def=partitions.hours,
+        group_name="telemetry",
+        kinds={"kafka", "parquet"},
+        description="Consumed telemetry batches, byte for byte, by UTC hour of sync time "
+        "(written by the telemetry_ingest job).",
+    )
+    topic_backups = dg.AssetSpec(
+        TOPIC_BACKUPS,
+        partitions_def=partitions.backup_days,
+        group_name="telemetry",
+        kinds={"s3"},
+        description="Every consumed topic's raw messages in object storage, by day of sync "
+        "time in the backup timezone, rolled by size (telemetry_ingest writes "
+        "them).",
+    )
     return [landing, topic_backups]

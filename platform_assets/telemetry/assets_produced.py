@@ -1,4 +1,5 @@
-"""Producing an hour's routed events to their Kafka topics once per event, however often the hour runs.
+"""Producing an hour's routed events to their Kafka topics once per event, however often the hour
+runs.
 
 An hour re-runs whenever a late batch lands in it (and automation re-runs the current hour after
 every ingest run that adds to it). Its routed tables are rewritten whole each time, but a consumer
@@ -23,7 +24,9 @@ def produced_key(stream: str, hour: str) -> str:
     return f"telemetry/produced/{stream}/{hour}.parquet"
 
 
-def produce_new(kafka: KafkaResource, lake: LakeResource, stream: str, hour: str, topic: str, table: pa.Table) -> int:
+def produce_new(
+    kafka: KafkaResource, lake: LakeResource, stream: str, hour: str, topic: str, table: pa.Table
+) -> int:
     """Produce the rows of ``table`` (columns ``mid``, ``event``) whose mid this (stream, hour) has
     not produced yet, keyed by mid; then record them. Returns how many were produced."""
     key = produced_key(stream, hour)
@@ -33,7 +36,11 @@ def produce_new(kafka: KafkaResource, lake: LakeResource, stream: str, hour: str
     if not new:
         return 0
     events = table.column("event").to_pylist()
-    kafka.produce_all(topic, [events[row].encode() for row in new], keys=[(mids[row] or "").encode() for row in new])
+    kafka.produce_all(
+        topic,
+        [events[row].encode() for row in new],
+        keys=[(mids[row] or "").encode() for row in new],
+    )
     recorded = sorted(done | {mids[row] for row in new if mids[row] is not None})
     lake.write_table(key, pa.table({"mid": recorded}, schema=_SCHEMA))
     return len(new)

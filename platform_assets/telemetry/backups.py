@@ -3,18 +3,19 @@
 Files live under ``backups/<topic>/<YYYY-MM-DD>/`` where the date is the message's sync time in
 the configured timezone (default Asia/Kolkata, as the platform's users read dates); a file holds
 one Kafka partition's consecutive messages and is rolled when its values reach ``roll_bytes``. Its
-name carries topic, partition and first/last offsets: ``<topic>-p<partition>-<first>-<last>.parquet``.
-A file is a Parquet table (zstd) of ``partition, offset, timestamp_ms, syncts, key, value``: keys
-and values stay exact bytes (UTF-8 or not), and any Parquet reader (DuckDB, Spark, Athena) can
-query a backup in place. A crash and re-run may write overlapping files; restore replays each
-(partition, offset) once, in offset order.
+name carries topic, partition and first/last offsets:
+``<topic>-p<partition>-<first>-<last>.parquet``. A file is a Parquet table (zstd) of ``partition,
+offset, timestamp_ms, syncts, key, value``: keys and values stay exact bytes (UTF-8 or not), and any
+Parquet reader (DuckDB, Spark, Athena) can query a backup in place. A crash and re-run may write
+overlapping files; restore replays each (partition, offset) once, in offset order.
 """
 
 import io
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
@@ -40,15 +41,26 @@ class BackupFile:
 
 
 def local_day(epoch_ms: int, zone: str) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).astimezone(ZoneInfo(zone)).date().isoformat()
+    return (
+        datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+        .astimezone(ZoneInfo(zone))
+        .date()
+        .isoformat()
+    )
 
 
-def backup_files(messages: Iterable[tuple[SourceMessage, int]], zone: str = DEFAULT_TIMEZONE,
-                 roll_bytes: int = DEFAULT_ROLL_BYTES) -> list[BackupFile]:
-    """Group (message, syncts) pairs into files by topic, local day and partition, rolled by size."""
+def backup_files(
+    messages: Iterable[tuple[SourceMessage, int]],
+    zone: str = DEFAULT_TIMEZONE,
+    roll_bytes: int = DEFAULT_ROLL_BYTES,
+) -> list[BackupFile]:
+    """Group (message, syncts) pairs into files by topic, local day and partition, rolled by
+    size."""
     groups: dict[tuple[str, str, int], list[tuple[SourceMessage, int]]] = defaultdict(list)
     for message, syncts in messages:
-        groups[(message.topic, local_day(syncts, zone), message.partition)].append((message, syncts))
+        groups[(message.topic, local_day(syncts, zone), message.partition)].append(
+            (message, syncts)
+        )
     files = []
     for (topic, day, partition), entries in sorted(groups.items()):
         entries.sort(key=lambda e: e[0].offset)
@@ -65,11 +77,14 @@ def backup_files(messages: Iterable[tuple[SourceMessage, int]], zone: str = DEFA
     return files
 
 
-def _file(topic: str, day: str, partition: int, chunk: list[tuple[SourceMessage, int]]) -> BackupFile:
+def _file(
+    topic: str, day: str, partition: int, chunk: list[tuple[SourceMessage, int]]
+) -> BackupFile:
     first, last = chunk[0][0].offset, chunk[-1][0].offset
     key = f"{PREFIX}/{topic}/{day}/{topic}-p{partition}-{first:020d}-{last:020d}.parquet"
     table = landing_table(chunk).drop_columns(["topic"])
-    # zstd level 1: as small as the default level here, 25 % faster; values are unique: no dictionary
+    # zstd level 1: as small as the default level here,
+    # 25 % faster; values are unique: no dictionary
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd", compression_level=1, use_dictionary=False)
     return BackupFile(key, day, topic, partition, first, last, len(chunk), buffer.getvalue())

@@ -21,8 +21,9 @@ record; checking single events, ~0.5-0.75 s (``ScannedHour``).
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import msgspec
 import pyarrow as pa
@@ -44,12 +45,18 @@ def facts_key(hour: str) -> str:
 def facts_table(msgids: Iterable[str], mids: Iterable[str], landing_files: list[str]) -> pa.Table:
     """An hour's facts, with the landing files they come from in the schema metadata."""
     msgids, mids = list(dict.fromkeys(msgids)), list(dict.fromkeys(mids))
-    schema = pa.schema([("kind", pa.string()), ("id", pa.string())],
-                       metadata={LANDING_FILES: json.dumps(sorted(landing_files))})
-    return pa.table({"kind": [MSGID] * len(msgids) + [MID] * len(mids), "id": msgids + mids}, schema=schema)
+    schema = pa.schema(
+        [("kind", pa.string()), ("id", pa.string())],
+        metadata={LANDING_FILES: json.dumps(sorted(landing_files))},
+    )
+    return pa.table(
+        {"kind": [MSGID] * len(msgids) + [MID] * len(mids), "id": msgids + mids}, schema=schema
+    )
 
 
-def recorded_facts(lake: LakeReader, hour: str, files: list[str] | None = None) -> tuple[set[str], set[str]] | None:
+def recorded_facts(
+    lake: LakeReader, hour: str, files: list[str] | None = None
+) -> tuple[set[str], set[str]] | None:
     """The hour's recorded (msgids, mids) when they cover every landing file it has (``files``: its
     listing, when the caller has it), else None."""
     files = lake.list(landing.landing_dir(hour)) if files is None else files
@@ -63,7 +70,9 @@ def recorded_facts(lake: LakeReader, hour: str, files: list[str] | None = None) 
         return None
     table = file.read()
     kinds, ids = table.column("kind").to_pylist(), table.column("id").to_pylist()
-    return {i for k, i in zip(kinds, ids) if k == MSGID}, {i for k, i in zip(kinds, ids) if k == MID}
+    return {i for k, i in zip(kinds, ids, strict=True) if k == MSGID}, {
+        i for k, i in zip(kinds, ids, strict=True) if k == MID
+    }
 
 
 class _EventMid(msgspec.Struct):
@@ -71,7 +80,7 @@ class _EventMid(msgspec.Struct):
 
 
 class _Scan(msgspec.Struct):
-    params: Any = None          # small: decoded whole
+    params: Any = None  # small: decoded whole
     events: list[_EventMid] = []
 
 
@@ -80,17 +89,23 @@ _SCAN = msgspec.json.Decoder(_Scan)
 
 @dataclass
 class BatchFacts:
-    msgid: str | None     # None: not a usable batch
-    mids: set[str]        # of its schema-valid events (its audit event included)
+    msgid: str | None  # None: not a usable batch
+    mids: set[str]  # of its schema-valid events (its audit event included)
 
 
-def batch_facts(message: SourceMessage, validator: EventValidator, now_ms: int, env: str) -> BatchFacts:
+def batch_facts(
+    message: SourceMessage, validator: EventValidator, now_ms: int, env: str
+) -> BatchFacts:
     """One batch's facts, exactly as its hour's step finds them (``checked_events``)."""
     checked = checked_events(message, validator, now_ms, env)
-    return BatchFacts(checked.extract.msgid, {row[0] for row, error in zip(checked.rows, checked.errors) if error is None})
+    return BatchFacts(
+        checked.extract.msgid,
+        {row[0] for row, error in zip(checked.rows, checked.errors, strict=True) if error is None},
+    )
 
 
-WHOLE_BATCH = -1  # a candidate place checked by its batch's facts (its audit event; a batch the scan could not read)
+# a candidate place checked by its batch's facts (its audit event; a batch the scan could not read)
+WHOLE_BATCH = -1
 _POSITION_BITS = 32
 
 
@@ -115,19 +130,29 @@ class ScannedHour:
     validity depends on its batch's first event, and a batch the scan could not read has no event
     positions: those are checked by the batch's facts (``batch_facts``)."""
 
-    def __init__(self, messages: list[SourceMessage], validator: EventValidator, now_ms: int, env: str,
-                 hour: str = "") -> None:
+    def __init__(
+        self,
+        messages: list[SourceMessage],
+        validator: EventValidator,
+        now_ms: int,
+        env: str,
+        hour: str = "",
+    ) -> None:
         self.hour = hour
         self._messages, self._validator, self._now_ms, self._env = messages, validator, now_ms, env
         self._exact: dict[int, BatchFacts] = {}
         self.msgid_batches: dict[str, list[int]] = {}
-        self.mid_places: dict[str, int | list[int]] = {}  # mid -> its place (place_of), or its places
+        self.mid_places: dict[
+            str, int | list[int]
+        ] = {}  # mid -> its place (place_of), or its places
         places = self.mid_places
         for index, message in enumerate(messages):
             try:
                 scan = _SCAN.decode(message.value or b"")
             except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-                self._index(index, self._facts(index))  # odd but maybe usable (a non-object event, deep nesting)
+                self._index(
+                    index, self._facts(index)
+                )  # odd but maybe usable (a non-object event, deep nesting)
                 continue
             msgid = scan.params.get(MSGID) if isinstance(scan.params, dict) else None
             if isinstance(msgid, str) and msgid:
@@ -146,7 +171,7 @@ class ScannedHour:
         known = self.mid_places.get(mid)
         if known is None:
             self.mid_places[mid] = place
-        elif type(known) is int:
+        elif isinstance(known, int):
             self.mid_places[mid] = [known, place]
         else:
             known.append(place)
@@ -159,7 +184,9 @@ class ScannedHour:
 
     def _facts(self, index: int) -> BatchFacts:
         if index not in self._exact:
-            self._exact[index] = batch_facts(self._messages[index], self._validator, self._now_ms, self._env)
+            self._exact[index] = batch_facts(
+                self._messages[index], self._validator, self._now_ms, self._env
+            )
         return self._exact[index]
 
     def _holds(self, mid: str, place: int) -> bool:
@@ -169,13 +196,15 @@ class ScannedHour:
         return valid_event_at(self._messages[index], position, self._validator, self._now_ms)
 
     def saw_msgid(self, msgid: str) -> bool:
-        return any(batch_msgid(self._messages[i]) == msgid for i in self.msgid_batches.get(msgid, ()))
+        return any(
+            batch_msgid(self._messages[i]) == msgid for i in self.msgid_batches.get(msgid, ())
+        )
 
     def saw_mid(self, mid: str) -> bool:
         places = self.mid_places.get(mid)
         if places is None:
             return False
-        if type(places) is int:
+        if isinstance(places, int):
             return self._holds(mid, places)
         return any(self._holds(mid, place) for place in places)
 
@@ -192,13 +221,17 @@ class DedupWindow:
         return any(hour.saw_msgid(msgid) for hour in self.scanned)
 
     def saw_mid(self, mid: str) -> bool:
-        for hour in self.scanned:  # asked for every valid event of the hour: a loop, not a generator
+        for (
+            hour
+        ) in self.scanned:  # asked for every valid event of the hour: a loop, not a generator
             if hour.saw_mid(mid):
                 return True
         return False
 
 
-def window_before(lake: LakeReader, hours: list[str], validator: EventValidator, env: str) -> DedupWindow:
+def window_before(
+    lake: LakeReader, hours: list[str], validator: EventValidator, env: str
+) -> DedupWindow:
     """The window of ``hours`` (the earlier hours of one hour's window): each by its record, or
     scanned from its landing files."""
     window = DedupWindow()
@@ -210,5 +243,7 @@ def window_before(lake: LakeReader, hours: list[str], validator: EventValidator,
             window.mids |= recorded[1]
             continue
         messages = list(landing.messages_of([lake.parquet_file(f) for f in files]))
-        window.scanned.append(ScannedHour(messages, validator, landing.hour_start_ms(hour), env, hour=hour))
+        window.scanned.append(
+            ScannedHour(messages, validator, landing.hour_start_ms(hour), env, hour=hour)
+        )
     return window

@@ -15,6 +15,9 @@ def build_defs(layout: TelemetryLayout | None = None) -> dg.Definitions:
     layout = layout or TelemetryLayout.from_env()
     partitions = telemetry_partitions(layout.start_date, layout.backup_timezone)
     return dg.Definitions(
-        assets=[*build_ingest_specs(partitions), *build_telemetry_assets(partitions, layout.dedup_window_s)],
+        assets=[
+            *build_ingest_specs(partitions),
+            *build_telemetry_assets(partitions, layout.dedup_window_s),
+        ],
         jobs=[telemetry_ingest, telemetry_hourly_job],
     )

@@ -10,9 +10,10 @@ time are dropped and counted; an ``ets`` in the future of its sync day is capped
 day (UTC), with ``flags.ets_capped``.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 DEFAULT_MAX_AGE_DAYS = 92
 KINDS = ("device", "user", "content", "dialcode")
@@ -28,7 +29,11 @@ def dimension_key(kind: str, event: dict[str, Any]) -> str | None:
         return did if isinstance(did, str) and did else None
     if kind == "user":
         actor = event.get("actor") or {}
-        return actor.get("id") if str(actor.get("type", "")).lower() == "user" and actor.get("id") else None
+        return (
+            actor.get("id")
+            if str(actor.get("type", "")).lower() == "user" and actor.get("id")
+            else None
+        )
     obj = event.get("object")
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
         return None
@@ -56,12 +61,14 @@ def derived_location(userdata: Any, devicedata: Any) -> dict[str, Any] | None:
 
 
 def end_of_day_ms(epoch_ms: int) -> int:
-    day = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).date()
-    end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+    day = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).date()
+    end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     return int(end.timestamp() * 1000) - 1
 
 
-def denormalize(events: list[dict[str, Any]], lookup: Lookup, max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> Denormalized:
+def denormalize(
+    events: list[dict[str, Any]], lookup: Lookup, max_age_days: int = DEFAULT_MAX_AGE_DAYS
+) -> Denormalized:
     out = Denormalized()
     max_age_ms = max_age_days * 86_400_000
     kept = []
@@ -73,13 +80,19 @@ def denormalize(events: list[dict[str, Any]], lookup: Lookup, max_age_days: int 
             continue
         kept.append(event)
     event_keys = [{kind: dimension_key(kind, e) for kind in KINDS} for e in kept]
-    wanted = {kind: sorted({k[kind] for k in event_keys if k[kind] is not None}) for kind in KINDS}
+    wanted = {
+        kind: sorted({key for k in event_keys if (key := k[kind]) is not None}) for kind in KINDS
+    }
     found = {kind: lookup(kind, wanted[kind]) if wanted[kind] else {} for kind in KINDS}
-    for event, keys in zip(kept, event_keys):
+    for event, keys in zip(kept, event_keys, strict=True):
         enriched = dict(event)
         flags = dict(enriched.get("flags") or {}) if isinstance(enriched.get("flags"), dict) else {}
         syncts = int(event.get("syncts") or 0)
-        if syncts and isinstance(event.get("ets"), (int, float)) and event["ets"] > end_of_day_ms(syncts):
+        if (
+            syncts
+            and isinstance(event.get("ets"), (int, float))
+            and event["ets"] > end_of_day_ms(syncts)
+        ):
             enriched["ets"] = end_of_day_ms(syncts)
             flags["ets_capped"] = True
             out.capped_future += 1

@@ -1,10 +1,11 @@
 """Extraction: Kafka messages (telemetry batches) -> raw events, batch duplicates, failed batches.
 
 A batch is ``{id, ver, params{msgid, ...}, syncts?, events[]}``. Each event gets the batch's
-``syncts`` (else the message's Kafka time, else the extraction time) and ``@timestamp``; one LOG audit
-event per batch records what arrived. Nothing is dropped: what cannot be used lands in ``failed``
-with a reason and the original bytes. Everything derived is deterministic (the audit event's mid
-comes from the batch's msgid), so extracting the same messages twice gives the same output.
+``syncts`` (else the message's Kafka time, else the extraction time) and ``@timestamp``; one LOG
+audit event per batch records what arrived. Nothing is dropped: what cannot be used lands in
+``failed`` with a reason and the original bytes. Everything derived is deterministic (the audit
+event's mid comes from the batch's msgid), so extracting
+the same messages twice gives the same output.
 
 msgspec splits a batch into its events' texts without building them; an event's text is kept as
 sent, with ``"syncts"`` and ``"@timestamp"`` spliced in before its closing brace. Where the native
@@ -14,9 +15,10 @@ Which reader read an event changes nothing in the outputs (tested against orjson
 """
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -48,27 +50,35 @@ class SourceMessage:
 
 @dataclass
 class Extracted:
-    events: list[dict[str, Any]] = field(default_factory=list)       # raw events, audit events included
-    duplicates: list[dict[str, Any]] = field(default_factory=list)   # batches whose msgid was seen
-    failed: list[dict[str, Any]] = field(default_factory=list)       # {reason, source, payload}
-    msgids: list[str] = field(default_factory=list)                  # msgids of accepted batches
+    events: list[dict[str, Any]] = field(default_factory=list)  # raw events, audit events included
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # batches whose msgid was seen
+    failed: list[dict[str, Any]] = field(default_factory=list)  # {reason, source, payload}
+    msgids: list[str] = field(default_factory=list)  # msgids of accepted batches
 
 
 def iso_timestamp(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{epoch_ms % 1000:03d}Z"
+    return (
+        datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{epoch_ms % 1000:03d}Z"
+    )
 
 
 def _trusted_syncts(candidates: tuple[Any, ...], now_ms: int, earliest_ms: int) -> int:
     """The first candidate that is a number in [earliest_ms, now_ms] (a hostile or broken clock must
     not file data into an hour that does not exist), else now."""
     for candidate in candidates:
-        if isinstance(candidate, (int, float)) and not isinstance(candidate, bool) and earliest_ms <= candidate <= now_ms:
+        if (
+            isinstance(candidate, (int, float))
+            and not isinstance(candidate, bool)
+            and earliest_ms <= candidate <= now_ms
+        ):
             return int(candidate)
     return now_ms
 
 
-def batch_syncts(batch_syncts_value: Any, message: SourceMessage, now_ms: int, earliest_ms: int = 0) -> int:
+def batch_syncts(
+    batch_syncts_value: Any, message: SourceMessage, now_ms: int, earliest_ms: int = 0
+) -> int:
     """What ingest filed the message under when known; else the batch's own ``syncts``, else the
     Kafka time, each only when trusted (see ``_trusted_syncts``), else now."""
     if message.syncts is not None:
@@ -142,7 +152,13 @@ class BatchFrame(msgspec.Struct, gc=False):
 
 
 _FRAME = msgspec.json.Decoder(BatchFrame)
-_FRAME_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError, ValueError)
+_FRAME_ERRORS = (
+    msgspec.DecodeError,
+    msgspec.ValidationError,
+    RecursionError,
+    UnicodeDecodeError,
+    ValueError,
+)
 
 
 def _utf8(value: bytes) -> bool:
@@ -170,7 +186,9 @@ def _split(message: SourceMessage) -> tuple[BatchFrame | None, list[Any], str | 
     batch, reason = parse_batch(message)
     if batch is None:
         return None, [], reason
-    frame = BatchFrame(events=[], params=batch.get("params"), syncts=batch.get("syncts"), ver=batch.get("ver"))
+    frame = BatchFrame(
+        events=[], params=batch.get("params"), syncts=batch.get("syncts"), ver=batch.get("ver")
+    )
     return frame, [written_json(event) for event in batch["events"]], None
 
 
@@ -208,38 +226,61 @@ def _failed(reason: str, message: SourceMessage, payload: bytes | None) -> dict[
 
 
 def audit_mid(msgid: str) -> str:
-    """The mid of a batch's audit event: derived from its msgid, so a re-extraction gives the same."""
+    """The mid of a batch's audit event: derived from its msgid, so a re-extraction gives the
+    same."""
     return "LOG:" + hashlib.sha1(msgid.encode()).hexdigest()
 
 
 def channel_of(event: Any) -> str:
-    """An event's ``context.channel`` when it has one, else "unknown" (the audit event's channel)."""
+    """An event's ``context.channel`` when it has one, else "unknown" (the audit event's
+    channel)."""
     if type(event) is tuple:  # the native reader's row of a valid event
         return event[4]
     if not isinstance(event, dict):
-        channel = getattr(getattr(event, "context", None), "channel", None)  # a compiled type's event
+        channel = getattr(
+            getattr(event, "context", None), "channel", None
+        )  # a compiled type's event
         return channel if isinstance(channel, str) else "unknown"
-    context = event.get("context") if isinstance(event.get("context"), dict) else {}
-    return context.get("channel") if isinstance(context.get("channel"), str) else "unknown"
+    context = event.get("context")
+    channel = context.get("channel") if isinstance(context, dict) else None
+    return channel if isinstance(channel, str) else "unknown"
 
 
-def audit_event(msgid: str, ver: Any, channel: str, syncts: int, accepted: int, refused: int,
-                env: str) -> dict[str, Any]:
+def audit_event(
+    msgid: str, ver: Any, channel: str, syncts: int, accepted: int, refused: int, env: str
+) -> dict[str, Any]:
     """The LOG event the extractor adds per batch (edata.type telemetry_audit), in the channel of
     its first event that is an object."""
     return {
-        "eid": "LOG", "ets": syncts, "ver": "3.0",
+        "eid": "LOG",
+        "ets": syncts,
+        "ver": "3.0",
         "mid": audit_mid(msgid),
         "actor": {"id": AUDIT_PRODUCER, "type": "System"},
-        "context": {"channel": channel, "env": env, "pdata": {"id": AUDIT_PRODUCER, "pid": "extractor", "ver": "1.0"}},
-        "edata": {"type": "telemetry_audit", "level": "INFO", "message": "telemetry batch extracted",
-                  "params": [{"ver": str(ver if ver is not None else "")}, {"events_count": accepted},
-                             {"sync_status": "SUCCESS" if not refused else "PARTIAL"}, {"msgid": msgid}]},
-        "syncts": syncts, "@timestamp": iso_timestamp(syncts),
+        "context": {
+            "channel": channel,
+            "env": env,
+            "pdata": {"id": AUDIT_PRODUCER, "pid": "extractor", "ver": "1.0"},
+        },
+        "edata": {
+            "type": "telemetry_audit",
+            "level": "INFO",
+            "message": "telemetry batch extracted",
+            "params": [
+                {"ver": str(ver if ver is not None else "")},
+                {"events_count": accepted},
+                {"sync_status": "SUCCESS" if not refused else "PARTIAL"},
+                {"msgid": msgid},
+            ],
+        },
+        "syncts": syncts,
+        "@timestamp": iso_timestamp(syncts),
     }
 
 
-Decoded = Callable[[bytes], Any]  # an event text -> its compiled type's event if that accepts it, else None
+Decoded = Callable[
+    [bytes], Any
+]  # an event text -> its compiled type's event if that accepts it, else None
 
 
 @dataclass
@@ -255,10 +296,10 @@ class MessageExtract:
     audit: tuple[dict[str, Any], bytes] | None = None
     failed: list[dict[str, Any]] = field(default_factory=list)
     duplicate: dict[str, Any] | None = None
-    syncts: int | None = None   # the batch's sync time (None: the batch could not be used)
-    events_count: int = 0       # entries of the batch's events list
-    timestamp: str = ""         # the sync time as ``@timestamp``
-    stamp: bytes = b""          # '"syncts":…,"@timestamp":"…"': the members every event gets
+    syncts: int | None = None  # the batch's sync time (None: the batch could not be used)
+    events_count: int = 0  # entries of the batch's events list
+    timestamp: str = ""  # the sync time as ``@timestamp``
+    stamp: bytes = b""  # '"syncts":…,"@timestamp":"…"': the members every event gets
 
     def spliced(self, text: bytes) -> bytes:
         """The text of an object that has members but neither stamped one, stamped without parsing:
@@ -274,10 +315,19 @@ class MessageExtract:
         return orjson.dumps(event) if carried else self.spliced(text)
 
 
-def duplicate_record(message: SourceMessage, msgid: str, syncts: int, events_count: int) -> dict[str, Any]:
+def duplicate_record(
+    message: SourceMessage, msgid: str, syncts: int, events_count: int
+) -> dict[str, Any]:
     """The ``extractor_duplicates`` record of a batch whose msgid was already seen."""
-    return {"msgid": msgid, "mid": msgid, "reason": MSGID_DUPLICATE_REASON, "source": message.source,
-            "syncts": syncts, "events_count": events_count, "payload": message.value}
+    return {
+        "msgid": msgid,
+        "mid": msgid,
+        "reason": MSGID_DUPLICATE_REASON,
+        "source": message.source,
+        "syncts": syncts,
+        "events_count": events_count,
+        "payload": message.value,
+    }
 
 
 def _never(text: bytes) -> None:
@@ -316,46 +366,74 @@ def _read_event(text: bytes | None, decoded: Decoded) -> tuple[Any, str | None]:
     return event, None
 
 
-def _opened(frame: BatchFrame, msgid: str, message: SourceMessage, now_ms: int, events_count: int) -> MessageExtract:
+def _opened(
+    frame: BatchFrame, msgid: str, message: SourceMessage, now_ms: int, events_count: int
+) -> MessageExtract:
     """The extract of a usable, not duplicate batch before its events are read: msgid and stamp."""
     syncts = batch_syncts(frame.syncts, message, now_ms)
     timestamp = iso_timestamp(syncts)
-    return MessageExtract(msgid=msgid, syncts=syncts, events_count=events_count, timestamp=timestamp,
-                          stamp=b'"syncts":%d,"@timestamp":"%s"' % (syncts, timestamp.encode()))
+    return MessageExtract(
+        msgid=msgid,
+        syncts=syncts,
+        events_count=events_count,
+        timestamp=timestamp,
+        stamp=b'"syncts":%d,"@timestamp":"%s"' % (syncts, timestamp.encode()),
+    )
 
 
 def _reader(text: bytes | None, decoded: Decoded) -> Decoded:
     """``decoded``, unless the event text may hold an integer orjson cannot read: then orjson reads
     it (and refuses it if it cannot)."""
-    return _never if decoded is not _never and text is not None and may_hold_huge_integer(text) else decoded
+    return (
+        _never
+        if decoded is not _never and text is not None and may_hold_huge_integer(text)
+        else decoded
+    )
 
 
-def _take(out: MessageExtract, message: SourceMessage, index: int, text: bytes | None, decoded: Decoded) -> Any:
+def _take(
+    out: MessageExtract, message: SourceMessage, index: int, text: bytes | None, decoded: Decoded
+) -> Any:
     """Read event ``index`` into ``out.events``, or with its reason into ``out.failed``; the event
     read (accepted or not), None when it could not be read."""
     event, reason = _read_event(text, decoded)
     if event is None:
         out.failed.append(_failed(f"event {index} {reason}"[:300], message, text or b""))
         return None
+    assert text is not None  # _read_event reads no event from None
     if len(text) > MAX_EVENT_BYTES:
-        out.failed.append(_failed(f"event {index} is {len(text)} bytes, over the {MAX_EVENT_BYTES}-byte limit",
-                                  message, text))
+        out.failed.append(
+            _failed(
+                f"event {index} is {len(text)} bytes, over the {MAX_EVENT_BYTES}-byte limit",
+                message,
+                text,
+            )
+        )
     elif type(event) is not dict:  # valid: an object of the eid's declared members (none stamped)
         out.events.append((event, out.spliced(text)))
     else:
         try:
             out.events.append((event, out.stamped(event, text)))
         except TypeError as exc:
-            out.failed.append(_failed(f"event {index} cannot be written back as JSON: {exc}"[:300], message, text))
+            out.failed.append(
+                _failed(f"event {index} cannot be written back as JSON: {exc}"[:300], message, text)
+            )
     return event
 
 
-def _read(out: MessageExtract, message: SourceMessage, index: int, text: Any, decoded: Decoded,
-          read_row: ReadRow | None) -> Any:
+def _read(
+    out: MessageExtract,
+    message: SourceMessage,
+    index: int,
+    text: Any,
+    decoded: Decoded,
+    read_row: ReadRow | None,
+) -> Any:
     """Read event ``index`` (its text as split, a ``msgspec.Raw`` view or bytes) into ``out``: by
     the native reader when it accepts it (its row, stamped text), else by ``_take``. The event read
     (a row, a compiled type's event or a dict), None when it could not be read."""
     if read_row is not None and text is not None and len(text) <= MAX_EVENT_BYTES:
+        assert out.syncts is not None  # set by _opened
         hit = read_row(text, out.syncts, out.stamp)
         if hit is not None:
             out.events.append(hit)
@@ -364,8 +442,14 @@ def _read(out: MessageExtract, message: SourceMessage, index: int, text: Any, de
     return _take(out, message, index, text, _reader(text, decoded))
 
 
-def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, env: str,
-                    decoded: Decoded = _never, read_row: ReadRow | None = None) -> MessageExtract:
+def extract_message(
+    message: SourceMessage,
+    seen_msgids: set[str],
+    now_ms: int,
+    env: str,
+    decoded: Decoded = _never,
+    read_row: ReadRow | None = None,
+) -> MessageExtract:
     """Extract one message (see the module docstring); ``seen_msgids`` grows with an accepted batch.
     msgspec splits the batch into its events' texts (``_split``, no copies); each event is read
     once: by ``read_row`` (``EventValidator.row_reader``) when the native reader accepts it, else by
@@ -376,17 +460,24 @@ def extract_message(message: SourceMessage, seen_msgids: set[str], now_ms: int, 
     if frame is None:
         return MessageExtract(failed=[_failed(reason or "unusable batch", message, message.value)])
     msgid = _msgid(frame.params)
+    assert msgid is not None  # a usable batch has one (parse_batch)
     if msgid in seen_msgids:
         syncts = batch_syncts(frame.syncts, message, now_ms)
-        return MessageExtract(duplicate=duplicate_record(message, msgid, syncts, len(texts)), syncts=syncts,
-                              events_count=len(texts))
+        return MessageExtract(
+            duplicate=duplicate_record(message, msgid, syncts, len(texts)),
+            syncts=syncts,
+            events_count=len(texts),
+        )
     seen_msgids.add(msgid)
     out = _opened(frame, msgid, message, now_ms, len(texts))
     first: Any = None
     for index, text in enumerate(texts):
         event = _read(out, message, index, text, decoded, read_row)
         first = event if first is None else first
-    audit = audit_event(msgid, frame.ver, channel_of(first), out.syncts, len(out.events), len(out.failed), env)
+    assert out.syncts is not None  # set by _opened
+    audit = audit_event(
+        msgid, frame.ver, channel_of(first), out.syncts, len(out.events), len(out.failed), env
+    )
     out.audit = (audit, orjson.dumps(audit))
     return out
 
@@ -397,8 +488,13 @@ def batch_msgid(message: SourceMessage) -> str | None:
     return None if frame is None else _msgid(frame.params)
 
 
-def extract_event(message: SourceMessage, index: int, now_ms: int, decoded: Decoded = _never,
-                  read_row: ReadRow | None = None) -> MessageExtract | None:
+def extract_event(
+    message: SourceMessage,
+    index: int,
+    now_ms: int,
+    decoded: Decoded = _never,
+    read_row: ReadRow | None = None,
+) -> MessageExtract | None:
     """Event ``index`` of the message alone, read and stamped as ``extract_message`` reads it (in
     ``events`` when accepted, else in ``failed``; no audit event); None when the message is not a
     usable batch or has no such event. What the dedup window checks a candidate mid with: only
@@ -407,12 +503,16 @@ def extract_event(message: SourceMessage, index: int, now_ms: int, decoded: Deco
     if frame is None or not 0 <= index < len(texts):
         return None
     text = texts[index]
-    out = _opened(frame, _msgid(frame.params), message, now_ms, len(texts))
+    msgid = _msgid(frame.params)
+    assert msgid is not None  # a usable batch has one (parse_batch)
+    out = _opened(frame, msgid, message, now_ms, len(texts))
     _read(out, message, index, text, decoded, read_row)
     return out
 
 
-def extract(messages: Iterable[SourceMessage], seen_msgids: set[str], now_ms: int, env: str) -> Extracted:
+def extract(
+    messages: Iterable[SourceMessage], seen_msgids: set[str], now_ms: int, env: str
+) -> Extracted:
     """Split ``messages`` into raw events (parsed by orjson and stamped, audit events included),
     duplicate batches and failures: the reference the hour step's one pass is tested against.
     ``seen_msgids`` holds the msgids already accepted within the dedup window; it grows with every

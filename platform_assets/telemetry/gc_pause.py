@@ -10,8 +10,8 @@ step in the benchmark).
 """
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager

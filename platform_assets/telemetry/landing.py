@@ -9,9 +9,9 @@ once, which is what makes a re-run produce exactly the same outputs.
 
 import hashlib
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,9 +19,17 @@ import pyarrow.parquet as pq
 from platform_assets.telemetry.arrow_columns import binary_column
 from platform_assets.telemetry.extraction import SourceMessage
 
-LANDING_SCHEMA = pa.schema([("topic", pa.string()), ("partition", pa.int32()), ("offset", pa.int64()),
-                            ("timestamp_ms", pa.int64()), ("syncts", pa.int64()), ("key", pa.binary()),
-                            ("value", pa.binary())])
+LANDING_SCHEMA = pa.schema(
+    [
+        ("topic", pa.string()),
+        ("partition", pa.int32()),
+        ("offset", pa.int64()),
+        ("timestamp_ms", pa.int64()),
+        ("syncts", pa.int64()),
+        ("key", pa.binary()),
+        ("value", pa.binary()),
+    ]
+)
 HOUR_FORMAT = "%Y-%m-%d-%H:00"
 
 
@@ -31,12 +39,14 @@ def hour_key(epoch_ms: int) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _hour_key(hours_since_epoch: int) -> str:  # ingest asks once per message: formatting was 8 % of its thread
-    return datetime.fromtimestamp(hours_since_epoch * 3600, tz=timezone.utc).strftime(HOUR_FORMAT)
+def _hour_key(
+    hours_since_epoch: int,
+) -> str:  # ingest asks once per message: formatting was 8 % of its thread
+    return datetime.fromtimestamp(hours_since_epoch * 3600, tz=UTC).strftime(HOUR_FORMAT)
 
 
 def hour_start_ms(hour: str) -> int:
-    return int(datetime.strptime(hour, "%Y-%m-%d-%H:%M").replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime.strptime(hour, "%Y-%m-%d-%H:%M").replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def landing_dir(hour: str) -> str:
@@ -56,11 +66,18 @@ def landing_file_key(hour: str, topic: str, ranges: dict[int, tuple[int, int]]) 
 
 
 def landing_table(entries: list[tuple[SourceMessage, int]]) -> pa.Table:
-    return pa.table({
-        "topic": [m.topic for m, _ in entries], "partition": [m.partition for m, _ in entries],
-        "offset": [m.offset for m, _ in entries], "timestamp_ms": [m.timestamp_ms for m, _ in entries],
-        "syncts": [s for _, s in entries], "key": [m.key for m, _ in entries], "value": binary_column([m.value for m, _ in entries]),
-    }, schema=LANDING_SCHEMA)
+    return pa.table(
+        {
+            "topic": [m.topic for m, _ in entries],
+            "partition": [m.partition for m, _ in entries],
+            "offset": [m.offset for m, _ in entries],
+            "timestamp_ms": [m.timestamp_ms for m, _ in entries],
+            "syncts": [s for _, s in entries],
+            "key": [m.key for m, _ in entries],
+            "value": binary_column([m.value for m, _ in entries]),
+        },
+        schema=LANDING_SCHEMA,
+    )
 
 
 def write_landing_file(writer: pq.ParquetWriter, entries: list[tuple[SourceMessage, int]]) -> None:
@@ -73,18 +90,24 @@ def write_landing_file(writer: pq.ParquetWriter, entries: list[tuple[SourceMessa
         writer.write_table(landing_table(sorted(groups[where], key=lambda e: e[0].offset)))
 
 
-CHUNK_BYTES = 16 << 20  # of message values: the working set of the hourly step (see hour_processing)
+CHUNK_BYTES = (
+    16 << 20
+)  # of message values: the working set of the hourly step (see hour_processing)
 _INDEX = ["topic", "partition", "offset"]
 _REST = [name for name in LANDING_SCHEMA.names if name not in _INDEX]
 
 
-def message_chunks(files: list[pq.ParquetFile], max_bytes: int = CHUNK_BYTES) -> Iterator[list[SourceMessage]]:
+def message_chunks(
+    files: list[pq.ParquetFile], max_bytes: int = CHUNK_BYTES
+) -> Iterator[list[SourceMessage]]:
     """The messages of several landing files, each (topic, partition, offset) once, in that order,
     in chunks of about ``max_bytes`` of values (``cut_by_bytes``)."""
     return cut_by_bytes(messages_of(files), max_bytes)
 
 
-def cut_by_bytes(messages: Iterable[SourceMessage], max_bytes: int) -> Iterator[list[SourceMessage]]:
+def cut_by_bytes(
+    messages: Iterable[SourceMessage], max_bytes: int
+) -> Iterator[list[SourceMessage]]:
     """``messages`` in consecutive chunks, each closed once its values reach ``max_bytes``."""
     chunk: list[SourceMessage] = []
     filled = 0
@@ -107,7 +130,9 @@ def messages_of(files: list[pq.ParquetFile]) -> Iterator[SourceMessage]:
     for number, file in enumerate(files):
         for group in range(file.metadata.num_row_groups):
             index = file.read_row_group(group, columns=_INDEX).to_pydict()
-            for row, where in enumerate(zip(index["topic"], index["partition"], index["offset"])):
+            for row, where in enumerate(
+                zip(index["topic"], index["partition"], index["offset"], strict=True)
+            ):
                 winners.setdefault(where, (number, group, row))
     pending = Counter((number, group) for number, group, _ in winners.values())
     loaded: dict[tuple[int, int], dict[str, list]] = {}
@@ -115,9 +140,16 @@ def messages_of(files: list[pq.ParquetFile]) -> Iterator[SourceMessage]:
         number, group, row = winners[where]
         columns = loaded.get((number, group))
         if columns is None:
-            columns = loaded[(number, group)] = files[number].read_row_group(group, columns=_REST).to_pydict()
-        yield SourceMessage(*where, columns["timestamp_ms"][row], columns["value"][row], columns["syncts"][row],
-                            columns["key"][row])
+            columns = loaded[(number, group)] = (
+                files[number].read_row_group(group, columns=_REST).to_pydict()
+            )
+        yield SourceMessage(
+            *where,
+            columns["timestamp_ms"][row],
+            columns["value"][row],
+            columns["syncts"][row],
+            columns["key"][row],
+        )
         pending[(number, group)] -= 1
         if not pending[(number, group)]:
             del loaded[(number, group)]

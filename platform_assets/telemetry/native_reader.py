@@ -19,7 +19,8 @@ takes the msgspec path (a warning says so).
 
 import logging
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from platform_assets.telemetry.schema_types import UnsupportedSchema, schema_parts
 
@@ -27,17 +28,37 @@ try:
     from platform_assets.telemetry._event_reader import Reader
 except ImportError as exc:  # pragma: no cover - a build without a C compiler
     Reader = None
-    logging.getLogger(__name__).warning(f"native event reader not built ({exc}): telemetry events take the msgspec path")
+    logging.getLogger(__name__).warning(
+        f"native event reader not built ({exc}): telemetry events take the msgspec path"
+    )
 
-TYPE_BITS = {"string": 1, "number": 2, "integer": 4, "boolean": 8, "null": 16, "object": 32, "array": 64}
+TYPE_BITS = {
+    "string": 1,
+    "number": 2,
+    "integer": 4,
+    "boolean": 8,
+    "null": 16,
+    "object": 32,
+    "array": 64,
+}
 # the hour row's members read by the reader, in its slot order (see row_of in the C file)
-ROW_SLOTS = (("mid",), ("ets",), ("actor", "id"), ("actor", "type"), ("context", "channel"),
-             ("context", "pdata", "id"), ("context", "sid"), ("context", "did"), ("object", "id"))
+ROW_SLOTS = (
+    ("mid",),
+    ("ets",),
+    ("actor", "id"),
+    ("actor", "type"),
+    ("context", "channel"),
+    ("context", "pdata", "id"),
+    ("context", "sid"),
+    ("context", "did"),
+    ("object", "id"),
+)
 ANY = -1  # a value any JSON takes
 MAX_PROPERTIES = 64
-EXACT_BOUND = 2 ** 53  # bounds beyond a double's exact integers are not compiled
+EXACT_BOUND = 2**53  # bounds beyond a double's exact integers are not compiled
 
-# (event text: bytes or a buffer, syncts, stamp) -> (hour row, stamped text) when accepted, else None
+# (event text: bytes or a buffer, syncts, stamp) ->
+# (hour row, stamped text) when accepted, else None
 ReadRow = Callable[[Any, int, bytes], tuple[tuple, bytes] | None]
 
 
@@ -65,10 +86,15 @@ class _Program:
         if isinstance(items, list):
             raise UnsupportedSchema(f"{name}: tuple items not compiled")
         self.nodes[index] = (
-            sum(TYPE_BITS[kind] for kind in set(kinds)), _length(schema, "minLength", name),
-            _length(schema, "maxLength", name), _bound(schema, "minimum", name), _bound(schema, "maximum", name),
-            tuple(choice.encode() for choice in choices or ()), self._properties(schema, name, path),
-            self.node(items, f"{name}.item", None))
+            sum(TYPE_BITS[kind] for kind in set(kinds)),
+            _length(schema, "minLength", name),
+            _length(schema, "maxLength", name),
+            _bound(schema, "minimum", name),
+            _bound(schema, "maximum", name),
+            tuple(choice.encode() for choice in choices or ()),
+            self._properties(schema, name, path),
+            self.node(items, f"{name}.item", None),
+        )
         return index
 
     def _properties(self, schema: dict[str, Any], name: str, path: tuple | None) -> tuple:
@@ -81,7 +107,11 @@ class _Program:
         out = []
         for member in members:
             inner = None if path is None else (*path, member)
-            node = self.node(properties[member], f"{name}.{member}", inner) if member in properties else ANY
+            node = (
+                self.node(properties[member], f"{name}.{member}", inner)
+                if member in properties
+                else ANY
+            )
             slot = ROW_SLOTS.index(inner) if inner in ROW_SLOTS else -1
             out.append((member.encode(), node, member in required, slot))
         return tuple(out)
@@ -100,13 +130,19 @@ def _bound(schema: dict[str, Any], keyword: str, name: str) -> float | None:
     value = schema.get(keyword)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or abs(value) > EXACT_BOUND:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or abs(value) > EXACT_BOUND
+    ):
         raise UnsupportedSchema(f"{name}: {keyword} {value!r:.40} not compiled")
     return float(value)
 
 
-def compile_program(schemas: dict[str, dict[str, Any]]) -> tuple[list[tuple], list[tuple[str, int]], dict[str, str]]:
+def compile_program(
+    schemas: dict[str, dict[str, Any]],
+) -> tuple[list[tuple], list[tuple[str, int]], dict[str, str]]:
     """(nodes, roots (eid, node), eid -> why it did not compile) of the event schemas."""
     program, roots, refused = _Program(), [], {}
     for eid, schema in sorted(schemas.items()):

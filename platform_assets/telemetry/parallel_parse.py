@@ -21,8 +21,8 @@ import gc
 import itertools
 import multiprocessing
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Iterator
 
 import pyarrow as pa
 
@@ -46,21 +46,24 @@ def _parse(messages: list[SourceMessage], now_ms: int, env: str) -> ParsedChunk:
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # effective when the fork server starts (once per process)
+    context.set_forkserver_preload(
+        [__name__]
+    )  # effective when the fork server starts (once per process)
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
 
 
-def chunk_tables(processor: HourProcessor, chunks: Iterator[list[SourceMessage]],
-                 workers: int) -> Iterator[dict[str, pa.Table]]:
+def chunk_tables(
+    processor: HourProcessor, chunks: Iterator[list[SourceMessage]], workers: int
+) -> Iterator[dict[str, pa.Table]]:
     """The ten tables of each chunk, in chunk order (what ``processor.chunk`` gives for each)."""
     head = list(itertools.islice(chunks, 2))
     if len(head) < 2 or workers < 1 or processor.validator is not shipped_validator():
-        for chunk in itertools.chain(head, chunks):
-            yield processor.chunk(chunk)
+        for messages in itertools.chain(head, chunks):
+            yield processor.chunk(messages)
         return
     upcoming = itertools.chain(head, chunks)
     with _pool(workers) as pool:
-        ahead: deque[_Slot] = deque()   # the next chunks, in order: parsed here, or by a worker
+        ahead: deque[_Slot] = deque()  # the next chunks, in order: parsed here, or by a worker
         try:
             while True:
                 while len(ahead) < 2 * workers + 2 and (chunk := next(upcoming, None)) is not None:
@@ -70,7 +73,9 @@ def chunk_tables(processor: HourProcessor, chunks: Iterator[list[SourceMessage]]
                 _keep_workers_busy(pool, ahead, workers, processor)
                 first = ahead[0]
                 if first.waiting() and (later := _unstarted(ahead)) is not None:
-                    later.parsed = processor.parse(later.messages)  # rather than wait: parse a later one here
+                    later.parsed = processor.parse(
+                        later.messages
+                    )  # rather than wait: parse a later one here
                     continue
                 ahead.popleft()
                 yield processor.combine(first.messages, first.result(processor))
@@ -80,8 +85,9 @@ def chunk_tables(processor: HourProcessor, chunks: Iterator[list[SourceMessage]]
                     slot.future.cancel()
 
 
-def _keep_workers_busy(pool: ProcessPoolExecutor, ahead: deque["_Slot"], workers: int,
-                       processor: HourProcessor) -> None:
+def _keep_workers_busy(
+    pool: ProcessPoolExecutor, ahead: deque["_Slot"], workers: int, processor: HourProcessor
+) -> None:
     """Submit the next unstarted chunks (never the first: it is this process's when still unstarted)
     until each worker has one chunk running and one queued."""
     queued = sum(slot.future is not None and not slot.future.done() for slot in ahead)
@@ -110,7 +116,9 @@ class _Slot:
 
     def result(self, processor: HourProcessor) -> ParsedChunk:
         if self.parsed is None:
-            self.parsed = processor.parse(self.messages) if self.future is None else self.future.result()
+            self.parsed = (
+                processor.parse(self.messages) if self.future is None else self.future.result()
+            )
         return self.parsed
 
 

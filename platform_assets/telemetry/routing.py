@@ -30,37 +30,61 @@ class Routed:
 def share_items(event: dict[str, Any]) -> list[dict[str, Any]]:
     """One SHARE_ITEM event per item of a SHARE event; mids derive from the SHARE's mid."""
     edata = event.get("edata") or {}
-    items = edata.get("items") if isinstance(edata.get("items"), list) else []
+    items = edata.get("items")
+    if not isinstance(items, list):
+        items = []
     flattened = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             continue
         flat = {k: v for k, v in event.items() if k not in ("edata", "mid", "eid", "object")}
-        flat.update({
-            "eid": "SHARE_ITEM", "mid": f"{event['mid']}:item:{index}",
-            "object": {"id": str(item.get("id", "")), "type": str(item.get("type", "")),
-                       "ver": str(item.get("ver", ""))},
-            "edata": {"dir": edata.get("dir"), "type": edata.get("type"), "index": index,
-                      "params": item.get("params", []), "origin": item.get("origin"), "to": item.get("to")},
-        })
+        flat.update(
+            {
+                "eid": "SHARE_ITEM",
+                "mid": f"{event['mid']}:item:{index}",
+                "object": {
+                    "id": str(item.get("id", "")),
+                    "type": str(item.get("type", "")),
+                    "ver": str(item.get("ver", "")),
+                },
+                "edata": {
+                    "dir": edata.get("dir"),
+                    "type": edata.get("type"),
+                    "index": index,
+                    "params": item.get("params", []),
+                    "origin": item.get("origin"),
+                    "to": item.get("to"),
+                },
+            }
+        )
         flattened.append(flat)
     return flattened
 
 
-_ROUTES_BY_EID = {"LOG": ("druid_log_events",), "ERROR": ("druid_error_events",),
-                  "AUDIT": ("routed_events", "audit_events")}
+_ROUTES_BY_EID = {
+    "LOG": ("druid_log_events",),
+    "ERROR": ("druid_error_events",),
+    "AUDIT": ("routed_events", "audit_events"),
+}
 _MAIN = ("routed_events",)
 
 
 def routes_of(eid: str) -> tuple[str, ...]:
-    """The streams an event of ``eid`` goes to (SHARE also brings its items, see ``share_items``)."""
+    """The streams an event of ``eid`` goes to (SHARE also brings its items, see
+    ``share_items``)."""
     return _ROUTES_BY_EID.get(eid, _MAIN)
 
 
-# the column form of _ROUTES_BY_EID: the eids a listed stream takes, and those the main stream does not
-_TAKEN_BY = {name: pa.array([eid for eid, routes in _ROUTES_BY_EID.items() if name in routes], pa.string())
-             for name in ROUTES if name not in _MAIN}
-_NOT_MAIN = pa.array([eid for eid, routes in _ROUTES_BY_EID.items() if _MAIN[0] not in routes], pa.string())
+# the column form of _ROUTES_BY_EID: the eids a listed
+# stream takes, and those the main stream does not
+_TAKEN_BY = {
+    name: pa.array([eid for eid, routes in _ROUTES_BY_EID.items() if name in routes], pa.string())
+    for name in ROUTES
+    if name not in _MAIN
+}
+_NOT_MAIN = pa.array(
+    [eid for eid, routes in _ROUTES_BY_EID.items() if _MAIN[0] not in routes], pa.string()
+)
 
 
 def route_masks(eids: pa.Array | pa.ChunkedArray, unique: pa.Array) -> dict[str, pa.Array]:

@@ -16,9 +16,9 @@ type and all its events take the exact path, which stays correct, only slower.
 Nothing is skipped: an object's undeclared member is refused (``forbid_unknown_fields``) and an
 unconstrained value is decoded whole (``Any``). So an accepted text was read entirely by msgspec,
 which refuses what orjson refuses (invalid UTF-8, a number beyond a double, nesting deeper than
-Python's recursion limit, below orjson's 1024 levels): an accepted event's text can be stored as sent
-and read back by orjson. (Skipping was ~20 % cheaper, but proving the skipped bytes readable cost
-more than it saved.)
+Python's recursion limit, below orjson's 1024 levels): an accepted event's text can be stored as
+sent and read back by orjson. (Skipping was ~20 % cheaper, but
+proving the skipped bytes readable cost more than it saved.)
 """
 
 import keyword
@@ -27,8 +27,18 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 
 ANNOTATIONS = {"title", "description", "$schema", "$comment", "examples", "default"}
-SUPPORTED = {"type", "properties", "required", "items", "minLength", "maxLength", "minimum", "maximum",
-             "enum", "const"}
+SUPPORTED = {
+    "type",
+    "properties",
+    "required",
+    "items",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "enum",
+    "const",
+}
 
 
 class UnsupportedSchema(ValueError):
@@ -37,17 +47,23 @@ class UnsupportedSchema(ValueError):
 
 AnyObject = dict[str, Any]  # an object schema without properties: any members, decoded whole
 
+
 def _string(schema: dict[str, Any]) -> Any:
-    bounds = {key: schema[name] for name, key in (("minLength", "min_length"), ("maxLength", "max_length"))
-              if name in schema}
+    bounds = {
+        key: schema[name]
+        for name, key in (("minLength", "min_length"), ("maxLength", "max_length"))
+        if name in schema
+    }
     return Annotated[str, msgspec.Meta(**bounds)] if bounds else str
 
 
 def _number(schema: dict[str, Any], integral_only: bool) -> Any:
-    bounds = {key: schema[name] for name, key in (("minimum", "ge"), ("maximum", "le")) if name in schema}
+    bounds = {
+        key: schema[name] for name, key in (("minimum", "ge"), ("maximum", "le")) if name in schema
+    }
     kinds = [int] if integral_only else [int, float]  # int first: an integral ets stays an int
     constrained = [Annotated[kind, msgspec.Meta(**bounds)] if bounds else kind for kind in kinds]
-    return Union[tuple(constrained)] if len(constrained) > 1 else constrained[0]
+    return Union[tuple(constrained)] if len(constrained) > 1 else constrained[0]  # noqa: UP007 - Union of runtime-built types
 
 
 def _field_name(name: str, taken: set[str]) -> str:
@@ -68,7 +84,9 @@ def _object(schema: dict[str, Any], name: str, tag: tuple[str, str] | None = Non
         raise UnsupportedSchema(f"{name}: properties must be an object and required a list")
     if not properties and not required and tag is None:
         return AnyObject
-    fields, rename, taken = [], {}, set()
+    fields: list[tuple[Any, ...]] = []
+    rename: dict[str, str] = {}
+    taken: set[str] = set()
     members = [*properties, *(member for member in required if member not in properties)]
     for member in members:
         if tag is not None and member == tag[0]:
@@ -78,18 +96,28 @@ def _object(schema: dict[str, Any], name: str, tag: tuple[str, str] | None = Non
         if attribute != member:
             rename[attribute] = member
         kind = compile_type(properties[member], f"{name}.{member}") if member in properties else Any
-        fields.append((attribute, kind) if member in required else
-                      (attribute, Union[kind, msgspec.UnsetType], msgspec.UNSET))
+        fields.append(
+            (attribute, kind)
+            if member in required
+            else (attribute, Union[kind, msgspec.UnsetType], msgspec.UNSET)  # noqa: UP007 - Union of runtime-built types
+        )
     fields.sort(key=lambda f: len(f) > 2)  # msgspec: fields without a default come first
-    options = {"tag_field": tag[0], "tag": tag[1]} if tag else {}
-    return msgspec.defstruct(_field_name(name, set()), fields, rename=rename or None, gc=False,
-                             forbid_unknown_fields=True, **options)
+    options: dict[str, Any] = {"tag_field": tag[0], "tag": tag[1]} if tag else {}
+    return msgspec.defstruct(
+        _field_name(name, set()),
+        fields,
+        rename=rename or None,
+        gc=False,
+        forbid_unknown_fields=True,
+        **options,
+    )
 
 
 def schema_parts(schema: Any, name: str) -> tuple[list[str] | None, Any] | None:
     """What both compilers (this module's and ``native_reader``'s) start from: None for a schema
     that takes any value; else (its string choices from ``enum`` / ``const``, or None; its ``type``,
-    None when it has choices and no type). Raises ``UnsupportedSchema`` outside the compiled subset."""
+    None when it has choices and no type). Raises
+    ``UnsupportedSchema`` outside the compiled subset."""
     if schema is True or schema == {}:
         return None
     if not isinstance(schema, dict):
@@ -98,8 +126,11 @@ def schema_parts(schema: Any, name: str) -> tuple[list[str] | None, Any] | None:
     if unknown:
         raise UnsupportedSchema(f"{name}: {sorted(unknown)} not compiled")
     choices = schema.get("enum", [schema["const"]] if "const" in schema else None)
-    if choices is not None and (not choices or not all(isinstance(c, str) for c in choices)
-                                or schema.get("type", "string") != "string"):
+    if choices is not None and (
+        not choices
+        or not all(isinstance(c, str) for c in choices)
+        or schema.get("type", "string") != "string"
+    ):
         raise UnsupportedSchema(f"{name}: only enum / const of strings compile")
     kinds = schema.get("type")
     if choices is None and kinds is None:
@@ -119,7 +150,7 @@ def compile_type(schema: Any, name: str = "value", tag: tuple[str, str] | None =
     if choices is not None:
         return Literal[tuple(choices)]
     if isinstance(kinds, list):
-        return Union[tuple(compile_type({**schema, "type": kind}, name) for kind in kinds)]
+        return Union[tuple(compile_type({**schema, "type": kind}, name) for kind in kinds)]  # noqa: UP007 - Union of runtime-built types
     if kinds == "object":
         return _object(schema, name, tag)
     if tag is not None:
@@ -128,9 +159,14 @@ def compile_type(schema: Any, name: str = "value", tag: tuple[str, str] | None =
         items = schema.get("items", True)
         if isinstance(items, list):
             raise UnsupportedSchema(f"{name}: tuple items not compiled")
-        return list[compile_type(items, f"{name}.item")]
-    simple = {"string": lambda: _string(schema), "number": lambda: _number(schema, False),
-              "integer": lambda: _number(schema, True), "boolean": lambda: bool, "null": lambda: None}
+        return list[compile_type(items, f"{name}.item")]  # type: ignore[misc]  # runtime item type
+    simple = {
+        "string": lambda: _string(schema),
+        "number": lambda: _number(schema, False),
+        "integer": lambda: _number(schema, True),
+        "boolean": lambda: bool,
+        "null": lambda: None,
+    }
     if kinds not in simple:
         raise UnsupportedSchema(f"{name}: type {kinds!r:.40}")
     return simple[kinds]()
@@ -150,8 +186,9 @@ def event_types(schemas: dict[str, dict[str, Any]]) -> tuple[dict[str, type], di
 
 
 def event_decoder(types: dict[str, type]) -> msgspec.json.Decoder | None:
-    """One decoder for every compiled eid (the union is told apart by ``eid``); None if none compiled."""
+    """One decoder for every compiled eid (the union is told apart by ``eid``); None if none
+    compiled."""
     if not types:
         return None
     kinds = tuple(types.values())
-    return msgspec.json.Decoder(Union[kinds] if len(kinds) > 1 else kinds[0])
+    return msgspec.json.Decoder(Union[kinds] if len(kinds) > 1 else kinds[0])  # noqa: UP007 - Union of runtime-built types

@@ -17,12 +17,12 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
@@ -72,15 +72,19 @@ class TelemetryLayout:
             date.fromisoformat(self.start_date)
             ZoneInfo(self.backup_timezone)
         except (ValueError, ZoneInfoNotFoundError):
-            raise LayoutError(f"WEIR_TELEMETRY_START_DATE {self.start_date!r} must be YYYY-MM-DD and "
-                              f"WEIR_TELEMETRY_BACKUP_TZ {self.backup_timezone!r} a known timezone") from None
+            raise LayoutError(
+                f"WEIR_TELEMETRY_START_DATE {self.start_date!r} must be YYYY-MM-DD and "
+                f"WEIR_TELEMETRY_BACKUP_TZ {self.backup_timezone!r} a known timezone"
+            ) from None
         if self.dedup_window_s < 0:
-            raise LayoutError(f"WEIR_TELEMETRY_DEDUP_WINDOW_S must be 0 or more, not {self.dedup_window_s}")
+            raise LayoutError(
+                f"WEIR_TELEMETRY_DEDUP_WINDOW_S must be 0 or more, not {self.dedup_window_s}"
+            )
 
     @property
     def start_ms(self) -> int:
         """The first hour partition's start (sync times are never filed before it)."""
-        start = datetime.fromisoformat(self.start_date).replace(tzinfo=timezone.utc)
+        start = datetime.fromisoformat(self.start_date).replace(tzinfo=UTC)
         return int(start.timestamp() * 1000)
 
     @classmethod
@@ -89,25 +93,33 @@ class TelemetryLayout:
         try:
             window_s = int(window)
         except ValueError:
-            raise LayoutError(f"WEIR_TELEMETRY_DEDUP_WINDOW_S {window!r} is not a whole number of seconds") from None
-        return cls(start_date=env.get("WEIR_TELEMETRY_START_DATE", DEFAULT_START_DATE),
-                   backup_timezone=env.get("WEIR_TELEMETRY_BACKUP_TZ", DEFAULT_BACKUP_TIMEZONE),
-                   dedup_window_s=window_s)
+            raise LayoutError(
+                f"WEIR_TELEMETRY_DEDUP_WINDOW_S {window!r} is not a whole number of seconds"
+            ) from None
+        return cls(
+            start_date=env.get("WEIR_TELEMETRY_START_DATE", DEFAULT_START_DATE),
+            backup_timezone=env.get("WEIR_TELEMETRY_BACKUP_TZ", DEFAULT_BACKUP_TIMEZONE),
+            dedup_window_s=window_s,
+        )
 
 
 class TelemetrySettings(dg.ConfigurableResource):
     env: str = "dev"
-    source: str = "kafka"            # "kafka" or "inbox"
+    source: str = "kafka"  # "kafka" or "inbox"
     inbox_dir: str = ""
     consumer_group: str = "weir-telemetry"
     micro_batch_messages: int = 2000  # messages per durable step (landing + backups, then commit)
     dedup_window_s: int = DEFAULT_DEDUP_WINDOW_S  # the layout's, unless a run is told otherwise
-    hour_workers: int = -1            # processes parsing an hour's chunks beside the step (-1: cores - 1)
-    backup_timezone: str = DEFAULT_BACKUP_TIMEZONE  # must match the partitions of telemetry/topic_backups
+    hour_workers: int = -1  # processes parsing an hour's chunks beside the step (-1: cores - 1)
+    backup_timezone: str = (
+        DEFAULT_BACKUP_TIMEZONE  # must match the partitions of telemetry/topic_backups
+    )
     backup_roll_bytes: int = 64 << 20
-    produce_routed: bool = False      # also produce routed/denormalized events to their topics
+    produce_routed: bool = False  # also produce routed/denormalized events to their topics
     max_age_days: int = 92
-    backlog_lag_threshold: int = 1000  # telemetry_backlog starts an ingest run at this many messages...
+    backlog_lag_threshold: int = (
+        1000  # telemetry_backlog starts an ingest run at this many messages...
+    )
     backlog_max_delay_s: float = 300.0  # ...or when any backlog has waited this long
 
     def topic(self, name: str) -> str:
@@ -119,19 +131,32 @@ class TelemetrySettings(dg.ConfigurableResource):
         micro-batch of 0 messages would ingest nothing and succeed)."""
         out = []
         if not _TOPIC_NAME.fullmatch(self.env):
-            out.append(f"env {self.env[:80]!r} cannot start a Kafka topic name (letters, digits, '.', '_', '-')")
+            out.append(
+                f"env {self.env[:80]!r} cannot start a Kafka topic name (letters, digits, '.', "
+                "'_', '-')"
+            )
         if self.source not in ("kafka", "inbox"):
             out.append(f"source must be 'kafka' or 'inbox', not {self.source[:80]!r}")
         elif self.source == "inbox" and not self.inbox_dir:
             out.append("source 'inbox' needs inbox_dir")
-        for name, least in (("micro_batch_messages", 1), ("dedup_window_s", 0), ("hour_workers", -1),
-                            ("backup_roll_bytes", 1), ("max_age_days", 1)):
+        for name, least in (
+            ("micro_batch_messages", 1),
+            ("dedup_window_s", 0),
+            ("hour_workers", -1),
+            ("backup_roll_bytes", 1),
+            ("max_age_days", 1),
+        ):
             if getattr(self, name) < least:
                 out.append(f"{name} must be {least} or more, not {getattr(self, name)}")
         layout = TelemetryLayout.from_env()  # what the definitions were built from
-        if self.backup_timezone != layout.backup_timezone:  # the day partitions of telemetry/topic_backups
-            out.append(f"backup_timezone {self.backup_timezone[:80]!r} differs from WEIR_TELEMETRY_BACKUP_TZ "
-                       f"({layout.backup_timezone!r}), the timezone of the backup day partitions: set both alike")
+        if (
+            self.backup_timezone != layout.backup_timezone
+        ):  # the day partitions of telemetry/topic_backups
+            out.append(
+                f"backup_timezone {self.backup_timezone[:80]!r} differs from "
+                f"WEIR_TELEMETRY_BACKUP_TZ ({layout.backup_timezone!r}), the timezone of the "
+                "backup day partitions: set both alike"
+            )
         return out
 
     def check(self) -> None:
@@ -143,16 +168,24 @@ class TelemetrySettings(dg.ConfigurableResource):
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
 
 
-def inbox_settings(data_dir: str, env: str = "dev", layout: TelemetryLayout | None = None) -> TelemetrySettings:
+def inbox_settings(
+    data_dir: str, env: str = "dev", layout: TelemetryLayout | None = None
+) -> TelemetrySettings:
     """The embedded default: the local inbox under ``data_dir`` stands in for the ingest topic."""
     layout = layout or TelemetryLayout()
-    return TelemetrySettings(env=env, source="inbox", inbox_dir=str(Path(data_dir) / "telemetry" / "inbox"),
-                             dedup_window_s=layout.dedup_window_s, backup_timezone=layout.backup_timezone)
+    return TelemetrySettings(
+        env=env,
+        source="inbox",
+        inbox_dir=str(Path(data_dir) / "telemetry" / "inbox"),
+        dedup_window_s=layout.dedup_window_s,
+        backup_timezone=layout.backup_timezone,
+    )
 
 
 class Inbox:
     """The local stand-in for the ingest topic (see the module docstring). Like a Kafka consumer,
-    an instance reads on from where it last read; a new instance starts at the committed position."""
+    an instance reads on from where it last read; a
+    new instance starts at the committed position."""
 
     def __init__(self, folder: str, topic: str):
         self.folder = Path(folder)
@@ -180,8 +213,11 @@ class Inbox:
                         continue
                     if len(batch.messages) >= max_messages:
                         return batch
-                    batch.messages.append(Message(partition, offset, line.rstrip(b"\n"),
-                                                  timestamp_ms=appended.get(offset)))
+                    batch.messages.append(
+                        Message(
+                            partition, offset, line.rstrip(b"\n"), timestamp_ms=appended.get(offset)
+                        )
+                    )
                     first, _ = batch.ranges.get(partition, (offset, offset))
                     batch.ranges[partition] = (first, offset)
                     self._position[partition] = offset + 1
@@ -194,8 +230,11 @@ class Inbox:
         tmp.write_text(json.dumps(committed))
         os.replace(tmp, self._committed_path)
 
-    def append(self, partition: int, messages: list[bytes], timestamp_ms: int | None = None) -> None:
-        """Append ``messages`` (all or none: each must be one line) at ``timestamp_ms`` (default now)."""
+    def append(
+        self, partition: int, messages: list[bytes], timestamp_ms: int | None = None
+    ) -> None:
+        """Append ``messages`` (all or none: each must be one line) at ``timestamp_ms`` (default
+        now)."""
         if any(b"\n" in message for message in messages):
             raise ValueError("inbox messages are single lines")
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -226,15 +265,19 @@ class _AppendTimes:
                 self._ranges.append((first, first + count, stamp))
 
     def get(self, offset: int) -> int | None:
-        at = bisect.bisect_right(self._ranges, (offset, float("inf"))) - 1  # appends come in offset order
+        at = (
+            bisect.bisect_right(self._ranges, (offset, float("inf"))) - 1
+        )  # appends come in offset order
         if at >= 0 and self._ranges[at][0] <= offset < self._ranges[at][1]:
             return self._ranges[at][2]
         return None
 
 
 def source_messages(batch: Batch) -> list[SourceMessage]:
-    return [SourceMessage(batch.topic, m.partition, m.offset, m.timestamp_ms, m.value, key=m.key)
-            for m in batch.messages]
+    return [
+        SourceMessage(batch.topic, m.partition, m.offset, m.timestamp_ms, m.value, key=m.key)
+        for m in batch.messages
+    ]
 
 
 class MessageReader(Protocol):

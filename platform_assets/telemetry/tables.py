@@ -5,9 +5,9 @@ lookups use, so nothing of the original is lost and nothing has to be re-parsed 
 Refused records (failed, duplicates) keep their original bytes (``payload``) and a ``reason``.
 """
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-import msgspec
 import numpy as np
 import orjson
 import pyarrow as pa
@@ -15,15 +15,32 @@ from msgspec import UNSET
 
 from platform_assets.telemetry.arrow_columns import binary_column
 
-EVENT_SCHEMA = pa.schema([
-    ("mid", pa.string()), ("eid", pa.string()), ("ets", pa.int64()), ("syncts", pa.int64()),
-    ("channel", pa.string()), ("pdata_id", pa.string()), ("actor_id", pa.string()), ("actor_type", pa.string()),
-    ("sid", pa.string()), ("did", pa.string()), ("object_id", pa.string()), ("event", pa.string()),
-])
-REFUSED_SCHEMA = pa.schema([
-    ("reason", pa.string()), ("source", pa.string()), ("mid", pa.string()), ("eid", pa.string()),
-    ("syncts", pa.int64()), ("payload", pa.binary()),
-])
+EVENT_SCHEMA = pa.schema(
+    [
+        ("mid", pa.string()),
+        ("eid", pa.string()),
+        ("ets", pa.int64()),
+        ("syncts", pa.int64()),
+        ("channel", pa.string()),
+        ("pdata_id", pa.string()),
+        ("actor_id", pa.string()),
+        ("actor_type", pa.string()),
+        ("sid", pa.string()),
+        ("did", pa.string()),
+        ("object_id", pa.string()),
+        ("event", pa.string()),
+    ]
+)
+REFUSED_SCHEMA = pa.schema(
+    [
+        ("reason", pa.string()),
+        ("source", pa.string()),
+        ("mid", pa.string()),
+        ("eid", pa.string()),
+        ("syncts", pa.int64()),
+        ("payload", pa.binary()),
+    ]
+)
 
 
 def _text(value: Any) -> str | None:
@@ -33,18 +50,32 @@ def _text(value: Any) -> str | None:
 def _int(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return int(value) if -(2 ** 63) < value < 2 ** 63 else None
+    return int(value) if -(2**63) < value < 2**63 else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def event_row(e: dict[str, Any]) -> tuple:
     """The key columns of any event (types checked: raw events may be invalid)."""
-    context = e.get("context") if isinstance(e.get("context"), dict) else {}
-    pdata = context.get("pdata") if isinstance(context.get("pdata"), dict) else {}
-    actor = e.get("actor") if isinstance(e.get("actor"), dict) else {}
-    obj = e.get("object") if isinstance(e.get("object"), dict) else {}
-    return (_text(e.get("mid")), _text(e.get("eid")), _int(e.get("ets")), _int(e.get("syncts")),
-            _text(context.get("channel")), _text(pdata.get("id")), _text(actor.get("id")), _text(actor.get("type")),
-            _text(context.get("sid")), _text(context.get("did")), _text(obj.get("id")))
+    context = _dict(e.get("context"))
+    pdata = _dict(context.get("pdata"))
+    actor = _dict(e.get("actor"))
+    obj = _dict(e.get("object"))
+    return (
+        _text(e.get("mid")),
+        _text(e.get("eid")),
+        _int(e.get("ets")),
+        _int(e.get("syncts")),
+        _text(context.get("channel")),
+        _text(pdata.get("id")),
+        _text(actor.get("id")),
+        _text(actor.get("type")),
+        _text(context.get("sid")),
+        _text(context.get("did")),
+        _text(obj.get("id")),
+    )
 
 
 def valid_event_row(e: dict[str, Any]) -> tuple:
@@ -53,19 +84,39 @@ def valid_event_row(e: dict[str, Any]) -> tuple:
     row is the same."""
     context, actor, obj = e["context"], e["actor"], e.get("object")
     ets = e["ets"]
-    return (e["mid"], e["eid"], ets if type(ets) is int and ets < 2 ** 63 else _int(ets), e["syncts"],
-            context["channel"], context["pdata"]["id"], actor["id"], actor["type"], context.get("sid"),
-            context.get("did"), obj["id"] if obj is not None else None)
+    return (
+        e["mid"],
+        e["eid"],
+        ets if type(ets) is int and ets < 2**63 else _int(ets),
+        e["syncts"],
+        context["channel"],
+        context["pdata"]["id"],
+        actor["id"],
+        actor["type"],
+        context.get("sid"),
+        context.get("did"),
+        obj["id"] if obj is not None else None,
+    )
 
 
-def typed_row(event: msgspec.Struct, syncts: int) -> tuple:
+def typed_row(event: Any, syncts: int | None) -> tuple:
     """``valid_event_row`` of an event decoded by its compiled type (``EventValidator.valid_event``,
     whose types have every member read here: ``validation._declares_row_members``)."""
     context, actor, obj, ets = event.context, event.actor, event.object, event.ets
     sid, did = context.sid, context.did
-    return (event.mid, event.__struct_config__.tag, ets if type(ets) is int and ets < 2 ** 63 else _int(ets),
-            syncts, context.channel, context.pdata.id, actor.id, actor.type, None if sid is UNSET else sid,
-            None if did is UNSET else did, None if obj is UNSET else obj.id)
+    return (
+        event.mid,
+        event.__struct_config__.tag,
+        ets if type(ets) is int and ets < 2**63 else _int(ets),
+        syncts,
+        context.channel,
+        context.pdata.id,
+        actor.id,
+        actor.type,
+        None if sid is UNSET else sid,
+        None if did is UNSET else did,
+        None if obj is UNSET else obj.id,
+    )
 
 
 class EventTableBuilder:
@@ -90,9 +141,16 @@ class EventTableBuilder:
         return first
 
     def table(self) -> pa.Table:
-        columns = list(zip(*self.rows)) if self.rows else [()] * (len(EVENT_SCHEMA) - 1)
-        arrays = [pa.array(values, field.type) for values, field in zip(columns, EVENT_SCHEMA)]
-        event = binary_column(self.texts).cast(pa.string())  # the texts are JSON, hence UTF-8 (checked here)
+        columns = (
+            list(zip(*self.rows, strict=True)) if self.rows else [()] * (len(EVENT_SCHEMA) - 1)
+        )
+        arrays = [
+            pa.array(values, field.type)
+            for values, field in zip(columns, EVENT_SCHEMA, strict=False)
+        ]
+        event = binary_column(self.texts).cast(
+            pa.string()
+        )  # the texts are JSON, hence UTF-8 (checked here)
         return pa.Table.from_arrays([*arrays, event], schema=EVENT_SCHEMA)
 
 
@@ -113,8 +171,9 @@ def events_from_table(table: pa.Table) -> list[dict[str, Any]]:
 
 
 def refused_table(records: list[dict[str, Any]]) -> pa.Table:
-    """Records ``{reason, source, payload[, mid, eid, syncts]}`` (payload: bytes or an event dict)."""
-    rows = {name: [] for name in REFUSED_SCHEMA.names}
+    """Records ``{reason, source, payload[, mid, eid, syncts]}`` (payload: bytes or an event
+    dict)."""
+    rows: dict[str, list[Any]] = {name: [] for name in REFUSED_SCHEMA.names}
     for r in records:
         payload = r.get("payload")
         rows["reason"].append(str(r.get("reason", "")))
@@ -128,12 +187,20 @@ def refused_table(records: list[dict[str, Any]]) -> pa.Table:
 
 def refused_rows(events: pa.Table, rows: Sequence[int], reasons: Sequence[str]) -> pa.Table:
     """Refused records of rows of an event table (failed or duplicate events): the same records as
-    ``refused_table`` of those events with their JSON text as payload, without re-reading the events."""
+    ``refused_table`` of those events with their JSON
+    text as payload, without re-reading the events."""
     picked = take_rows(events, rows)
-    return pa.Table.from_arrays([
-        pa.array(reasons, pa.string()), pa.array([""] * len(rows), pa.string()), picked.column("mid"),
-        picked.column("eid"), picked.column("syncts"), picked.column("event").cast(pa.binary()),
-    ], schema=REFUSED_SCHEMA)
+    return pa.Table.from_arrays(
+        [
+            pa.array(reasons, pa.string()),
+            pa.array([""] * len(rows), pa.string()),
+            picked.column("mid"),
+            picked.column("eid"),
+            picked.column("syncts"),
+            picked.column("event").cast(pa.binary()),
+        ],
+        schema=REFUSED_SCHEMA,
+    )
 
 
 def empty(schema: pa.Schema) -> pa.Table:
@@ -155,6 +222,13 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     same size here); for event tables, dictionaries and statistics only on the columns above; for
     the others, statistics on everything but the original bytes."""
     if schema.equals(EVENT_SCHEMA):
-        return {"level": 1, "use_dictionary": EVENT_DICTIONARY_COLUMNS, "write_statistics": EVENT_STATISTICS_COLUMNS}
-    return {"level": 1, "use_dictionary": True,
-            "write_statistics": [name for name in schema.names if name not in UNFILTERED_COLUMNS]}
+        return {
+            "level": 1,
+            "use_dictionary": EVENT_DICTIONARY_COLUMNS,
+            "write_statistics": EVENT_STATISTICS_COLUMNS,
+        }
+    return {
+        "level": 1,
+        "use_dictionary": True,
+        "write_statistics": [name for name in schema.names if name not in UNFILTERED_COLUMNS],
+    }

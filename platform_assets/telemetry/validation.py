@@ -38,7 +38,9 @@ def event_schemas() -> dict[str, dict[str, Any]]:
             full = json.loads(json.dumps(envelope))
             full["title"] = f"Sunbird telemetry v3 {eid} event (Weir)"
             full["properties"]["eid"] = {"const": eid}
-            full["properties"]["edata"] = {k: v for k, v in edata.items() if k not in ("$schema", "title")}
+            full["properties"]["edata"] = {
+                k: v for k, v in edata.items() if k not in ("$schema", "title")
+            }
             schemas[eid] = full
     return schemas
 
@@ -49,10 +51,17 @@ def _where(error: jsonschema_rs.ValidationError) -> str:
 
 
 # the members an hour row reads (tables.typed_row): (path, JSON type, required where its parent is)
-ROW_MEMBERS = [(("mid",), "string", True), (("ets",), "number", True), (("actor", "id"), "string", True),
-               (("actor", "type"), "string", True), (("context", "channel"), "string", True),
-               (("context", "pdata", "id"), "string", True), (("context", "sid"), "string", False),
-               (("context", "did"), "string", False), (("object", "id"), "string", True)]
+ROW_MEMBERS = [
+    (("mid",), "string", True),
+    (("ets",), "number", True),
+    (("actor", "id"), "string", True),
+    (("actor", "type"), "string", True),
+    (("context", "channel"), "string", True),
+    (("context", "pdata", "id"), "string", True),
+    (("context", "sid"), "string", False),
+    (("context", "did"), "string", False),
+    (("object", "id"), "string", True),
+]
 
 
 def _declares_row_members(schema: Any) -> bool:
@@ -63,8 +72,11 @@ def _declares_row_members(schema: Any) -> bool:
         for depth, member in enumerate(path):
             properties = node.get("properties") if isinstance(node, dict) else None
             needed = required or depth < len(path) - 1
-            if not isinstance(properties, dict) or member not in properties or \
-                    (needed and member != "object" and member not in node.get("required", [])):
+            if (
+                not isinstance(properties, dict)
+                or member not in properties
+                or (needed and member != "object" and member not in node.get("required", []))
+            ):
                 return False
             node = properties[member]
         if not isinstance(node, dict) or node.get("type") != kind:
@@ -72,7 +84,10 @@ def _declares_row_members(schema: Any) -> bool:
     return True
 
 
-STAMPED_MEMBERS = ("syncts", "@timestamp")  # set by the extractor (spliced into a compiled type's text)
+STAMPED_MEMBERS = (
+    "syncts",
+    "@timestamp",
+)  # set by the extractor (spliced into a compiled type's text)
 
 
 def _compilable(schema: Any) -> bool:
@@ -80,29 +95,43 @@ def _compilable(schema: Any) -> bool:
     (``_declares_row_members``) and does not declare the members the extractor sets (so that the
     type refuses an event that carries them, and a text it accepts can take them spliced in)."""
     properties = schema.get("properties") if isinstance(schema, dict) else None
-    return _declares_row_members(schema) and isinstance(properties, dict) and \
-        not any(member in properties for member in STAMPED_MEMBERS)
+    return (
+        _declares_row_members(schema)
+        and isinstance(properties, dict)
+        and not any(member in properties for member in STAMPED_MEMBERS)
+    )
 
 
 class EventValidator:
-    """``error(event)`` is None for a valid event, else the reason it is refused; ``valid_event(text)``
-    is the event decoded by its compiled type when that type accepts it (then it is valid), else None
-    (then ``error`` of the parsed event decides)."""
+    """``error(event)`` is None for a valid event, else the reason it is refused;
+    ``valid_event(text)`` is the event decoded by its compiled type when that type accepts it (then
+    it is valid), else None (then ``error`` of the parsed event decides)."""
 
     def __init__(self, schemas: dict[str, dict[str, Any]] | None = None):
         schemas = schemas or event_schemas()
-        typed, self.uncompiled = event_types({eid: schema for eid, schema in schemas.items()
-                                              if _compilable(schema)})
-        self.uncompiled.update({eid: "types the hour row's members otherwise than the envelope, or declares "
-                                     "a member the extractor sets" for eid in schemas
-                                if eid not in typed and eid not in self.uncompiled})
+        typed, self.uncompiled = event_types(
+            {eid: schema for eid, schema in schemas.items() if _compilable(schema)}
+        )
+        self.uncompiled.update(
+            {
+                eid: "types the hour row's members otherwise than the envelope, or declares "
+                "a member the extractor sets"
+                for eid in schemas
+                if eid not in typed and eid not in self.uncompiled
+            }
+        )
         self._decoder = event_decoder(typed)
-        self._read_row = native_reader({eid: schema for eid, schema in schemas.items() if _compilable(schema)},
-                                       STAMPED_MEMBERS)
-        self._validators = {eid: jsonschema_rs.Draft7Validator(schema) for eid, schema in schemas.items()}
+        self._read_row = native_reader(
+            {eid: schema for eid, schema in schemas.items() if _compilable(schema)}, STAMPED_MEMBERS
+        )
+        self._validators = {
+            eid: jsonschema_rs.Draft7Validator(schema) for eid, schema in schemas.items()
+        }
         # the same schema over a list: one call checks all of a batch's events of that eid
-        self._lists = {eid: jsonschema_rs.Draft7Validator({"type": "array", "items": schema})
-                       for eid, schema in schemas.items()}
+        self._lists = {
+            eid: jsonschema_rs.Draft7Validator({"type": "array", "items": schema})
+            for eid, schema in schemas.items()
+        }
 
     @property
     def eids(self) -> list[str]:
@@ -133,14 +162,21 @@ class EventValidator:
         if validator.is_valid(event):
             return None
         try:
-            errors = sorted(validator.iter_errors(event), key=lambda e: list(map(str, e.instance_path)))
-        except ValueError:  # jsonschema-rs cannot hand back an error inside a value nested over ~255 levels
-            return f"does not match the {eid} schema (nested too deep for the error to be described)"
+            errors = sorted(
+                validator.iter_errors(event), key=lambda e: list(map(str, e.instance_path))
+            )
+        except (
+            ValueError
+        ):  # jsonschema-rs cannot hand back an error inside a value nested over ~255 levels
+            return (
+                f"does not match the {eid} schema (nested too deep for the error to be described)"
+            )
         return "; ".join(f"{_where(e)}: {e.message}" for e in errors[:3])[:1000]
 
     def errors(self, events: list[dict[str, Any]]) -> list[str | None]:
         """``error`` of each event. The events of one eid are checked in one call (~20 % cheaper per
-        event than one call each); only a group that fails is checked event by event, for the reasons."""
+        event than one call each); only a group that fails
+        is checked event by event, for the reasons."""
         groups: dict[str | None, list[int]] = {}
         for index, event in enumerate(events):
             eid = event.get("eid")
@@ -165,12 +201,14 @@ UNIQUE, FAILED, DUPLICATE = "unique", "failed", "duplicate"
 DUPLICATE_REASON = "mid already seen in the dedup window"
 
 
-def classify(events: list[dict[str, Any]], validator: EventValidator,
-             seen_mids: set[str]) -> list[tuple[str, str | None]]:
+def classify(
+    events: list[dict[str, Any]], validator: EventValidator, seen_mids: set[str]
+) -> list[tuple[str, str | None]]:
     """For each event, in order: (UNIQUE, None), (FAILED, the validation error) or (DUPLICATE,
-    reason); a unique event's mid joins ``seen_mids`` (so a repeat later in the list is a duplicate)."""
-    out = []
-    for event, reason in zip(events, validator.errors(events)):
+    reason); a unique event's mid joins ``seen_mids``
+    (so a repeat later in the list is a duplicate)."""
+    out: list[tuple[str, str | None]] = []
+    for event, reason in zip(events, validator.errors(events), strict=True):
         if reason is not None:
             out.append((FAILED, reason))
         elif event["mid"] in seen_mids:
@@ -184,24 +222,38 @@ def classify(events: list[dict[str, Any]], validator: EventValidator,
 def refused_event(event: dict[str, Any], reason: str, payload: Any) -> dict[str, Any]:
     """The record of a failed or duplicate event (``payload``: the event, or its JSON bytes)."""
     mid, eid = event.get("mid"), event.get("eid")
-    return {"reason": reason, "mid": mid if isinstance(mid, str) else None, "eid": eid if isinstance(eid, str) else None,
-            "syncts": event.get("syncts"), "payload": payload}
+    return {
+        "reason": reason,
+        "mid": mid if isinstance(mid, str) else None,
+        "eid": eid if isinstance(eid, str) else None,
+        "syncts": event.get("syncts"),
+        "payload": payload,
+    }
 
 
 @dataclass
 class Validated:
     unique: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)      # {reason, mid, eid, syncts, payload}
-    duplicates: list[dict[str, Any]] = field(default_factory=list)  # {reason, mid, eid, syncts, payload}
+    failed: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # {reason, mid, eid, syncts, payload}
+    duplicates: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # {reason, mid, eid, syncts, payload}
 
 
-def validate_and_dedup(events: list[dict[str, Any]], validator: EventValidator, seen_mids: set[str]) -> Validated:
+def validate_and_dedup(
+    events: list[dict[str, Any]], validator: EventValidator, seen_mids: set[str]
+) -> Validated:
     """Invalid -> failed (with the validation error); a mid already in ``seen_mids`` (earlier in the
     window, or earlier in this list) -> duplicates; the rest -> unique. ``seen_mids`` grows."""
     out = Validated()
-    for event, (kind, reason) in zip(events, classify(events, validator, seen_mids)):
+    for event, (kind, reason) in zip(events, classify(events, validator, seen_mids), strict=True):
         if kind == UNIQUE:
             out.unique.append(event)
         else:
-            (out.failed if kind == FAILED else out.duplicates).append(refused_event(event, reason, event))
+            assert reason is not None  # FAILED and DUPLICATE carry their reason
+            (out.failed if kind == FAILED else out.duplicates).append(
+                refused_event(event, reason, event)
+            )
     return out

@@ -5,31 +5,34 @@ sessions that started earlier), run on the configured engine, write one file per
 check themselves against the old warehouse's export when one is configured.
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from platform_assets.warehouse import lake_paths
-from platform_assets.warehouse import aggregates_duckdb, aggregates_spark
+from platform_assets.warehouse import aggregates_duckdb, aggregates_spark, lake_paths
 from platform_assets.warehouse.aggregates import HOUR_US, to_event_frame
 from platform_assets.warehouse.assets_parquet import parquet_key
 from platform_assets.warehouse.catalog import load_catalog
 from platform_assets.warehouse.reference import compare
 from platform_assets.warehouse.settings import WarehouseSettings
 from resources.compute import ComputeEngine, EngineKernel
-from resources.storage import LakeResource
 from resources.placement import POOL_SPARK, SPARK_DRIVER
+from resources.storage import LakeResource
 
 FACT = "fact_space_event"  # what both aggregates are computed from
 FACT_KEY = parquet_key(FACT)
 # the aggregates as each engine runs them: DuckDB SQL locally, the pandas kernels on Spark
 HOURLY_SPACE: EngineKernel[pd.DataFrame] = EngineKernel(
-    "hourly_space", local=aggregates_duckdb.hourly_space, spark=aggregates_spark.hourly_space_spark)
+    "hourly_space", local=aggregates_duckdb.hourly_space, spark=aggregates_spark.hourly_space_spark
+)
 WEEKLY_PEOPLE: EngineKernel[pd.DataFrame] = EngineKernel(
-    "weekly_people", local=aggregates_duckdb.weekly_people, spark=aggregates_spark.weekly_people_spark)
+    "weekly_people",
+    local=aggregates_duckdb.weekly_people,
+    spark=aggregates_spark.weekly_people_spark,
+)
 HOURLY_KEY = dg.AssetKey(["warehouse", "agg_hourly_space"])
 WEEKLY_KEY = dg.AssetKey(["warehouse", "week_people_count"])
 
@@ -40,17 +43,23 @@ class AggregateConfig(dg.Config):
 
 
 def _us(moment: datetime) -> int:
-    return int(moment.astimezone(timezone.utc).timestamp()) * 1_000_000
+    return int(moment.astimezone(UTC).timestamp()) * 1_000_000
 
 
 def read_facts(lake: LakeResource, first: date, last: date) -> pd.DataFrame:
     """Fact rows of [first, last]; refuses days that failed source_completeness."""
     tables, fact = [], load_catalog()[FACT]
-    blocked = [d for d in (first + timedelta(days=i) for i in range((last - first).days + 1))
-               if lake.exists(lake_paths.incomplete_marker(FACT, d))]
+    blocked = [
+        d
+        for d in (first + timedelta(days=i) for i in range((last - first).days + 1))
+        if lake.exists(lake_paths.incomplete_marker(FACT, d))
+    ]
     if blocked:
-        raise dg.Failure(f"{FACT} failed source_completeness for {[d.isoformat() for d in blocked]}; "
-                         "aggregates wait until those days are reloaded complete", allow_retries=False)
+        raise dg.Failure(
+            f"{FACT} failed source_completeness for {[d.isoformat() for d in blocked]}; "
+            "aggregates wait until those days are reloaded complete",
+            allow_retries=False,
+        )
     day = first
     while day <= last:
         key = lake_paths.partition_file(FACT, day)
@@ -61,56 +70,117 @@ def read_facts(lake: LakeResource, first: date, last: date) -> pd.DataFrame:
     return to_event_frame(table)
 
 
-def _reference_check(key: dg.AssetKey, result: pd.DataFrame, config: AggregateConfig, keys: list[str],
-                     values: list[str], window: tuple[int, int], time_column: str) -> dg.AssetCheckResult:
+def _reference_check(
+    key: dg.AssetKey,
+    result: pd.DataFrame,
+    config: AggregateConfig,
+    keys: list[str],
+    values: list[str],
+    window: tuple[int, int],
+    time_column: str,
+) -> dg.AssetCheckResult:
     name = key.path[-1]
-    reference_dir = config.reference_dir or WarehouseSettings.from_env().reference_dir  # read as the run starts
+    reference_dir = (
+        config.reference_dir or WarehouseSettings.from_env().reference_dir
+    )  # read as the run starts
     path = Path(reference_dir) / f"{name}.csv" if reference_dir else None
     if path is None or not path.exists():
-        return dg.AssetCheckResult(check_name="reference_discrepancy", passed=True,
-                                   metadata={"note": "no reference export configured"})
+        return dg.AssetCheckResult(
+            check_name="reference_discrepancy",
+            passed=True,
+            metadata={"note": "no reference export configured"},
+        )
     reference = pd.read_csv(path)
-    reference[f"{time_column}_us"] = pd.to_datetime(reference[time_column], utc=True).dt.as_unit("us").astype("int64")
-    reference = reference[(reference[f"{time_column}_us"] >= window[0]) & (reference[f"{time_column}_us"] < window[1])]
+    reference[f"{time_column}_us"] = (
+        pd.to_datetime(reference[time_column], utc=True).dt.as_unit("us").astype("int64")
+    )
+    reference = reference[
+        (reference[f"{time_column}_us"] >= window[0]) & (reference[f"{time_column}_us"] < window[1])
+    ]
     found = compare(result, reference, [f"{time_column}_us", *keys], values, config.threshold_pct)
-    return dg.AssetCheckResult(check_name="reference_discrepancy", passed=found.passed, metadata={
-        "reference": str(path), "rows": found.rows, "reference_rows": found.reference_rows,
-        "row_difference_pct": found.row_difference_pct, "mismatched_pct": found.mismatched_pct,
-        "threshold_pct": found.threshold_pct, "mismatched_keys": found.mismatched_keys})
+    return dg.AssetCheckResult(
+        check_name="reference_discrepancy",
+        passed=found.passed,
+        metadata={
+            "reference": str(path),
+            "rows": found.rows,
+            "reference_rows": found.reference_rows,
+            "row_difference_pct": found.row_difference_pct,
+            "mismatched_pct": found.mismatched_pct,
+            "threshold_pct": found.threshold_pct,
+            "mismatched_keys": found.mismatched_keys,
+        },
+    )
 
 
-_REFERENCE_CHECK = "compare with the old warehouse's export (CSV) when configured; fails beyond threshold_pct"
+_REFERENCE_CHECK = (
+    "compare with the old warehouse's export (CSV) when configured; fails beyond threshold_pct"
+)
 
 
 def build_agg_hourly_space(hours: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """``warehouse/agg_hourly_space`` over the slice's UTC hours."""
 
-    @dg.asset(key=HOURLY_KEY, partitions_def=hours, group_name="warehouse", kinds={"parquet"},
-              backfill_policy=dg.BackfillPolicy.single_run(), pool=POOL_SPARK, op_tags=SPARK_DRIVER,
-              deps=[dg.AssetDep(FACT_KEY, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))],
-              check_specs=[dg.AssetCheckSpec("reference_discrepancy", asset=HOURLY_KEY, description=_REFERENCE_CHECK)],
-              description="Per space and UTC hour: events, distinct people, occupied minutes, peak people count.")
-    def agg_hourly_space(context: dg.AssetExecutionContext, config: AggregateConfig, lake: LakeResource,
-                         engine: ComputeEngine):
+    @dg.asset(
+        key=HOURLY_KEY,
+        partitions_def=hours,
+        group_name="warehouse",
+        kinds={"parquet"},
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=POOL_SPARK,
+        op_tags=SPARK_DRIVER,
+        deps=[
+            dg.AssetDep(FACT_KEY, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))
+        ],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "reference_discrepancy", asset=HOURLY_KEY, description=_REFERENCE_CHECK
+            )
+        ],
+        description="Per space and UTC hour: events, distinct people, occupied minutes, peak "
+        "people count.",
+    )
+    def agg_hourly_space(
+        context: dg.AssetExecutionContext,
+        config: AggregateConfig,
+        lake: LakeResource,
+        engine: ComputeEngine,
+    ):
         window = context.partition_time_window
         start, end = _us(window.start), _us(window.end)
-        events = read_facts(lake, window.start.date() - timedelta(days=1), (window.end - timedelta(microseconds=1)).date())
+        events = read_facts(
+            lake,
+            window.start.date() - timedelta(days=1),
+            (window.end - timedelta(microseconds=1)).date(),
+        )
         result = engine.run(HOURLY_SPACE, events, start, end)
         hours = result["hour_start_us"].to_numpy()
         for hour_us in range(start, end, HOUR_US):
             part = result[hours == hour_us]
-            key = datetime.fromtimestamp(hour_us / 1_000_000, tz=timezone.utc).strftime("%Y-%m-%d-%H:%M")
-            lake.write_table(lake_paths.aggregate_file("agg_hourly_space", key),
-                             pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False))
-        yield dg.MaterializeResult(metadata={
-            "rows": dg.MetadataValue.int(len(result)), "dagster/row_count": dg.MetadataValue.int(len(result)),
-            "hours": dg.MetadataValue.int((end - start) // HOUR_US), "engine": dg.MetadataValue.text(engine.name()),
-            "occupied_minutes": dg.MetadataValue.float(float(result["occupied_minutes"].sum())),
-            "fact_rows_read": dg.MetadataValue.int(len(events)),
-        })
-        yield _reference_check(HOURLY_KEY, result, config, ["space_id"],
-                               ["events", "distinct_people", "occupied_minutes", "peak_people_count"], (start, end),
-                               "hour_start")
+            key = datetime.fromtimestamp(hour_us / 1_000_000, tz=UTC).strftime("%Y-%m-%d-%H:%M")
+            lake.write_table(
+                lake_paths.aggregate_file("agg_hourly_space", key),
+                pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False),
+            )
+        yield dg.MaterializeResult(
+            metadata={
+                "rows": dg.MetadataValue.int(len(result)),
+                "dagster/row_count": dg.MetadataValue.int(len(result)),
+                "hours": dg.MetadataValue.int((end - start) // HOUR_US),
+                "engine": dg.MetadataValue.text(engine.name()),
+                "occupied_minutes": dg.MetadataValue.float(float(result["occupied_minutes"].sum())),
+                "fact_rows_read": dg.MetadataValue.int(len(events)),
+            }
+        )
+        yield _reference_check(
+            HOURLY_KEY,
+            result,
+            config,
+            ["space_id"],
+            ["events", "distinct_people", "occupied_minutes", "peak_people_count"],
+            (start, end),
+            "hour_start",
+        )
 
     return agg_hourly_space
 
@@ -118,27 +188,57 @@ def build_agg_hourly_space(hours: dg.PartitionsDefinition) -> dg.AssetsDefinitio
 def build_week_people_count(weeks: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """``warehouse/week_people_count`` over the slice's ISO weeks."""
 
-    @dg.asset(key=WEEKLY_KEY, partitions_def=weeks, group_name="warehouse", kinds={"parquet"},
-              backfill_policy=dg.BackfillPolicy.single_run(), deps=[FACT_KEY], pool=POOL_SPARK, op_tags=SPARK_DRIVER,
-              check_specs=[dg.AssetCheckSpec("reference_discrepancy", asset=WEEKLY_KEY, description=_REFERENCE_CHECK)],
-              description="Per company and ISO week (Monday 00:00 UTC): distinct people and events.")
-    def week_people_count(context: dg.AssetExecutionContext, config: AggregateConfig, lake: LakeResource,
-                          engine: ComputeEngine):
+    @dg.asset(
+        key=WEEKLY_KEY,
+        partitions_def=weeks,
+        group_name="warehouse",
+        kinds={"parquet"},
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[FACT_KEY],
+        pool=POOL_SPARK,
+        op_tags=SPARK_DRIVER,
+        check_specs=[
+            dg.AssetCheckSpec(
+                "reference_discrepancy", asset=WEEKLY_KEY, description=_REFERENCE_CHECK
+            )
+        ],
+        description="Per company and ISO week (Monday 00:00 UTC): distinct people and events.",
+    )
+    def week_people_count(
+        context: dg.AssetExecutionContext,
+        config: AggregateConfig,
+        lake: LakeResource,
+        engine: ComputeEngine,
+    ):
         window = context.partition_time_window
         start, end = _us(window.start), _us(window.end)
-        events = read_facts(lake, window.start.date(), (window.end - timedelta(microseconds=1)).date())
+        events = read_facts(
+            lake, window.start.date(), (window.end - timedelta(microseconds=1)).date()
+        )
         result = engine.run(WEEKLY_PEOPLE, events, start, end)
         for week_start in pd.date_range(window.start, window.end, freq="7D", inclusive="left"):
             week_us = _us(week_start.to_pydatetime())
             part = result[result["week_start_us"] == week_us]
-            lake.write_table(lake_paths.aggregate_file("week_people_count", week_start.strftime("%Y-%m-%d")),
-                             pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False))
-        yield dg.MaterializeResult(metadata={
-            "rows": dg.MetadataValue.int(len(result)), "dagster/row_count": dg.MetadataValue.int(len(result)),
-            "distinct_people": dg.MetadataValue.int(int(result["distinct_people"].sum())),
-            "engine": dg.MetadataValue.text(engine.name()),
-        })
-        yield _reference_check(WEEKLY_KEY, result, config, ["company_id"], ["distinct_people", "events"], (start, end),
-                               "week_start")
+            lake.write_table(
+                lake_paths.aggregate_file("week_people_count", week_start.strftime("%Y-%m-%d")),
+                pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False),
+            )
+        yield dg.MaterializeResult(
+            metadata={
+                "rows": dg.MetadataValue.int(len(result)),
+                "dagster/row_count": dg.MetadataValue.int(len(result)),
+                "distinct_people": dg.MetadataValue.int(int(result["distinct_people"].sum())),
+                "engine": dg.MetadataValue.text(engine.name()),
+            }
+        )
+        yield _reference_check(
+            WEEKLY_KEY,
+            result,
+            config,
+            ["company_id"],
+            ["distinct_people", "events"],
+            (start, end),
+            "week_start",
+        )
 
     return week_people_count

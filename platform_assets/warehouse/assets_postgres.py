@@ -13,9 +13,9 @@ import pyarrow as pa
 from platform_assets.warehouse import lake_paths
 from platform_assets.warehouse.assets_parquet import CATALOG, days_of, parquet_key
 from resources.model.tables import Table
+from resources.placement import POOL_POSTGRES_LOAD, POSTGRES_LOAD
 from resources.storage import LakeResource
 from resources.warehouse_db import WarehouseDb
-from resources.placement import POOL_POSTGRES_LOAD, POSTGRES_LOAD
 
 
 class LoadConfig(dg.Config):
@@ -29,34 +29,72 @@ def postgres_key(table: str) -> dg.AssetKey:
 def _postgres_asset(table: Table, day_partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     key = postgres_key(table.name)
 
-    @dg.asset(key=key, partitions_def=day_partitions, group_name="warehouse", kinds={"postgres"},
-              backfill_policy=dg.BackfillPolicy.single_run(), deps=[parquet_key(table.name)],
-              pool=POOL_POSTGRES_LOAD, op_tags=POSTGRES_LOAD,
-              check_specs=[dg.AssetCheckSpec("parity", asset=key, description="database rows == Parquet rows per day")],
-              description=f"{table.name} in the warehouse database (COPY; replace or upsert by primary key).")
-    def _load(context: dg.AssetExecutionContext, config: LoadConfig, lake: LakeResource, warehouse_db: WarehouseDb):
+    @dg.asset(
+        key=key,
+        partitions_def=day_partitions,
+        group_name="warehouse",
+        kinds={"postgres"},
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[parquet_key(table.name)],
+        pool=POOL_POSTGRES_LOAD,
+        op_tags=POSTGRES_LOAD,
+        check_specs=[
+            dg.AssetCheckSpec(
+                "parity", asset=key, description="database rows == Parquet rows per day"
+            )
+        ],
+        description=f"{table.name} in the warehouse database (COPY; replace or upsert by primary "
+        "key).",
+    )
+    def _load(
+        context: dg.AssetExecutionContext,
+        config: LoadConfig,
+        lake: LakeResource,
+        warehouse_db: WarehouseDb,
+    ):
         days = days_of(context)
-        parts = {d: lake.read_table(lake_paths.partition_file(table.name, d)) for d in days
-                 if lake.exists(lake_paths.partition_file(table.name, d))}
+        parts = {
+            d: lake.read_table(lake_paths.partition_file(table.name, d))
+            for d in days
+            if lake.exists(lake_paths.partition_file(table.name, d))
+        }
         missing = [d.isoformat() for d in days if d not in parts]
         if missing:
-            raise dg.Failure(f"{table.name}: Parquet partitions missing for {missing[:10]}; materialize "
-                             f"{parquet_key(table.name).to_user_string()} first", allow_retries=False)
+            raise dg.Failure(
+                f"{table.name}: Parquet partitions missing for {missing[:10]}; materialize "
+                f"{parquet_key(table.name).to_user_string()} first",
+                allow_retries=False,
+            )
         non_empty = [t for t in parts.values() if t.num_rows]
-        rows = pa.concat_tables(non_empty).combine_chunks() if non_empty else table.schema().empty_table()
+        rows = (
+            pa.concat_tables(non_empty).combine_chunks()
+            if non_empty
+            else table.schema().empty_table()
+        )
         t0 = time.perf_counter()
         loaded = warehouse_db.load(table, rows, config.load_mode)
         seconds = time.perf_counter() - t0
         counts = warehouse_db.count_by_day(table, days)
-        mismatched = {d.isoformat(): {"database": counts[d], "parquet": parts[d].num_rows}
-                      for d in days if counts[d] != parts[d].num_rows}
-        yield dg.MaterializeResult(metadata={
-            "rows_loaded": dg.MetadataValue.int(loaded), "load_mode": dg.MetadataValue.text(config.load_mode),
-            "database": dg.MetadataValue.text(warehouse_db.name()),
-            "rows_per_second": dg.MetadataValue.float(round(loaded / seconds, 1) if seconds else 0.0),
-        })
-        yield dg.AssetCheckResult(check_name="parity", passed=not mismatched,
-                                  metadata={"days": len(days), "mismatched_days": mismatched})
+        mismatched = {
+            d.isoformat(): {"database": counts[d], "parquet": parts[d].num_rows}
+            for d in days
+            if counts[d] != parts[d].num_rows
+        }
+        yield dg.MaterializeResult(
+            metadata={
+                "rows_loaded": dg.MetadataValue.int(loaded),
+                "load_mode": dg.MetadataValue.text(config.load_mode),
+                "database": dg.MetadataValue.text(warehouse_db.name()),
+                "rows_per_second": dg.MetadataValue.float(
+                    round(loaded / seconds, 1) if seconds else 0.0
+                ),
+            }
+        )
+        yield dg.AssetCheckResult(
+            check_name="parity",
+            passed=not mismatched,
+            metadata={"days": len(days), "mismatched_days": mismatched},
+        )
 
     return _load
 

@@ -3,6 +3,7 @@
 import statistics
 from dataclasses import dataclass
 
+
 @dataclass(frozen=True)
 class DayCompleteness:
     day: str
@@ -29,10 +30,15 @@ class DayCompleteness:
         return self.rows_ok and self.companies_ok
 
 
-def expected_rows(manifest_count: int | None, same_weekday_history: list[int]) -> tuple[float | None, str]:
-    """The unload manifest's record count when there is one, else the median of earlier same weekdays."""
+def expected_rows(
+    manifest_count: int | None, same_weekday_history: list[int]
+) -> tuple[float | None, str]:
+    """The unload manifest's record count when there is one, else the median of earlier same
+    weekdays."""
     if manifest_count is not None:
         return float(manifest_count), "manifest"
     if same_weekday_history:
-        return float(statistics.median(same_weekday_history)), f"median of {len(same_weekday_history)} same weekdays"
+        return float(
+            statistics.median(same_weekday_history)
+        ), f"median of {len(same_weekday_history)} same weekdays"
     return None, "no expectation (no manifest, no history)"

@@ -4,10 +4,17 @@ when the code location loads."""
 
 import dagster as dg
 
-from platform_assets.warehouse.assets_aggregates import build_agg_hourly_space, build_week_people_count
+from platform_assets.warehouse.assets_aggregates import (
+    build_agg_hourly_space,
+    build_week_people_count,
+)
 from platform_assets.warehouse.assets_parquet import build_parquet_assets
 from platform_assets.warehouse.assets_postgres import build_postgres_assets
-from platform_assets.warehouse.jobs import warehouse_hourly_job, warehouse_load_job, warehouse_weekly_job
+from platform_assets.warehouse.jobs import (
+    warehouse_hourly_job,
+    warehouse_load_job,
+    warehouse_weekly_job,
+)
 from platform_assets.warehouse.partitions import warehouse_partitions
 from platform_assets.warehouse.settings import WarehouseSettings
 
@@ -16,7 +23,11 @@ def build_defs(settings: WarehouseSettings | None = None) -> dg.Definitions:
     settings = settings or WarehouseSettings.from_env()
     partitions = warehouse_partitions(settings.start_date)
     return dg.Definitions(
-        assets=[*build_parquet_assets(partitions.days), *build_postgres_assets(partitions.days),
-                build_agg_hourly_space(partitions.hours), build_week_people_count(partitions.weeks)],
+        assets=[
+            *build_parquet_assets(partitions.days),
+            *build_postgres_assets(partitions.days),
+            build_agg_hourly_space(partitions.hours),
+            build_week_people_count(partitions.weeks),
+        ],
         jobs=[warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job],
     )

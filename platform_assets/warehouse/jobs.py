@@ -8,8 +8,14 @@ from platform_assets.warehouse.assets_postgres import postgres_key
 
 warehouse_load_job = dg.define_asset_job(
     "warehouse_load",
-    selection=dg.AssetSelection.assets(*(parquet_key(t) for t in CATALOG), *(postgres_key(t) for t in CATALOG)),
+    selection=dg.AssetSelection.assets(
+        *(parquet_key(t) for t in CATALOG), *(postgres_key(t) for t in CATALOG)
+    ),
     description="Unloads -> Parquet -> warehouse database for a range of created_date days.",
 )
-warehouse_hourly_job = dg.define_asset_job("warehouse_hourly", selection=dg.AssetSelection.assets(HOURLY_KEY))
-warehouse_weekly_job = dg.define_asset_job("warehouse_weekly", selection=dg.AssetSelection.assets(WEEKLY_KEY))
+warehouse_hourly_job = dg.define_asset_job(
+    "warehouse_hourly", selection=dg.AssetSelection.assets(HOURLY_KEY)
+)
+warehouse_weekly_job = dg.define_asset_job(
+    "warehouse_weekly", selection=dg.AssetSelection.assets(WEEKLY_KEY)
+)

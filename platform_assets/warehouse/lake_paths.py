@@ -14,11 +14,16 @@ def unload_incremental(table: str) -> str:
 
 
 def partition_file(table: str, day: date) -> str:
-    return f"warehouse/{validate_name(table, 'table')}/created_date={day.isoformat()}/part-0.parquet"
+    return (
+        f"warehouse/{validate_name(table, 'table')}/created_date={day.isoformat()}/part-0.parquet"
+    )
 
 
 def quarantine_file(table: str, first: date, last: date) -> str:
-    return f"warehouse_quarantine/{validate_name(table, 'table')}/{first.isoformat()}_{last.isoformat()}.parquet"
+    return (
+        f"warehouse_quarantine/{validate_name(table, 'table')}/"
+        f"{first.isoformat()}_{last.isoformat()}.parquet"
+    )
 
 
 def aggregate_file(name: str, partition: str) -> str:
@@ -26,5 +31,6 @@ def aggregate_file(name: str, partition: str) -> str:
 
 
 def incomplete_marker(table: str, day: date) -> str:
-    """Present while a day of ``table`` failed source_completeness: aggregates refuse to read that day."""
+    """Present while a day of ``table`` failed source_completeness: aggregates refuse to read that
+    day."""
     return f"warehouse/{validate_name(table, 'table')}_incomplete/{day.isoformat()}.json"

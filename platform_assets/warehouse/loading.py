@@ -1,14 +1,15 @@
 """From unload parts to per-day tables. No Dagster import."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resources.model.tables import Table
 from platform_assets.warehouse.unload import QUARANTINE_SCHEMA, read_unload
+from resources.model.tables import Table
 
 
 class TooManyBadLines(ValueError):
@@ -26,7 +27,9 @@ class Loaded:
         return pa.Table.from_pylist(self.quarantine, schema=QUARANTINE_SCHEMA)
 
 
-def load_parts(table: Table, parts: Iterable[tuple[str, bytes]], max_bad_share: float, what: str) -> Loaded:
+def load_parts(
+    table: Table, parts: Iterable[tuple[str, bytes]], max_bad_share: float, what: str
+) -> Loaded:
     """Parse unload parts; fail when the bad-line share of ``what`` exceeds ``max_bad_share``."""
     tables, loaded = [], Loaded(table.schema().empty_table())
     for name, payload in parts:
@@ -39,8 +42,10 @@ def load_parts(table: Table, parts: Iterable[tuple[str, bytes]], max_bad_share: 
         loaded.table = pa.concat_tables(tables)
     share = len(loaded.quarantine) / loaded.records if loaded.records else 0.0
     if share > max_bad_share:
-        raise TooManyBadLines(f"{table.name} {what}: {len(loaded.quarantine)} of {loaded.records} lines are bad "
-                              f"({share:.2%}, allowed {max_bad_share:.2%}); see the quarantine file")
+        raise TooManyBadLines(
+            f"{table.name} {what}: {len(loaded.quarantine)} of {loaded.records} lines are bad "
+            f"({share:.2%}, allowed {max_bad_share:.2%}); see the quarantine file"
+        )
     return loaded
 
 

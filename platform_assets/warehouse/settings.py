@@ -29,9 +29,13 @@ class WarehouseSettings:
         try:
             date.fromisoformat(self.start_date)
         except ValueError:
-            raise SettingsError(f"WEIR_WAREHOUSE_START_DATE {self.start_date!r} is not a YYYY-MM-DD date") from None
+            raise SettingsError(
+                f"WEIR_WAREHOUSE_START_DATE {self.start_date!r} is not a YYYY-MM-DD date"
+            ) from None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> WarehouseSettings:
-        return cls(start_date=env.get("WEIR_WAREHOUSE_START_DATE", cls.start_date),
-                   reference_dir=env.get("WEIR_WAREHOUSE_REFERENCE_DIR") or None)
+        return cls(
+            start_date=env.get("WEIR_WAREHOUSE_START_DATE", cls.start_date),
+            reference_dir=env.get("WEIR_WAREHOUSE_REFERENCE_DIR") or None,
+        )

@@ -24,8 +24,12 @@ class InstanceState:
 
 
 class ControlHubClient(Protocol):
-    def start_template(self, template_id: str, parameter_sets: Sequence[Mapping[str, Any]],
-                       delete_after_completion: bool) -> list[str]: ...
+    def start_template(
+        self,
+        template_id: str,
+        parameter_sets: Sequence[Mapping[str, Any]],
+        delete_after_completion: bool,
+    ) -> list[str]: ...
 
     def state(self, job_id: str) -> InstanceState: ...
 

@@ -6,8 +6,8 @@ from the namenode and user); ``render`` fills them and refuses unknown names. No
 
 import configparser
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 TEMPLATE = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 
@@ -17,7 +17,8 @@ class ConfError(ValueError):
 
 
 class Ini:
-    """One parsed INI file. Keys keep their case-insensitive INI semantics; sections keep their case."""
+    """One parsed INI file. Keys keep their case-insensitive INI semantics; sections keep their
+    case."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -26,7 +27,9 @@ class Ini:
             with path.open(encoding="utf-8") as handle:
                 self.parser.read_file(handle)
         except (configparser.Error, UnicodeDecodeError) as exc:
-            raise ConfError(f"{path}: not a readable INI file ({str(exc).splitlines()[0]})") from None
+            raise ConfError(
+                f"{path}: not a readable INI file ({str(exc).splitlines()[0]})"
+            ) from None
 
     def error(self, section: str, key: str | None, problem: str) -> ConfError:
         where = f"[{section}] {key}" if key else f"[{section}]"
@@ -56,7 +59,11 @@ class Ini:
         return value
 
     def optional(self, section: str, key: str) -> str | None:
-        value = self.parser.get(section, key, fallback="").strip() if self.parser.has_section(section) else ""
+        value = (
+            self.parser.get(section, key, fallback="").strip()
+            if self.parser.has_section(section)
+            else ""
+        )
         return value or None
 
     def integer(self, section: str, key: str, default: int | None = None, minimum: int = 0) -> int:
@@ -80,14 +87,20 @@ class Ini:
     def sections(self) -> list[str]:
         return self.parser.sections()
 
-    def render(self, section: str, key: str, values: Mapping[str, str], default: str | None = None) -> str:
+    def render(
+        self, section: str, key: str, values: Mapping[str, str], default: str | None = None
+    ) -> str:
         """The value with its ``{{name}}`` templates filled from ``values``."""
         template = self.text(section, key, default)
 
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in values:
-                raise self.error(section, key, f"unknown template name {{{{{name}}}}} (known: {', '.join(sorted(values))})")
+                raise self.error(
+                    section,
+                    key,
+                    f"unknown template name {{{{{name}}}}} (known: {', '.join(sorted(values))})",
+                )
             return values[name]
 
         return TEMPLATE.sub(fill, template)

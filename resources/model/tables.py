@@ -7,14 +7,21 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 ARROW_TYPES = {
-    "int64": pa.int64(), "int32": pa.int32(), "float64": pa.float64(), "string": pa.string(),
-    "bool": pa.bool_(), "date": pa.date32(),
+    "int64": pa.int64(),
+    "int32": pa.int32(),
+    "float64": pa.float64(),
+    "string": pa.string(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
 }
 POSTGRES_TYPES = {
-    "int64": "BIGINT", "int32": "INTEGER", "float64": "DOUBLE PRECISION", "string": "TEXT", "bool": "BOOLEAN",
+    "int64": "BIGINT",
+    "int32": "INTEGER",
+    "float64": "DOUBLE PRECISION",
+    "string": "TEXT",
+    "bool": "BOOLEAN",
     "date": "DATE",
 }
-
 
 
 @dataclass(frozen=True)

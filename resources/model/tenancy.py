@@ -8,9 +8,10 @@ registry is the one gate they pass through: a name is accepted only if it matche
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -80,7 +81,8 @@ class TenantRegistry:
         validate_name(name, "tenant")
         if name not in self.tenants:
             raise RegistryError(
-                f"unknown tenant {name!r}: not in the tenant registry (known: {', '.join(self.names())})"
+                f"unknown tenant {name!r}: not in the tenant registry (known: "
+                f"{', '.join(self.names())})"
             )
         return self.tenants[name]
 
@@ -113,7 +115,8 @@ def _parse_source(tenant: str, role: str, raw: Any) -> Source:
 
 
 def parse_registry(raw: Any, base_dir: Path | None = None) -> TenantRegistry:
-    """Build a registry from its YAML structure; relative file roots resolve against ``base_dir``."""
+    """Build a registry from its YAML structure; relative file roots resolve against
+    ``base_dir``."""
     if not isinstance(raw, Mapping) or not isinstance(raw.get("tenants"), list):
         raise RegistryError("tenant registry must be a mapping with a 'tenants' list")
     tenants: dict[str, Tenant] = {}
@@ -122,8 +125,10 @@ def parse_registry(raw: Any, base_dir: Path | None = None) -> TenantRegistry:
         if name in tenants:
             raise RegistryError(f"tenant {name!r} is listed twice in the registry")
         reports = tuple(
-            Report(validate_name(r.get("name", ""), f"tenant {name!r} report"),
-                   validate_name(str(r.get("id", "")), f"tenant {name!r} report id"))
+            Report(
+                validate_name(r.get("name", ""), f"tenant {name!r} report"),
+                validate_name(str(r.get("id", "")), f"tenant {name!r} report id"),
+            )
             for r in entry.get("reports", [])
         )
         if not reports:

@@ -12,6 +12,8 @@ from platform_assets.argo.ar_kernel import compute_ar, round_half_up
 from platform_assets.argo.profiles import MonitoringExclusion
 from tests.argo.kernel_world import DAY, at, inputs
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 
 def endpoint_row(result, host="h1"):
     rows = result.endpoint_ar[result.endpoint_ar["name"] == host]

@@ -11,6 +11,8 @@ from platform_assets.argo.connector_kinds import KINDS_BY_NAME
 from resources.argo_connectors import ArgoConnectorResource, ConnectorFetchError, snapshot_path
 from tests.argo_api import argo_web_api
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 DAY = date(2024, 3, 10)
 
 

@@ -8,6 +8,9 @@ import io
 
 from platform_assets.argo import ingest
 from platform_assets.argo.records import RecordSorter, dedup_and_sort, encode_avro, METRIC_AVRO_SCHEMA
+import pytest
+
+pytestmark = pytest.mark.fast  # no external service: make test-fast
 
 DAY = date(2024, 3, 10)
 

@@ -4,6 +4,8 @@ import pytest
 
 from platform_assets.job_templates.requests import RequestError, merge_parameters, parse_request
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 GOOD = {"user-id": "u1", "user-run-id": "run-42", "source-type": "oracle", "target-type": "s3",
         "runtime-parameters": [{"TABLE": "orders", "DAY": "2026-03-01"}, {"TABLE": "customers", "LIMIT": 10}]}
 

@@ -3,8 +3,12 @@ get stopped, with metrics; bounded threads."""
 
 import threading
 
+import pytest
+
 from platform_assets.job_templates.tracking import track_all
 from resources.streamsets import RUN_SECONDS, SIMULATE, StandInControlHub, StreamSetsResource
+
+pytestmark = pytest.mark.fast  # no external service: make test-fast
 
 
 def test_finished_failed_and_hung_instances():

@@ -7,6 +7,8 @@ from importlinter.domain.contract import ContractCheck
 
 from tests.lint.kernel_contract import KernelContract
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 SLICES = ["platform_assets.argo", "platform_assets.warehouse", "platform_assets.telemetry",
           "platform_assets.streaming", "platform_assets.taskflows", "platform_assets.job_templates"]
 

@@ -9,6 +9,8 @@ import pytest
 
 from resources.results_store import LocalResultsStore, MongoResultsStore
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 DAY = date(2024, 3, 10)
 
 

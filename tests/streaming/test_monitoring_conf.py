@@ -15,6 +15,8 @@ from resources.flink import masked
 from resources.tenant_registry import TenantRegistryResource
 from tests.streaming.conf_files import write_conf
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "conf" / "conf.cfg.example"
 
 

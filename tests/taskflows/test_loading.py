@@ -9,6 +9,8 @@ from platform_assets.taskflows.loading import load_graph, load_graphs
 from platform_assets.taskflows.spec import GraphSpecError
 from tests.taskflows.graphs import write_graph
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 PG = [{"name": "warehouse", "connection_string": "postgresql://127.0.0.1:5432/test", "user": "u", "password": "p"}]
 
 

@@ -9,6 +9,9 @@ from platform_assets.taskflows.scheduler import run_graph
 from platform_assets.taskflows.task_types import TASK_TYPES
 from platform_assets.taskflows.task_types.base import TaskEnv
 from tests.taskflows.graphs import example_tasks, max_overlap, read_times, write_graph
+import pytest
+
+pytestmark = pytest.mark.fast  # no external service: make test-fast
 
 
 def _run(graph, selected=None, lines=None):

@@ -6,6 +6,9 @@ import pyarrow as pa
 
 from platform_assets.telemetry import arrow_columns, tables
 from platform_assets.demo import telemetry_sample as sample_data
+import pytest
+
+pytestmark = pytest.mark.fast  # no external service: make test-fast
 
 
 def test_binary_column_is_what_pa_array_builds():

@@ -10,6 +10,8 @@ from platform_assets.telemetry.extraction import MAX_EVENT_BYTES, SourceMessage,
 from platform_assets.telemetry.routing import route
 from platform_assets.telemetry.validation import EventValidator, event_schemas, validate_and_dedup
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 SYNC = 1_795_400_000_000
 NOW = SYNC + 10 * 3_600_000
 

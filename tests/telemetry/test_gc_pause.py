@@ -4,6 +4,9 @@ import gc
 import weakref
 
 from platform_assets.telemetry.gc_pause import cyclic_gc_paused
+import pytest
+
+pytestmark = pytest.mark.fast  # no external service: make test-fast
 
 
 class Node:

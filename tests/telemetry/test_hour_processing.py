@@ -19,6 +19,8 @@ from platform_assets.telemetry.routing import ROUTES, route
 from platform_assets.telemetry.validation import EventValidator, validate_and_dedup
 from tests.telemetry.exact_validator import ExactOnly, TypedOnly
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 SYNC = 1_795_400_000_000
 NOW = SYNC + 3_600_000
 

@@ -17,6 +17,8 @@ from platform_assets.telemetry.schema_types import UnsupportedSchema
 from platform_assets.telemetry.validation import STAMPED_MEMBERS, EventValidator, event_schemas
 from tests.telemetry.test_schema_types import mutated, samples
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 SYNC = 1_795_400_000_000
 STAMP = b'"syncts":%d,"@timestamp":"2026-11-23T02:13:20.000Z"' % SYNC
 STAMPED = {"syncts": SYNC, "@timestamp": "2026-11-23T02:13:20.000Z"}

@@ -8,6 +8,8 @@ from platform_assets.telemetry.hour_processing import HourProcessor
 from platform_assets.telemetry.validation import EventValidator, shipped_validator
 from tests.telemetry.test_hour_processing import NOW, messages
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 
 def tables_of(workers: int, size: int, validator=None):
     processor = HourProcessor(validator or shipped_validator(), set(), {"earlier-mid"}, NOW, "dev")

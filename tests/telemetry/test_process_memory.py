@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 ROOT = Path(__file__).resolve().parents[2]
 
 ROUNDS = textwrap.dedent("""

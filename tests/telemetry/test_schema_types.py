@@ -17,6 +17,8 @@ from platform_assets.telemetry.schema_types import UnsupportedSchema, compile_ty
 from platform_assets.telemetry.validation import EventValidator, event_schemas
 from tests.telemetry.exact_validator import ExactOnly, TypedOnly
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 SYNC = 1_795_400_000_000
 
 # values a mutation puts anywhere: every JSON type, edges of the schemas' bounds, hostile strings

@@ -68,11 +68,12 @@ def test_results_do_not_depend_on_the_machine_time_zone(tmp_path):
     events.to_pickle(tmp_path / "events.pkl")
     script = ("import pandas as pd, sys;from platform_assets.warehouse.aggregates import hourly_space, weekly_people;"
               "from resources.compute import LocalEngine;"
+              "from platform_assets.warehouse.assets_aggregates import HOURLY_SPACE, WEEKLY_PEOPLE;"
               f"e=pd.read_pickle(r'{tmp_path / 'events.pkl'}');"
               f"print(hourly_space(e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json());"
               f"print(weekly_people(e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json());"
-              f"print(LocalEngine().hourly_space(e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json());"
-              f"print(LocalEngine().weekly_people(e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json())")
+              f"print(LocalEngine().run(HOURLY_SPACE,e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json());"
+              f"print(LocalEngine().run(WEEKLY_PEOPLE,e,{MONDAY},{MONDAY + 7 * 24 * H}).to_json())")
     outputs = [subprocess.run([sys.executable, "-c", script], env={**os.environ, "TZ": tz}, capture_output=True,
                               text=True, check=True).stdout for tz in ("UTC", "America/Los_Angeles", "Asia/Kolkata")]
     assert outputs[0] == outputs[1] == outputs[2]

@@ -9,6 +9,8 @@ from platform_assets.warehouse.catalog import CatalogError, _table, load_catalog
 from platform_assets.warehouse.loading import TooManyBadLines, latest_by_key, load_parts
 from platform_assets.warehouse.unload import _read_slowly, format_rows, read_unload
 
+pytestmark = pytest.mark.fast  # no external service: make test-fast
+
 COMPANY = load_catalog()["dim_company"]
 T = datetime(2024, 1, 1, 10, tzinfo=timezone.utc)
 ROWS = [

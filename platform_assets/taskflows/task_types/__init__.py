@@ -5,4 +5,6 @@ from platform_assets.taskflows.task_types.bash import BashTask
 from platform_assets.taskflows.task_types.spark import SparkTask
 from platform_assets.taskflows.task_types.sql import OracleTask, SqlTask
 
-TASK_TYPES: dict[str, TaskType] = {t.name: t for t in (BashTask(), SqlTask(), OracleTask(), SparkTask())}
+TASK_TYPES: dict[str, TaskType] = {
+    t.name: t for t in (BashTask(), SqlTask(), OracleTask(), SparkTask())
+}

@@ -1,7 +1,9 @@
-"""The one small interface every task type implements (a new type is one module). No Dagster import."""
+"""The one small interface every task type implements (a new type is one module). No Dagster
+import."""
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 from platform_assets.taskflows.spec import Connection, TaskSpec
 
@@ -14,7 +16,8 @@ class FieldRule:
 
 @dataclass
 class TaskEnv:
-    """What a running task may use: its log, timeout, connections, environment and Spark's submit."""
+    """What a running task may use: its log, timeout, connections, environment and Spark's
+    submit."""
 
     log: Callable[[str], None]
     timeout_s: float | None
