@@ -56,7 +56,7 @@ def deployment_env(work: Path, dsn: str, database: str, first_day: date) -> dict
 
 
 def materialize_inputs(days: list[date]) -> float:
-    """Metric data (one run per day: it is not range-capable) and connector snapshots (one range run)."""
+    """Metric data (one run per day, as the daily schedule runs it) and connector snapshots (one range run)."""
     import dagster as dg
 
     from platform_assets.argo.definitions import build_defs

@@ -42,7 +42,7 @@ def backfill_policy(name: str) -> dg.BackfillPolicy | None:
 
     ``single_run`` (default): a tenant's whole date range in one run, which saves a run process
     per day (benchmarks/backfill.py); ``per_partition``: one run per day. Daily and sensor runs
-    are single days either way. Metric data stays one run per day: it drains Kafka per day."""
+    are single days either way. The policy is the same for every asset of ``argo_daily``."""
     if name == "single_run":
         return dg.BackfillPolicy.single_run()
     if name == "per_partition":
