@@ -2,9 +2,10 @@
 loads. ``local`` (the default: files under ``WEIR_DATA_DIR``, in-process compute, no servers) or
 ``prod`` (S3, MongoDB, a Kafka cluster, Spark). Asset code never knows which one it runs on.
 
-Every secret and every DSN reaches its resource as ``dg.EnvVar``: the UI's Resources page shows
-the variable's name, never its value, and the value is read only when a run or sensor starts. An
-optional secret that is not set is left out (an unset ``EnvVar`` would fail every run).
+Every secret and every DSN (``resources.model.secrets.SECRET_VARIABLES``) reaches its resource
+as ``dg.EnvVar``: the UI's Resources page shows the variable's name, never its value, and the value
+is read only when a run or sensor starts. An optional secret that is not set is left out (an unset
+``EnvVar`` would fail every run).
 """
 
 from __future__ import annotations
@@ -36,17 +37,6 @@ from resources.tenant_registry import TenantRegistryResource
 from resources.warehouse_db import DuckDbWarehouse, PostgresWarehouse
 
 ENVIRONMENTS = ("local", "prod")
-# Variables whose values are credentials or hold them (DSNs, URLs with a password or a secret path).
-SECRET_VARIABLES = (
-    "SMTP_PASSWORD",
-    "SLACK_WEBHOOK_URL",
-    "STREAMSETS_CRED_ID",
-    "STREAMSETS_CRED_TOKEN",
-    "JOB_TEMPLATE_PG_DSN",
-    "WAREHOUSE_PG_DSN",
-    "TELEMETRY_DIMS_PG_DSN",
-    "MONGO_URL",
-)
 
 
 @dataclass(frozen=True)

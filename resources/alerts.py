@@ -10,6 +10,8 @@ from email.message import EmailMessage
 import dagster as dg
 import requests
 
+from resources.model.secrets import mask_text
+
 
 class AlertsResource(dg.ConfigurableResource):
     smtp_host: str | None = None
@@ -31,6 +33,11 @@ class AlertsResource(dg.ConfigurableResource):
             if on
         ]
 
+    def _shown(self, error: Exception) -> str:
+        """An error as it may be logged: without the webhook's secret path or the SMTP password
+        (requests names the URL it could not reach)."""
+        return mask_text(str(error), [s for s in (self.slack_webhook_url, self.smtp_password) if s])
+
     def send(self, subject: str, text: str) -> dict[str, str]:
         """Deliver to each channel; returns {channel: "sent" | "failed: <reason>"}."""
         outcome = {}
@@ -50,7 +57,7 @@ class AlertsResource(dg.ConfigurableResource):
                     smtp.send_message(message)
                 outcome["email"] = "sent"
             except (OSError, smtplib.SMTPException) as exc:
-                outcome["email"] = f"failed: {exc}"
+                outcome["email"] = f"failed: {self._shown(exc)}"
         if self.slack_webhook_url:
             try:
                 response = requests.post(
@@ -60,5 +67,5 @@ class AlertsResource(dg.ConfigurableResource):
                 )
                 outcome["slack"] = "sent" if response.ok else f"failed: HTTP {response.status_code}"
             except requests.RequestException as exc:
-                outcome["slack"] = f"failed: {exc}"
+                outcome["slack"] = f"failed: {self._shown(exc)}"
         return outcome

@@ -17,9 +17,9 @@ from typing import Any
 import dagster as dg
 import requests
 
+from resources.model.secrets import flag_values, mask_args, mask_text
+
 TERMINAL = frozenset({"FINISHED", "FAILED", "CANCELED", "SUSPENDED"})
-SECRET_FLAG = re.compile(r"(token|password|passwd|secret|api[-_]?key|credential)", re.IGNORECASE)
-MASK = "***"
 
 
 class FlinkError(RuntimeError):
@@ -32,26 +32,13 @@ class FlinkJobFailed(FlinkError):
 
 def secrets_in(args: Sequence[str]) -> list[str]:
     """Values of secret-looking flags: ``--token X``, ``--api-key=X``, ``-password X``."""
-    found = []
-    for i, arg in enumerate(args):
-        name, eq, value = arg.partition("=")
-        if arg.startswith("-") and SECRET_FLAG.search(name):
-            if eq and value:
-                found.append(value)
-            elif not eq and i + 1 < len(args):
-                found.append(args[i + 1])
-    return [s for s in found if s]
-
-
-def redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+    return flag_values(args)
 
 
 def masked(args: Sequence[str]) -> list[str]:
-    secrets = secrets_in(args)
-    return [redact(a, secrets) for a in args]
+    """``args`` as they may be shown: secret flags' values, URL/DSN passwords, secret parameters
+    and the values of secret variables hidden (``resources.model.secrets``)."""
+    return mask_args(args)
 
 
 def root_cause(exceptions: dict[str, Any]) -> str:
@@ -94,7 +81,7 @@ class FlinkResource(dg.ConfigurableResource):
                 :2000
             ]
             raise FlinkError(
-                redact(f"{method} {path} -> {response.status_code}: {detail}", secrets)
+                mask_text(f"{method} {path} -> {response.status_code}: {detail}", secrets)
             )
         return response.json() if response.content else {}
 

@@ -10,7 +10,7 @@ from dagster._core.test_utils import in_process_test_workspace, instance_for_tes
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster_graphql.test.utils import execute_dagster_graphql, infer_repository_selector
 
-from platform_assets.environments import SECRET_VARIABLES
+from resources.model.secrets import SECRET_VARIABLES
 
 QUERY = """
 query Resources($repositorySelector: RepositorySelector!) {

@@ -16,8 +16,8 @@ MAX_SETS = 500
 MAX_KEYS_PER_SET = 200
 MAX_VALUE_CHARS = 4096
 MAX_ID_CHARS = 128
-KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
-TYPE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")  # matched whole (fullmatch)
+TYPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class RequestError(ValueError):
@@ -39,7 +39,9 @@ def _text(payload: Mapping[str, Any], field: str, pattern: re.Pattern[str] | Non
         raise RequestError(f"{field}: required, a non-empty string")
     if len(value) > MAX_ID_CHARS:
         raise RequestError(f"{field}: at most {MAX_ID_CHARS} characters")
-    if pattern is not None and not pattern.match(value):
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):  # a newline, NUL, escape ...
+        raise RequestError(f"{field}: control characters are not allowed")
+    if pattern is not None and not pattern.fullmatch(value):
         raise RequestError(f"{field}: only letters, digits, '_' and '-' are allowed")
     return value
 
@@ -50,7 +52,7 @@ def _parameter_set(index: int, raw: Any) -> dict[str, Any]:
     if len(raw) > MAX_KEYS_PER_SET:
         raise RequestError(f"runtime-parameters[{index}]: at most {MAX_KEYS_PER_SET} keys")
     for key, value in raw.items():
-        if not KEY.match(key):
+        if not KEY.fullmatch(key):
             raise RequestError(
                 f"runtime-parameters[{index}]: key {key[:40]!r} is not a parameter name"
             )

@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import hmac
 import json
+import math
 import threading
 import uuid
 from datetime import datetime
@@ -49,6 +50,71 @@ def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+MAX_DEPTH = 32  # the payload is two levels deep; anything far deeper is refused, not recursed into
+MAX_NUMBER_CHARS = 40
+
+
+def _number(text: str) -> float | int:
+    """A JSON number within bounds: no NaN/Infinity (refused before), nothing that overflows a
+    double, no integer of thousands of digits."""
+    if len(text) > MAX_NUMBER_CHARS:
+        raise RequestError(f"number {text[:20]}... is longer than {MAX_NUMBER_CHARS} characters")
+    value = float(text) if any(c in text for c in ".eE") else int(text)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RequestError(f"number {text} is out of range")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise RequestError(f"{name} is not a JSON number")
+
+
+def _checked_strings(value: Any, depth: int = 0) -> None:
+    """Refuse what JSON allows but nothing downstream can store: lone surrogates, NUL characters,
+    absurd nesting."""
+    if depth > MAX_DEPTH:
+        raise RequestError(f"nested deeper than {MAX_DEPTH} levels")
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        for text in (key, item):
+            if isinstance(text, str):
+                if "\x00" in text:
+                    raise RequestError("NUL characters are not allowed")
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise RequestError("a string holds a lone surrogate (not valid Unicode)") from None
+        if isinstance(item, (dict, list)):
+            _checked_strings(item, depth + 1)
+
+
+def parse_body(body: bytes) -> Any:
+    """The request body as JSON, or RequestError saying why not (answered 400, never 500)."""
+    try:
+        payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_number, parse_int=_number)
+    except RecursionError:
+        raise RequestError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except RequestError:
+        raise
+    except UnicodeDecodeError:
+        raise RequestError("body is not UTF-8") from None
+    except ValueError as exc:  # JSONDecodeError
+        raise RequestError(f"body is not valid JSON ({str(exc)[:100]})") from None
+    _checked_strings(payload if isinstance(payload, (dict, list)) else [payload])
+    return payload
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as more than ``limit`` bytes arrived (nothing more is read)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def create_app(
     store: JobTemplateStore,
     graphql_url: str,
@@ -61,31 +127,36 @@ def create_app(
         raise ValueError("JOB_TEMPLATE_API_TOKEN must be set: the service never runs without auth")
 
     def authorized(request: Request) -> bool:
-        header = request.headers.get("authorization", "")
+        header = request.headers.get("authorization", "")  # one header: launch/instances refuse more
         return header.startswith("Bearer ") and hmac.compare_digest(
             header[7:].encode(), api_token.encode()
         )
 
     async def launch(request: Request) -> JSONResponse:
+        if len(request.headers.getlist("authorization")) > 1:
+            return _error(400, "more than one Authorization header")
         if not authorized(request):
             return _error(401, "missing or wrong bearer token")
-        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        length = request.headers.get("content-length") or "0"
+        if not length.isdigit():
+            return _error(400, "Content-Length is not a number")
+        if int(length) > MAX_BODY_BYTES:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        body = await _read_limited(request, MAX_BODY_BYTES)  # chunked bodies too
+        if body is None:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
         try:
-            payload = json.loads(body)
+            payload = parse_body(body)
             parsed = parse_request(payload)
             template = await run_in_threadpool(
                 store.find_template, parsed.source_type, parsed.target_type
             )
             for parameter_set in parsed.parameter_sets:
                 merge_parameters(parameter_set, template.static_parameters, template.connections)
-        except (ValueError, RequestError) as exc:  # JSONDecodeError is a ValueError
-            return _error(
-                400, str(exc) if isinstance(exc, RequestError) else "body is not valid JSON"
-            )
+        except RequestError as exc:
+            return _error(400, str(exc))
+        except ValueError:
+            return _error(400, "the request is not valid")
         except TemplateNotFound as exc:
             return _error(404, str(exc))
         run_id = str(uuid.uuid4())
@@ -102,6 +173,8 @@ def create_app(
         return JSONResponse({"status": "OK", "run_id": run_id})
 
     async def instances(request: Request) -> JSONResponse:
+        if len(request.headers.getlist("authorization")) > 1:
+            return _error(400, "more than one Authorization header")
         if not authorized(request):
             return _error(401, "missing or wrong bearer token")
         user_run_id = request.path_params["user_run_id"]

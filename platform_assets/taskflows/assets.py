@@ -80,6 +80,7 @@ def _run_one(graph: GraphSpec, logs: _Logs, spark_submit: str):  # noqa: ANN202 
                 env=task.env,
                 spark_submit=spark_submit if task.type == "spark" else "",
                 workdir=str(Path(graph.file).parent),
+                passthrough=graph.env_passthrough,
             )
             return TASK_TYPES[task.type].run(task, env)
         except Exception as exc:

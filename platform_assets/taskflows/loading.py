@@ -11,17 +11,17 @@ expand ``$VARS`` from the environment, as the runner does.
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from platform_assets.taskflows.cron import is_valid_cron
 from platform_assets.taskflows.spec import Connection, GraphSpec, GraphSpecError, TaskSpec
 from platform_assets.taskflows.task_types import TASK_TYPES
+from resources.model.secrets import flag_values, looks_secret
 
-SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
-SECRET_KEY = re.compile(r"(password|passwd|pwd|secret|token|api[-_]?key|credential)", re.IGNORECASE)
-CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")  # matched whole (fullmatch): no trailing newline
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 COMMON_KEYS = {
     "id",
     "type",
@@ -87,6 +87,41 @@ def _env(file: str, tid: str | None, raw: Any) -> dict[str, str]:
     return {k: os.path.expandvars(v) for k, v in raw.items()}
 
 
+def _secrets_in(value: Any, where: str = "") -> Iterator[str]:
+    """Where in a task's JSON a credential sits, at any depth: a secret-looking key with a value
+    (``env.PGPASSWORD``, a conf ``{"key": "...secret.key", "value": ...}``), a value carrying one
+    (a URL or DSN with a password, ``password=``), or a secret flag's value in an argument list."""
+    if isinstance(value, dict):
+        named = value.get("key") if isinstance(value.get("key"), str) else None
+        if named is not None and looks_secret(named, value.get("value")):
+            yield f"{where or 'field'} {named!r}"
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if looks_secret(str(key), item) and not isinstance(item, (dict, list)):
+                yield f"field {path!r}"
+            yield from _secrets_in(item, path)
+    elif isinstance(value, list):
+        strings = [v for v in value if isinstance(v, str)]
+        if flag_values(strings):
+            yield f"field {where!r} (a secret flag's value)"
+        for index, item in enumerate(value):
+            yield from _secrets_in(item, f"{where}[{index}]")
+    elif isinstance(value, str) and looks_secret("", value):
+        yield f"field {where!r}"
+
+
+def _passthrough(file: str, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(
+        isinstance(n, str) and VARIABLE_NAME.fullmatch(n) for n in raw
+    ):
+        raise GraphSpecError(
+            file, f"env_passthrough must be a list of variable names, got {raw!r}"[:300]
+        )
+    return tuple(raw)
+
+
 def _number(
     file: str, tid: str, raw: Mapping[str, Any], key: str, default: float | None, minimum: float
 ) -> Any:
@@ -104,7 +139,7 @@ def _task(
     if not isinstance(raw, dict):
         raise GraphSpecError(file, f"every task must be an object, got {type(raw).__name__}")
     tid = raw.get("id")
-    if not isinstance(tid, str) or not SAFE_ID.match(tid):
+    if not isinstance(tid, str) or not SAFE_ID.fullmatch(tid):
         raise GraphSpecError(
             file, f"task id must be 1-100 letters, digits, '_' or '-', got {tid!r}"
         )
@@ -113,13 +148,10 @@ def _task(
         raise GraphSpecError(
             file, f"unknown type {kind!r} (known: {', '.join(sorted(TASK_TYPES))})", tid
         )
-    for key, value in raw.items():
-        if SECRET_KEY.search(key) or (isinstance(value, str) and CREDENTIALS_IN_URL.search(value)):
-            raise GraphSpecError(
-                file,
-                f"field {key!r} holds a secret: credentials belong in the datasources file",
-                tid,
-            )
+    for where in _secrets_in(raw):
+        raise GraphSpecError(
+            file, f"{where} holds a secret: credentials belong in the datasources file", tid
+        )
     task_type = TASK_TYPES[kind]
     fields = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
     for name, rule in task_type.fields.items():
@@ -223,6 +255,7 @@ def load_graph(path: Path, top: Path) -> GraphSpec:
         schedule,
         raw.get("description") if isinstance(raw.get("description"), str) else None,
         connections,
+        _passthrough(str(config_path), config.get("env_passthrough")),
     )
 
 

@@ -54,6 +54,8 @@ class GraphSpec:
     schedule: str | None = None
     description: str | None = None
     connections: Mapping[str, Connection] = field(default_factory=dict)
+    # variables of the Dagster process its tasks may see (config.json ``env_passthrough``)
+    env_passthrough: tuple[str, ...] = ()
 
     def task(self, task_id: str) -> TaskSpec:
         for task in self.tasks:

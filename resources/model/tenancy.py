@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # matched whole (fullmatch): "acme\n" is refused
 
 
 class RegistryError(ValueError):
@@ -24,7 +24,7 @@ class RegistryError(ValueError):
 
 def validate_name(value: str, what: str) -> str:
     """Return ``value`` if it is a safe identifier, else raise naming ``what`` and the rule."""
-    if not isinstance(value, str) or not SAFE_NAME.match(value):
+    if not isinstance(value, str) or not SAFE_NAME.fullmatch(value):
         raise RegistryError(
             f"{what} {value!r} refused: only letters, digits, '_' and '-' (1-64 chars) are allowed"
         )

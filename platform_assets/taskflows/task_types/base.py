@@ -1,7 +1,7 @@
 """The one small interface every task type implements (a new type is one module). No Dagster
 import."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +25,7 @@ class TaskEnv:
     env: Mapping[str, str] = field(default_factory=dict)
     spark_submit: str = "spark-submit"
     workdir: str | None = None
+    passthrough: Sequence[str] = ()  # variables of the Dagster process the graph passes through
 
 
 class TaskType(Protocol):

@@ -17,6 +17,11 @@ class BashTask:
 
     def run(self, task: TaskSpec, env: TaskEnv) -> Mapping[str, Any]:
         run_process(
-            ["bash", "-c", task.fields["command"]], env.log, env.timeout_s, env.env, env.workdir
+            ["bash", "-c", task.fields["command"]],
+            env.log,
+            env.timeout_s,
+            env.env,
+            env.workdir,
+            env.passthrough,
         )
         return {"exit_code": 0}

@@ -8,6 +8,7 @@ from typing import Any
 from platform_assets.taskflows.process import run_process
 from platform_assets.taskflows.spec import Connection, TaskSpec
 from platform_assets.taskflows.task_types.base import FieldRule, TaskEnv
+from resources.model.secrets import mask_args
 
 # In the order the original runner writes them; a flag is left out when its field is empty.
 LEADING = ("master", "deploy-mode", "name")
@@ -82,6 +83,6 @@ class SparkTask:
 
     def run(self, task: TaskSpec, env: TaskEnv) -> Mapping[str, Any]:
         command = spark_submit_command(task, env.spark_submit)
-        env.log("$ " + " ".join(command))
-        run_process(command, env.log, env.timeout_s, env.env, env.workdir)
+        env.log("$ " + " ".join(mask_args(command)))
+        run_process(command, env.log, env.timeout_s, env.env, env.workdir, env.passthrough)
         return {"exit_code": 0, "master": task.fields["master"]}
