@@ -74,7 +74,13 @@ def _checked_strings(value: Any, depth: int = 0) -> None:
     absurd nesting."""
     if depth > MAX_DEPTH:
         raise RequestError(f"nested deeper than {MAX_DEPTH} levels")
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
     for key, item in items:
         for text in (key, item):
             if isinstance(text, str):
@@ -83,7 +89,9 @@ def _checked_strings(value: Any, depth: int = 0) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    raise RequestError("a string holds a lone surrogate (not valid Unicode)") from None
+                    raise RequestError(
+                        "a string holds a lone surrogate (not valid Unicode)"
+                    ) from None
         if isinstance(item, (dict, list)):
             _checked_strings(item, depth + 1)
 
@@ -91,7 +99,9 @@ def _checked_strings(value: Any, depth: int = 0) -> None:
 def parse_body(body: bytes) -> Any:
     """The request body as JSON, or RequestError saying why not (answered 400, never 500)."""
     try:
-        payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_number, parse_int=_number)
+        payload = json.loads(
+            body, parse_constant=_refuse_constant, parse_float=_number, parse_int=_number
+        )
     except RecursionError:
         raise RequestError(f"nested deeper than {MAX_DEPTH} levels") from None
     except RequestError:
@@ -127,7 +137,9 @@ def create_app(
         raise ValueError("JOB_TEMPLATE_API_TOKEN must be set: the service never runs without auth")
 
     def authorized(request: Request) -> bool:
-        header = request.headers.get("authorization", "")  # one header: launch/instances refuse more
+        header = request.headers.get(
+            "authorization", ""
+        )  # one header: launch/instances refuse more
         return header.startswith("Bearer ") and hmac.compare_digest(
             header[7:].encode(), api_token.encode()
         )
