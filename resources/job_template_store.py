@@ -5,6 +5,8 @@ patterns and the instances that ran. Every statement is parameterized.
 steps applied); run it with ``python -m platform_assets.job_templates.migrate``.
 """
 
+import hashlib
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,12 +79,37 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE state IN ('accepted', 'launching');
     CREATE INDEX IF NOT EXISTS run_request_user_run ON streamsets.run_request (user_run_id);
     """,
+    # 3: a request is accepted once per (user-id, user-run-id): a client retrying after a lost
+    # answer gets the same run_id (rows accepted before this migration keep a NULL key)
+    """
+    ALTER TABLE streamsets.run_request ADD COLUMN IF NOT EXISTS idempotency_key text;
+    ALTER TABLE streamsets.run_request ADD COLUMN IF NOT EXISTS payload_hash text;
+    CREATE UNIQUE INDEX IF NOT EXISTS run_request_idempotency
+        ON streamsets.run_request (idempotency_key);
+    """,
 )
 REQUEST_STATES = ("accepted", "launching", "launched", "failed")
 
 
 class TemplateNotFound(LookupError):
     """No template is registered for a (source type, target type) pair."""
+
+
+class RequestConflict(ValueError):
+    """The (user-id, user-run-id) pair was accepted before with a different request."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        super().__init__(
+            f"user-run-id already used by this user for a different request (run_id {run_id})"
+        )
+
+
+def _idempotency(user_id: str, user_run_id: str, config: Mapping[str, Any]) -> tuple[str, str]:
+    """(key, payload hash): the pair names a request, the hash tells a repeat from a conflict."""
+    key = json.dumps([user_id, user_run_id], ensure_ascii=False)
+    canonical = json.dumps(dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return key, hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -260,13 +287,29 @@ class JobTemplateStore(dg.ConfigurableResource):
 
     def accept_request(
         self, request_id: str, user_id: str, user_run_id: str, config: Mapping[str, Any]
-    ) -> None:
+    ) -> tuple[str, bool]:
+        """Record a request once per (user_id, user_run_id): (its run id, whether it is new). A
+        repeat of the same request answers the first one's id; a different request under the same
+        pair raises RequestConflict."""
+        key, digest = _idempotency(user_id, user_run_id, config)
         with self._connect() as conn:
-            conn.execute(
-                "INSERT INTO streamsets.run_request (id, user_id, user_run_id, config) "
-                "VALUES (%s, %s, %s, %s)",
-                (request_id, user_id, user_run_id, Jsonb(dict(config))),
-            )
+            created = conn.execute(
+                "INSERT INTO streamsets.run_request "
+                "(id, user_id, user_run_id, config, idempotency_key, payload_hash) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING "
+                "RETURNING id",
+                (request_id, user_id, user_run_id, Jsonb(dict(config)), key, digest),
+            ).fetchall()
+            if created:
+                return request_id, True
+            row = conn.execute(
+                "SELECT id::text, payload_hash FROM streamsets.run_request "
+                "WHERE idempotency_key = %s",
+                (key,),
+            ).fetchall()[0]
+        if row[1] != digest:
+            raise RequestConflict(row[0])
+        return row[0], False
 
     def claim_requests(self, limit: int) -> list[RunRequest]:
         """Mark up to ``limit`` due requests as launching, oldest first; concurrent launchers (other
@@ -282,12 +325,15 @@ class JobTemplateStore(dg.ConfigurableResource):
         return sorted((RunRequest(str(r[0]), r[1], r[2], r[3]) for r in rows), key=lambda r: r.id)
 
     def stale_launching(self, older_than_s: float) -> list[RunRequest]:
-        """Requests claimed by a launcher that never finished with them (it crashed mid-launch)."""
+        """Take over the requests whose claim is older than ``older_than_s`` (a launcher died, or
+        left a launch whose answer never came): each is returned to one caller only, its claim
+        renewed, so two replicas never recover the same request."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT id, user_run_id, config, attempts FROM streamsets.run_request "
-                "WHERE state = 'launching' "
-                "AND claimed_at < clock_timestamp() - make_interval(secs => %s)",
+                "UPDATE streamsets.run_request SET claimed_at = clock_timestamp() "
+                "WHERE id IN (SELECT id FROM streamsets.run_request WHERE state = 'launching' "
+                "AND claimed_at < clock_timestamp() - make_interval(secs => %s) "
+                "FOR UPDATE SKIP LOCKED) RETURNING id, user_run_id, config, attempts",
                 (older_than_s,),
             ).fetchall()
         return [RunRequest(str(r[0]), r[1], r[2], r[3]) for r in rows]
@@ -306,7 +352,8 @@ class JobTemplateStore(dg.ConfigurableResource):
         with self._connect() as conn:
             conn.execute(
                 "UPDATE streamsets.run_request SET state = 'accepted', error = %s, "
-                "not_before = clock_timestamp() + make_interval(secs => %s) WHERE id = %s",
+                "not_before = clock_timestamp() + make_interval(secs => %s) "
+                "WHERE id = %s AND state = 'launching'",
                 (error[:2000], retry_in_s, request_id),
             )
 

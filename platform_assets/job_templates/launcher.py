@@ -5,12 +5,15 @@ costs the Dagster webserver far more (execution plan, snapshots), and under load
 be every caller's latency. So the service answers at once and this launcher, in the background,
 turns accepted requests into `job_template_run` runs, oldest first.
 
-Each request is launched once: it is claimed (``launching``) before the GraphQL call and marked
-``launched`` with the Dagster run id after it; the run carries the tag ``weir/request_id``. A
-launcher that died between the two leaves the request ``launching``; recovery looks the tag up in
-Dagster and either records the run it finds or hands the request back for launching. Dagster being
-unreachable puts a request back with a growing delay; Dagster refusing it (bad config, job absent)
-fails it with Dagster's message, visible through GET.
+Each request is launched once: it is claimed (``launching``), one at a time, right before the
+GraphQL call and marked ``launched`` with the Dagster run id after it; the run carries the tag
+``weir/request_id``. A launch whose answer is lost (a timeout, a 5xx: Dagster may have started the
+run anyway) is never handed back at once: it stays claimed until the claim is older than
+``STALE_AFTER_S`` (far longer than any launch takes), and then recovery, taken over by one replica
+only, looks the tag up in Dagster and either records the run it finds or hands the request back.
+A launcher that died mid-launch is recovered the same way. Dagster refusing the connection (nothing
+was sent) puts a request back with a growing delay; Dagster refusing the run (bad config, job
+absent) fails it with Dagster's message, visible through GET.
 """
 
 import logging
@@ -37,7 +40,12 @@ RUNS_WITH_TAG = """query Runs($tags: [ExecutionTag!]) { runsOrError(filter: {tag
 
 
 class DagsterUnreachable(RuntimeError):
-    """The GraphQL endpoint did not answer (transient: the request is retried)."""
+    """The GraphQL endpoint did not answer (transient). ``delivered``: the request may have reached
+    Dagster (a timeout or an error answer), so its effect is unknown."""
+
+    def __init__(self, message: str, delivered: bool):
+        super().__init__(message)
+        self.delivered = delivered
 
 
 class RunRefused(RuntimeError):
@@ -55,11 +63,13 @@ class RequestLauncher:
         graphql_url: str,
         location: str = "weir",
         timeout_s: float = 30,
+        stale_after_s: float = STALE_AFTER_S,
     ):
         self.store = store
         self.graphql_url = graphql_url
         self.location = location
         self.timeout_s = timeout_s
+        self.stale_after_s = stale_after_s  # must exceed timeout_s and any launch Dagster finishes
         self.session = requests.Session()
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -72,8 +82,10 @@ class RequestLauncher:
             answer.raise_for_status()
             return answer.json()["data"]
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            # a refused or timed-out connection sent nothing; anything else may have been executed
+            delivered = not isinstance(exc, requests.ConnectionError)
             raise DagsterUnreachable(
-                f"Dagster GraphQL at {self.graphql_url} did not answer: {exc}"[:500]
+                f"Dagster GraphQL at {self.graphql_url} did not answer: {exc}"[:500], delivered
             ) from None
 
     def launch_run(self, request: RunRequest) -> str:
@@ -116,7 +128,9 @@ class RequestLauncher:
             LOG.error("request %s refused: %s", request.id, exc)
             self.store.fail_request(request.id, str(exc))
         except DagsterUnreachable as exc:
-            if request.attempts >= MAX_ATTEMPTS:
+            if exc.delivered:  # the run may exist: recovery looks it up once the claim is stale
+                LOG.warning("request %s: launch answer lost, left to recovery: %s", request.id, exc)
+            elif request.attempts >= MAX_ATTEMPTS:
                 self.store.fail_request(
                     request.id, f"gave up after {request.attempts} attempts: {exc}"
                 )
@@ -125,14 +139,24 @@ class RequestLauncher:
         return False
 
     def launch_batch(self, limit: int = 20) -> int:
-        """Claim and launch up to ``limit`` due requests; returns how many became runs."""
-        return sum(self.launch(request) for request in self.store.claim_requests(limit))
+        """Launch up to ``limit`` due requests, each claimed just before its launch (a claim never
+        waits behind other launches, so it cannot go stale while its launcher works); returns how
+        many became runs."""
+        launched = 0
+        for _ in range(limit):
+            claimed = self.store.claim_requests(1)
+            if not claimed:
+                break
+            launched += self.launch(claimed[0])
+        return launched
 
-    def recover(self, older_than_s: float = STALE_AFTER_S) -> int:
-        """Settle requests a dead launcher left ``launching``: record the run it had launched, or
-        hand the request back. Returns how many were settled."""
+    def recover(self, older_than_s: float | None = None) -> int:
+        """Settle the requests whose claim went stale (a dead launcher, a lost launch answer):
+        record the run Dagster has for the request, or hand the request back. Returns how many
+        were settled."""
         settled = 0
-        for request in self.store.stale_launching(older_than_s):
+        stale_after_s = self.stale_after_s if older_than_s is None else older_than_s
+        for request in self.store.stale_launching(stale_after_s):
             try:
                 run_id = self.existing_run(request.id)
             except DagsterUnreachable:
@@ -141,7 +165,7 @@ class RequestLauncher:
                 self.store.mark_launched(request.id, run_id)
             else:
                 self.store.release_request(
-                    request.id, "launcher stopped mid-launch; launching again", 0
+                    request.id, "no run was started for the last claim; launching again", 0
                 )
             settled += 1
         return settled

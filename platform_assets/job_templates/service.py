@@ -36,7 +36,7 @@ from starlette.routing import Route
 from platform_assets.job_templates.launcher import RequestLauncher
 from platform_assets.job_templates.requests import RequestError, merge_parameters, parse_request
 from platform_assets.job_templates.settings import JobTemplatesSettings
-from resources.job_template_store import JobTemplateStore, TemplateNotFound
+from resources.job_template_store import JobTemplateStore, RequestConflict, TemplateNotFound
 
 MAX_BODY_BYTES = 1_000_000
 CONFIG_KEYS = ("user-id", "user-run-id", "source-type", "target-type", "runtime-parameters")
@@ -171,17 +171,19 @@ def create_app(
             return _error(400, "the request is not valid")
         except TemplateNotFound as exc:
             return _error(404, str(exc))
-        run_id = str(uuid.uuid4())
         try:
-            await run_in_threadpool(
+            run_id, _ = await run_in_threadpool(
                 store.accept_request,
-                run_id,
+                str(uuid.uuid4()),
                 parsed.user_id,
                 parsed.user_run_id,
                 {k: payload[k] for k in CONFIG_KEYS},
             )
+        except RequestConflict as exc:
+            return _error(409, str(exc))
         except (psycopg.Error, PoolTimeout):
             return _error(503, "the request store is unavailable; nothing was recorded")
+        # a repeat of an accepted request (a client retrying after a lost answer) gets its run_id
         return JSONResponse({"status": "OK", "run_id": run_id})
 
     async def instances(request: Request) -> JSONResponse:
