@@ -87,6 +87,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX IF NOT EXISTS run_request_idempotency
         ON streamsets.run_request (idempotency_key);
     """,
+    # 4: which instances a run has started, by parameter set: a retry or re-execution of the run
+    # (same root run) follows them instead of starting them again
+    """
+    CREATE TABLE IF NOT EXISTS streamsets.instance_launch (
+        run_key text NOT NULL,
+        set_index integer NOT NULL,
+        job_run_id text NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (run_key, set_index));
+    """,
 )
 REQUEST_STATES = ("accepted", "launching", "launched", "failed")
 
@@ -268,6 +278,24 @@ class JobTemplateStore(dg.ConfigurableResource):
                 f"VALUES ({', '.join(['%s'] * len(fields))}) "
                 f"ON CONFLICT (job_run_id) DO UPDATE SET {updates}",
                 tuple(getattr(record, f) for f in fields),
+            )
+
+    def started_instances(self, run_key: str) -> dict[int, str]:
+        """Instances started so far for ``run_key`` (a Dagster root run id), by parameter set."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT set_index, job_run_id FROM streamsets.instance_launch WHERE run_key = %s",
+                (run_key,),
+            ).fetchall()
+        return {int(r[0]): r[1] for r in rows}
+
+    def record_started(self, run_key: str, started: Mapping[int, str]) -> None:
+        """Remember the instances just started for ``run_key``, by parameter set."""
+        with self._connect() as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO streamsets.instance_launch (run_key, set_index, job_run_id) "
+                "VALUES (%s, %s, %s) ON CONFLICT (run_key, set_index) DO NOTHING",
+                [(run_key, index, job_id) for index, job_id in started.items()],
             )
 
     def instances(self, user_run_id: str) -> list[dict[str, Any]]:

@@ -6,11 +6,14 @@ from the environment). No Control Hub can run on this machine, so everything aro
 against ``StandInControlHub``, which simulates instances that finish, fail or hang, with metrics.
 """
 
+import json
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -77,11 +80,29 @@ class SdkControlHub:
 class StandInControlHub:
     """Simulated instances: each runs ``WEIR_RUN_SECONDS`` (default 0) and then finishes, fails, or
     (``hang``) never ends until stopped. Record counts follow the parameters, so tests can tell
-    instances apart."""
+    instances apart. Like Control Hub, it outlives a run: instances are kept as files under
+    ``folder`` (default: the machine's temp dir), so a retry in another process finds them."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: str | None = None) -> None:
         self._lock = threading.Lock()
         self._instances: dict[str, dict[str, Any]] = {}
+        self._folder = Path(folder or Path(tempfile.gettempdir()) / "weir-control-hub-stand-in")
+
+    def _file(self, job_id: str) -> Path:
+        return self._folder / f"{job_id.replace(':', '_')}.json"
+
+    def _instance(self, job_id: str) -> dict[str, Any]:
+        if job_id not in self._instances:  # started by another process (an earlier attempt)
+            self._instances[job_id] = json.loads(self._file(job_id).read_text())
+        return self._instances[job_id]
+
+    def _save(self, job_id: str) -> None:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self._file(job_id).write_text(json.dumps(self._instances[job_id], default=str))
+
+    def started_count(self) -> int:
+        """How many instances this stand-in has started, across processes (for tests)."""
+        return len(list(self._folder.glob("*.json"))) if self._folder.is_dir() else 0
 
     def start_template(
         self,
@@ -98,12 +119,13 @@ class StandInControlHub:
                     "started": time.time(),
                     "stopped": None,
                 }
+                self._save(job_id)
                 ids.append(job_id)
         return ids
 
     def state(self, job_id: str) -> InstanceState:
         with self._lock:
-            instance = self._instances[job_id]
+            instance = self._instance(job_id)
         params, started = instance["params"], instance["started"]
         mode = str(params.get(SIMULATE, "finish"))
         ends = started + float(params.get(RUN_SECONDS, 0))
@@ -156,7 +178,8 @@ class StandInControlHub:
 
     def stop(self, job_id: str) -> None:
         with self._lock:
-            self._instances[job_id]["stopped"] = time.time()
+            self._instance(job_id)["stopped"] = time.time()
+            self._save(job_id)
 
 
 _STAND_IN = StandInControlHub()
@@ -164,15 +187,17 @@ _STAND_IN = StandInControlHub()
 
 class StreamSetsResource(dg.ConfigurableResource):
     """``stand_in=True`` (the embedded default and tests) or a Control Hub credential from the
-    environment (``STREAMSETS_CRED_ID``, ``STREAMSETS_CRED_TOKEN``)."""
+    environment (``STREAMSETS_CRED_ID``, ``STREAMSETS_CRED_TOKEN``). ``stand_in_folder``: where the
+    stand-in keeps its instances (default: the machine's temp dir)."""
 
     stand_in: bool = True
     credential_id: str | None = None
     token: str | None = None
+    stand_in_folder: str | None = None
 
     def client(self) -> ControlHubClient:
         if self.stand_in:
-            return _STAND_IN
+            return StandInControlHub(self.stand_in_folder) if self.stand_in_folder else _STAND_IN
         if not (self.credential_id and self.token):
             raise dg.Failure(
                 "StreamSets Control Hub credentials are not configured "

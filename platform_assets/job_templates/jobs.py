@@ -3,11 +3,19 @@ original request; one template instance runs per parameter set, all are waited f
 one ``job_instance`` row is written per instance, and each ingestion pattern gets a materialization
 (``job_templates/<pattern_name>``) whose metadata the UI plots (counts, status, durations)."""
 
+from typing import Any
+
 import dagster as dg
 
 from platform_assets.job_templates.requests import RequestError, merge_parameters, parse_request
 from platform_assets.job_templates.tracking import TrackedInstance, track_all
-from resources.job_template_store import InstanceRecord, JobTemplateStore, TemplateNotFound
+from resources.job_template_store import (
+    InstanceRecord,
+    JobTemplate,
+    JobTemplateStore,
+    TemplateNotFound,
+)
+from resources.model.control_hub import ControlHubClient
 from resources.streamsets import StreamSetsResource
 
 DEFAULT_MAX_WAIT_S = 4 * 3600
@@ -52,6 +60,38 @@ def _summary(user_run_id: str, tracked: list[TrackedInstance]) -> dict:
     }
 
 
+def _start_once(
+    context: dg.OpExecutionContext,
+    store: JobTemplateStore,
+    client: ControlHubClient,
+    template: JobTemplate,
+    parameter_sets: list[dict[str, Any]],
+) -> list[str]:
+    """The instance of each parameter set: started now, or, for a retry or re-execution of the
+    run (same root run), the one an earlier attempt started, which is followed, not restarted."""
+    run_key = context.run.root_run_id or context.run.run_id
+    started = store.started_instances(run_key)
+    todo = [index for index in range(len(parameter_sets)) if index not in started]
+    if started:
+        context.log.info(
+            f"{len(started)} instance(s) started by an earlier attempt of this run are followed, "
+            "not started again"
+        )
+    if todo:
+        new_ids = client.start_template(
+            template.sch_job_template_id,
+            [parameter_sets[index] for index in todo],
+            template.delete_after_completion,
+        )
+        store.record_started(run_key, dict(zip(todo, new_ids, strict=True)))
+        started.update(zip(todo, new_ids, strict=True))
+        context.log.info(
+            f"started {len(todo)} instance(s) of template {template.sch_job_template_id} "
+            f"({template.pattern_name})"
+        )
+    return [started[index] for index in range(len(parameter_sets))]
+
+
 @dg.op(config_schema=REQUEST_SCHEMA, tags={"weir/system": "streamsets"})
 def run_job_templates(
     context: dg.OpExecutionContext,
@@ -80,12 +120,9 @@ def run_job_templates(
     except (RequestError, TemplateNotFound) as exc:
         raise dg.Failure(str(exc), allow_retries=False) from None
     client = streamsets.client()
-    job_ids = client.start_template(
-        template.sch_job_template_id, parameter_sets, template.delete_after_completion
-    )
+    job_ids = _start_once(context, job_template_store, client, template, parameter_sets)
     context.log.info(
-        f"started {len(job_ids)} instance(s) of template {template.sch_job_template_id} "
-        f"({template.pattern_name}); waiting up to {config['max-wait-seconds']:g}s"
+        f"waiting up to {config['max-wait-seconds']:g}s for {len(job_ids)} instance(s)"
     )
     tracked = track_all(
         client, job_ids, config["poll-seconds"], config["max-wait-seconds"], config["max-threads"]

@@ -92,6 +92,25 @@ def _run_one(graph: GraphSpec, logs: _Logs, spark_submit: str):  # noqa: ANN202 
     return run
 
 
+def _succeeded_in_earlier_attempts(context: dg.AssetExecutionContext, graph: GraphSpec) -> set[str]:
+    """The graph's tasks that a run this one retries or re-executes (its parents, transitively)
+    materialized: a retry runs only what did not succeed."""
+    done: set[str] = set()
+    parent = context.run.parent_run_id
+    while parent:
+        records = context.instance.get_records_for_run(
+            parent, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        for record in records:
+            event = record.event_log_entry.dagster_event
+            key = event.asset_key if event else None
+            if key is not None and list(key.path[:2]) == ["taskflows", graph.name]:
+                done.add(key.path[-1])
+        earlier = context.instance.get_run_by_id(parent)
+        parent = earlier.parent_run_id if earlier else None
+    return done
+
+
 def _specs(graph: GraphSpec) -> list[dg.AssetSpec]:
     return [
         dg.AssetSpec(
@@ -124,6 +143,13 @@ def graph_assets(graph: GraphSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, spark_submit: SparkSubmitResource
     ) -> Iterator[dg.MaterializeResult]:
         selected = [k.path[-1] for k in context.selected_asset_keys]
+        done_before = _succeeded_in_earlier_attempts(context, graph)
+        if done_before & set(selected):
+            context.log.info(
+                f"not run again: {', '.join(sorted(done_before & set(selected)))} succeeded in an "
+                "earlier attempt of this run (run retry or re-execution)"
+            )
+            selected = [t for t in selected if t not in done_before]
         logs = _Logs(graph, context.run.run_id)
         submit = (
             spark_submit.executable()
