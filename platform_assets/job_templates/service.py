@@ -16,6 +16,7 @@ Run it with:
 """
 
 import argparse
+import asyncio
 import contextlib
 import hmac
 import json
@@ -33,6 +34,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from platform_assets.job_templates.http_server import (
+    HEADER_TIMEOUT_S,
+    MAX_CONNECTIONS,
+    server_config,
+)
 from platform_assets.job_templates.launcher import RequestLauncher
 from platform_assets.job_templates.requests import RequestError, merge_parameters, parse_request
 from platform_assets.job_templates.settings import JobTemplatesSettings
@@ -114,15 +120,25 @@ def parse_body(body: bytes) -> Any:
     return payload
 
 
+BODY_READ_TIMEOUT_S = 30.0
+
+
 async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as more than ``limit`` bytes arrived (nothing more is read)."""
+    """The body, or None as soon as more than ``limit`` bytes arrived (nothing more is read).
+    Raises TimeoutError when the body takes longer than ``BODY_READ_TIMEOUT_S`` to arrive."""
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+
+    async def read() -> bool:
+        nonlocal size
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return False
+            chunks.append(chunk)
+        return True
+
+    complete = await asyncio.wait_for(read(), BODY_READ_TIMEOUT_S)
+    return b"".join(chunks) if complete else None
 
 
 def create_app(
@@ -154,7 +170,10 @@ def create_app(
             return _error(400, "Content-Length is not a number")
         if int(length) > MAX_BODY_BYTES:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
-        body = await _read_limited(request, MAX_BODY_BYTES)  # chunked bodies too
+        try:
+            body = await _read_limited(request, MAX_BODY_BYTES)  # chunked bodies too
+        except TimeoutError:
+            return _error(408, f"the body did not arrive within {BODY_READ_TIMEOUT_S:g}s")
         if body is None:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
         try:
@@ -234,11 +253,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Weir's job-template REST front door")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=HEADER_TIMEOUT_S,
+        help="seconds a connection has to deliver a request's headers",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        help="open connections at once; more are answered 503 at once",
+    )
     opts = parser.parse_args()
     settings = JobTemplatesSettings.from_env()
     store = JobTemplateStore(dsn=settings.store_dsn, pool_size=16)
     app = create_app(store, settings.graphql_url, settings.api_token)
-    uvicorn.run(app, host=opts.host, port=opts.port, log_level="warning")
+    config = server_config(app, opts.host, opts.port, opts.header_timeout, opts.max_connections)
+    uvicorn.Server(config).run()
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ import threading
 import time
 
 import pytest
+import requests
 import uvicorn
 from starlette.testclient import TestClient
 
+from platform_assets.job_templates.http_server import server_config
 from platform_assets.job_templates.service import create_app
 from tests.services import free_port
 
@@ -95,3 +97,38 @@ def test_a_chunked_body_over_the_limit_is_refused_before_it_is_read_whole():
         thread.join(10)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < 16  # the limit is 1 MB: the server stopped reading long before 64 MiB
+
+
+def test_half_sent_headers_are_dropped_and_valid_requests_still_answered():
+    """Slow clients (half a request line, then nothing) are closed after the header deadline, while
+    a valid request is answered meanwhile; past the connection bound a client gets 503 at once."""
+    app = create_app(UnreachableStore(), "http://127.0.0.1:9/graphql", TOKEN, launcher_threads=0)
+    port = free_port()
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, header_timeout_s=1.0, max_connections=60))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    slow = []
+    try:
+        for _ in range(40):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"POST /streamsets/job-template-runner HTTP/1.1\r\nHost: x\r\nAuthor")
+            slow.append(sock)
+        valid = requests.get(f"http://127.0.0.1:{port}{URL}/r1", timeout=5)
+        assert valid.status_code == 401  # answered (no token) while 40 clients stall
+        started = time.monotonic()
+        closed = [sock.recv(100) == b"" for sock in slow]  # the server closes them
+        assert all(closed) and time.monotonic() - started < 3
+        crowd = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(70)]
+        try:
+            over = requests.get(f"http://127.0.0.1:{port}{URL}/r1", timeout=5)
+            assert over.status_code == 503
+        finally:
+            for sock in crowd:
+                sock.close()
+    finally:
+        for sock in slow:
+            sock.close()
+        server.should_exit = True
+        thread.join(10)
