@@ -1,7 +1,9 @@
 """Run retries never repeat what succeeded, on a real instance with the production dagster.yaml
 (run retries on: 2 retries) against PostgreSQL: a task graph with one succeeding and one failing
 task runs the succeeding task once over the three attempts; a job_template_run with one good and
-one failing instance starts each instance once and records two instance rows."""
+one failing instance starts each instance once and records two instance rows. The same runs check
+the compute logs for secrets: canary secrets in the deployment's environment appear in none of
+the files the instance keeps (compute logs, storage), nor in the task logs."""
 
 import json
 import shutil
@@ -49,7 +51,8 @@ def test_retries_of_a_task_graph_and_of_a_job_template_run_repeat_nothing(tmp_pa
     counts = tmp_path / "counts"
     counts.mkdir()
     write_graph(graphs, [
-        {"id": "good", "type": "bash", "depends": [], "command": f"echo x >> {counts / 'good'}"},
+        {"id": "good", "type": "bash", "depends": [],
+         "command": f"env; echo \"[$SMTP_PASSWORD]\"; echo x >> {counts / 'good'}"},
         {"id": "bad", "type": "bash", "depends": [], "command": f"echo x >> {counts / 'bad'}; exit 3"},
     ], name="tasks.json")
     store = JobTemplateStore(dsn=pg_dsn)
@@ -63,7 +66,8 @@ def test_retries_of_a_task_graph_and_of_a_job_template_run_repeat_nothing(tmp_pa
     env = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "postgres",
            "DAGSTER_PG_PASSWORD": "postgres", "DAGSTER_PG_DB": database, "PLATFORM_ENV": "local",
            "WEIR_DATA_DIR": str(tmp_path / "data"), "WEIR_TASKFLOWS_DIR": str(tmp_path / "graphs"),
-           "JOB_TEMPLATE_PG_DSN": pg_dsn, "TMPDIR": str(stand_in)}
+           "JOB_TEMPLATE_PG_DSN": pg_dsn, "TMPDIR": str(stand_in),
+           "SMTP_PASSWORD": "cAnArY-smtp", "AWS_SECRET_ACCESS_KEY": "cAnArY-aws", "MONGO_URL": "mongodb://u:cAnArY-mongo@h/x"}
     stand_in.mkdir()
     request = {"user-id": "u1", "user-run-id": "retry-1", "source-type": "oracle", "target-type": "s3",
                "runtime-parameters": [{"TABLE": "good"}, {"TABLE": "bad", SIMULATE: "fail"}],
@@ -82,5 +86,10 @@ def test_retries_of_a_task_graph_and_of_a_job_template_run_repeat_nothing(tmp_pa
                             "WHERE user_run_id = 'retry-1'").fetchone()
         launches = conn.execute("SELECT count(*) FROM streamsets.instance_launch").fetchone()[0]
     assert rows == (2, 2) and launches == 2
+    kept = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.suffix in (".out", ".err", ".complete") for p in kept)  # compute logs were captured
+    leaked = [str(p) for p in kept if b"cAnArY" in p.read_bytes()]
+    assert leaked == []
+    assert "[]" in "".join(p.read_text(errors="replace") for p in (graphs / "logs").rglob("*.log"))
     hub = StandInControlHub(str(stand_in / "weir-control-hub-stand-in"))
     assert hub.started_count() == 2, json.dumps(sorted(p.name for p in stand_in.rglob("*")))

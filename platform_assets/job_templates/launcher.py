@@ -19,6 +19,7 @@ absent) fails it with Dagster's message, visible through GET.
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -64,12 +65,20 @@ class RequestLauncher:
         location: str = "weir",
         timeout_s: float = 30,
         stale_after_s: float = STALE_AFTER_S,
+        busy: Callable[[], bool] | None = None,
+        max_defer_s: float = 5.0,
     ):
         self.store = store
         self.graphql_url = graphql_url
         self.location = location
         self.timeout_s = timeout_s
         self.stale_after_s = stale_after_s  # must exceed timeout_s and any launch Dagster finishes
+        # the front door answering requests comes first: while ``busy()``, launches wait (a launch
+        # costs the Dagster webserver, on the same cores, far more than a POST), but never more
+        # than ``max_defer_s`` since the last one
+        self.busy = busy or (lambda: False)
+        self.max_defer_s = max_defer_s
+        self._last_launch = time.monotonic()
         self.session = requests.Session()
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -144,10 +153,13 @@ class RequestLauncher:
         many became runs."""
         launched = 0
         for _ in range(limit):
+            if self.busy() and time.monotonic() - self._last_launch < self.max_defer_s:
+                break
             claimed = self.store.claim_requests(1)
             if not claimed:
                 break
             launched += self.launch(claimed[0])
+            self._last_launch = time.monotonic()
         return launched
 
     def recover(self, older_than_s: float | None = None) -> int:

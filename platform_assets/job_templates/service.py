@@ -22,6 +22,7 @@ import hmac
 import json
 import math
 import threading
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -42,7 +43,12 @@ from platform_assets.job_templates.http_server import (
 from platform_assets.job_templates.launcher import RequestLauncher
 from platform_assets.job_templates.requests import RequestError, merge_parameters, parse_request
 from platform_assets.job_templates.settings import JobTemplatesSettings
-from resources.job_template_store import JobTemplateStore, RequestConflict, TemplateNotFound
+from resources.job_template_store import (
+    JobTemplate,
+    JobTemplateStore,
+    RequestConflict,
+    TemplateNotFound,
+)
 
 MAX_BODY_BYTES = 1_000_000
 CONFIG_KEYS = ("user-id", "user-run-id", "source-type", "target-type", "runtime-parameters")
@@ -54,6 +60,27 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+BUSY_FOR_S = 0.25  # a POST within this long: the front door is busy, launches wait
+TEMPLATE_CACHE_S = 5.0
+
+
+class TemplateCache:
+    """Templates by (source, target) for ``TEMPLATE_CACHE_S``: a burst of POSTs for the same pattern
+    looks it up once, not once per request (a template added or changed shows within 5 s)."""
+
+    def __init__(self, store: JobTemplateStore):
+        self.store = store
+        self.found: dict[tuple[str, str], tuple[float, JobTemplate]] = {}
+
+    def find(self, source: str, target: str) -> JobTemplate:
+        cached = self.found.get((source, target))
+        if cached is not None and time.monotonic() - cached[0] < TEMPLATE_CACHE_S:
+            return cached[1]
+        template = self.store.find_template(source, target)
+        self.found[(source, target)] = (time.monotonic(), template)
+        return template
 
 
 MAX_DEPTH = 32  # the payload is two levels deep; anything far deeper is refused, not recursed into
@@ -152,6 +179,9 @@ def create_app(
     if not api_token:
         raise ValueError("JOB_TEMPLATE_API_TOKEN must be set: the service never runs without auth")
 
+    templates = TemplateCache(store)
+    last_post = [0.0]  # when the latest POST arrived: the launcher waits while requests keep coming
+
     def authorized(request: Request) -> bool:
         header = request.headers.get(
             "authorization", ""
@@ -176,11 +206,12 @@ def create_app(
             return _error(408, f"the body did not arrive within {BODY_READ_TIMEOUT_S:g}s")
         if body is None:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
+        last_post[0] = time.monotonic()
         try:
             payload = parse_body(body)
             parsed = parse_request(payload)
             template = await run_in_threadpool(
-                store.find_template, parsed.source_type, parsed.target_type
+                templates.find, parsed.source_type, parsed.target_type
             )
             for parameter_set in parsed.parameter_sets:
                 merge_parameters(parameter_set, template.static_parameters, template.connections)
@@ -226,7 +257,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         stop = threading.Event()
-        launcher = RequestLauncher(store, graphql_url, location)
+        launcher = RequestLauncher(
+            store, graphql_url, location, busy=lambda: time.monotonic() - last_post[0] < BUSY_FOR_S
+        )
         threads = [
             threading.Thread(target=launcher.run, args=(stop,), name=f"launcher-{n}", daemon=True)
             for n in range(launcher_threads)
