@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml $(NATIVE)
 # and dg commands run from this folder use it and never the production dagster.yaml beside it.
 local-home:
 	@mkdir -p $(LOCAL_HOME)
+	@test -f $(LOCAL_HOME)/dagster.yaml || printf '# the local instance: SQLite storage in this folder\ntelemetry:\n  enabled: false\n' > $(LOCAL_HOME)/dagster.yaml
 	@grep -qs '^DAGSTER_HOME=$(LOCAL_HOME)$$' .env || echo 'DAGSTER_HOME=$(LOCAL_HOME)' > .env
 
 demo: $(STAMP) local-home

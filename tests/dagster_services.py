@@ -2,6 +2,7 @@
 from the project's workspace.yaml with a given DAGSTER_HOME, and a small GraphQL client."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +29,17 @@ class GraphQL:
         if body.get("errors"):
             raise AssertionError(f"GraphQL errors: {body['errors']}")
         return body["data"]
+
+
+def production_home(tmp_path: Path, pg_dsn: str) -> tuple[Path, dict[str, str]]:
+    """A DAGSTER_HOME holding the production dagster.yaml, and the variables that point it at the
+    test database (``pg_dsn``) with the local platform environment under ``tmp_path``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home, {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "postgres",
+                  "DAGSTER_PG_PASSWORD": "postgres", "DAGSTER_PG_DB": pg_dsn.rsplit("/", 1)[1],
+                  "PLATFORM_ENV": "local", "WEIR_DATA_DIR": str(tmp_path / "data")}
 
 
 @contextmanager

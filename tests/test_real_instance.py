@@ -2,7 +2,6 @@
 against the real PostgreSQL server; a backfill of 7 date partitions for one tenant launched through
 GraphQL; every run succeeds; runs and materializations are in Postgres, each day's A/R exactly once."""
 
-import shutil
 import time
 from datetime import date, timedelta
 
@@ -11,7 +10,7 @@ import yaml
 
 import dagster as dg
 from platform_assets.demo.argo_sample import write_tenant_files
-from tests.dagster_services import dagster_deployment
+from tests.dagster_services import dagster_deployment, production_home
 
 LAUNCH_BACKFILL = """
 mutation Launch($params: LaunchBackfillParams!) {
@@ -48,14 +47,9 @@ def test_backfill_of_seven_days_through_graphql_on_postgres(tmp_path, pg_dsn):
     entry = write_tenant_files(tmp_path / "sources", "acme", ["Critical"], [days[0] - timedelta(days=1), *days],
                                seed=3, n_sites=4)
     (tmp_path / "tenants.yaml").write_text(yaml.safe_dump({"tenants": [entry]}))
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy("dagster.yaml", home / "dagster.yaml")
-    database = pg_dsn.rsplit("/", 1)[1]
-    env = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "postgres",
-           "DAGSTER_PG_PASSWORD": "postgres", "DAGSTER_PG_DB": database, "PLATFORM_ENV": "local",
-           "WEIR_DATA_DIR": str(tmp_path / "data"), "WEIR_TENANT_REGISTRY": str(tmp_path / "tenants.yaml"),
-           "WEIR_START_DATE": days[0].isoformat(), "WEIR_TASKFLOWS_DIR": str(tmp_path / "no-taskflows")}
+    home, env = production_home(tmp_path, pg_dsn)
+    env.update({"WEIR_TENANT_REGISTRY": str(tmp_path / "tenants.yaml"), "WEIR_START_DATE": days[0].isoformat(),
+                "WEIR_TASKFLOWS_DIR": str(tmp_path / "no-taskflows")})
     with dagster_deployment(home, env) as (_, graphql):
         keys = [n["assetKey"] for n in graphql(ARGO_ASSETS)["assetNodes"]]
         assert {"argo", "endpoint_group_ar"} <= {p for k in keys for p in k["path"]}

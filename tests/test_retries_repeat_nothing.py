@@ -6,14 +6,13 @@ the compute logs for secrets: canary secrets in the deployment's environment app
 the files the instance keeps (compute logs, storage), nor in the task logs."""
 
 import json
-import shutil
 import time
 
 import psycopg
 
 from resources.job_template_store import JobTemplateStore
 from resources.streamsets import RUN_SECONDS, SIMULATE, StandInControlHub
-from tests.dagster_services import dagster_deployment
+from tests.dagster_services import dagster_deployment, production_home
 from tests.taskflows.graphs import write_graph
 
 LAUNCH = """mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) {
@@ -59,15 +58,10 @@ def test_retries_of_a_task_graph_and_of_a_job_template_run_repeat_nothing(tmp_pa
     store.migrate()
     store.add_template("oracle_to_s3", "oracle", "s3", "sch-tpl-1", {RUN_SECONDS: 0.1}, {})
     stand_in = tmp_path / "control-hub"
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy("dagster.yaml", home / "dagster.yaml")
-    database = pg_dsn.rsplit("/", 1)[1]
-    env = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "postgres",
-           "DAGSTER_PG_PASSWORD": "postgres", "DAGSTER_PG_DB": database, "PLATFORM_ENV": "local",
-           "WEIR_DATA_DIR": str(tmp_path / "data"), "WEIR_TASKFLOWS_DIR": str(tmp_path / "graphs"),
-           "JOB_TEMPLATE_PG_DSN": pg_dsn, "TMPDIR": str(stand_in),
-           "SMTP_PASSWORD": "cAnArY-smtp", "AWS_SECRET_ACCESS_KEY": "cAnArY-aws", "MONGO_URL": "mongodb://u:cAnArY-mongo@h/x"}
+    home, env = production_home(tmp_path, pg_dsn)
+    env.update({"WEIR_TASKFLOWS_DIR": str(tmp_path / "graphs"), "JOB_TEMPLATE_PG_DSN": pg_dsn,
+                "TMPDIR": str(stand_in), "SMTP_PASSWORD": "cAnArY-smtp", "AWS_SECRET_ACCESS_KEY": "cAnArY-aws",
+                "MONGO_URL": "mongodb://u:cAnArY-mongo@h/x"})
     stand_in.mkdir()
     request = {"user-id": "u1", "user-run-id": "retry-1", "source-type": "oracle", "target-type": "s3",
                "runtime-parameters": [{"TABLE": "good"}, {"TABLE": "bad", SIMULATE: "fail"}],
