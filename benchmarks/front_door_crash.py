@@ -15,7 +15,6 @@ Asserts nothing about time.
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import dagster as dg  # noqa: E402
 
 from platform_assets.job_templates.launcher import REQUEST_TAG  # noqa: E402
 from resources.job_template_store import JobTemplateStore  # noqa: E402
+from benchmarks.job_template_service import _wait_for_port  # noqa: E402
 from tests.dagster_services import dagster_deployment  # noqa: E402
 from tests.services import free_port  # noqa: E402
 
@@ -43,22 +43,12 @@ BASE = "postgresql://postgres:postgres@127.0.0.1:5432"
 TOKEN = "bench-token"
 
 
-def wait_for_port(port: int, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"the service did not listen on {port}")
-
-
 def start_service(port: int, dsn: str, graphql: str) -> subprocess.Popen:
     service = subprocess.Popen(
         [sys.executable, "-m", "platform_assets.job_templates.service", "--port", str(port)], cwd=ROOT,
         env={**os.environ, "JOB_TEMPLATE_PG_DSN": dsn, "JOB_TEMPLATE_API_TOKEN": TOKEN,
              "DAGSTER_GRAPHQL_URL": graphql})
-    wait_for_port(port)
+    _wait_for_port(port)
     return service
 
 

@@ -4,13 +4,14 @@ and the README's `make dev` serves the UI on the local instance with no variable
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
+
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -73,14 +74,8 @@ def test_dg_check_defs_and_the_dagster_cli_load_from_the_repository_root():
     assert validated.returncode == 0, (validated.stdout + validated.stderr)[-3000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_make_dev_serves_the_ui_on_the_local_instance_with_no_variables_set(tmp_path):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(["make", "dev", f"PORT={port}", f"DATA={tmp_path}"], cwd=ROOT, env=_clean_env(),
                             stdout=open(tmp_path / "dev.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
