@@ -138,9 +138,20 @@ def write_unloads(
     parts: int = 2,
 ) -> dict[str, int]:
     """Write snapshot parts (created before ``incremental_from``) and daily increments; returns
-    the number of rows written per table."""
+    the number of rows written per table. Like a daily UNLOAD job, every day from
+    ``incremental_from`` to the data's last day gets its folder, with an empty part and a manifest
+    counting 0 on a day without rows (a missing folder means the unload did not run)."""
     catalog = catalog or load_catalog()
     counts = {}
+    last = max(
+        (
+            r[catalog[n].names.index(catalog[n].partition_column)]
+            for n, rs in tables.items()
+            for r in rs
+        ),
+        default=incremental_from,
+    )
+    days = [incremental_from + timedelta(days=i) for i in range((last - incremental_from).days + 1)]
     for name, rows in tables.items():
         table = catalog[name]
         pcol = table.names.index(table.partition_column)
@@ -151,7 +162,6 @@ def write_unloads(
             chunk = format_rows(snapshot[k::parts])
             path = folder / (f"{name}_{k:04d}_part_00" + (".gz" if k % 2 else ""))
             path.write_bytes(gzip.compress(chunk) if k % 2 else chunk)
-        days = sorted({r[pcol] for r in rows if r[pcol] >= incremental_from})
         for day in days:
             day_rows = [r for r in rows if r[pcol] == day]
             folder = landing / "csv" / name / "incremental" / day.isoformat()

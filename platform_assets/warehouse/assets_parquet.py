@@ -7,7 +7,9 @@ more than ``max_bad_share`` of them fails the run with the figure.
 """
 
 import json
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 import dagster as dg
 import pyarrow as pa
@@ -21,6 +23,7 @@ from platform_assets.warehouse.catalog import (
 )
 from platform_assets.warehouse.completeness import DayCompleteness, expected_rows
 from platform_assets.warehouse.loading import (
+    NoSource,
     TooManyBadLines,
     latest_by_key,
     load_parts,
@@ -38,6 +41,8 @@ COMPLETENESS = load_completeness_rules()
 
 class UnloadConfig(dg.Config):
     max_bad_share: float = 0.01  # of a source's lines; more fails the run
+    # a run day without unload files: "fail" (the default) or "skip" (leave the day as it is)
+    missing_days: Literal["fail", "skip"] = "fail"
 
 
 def parquet_key(table: str) -> dg.AssetKey:
@@ -64,35 +69,100 @@ def _incremental_days(unloads: LakeResource, table: str) -> dict[date, list[str]
     return out
 
 
-def read_sources(table: Table, days: list[date], unloads: LakeResource, max_bad_share: float):
-    """(rows for the days, quarantine rows, manifest counts per day, files read)."""
+@dataclass
+class Sources:
+    """What a run writes: the days to (re)write and the newest version of every row."""
+
+    rows: pa.Table  # newest version per primary key across the snapshot and every increment
+    days: list[date]  # run days with a source, then earlier or later days rewritten by them
+    skipped: list[date]  # run days without a source, skipped by explicit config
+    quarantine: list[dict]
+    manifests: dict[date, int]
+    files: list[str]
+
+
+def read_sources(
+    table: Table,
+    days: list[date],
+    unloads: LakeResource,
+    max_bad_share: float,
+    missing_days: str = "fail",
+) -> Sources:
+    """Every version of the table, and the days the run writes.
+
+    A row lands in the partition of its own partition column, as its newest known version: the
+    snapshot and every landed increment are read, a later increment's version winning over an
+    earlier one's and over the snapshot's. So a re-run of any day is idempotent and never brings an
+    old version back. An increment carrying rows of other days rewrites those days too (their
+    database load follows). A run day without unload files fails with the day and the folder
+    tried, unless ``missing_days="skip"``; it never becomes an empty day."""
     increments = _incremental_days(unloads, table.name)
+    snapshot = [k for k in unloads.list(lake_paths.unload_snapshot(table.name)) if "_part_" in k]
     first_increment = min(increments) if increments else None
-    loaded_tables, quarantine, files, manifests = [], [], [], {}
-    if first_increment is None or days[0] < first_increment:
-        parts = [k for k in unloads.list(lake_paths.unload_snapshot(table.name)) if "_part_" in k]
-        snap = load_parts(
-            table, ((k, unloads.read_bytes(k)) for k in parts), max_bad_share, "snapshot"
+
+    def has_source(day: date) -> bool:
+        if any("_part_" in k for k in increments.get(day, [])):
+            return True
+        return bool(snapshot) and (first_increment is None or day < first_increment)
+
+    missing = [d for d in days if not has_source(d)]
+    if missing and missing_days != "skip":
+        raise NoSource(
+            f"{table.name}: no unload files for {missing[0]}"
+            + (f" (and {len(missing) - 1} more days)" if len(missing) > 1 else "")
+            + f" under {unloads.describe(lake_paths.unload_incremental(table.name))}/"
+            f"{missing[0]}/ (nor a snapshot covering it); set missing_days: skip to skip such days"
         )
-        loaded_tables.append(snap.table)
+    loaded: list[pa.Table] = []
+    quarantine: list[dict] = []
+    files: list[str] = []
+    manifests: dict[date, int] = {}
+    run_rows: list[pa.Table] = []
+    if snapshot:
+        snap = load_parts(
+            table, ((k, unloads.read_bytes(k)) for k in snapshot), max_bad_share, "snapshot"
+        )
+        loaded.append(snap.table)
         quarantine += snap.quarantine
         files += snap.files
-    for day in days:
-        keys = increments.get(day, [])
+    for day in sorted(increments):
+        keys = increments[day]
         parts = [k for k in keys if "_part_" in k]
         inc = load_parts(
             table, ((k, unloads.read_bytes(k)) for k in parts), max_bad_share, f"increment {day}"
         )
-        loaded_tables.append(inc.table)
-        quarantine += inc.quarantine
-        files += inc.files
+        loaded.append(inc.table)
+        if day in days:
+            run_rows.append(inc.table)
+            quarantine += inc.quarantine
+            files += inc.files
         manifest = [k for k in keys if k.endswith("/manifest")]
         if manifest:
             manifests[day] = int(
                 json.loads(unloads.read_bytes(manifest[0]))["meta"]["record_count"]
             )
-    rows = latest_by_key(pa.concat_tables(loaded_tables), list(table.primary_key))
-    return rows, quarantine, manifests, files
+    every_version = pa.concat_tables(loaded) if loaded else table.schema().empty_table()
+    run_days = [d for d in days if d not in missing]
+    touched = _days_touched(table, every_version, run_rows)
+    return Sources(
+        rows=latest_by_key(every_version, list(table.primary_key)),
+        days=run_days + sorted(touched - set(days)),
+        skipped=missing,
+        quarantine=quarantine,
+        manifests=manifests,
+        files=files,
+    )
+
+
+def _days_touched(table: Table, every_version: pa.Table, run_rows: list[pa.Table]) -> set[date]:
+    """Days holding any version of a row that the run's increments carry."""
+    if not run_rows:
+        return set()
+    key = list(table.primary_key)
+    carried = pa.concat_tables(run_rows).select(key).group_by(key, use_threads=False).aggregate([])
+    versions = every_version.select([*key, table.partition_column])
+    touched = versions.join(carried, keys=key, join_type="left semi")
+    return {d for d in touched.column(table.partition_column).to_pylist() if d is not None}
 
 
 def _completeness(
@@ -161,12 +231,13 @@ def _parquet_asset(table: Table, day_partitions: dg.PartitionsDefinition) -> dg.
     ):
         days = days_of(context)
         try:
-            rows, quarantine, manifests, files = read_sources(
-                table, days, unloads, config.max_bad_share
-            )
-        except TooManyBadLines as exc:
+            sources = read_sources(table, days, unloads, config.max_bad_share, config.missing_days)
+        except (TooManyBadLines, NoSource) as exc:
             raise dg.Failure(str(exc), allow_retries=False) from None
-        per_day = split_by_day(rows, table.partition_column, days)
+        quarantine, manifests, files = sources.quarantine, sources.manifests, sources.files
+        written = split_by_day(sources.rows, table.partition_column, sources.days)
+        per_day = {d: t for d, t in written.items() if d in days}
+        rewritten = sorted(d for d in written if d not in days)
         if quarantine:
             lake.write_table(
                 lake_paths.quarantine_file(table.name, days[0], days[-1]),
@@ -175,8 +246,25 @@ def _parquet_asset(table: Table, day_partitions: dg.PartitionsDefinition) -> dg.
             context.log.warning(
                 f"{len(quarantine)} bad lines in {table.name}; first: {quarantine[0]}"
             )
-        for day, part in per_day.items():
+        for day, part in written.items():
             lake.write_table(lake_paths.partition_file(table.name, day), part)
+        if rewritten:  # the database load of these run days upserts those days too
+            lake.write_bytes(
+                lake_paths.rewrites_file(table.name, days[-1]),
+                json.dumps([d.isoformat() for d in rewritten]).encode(),
+            )
+            known = set(day_partitions.get_partition_keys())
+            for day in rewritten:
+                if day.isoformat() in known:
+                    context.log_event(
+                        dg.AssetMaterialization(
+                            asset_key=parquet_key(table.name),
+                            partition=day.isoformat(),
+                            description=f"rewritten: increments up to {days[-1]} carry newer "
+                            "versions of its rows",
+                            metadata={"rows": dg.MetadataValue.int(written[day].num_rows)},
+                        )
+                    )
         registered = table_catalog.register(table, lake.describe(f"warehouse/{table.name}"), days)
         counts = {d.isoformat(): t.num_rows for d, t in per_day.items()}
         total = sum(counts.values())
@@ -187,6 +275,10 @@ def _parquet_asset(table: Table, day_partitions: dg.PartitionsDefinition) -> dg.
                 "rows_by_day": dg.MetadataValue.json(counts),
                 "files_read": dg.MetadataValue.int(len(files)),
                 "quarantined_lines": dg.MetadataValue.int(len(quarantine)),
+                "rewritten_days": dg.MetadataValue.json([d.isoformat() for d in rewritten]),
+                "skipped_days_without_source": dg.MetadataValue.json(
+                    [d.isoformat() for d in sources.skipped]
+                ),
                 "days": dg.MetadataValue.text(f"{days[0]} .. {days[-1]}"),
                 "queryable_as": dg.MetadataValue.text(registered),
             }

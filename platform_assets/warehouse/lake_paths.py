@@ -34,3 +34,9 @@ def incomplete_marker(table: str, day: date) -> str:
     """Present while a day of ``table`` failed source_completeness: aggregates refuse to read that
     day."""
     return f"warehouse/{validate_name(table, 'table')}_incomplete/{day.isoformat()}.json"
+
+
+def rewrites_file(table: str, day: date) -> str:
+    """Earlier (or later) days whose partitions the run ending on ``day`` rewrote: its database
+    load upserts them too."""
+    return f"warehouse/{validate_name(table, 'table')}_rewrites/{day.isoformat()}.json"

@@ -5,15 +5,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from platform_assets.warehouse.unload import QUARANTINE_SCHEMA, read_unload
+from platform_assets.warehouse.unload import QUARANTINE_SCHEMA, format_rows, read_unload
 from resources.model.tables import Table
 
 
 class TooManyBadLines(ValueError):
     """A source had more bad lines than the configured share allows."""
+
+
+class NoSource(ValueError):
+    """A day has no unload files: never loaded as an empty day."""
 
 
 @dataclass
@@ -34,6 +39,23 @@ def load_parts(
     tables, loaded = [], Loaded(table.schema().empty_table())
     for name, payload in parts:
         parsed = read_unload(payload, table, name)
+        refused = refused_rows(table, parsed.table)
+        if refused:
+            keep = np.ones(parsed.table.num_rows, dtype=bool)
+            rows = parsed.table.take(pa.array(sorted(refused))).to_pylist()
+            for (row, reason), values in zip(sorted(refused.items()), rows, strict=True):
+                keep[row] = False
+                line = format_rows([list(values.values())]).decode("utf-8").rstrip("\n")
+                loaded.quarantine.append(
+                    {
+                        "table": table.name,
+                        "file": name,
+                        "line": int(parsed.lines[row]),
+                        "reason": reason,
+                        "text": line[:500],
+                    }
+                )
+            parsed.table = parsed.table.filter(pa.array(keep))
         tables.append(parsed.table)
         loaded.quarantine.extend(parsed.quarantine)
         loaded.records += parsed.records
@@ -47,6 +69,42 @@ def load_parts(
             f"({share:.2%}, allowed {max_bad_share:.2%}); see the quarantine file"
         )
     return loaded
+
+
+def refused_rows(table: Table, rows: pa.Table) -> dict[int, str]:
+    """Rows of one file that no database would take as they are, with the reason: a NULL partition
+    column or primary key, or a primary key that appears more than once in the file (its copies
+    kept once when they are identical, all refused when they differ: which is newer is unknown)."""
+    refused: dict[int, str] = {}
+    partition = rows.column(table.partition_column)
+    for row in np.flatnonzero(pc.is_null(partition).to_numpy(zero_copy_only=False)):
+        refused[int(row)] = f"NULL partition column {table.partition_column}"
+    for name in table.primary_key:
+        for row in np.flatnonzero(pc.is_null(rows.column(name)).to_numpy(zero_copy_only=False)):
+            refused.setdefault(int(row), f"NULL primary key column {name}")
+    key = list(table.primary_key)
+    indexed = rows.append_column("__row", pa.array(np.arange(rows.num_rows), pa.int64()))
+    counts = indexed.group_by(key, use_threads=False).aggregate([("__row", "count")])
+    repeated = counts.filter(pc.greater(counts.column("__row_count"), 1))
+    if repeated.num_rows == 0:
+        return refused
+    copies = indexed.join(repeated.select(key), keys=key, join_type="inner").to_pylist()
+    groups: dict[tuple, list[dict]] = {}
+    for copy in copies:
+        groups.setdefault(tuple(copy[k] for k in key), []).append(copy)
+    for values, group in groups.items():
+        group.sort(key=lambda c: c["__row"])
+        bodies = [{k: v for k, v in c.items() if k != "__row"} for c in group]
+        identical = all(b == bodies[0] for b in bodies)
+        for position, copy in enumerate(group):
+            if identical and position == 0:
+                continue
+            refused.setdefault(
+                copy["__row"],
+                f"primary key {values} repeated in the file"
+                + (" (an identical copy is kept)" if identical else " with different values"),
+            )
+    return refused
 
 
 def latest_by_key(table: pa.Table, key: list[str]) -> pa.Table:

@@ -46,6 +46,7 @@ class Parsed:
     table: pa.Table
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     records: int = 0  # records seen, good and bad
+    lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # each row's line
 
     @property
     def bad_share(self) -> float:
@@ -90,7 +91,9 @@ def read_unload(raw: bytes, table: Table, origin: str) -> Parsed:
         strings, row_records = merged.take(pa.array(permutation)), order[permutation]
     else:
         row_records = clean
-    return _typed(payload, found.span, records, strings, row_records, reasons, table, origin)
+    parsed = _typed(payload, found.span, records, strings, row_records, reasons, table, origin)
+    parsed.lines = found.lines[parsed.lines]
+    return parsed
 
 
 def read_unload_exact(raw: bytes, table: Table, origin: str) -> Parsed:
@@ -108,7 +111,7 @@ def read_unload_exact(raw: bytes, table: Table, origin: str) -> Parsed:
             rows.append(fields)
             row_records.append(record)
     strings = _strings_table(rows, table)
-    return _typed(
+    parsed = _typed(
         payload,
         spans.__getitem__,
         len(spans),
@@ -118,6 +121,8 @@ def read_unload_exact(raw: bytes, table: Table, origin: str) -> Parsed:
         table,
         origin,
     )
+    parsed.lines = np.array([spans[r][2] for r in parsed.lines], np.int64)
+    return parsed
 
 
 def _parse_clean(
@@ -212,4 +217,4 @@ def _typed(
                 "text": payload[start:end].decode("utf-8", "backslashreplace")[:500],
             }
         )
-    return Parsed(good, quarantine, records)
+    return Parsed(good, quarantine, records, row_records[~bad_rows])  # lines: set by the caller
