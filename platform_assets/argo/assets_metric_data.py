@@ -8,7 +8,7 @@ for a day that was already materialized changes that day's input fingerprint, an
 
 import statistics
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from platform_assets.argo import ingest, lake_keys
 from platform_assets.argo.partitions import split_tenant_day, tenant_day_key
-from platform_assets.argo.records import RecordSorter, dedup_and_sort
+from platform_assets.argo.records import IngestWindow, RecordSorter, dedup_and_sort
 from resources.kafka import Batch, KafkaResource
 from resources.model.tenancy import Tenant
 from resources.placement import POOL_KAFKA
@@ -56,16 +56,20 @@ def drain_kafka(
     day: date,
     kafka: KafkaResource,
     lake: LakeResource,
+    window: IngestWindow,
 ) -> tuple[Batch, dict[str, dg.MetadataValue]]:
     """Land everything new on the tenant's topic in the landing folder of each record's day.
 
-    Offsets are not committed here: the caller commits once the day's Parquet is written too.
+    A record that cannot be landed (undecodable, dated outside ``window``, not text) goes to the
+    quarantine of ``day`` with its topic, partition and offset: no record can hold the offsets
+    back. Offsets are not committed here: the caller commits once the day's Parquet is written.
     """
     topic = tenant.metric_source.topic or ""
     batch = kafka.drain(topic, group=f"weir-argo-{tenant.name}")
     buckets = ingest.bucket_messages(
         ((f"{topic}/p{m.partition}@{m.offset}", m.value) for m in batch.messages),
         tenant.metric_source.encoding,
+        window,
     )
     name = ingest.landing_name(batch.offset_ranges())
     for record_day, records in sorted(buckets.records.items()):
@@ -92,6 +96,14 @@ def drain_kafka(
 
 
 def read_day(tenant: Tenant, day: date, lake: LakeResource) -> tuple[pa.Table, pa.Table, int]:
+    good, bad, count, _ = read_day_sorted(tenant, day, lake)
+    return good, bad, count
+
+
+def read_day_sorted(
+    tenant: Tenant, day: date, lake: LakeResource
+) -> tuple[pa.Table, pa.Table, int, RecordSorter]:
+    """(records, quarantine, input files, the sorter with its unreadable-block counts)."""
     sorter = RecordSorter(day=day)
     if tenant.metric_source.kind == "kafka":
         keys = lake.list(lake_keys.landing_dir(tenant.name, day))
@@ -106,14 +118,19 @@ def read_day(tenant: Tenant, day: date, lake: LakeResource) -> tuple[pa.Table, p
             ingest.sort_file(sorter, path.name, path.read_bytes())
         count = len(files)
     good, bad = sorter.tables()
-    return dedup_and_sort(good), bad, count
+    return dedup_and_sort(good), bad, count, sorter
 
 
 def build_metric_data(
-    partitions_def: dg.PartitionsDefinition, backfill_policy: dg.BackfillPolicy | None
+    partitions_def: dg.PartitionsDefinition,
+    backfill_policy: dg.BackfillPolicy | None,
+    first_day: date = date(2024, 1, 1),
+    future_hours: int = 24,
 ) -> dg.AssetsDefinition:
     """``argo/metric_data`` and its quarantine over the slice's tenant-days, with the same backfill
-    policy as the rest of ``argo_daily`` (a range run drains each tenant's topic once)."""
+    policy as the rest of ``argo_daily`` (a range run drains each tenant's topic once). Kafka
+    records dated before ``first_day`` or more than ``future_hours`` past now are quarantined."""
+    earliest = datetime.combine(first_day, time(0), tzinfo=UTC)
 
     @dg.multi_asset(
         specs=[
@@ -156,7 +173,8 @@ def build_metric_data(
             batch: Batch | None = None
             kafka_meta: dict[str, dg.MetadataValue] = {}
             if tenant.metric_source.kind == "kafka":
-                batch, kafka_meta = drain_kafka(context, tenant, days[-1], kafka, lake)
+                window = IngestWindow(earliest, datetime.now(UTC) + timedelta(hours=future_hours))
+                batch, kafka_meta = drain_kafka(context, tenant, days[-1], kafka, lake, window)
             for day in days:
                 partition_key = str(tenant_day_key(day, name))
                 data_meta, quarantine_meta, check = _write_day(context, tenant, day, lake)
@@ -193,7 +211,7 @@ def _write_day(
     """Write one tenant-day's records and quarantine; (data metadata, quarantine metadata,
     volume)."""
     name = tenant.name
-    good, bad, n_inputs = read_day(tenant, day, lake)
+    good, bad, n_inputs, sorter = read_day_sorted(tenant, day, lake)
     lake.write_table(lake_keys.metric_data(name, day), good)
     lake.write_table(lake_keys.metric_quarantine(name, day), bad)
     reasons: dict[str, int] = {}
@@ -206,6 +224,9 @@ def _write_day(
         "records": dg.MetadataValue.int(good.num_rows),
         "quarantined": dg.MetadataValue.int(bad.num_rows),
         "input_files": dg.MetadataValue.int(n_inputs),
+        # records of damaged Avro blocks (their declared count), never silently half-read
+        "records_unreadable": dg.MetadataValue.int(sorter.records_unreadable),
+        "unreadable_blocks_of_unknown_size": dg.MetadataValue.int(sorter.blocks_of_unknown_size),
         "input_fingerprint": dg.MetadataValue.text(input_fingerprint(tenant, day, lake)),
         "path": dg.MetadataValue.path(lake.describe(lake_keys.metric_data(name, day))),
         "dagster/row_count": dg.MetadataValue.int(good.num_rows),

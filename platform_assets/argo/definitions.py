@@ -1,6 +1,8 @@
 """The ARGO monitoring slice: metric data, connector snapshots and A/R per tenant-day, its jobs
 and daily schedule. Built from ``ArgoSettings`` when the code location loads."""
 
+from datetime import date
+
 import dagster as dg
 
 from platform_assets.argo.assets_ar import build_argo_ar
@@ -17,7 +19,9 @@ def build_defs(settings: ArgoSettings | None = None) -> dg.Definitions:
     policy = backfill_policy(settings.backfill_policy)
     return dg.Definitions(
         assets=[
-            build_metric_data(partitions, policy),
+            build_metric_data(
+                partitions, policy, date.fromisoformat(settings.start_date), settings.future_hours
+            ),
             *build_connector_assets(partitions, policy),
             build_argo_ar(partitions, policy),
         ],

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from platform_assets.argo.avro_blocks import read_container
 from platform_assets.argo.records import (
     DecodeError,
+    IngestWindow,
     RecordSorter,
     decode_avro,
     decode_json,
     parse_timestamp,
-    read_avro_file,
 )
 
 UNDECODABLE = "undecodable"
@@ -33,27 +34,48 @@ class DayBuckets:
     rejected: list[dict[str, str]] = field(default_factory=list)  # {"origin", "raw", "reason"}
 
 
-def bucket_messages(messages: Iterable[tuple[str, bytes | None]], encoding: str) -> DayBuckets:
-    """Route (origin, payload) pairs to the UTC day of their own timestamp."""
+def bucket_messages(
+    messages: Iterable[tuple[str, bytes | None]], encoding: str, window: IngestWindow | None = None
+) -> DayBuckets:
+    """Route (origin, payload) pairs to the UTC day of their own timestamp.
+
+    No message can stop the others: whatever cannot be decoded, dated inside ``window`` or written
+    as text is rejected with its reason and its origin (topic, partition, offset)."""
     out = DayBuckets()
     for origin, payload in messages:
         try:
-            if payload is None:
-                raise DecodeError("empty message value")
-            record = decode_avro(payload) if encoding == "avro" else decode_json(payload)
-            stamp = record.get("timestamp")
-            if not isinstance(stamp, str):
-                raise DecodeError("missing field 'timestamp'")
-            try:
-                day = parse_timestamp(stamp).date()
-            except ValueError:
-                raise DecodeError(f"bad timestamp {stamp[:40]!r}") from None
+            day, record = _bucket_of(payload, encoding, window)
         except DecodeError as exc:
-            raw = (payload or b"").decode("utf-8", errors="replace")[:2000]
+            raw = (payload or b"")[:8000].decode("utf-8", errors="backslashreplace")[:2000]
             out.rejected.append({"origin": origin, "raw": raw, "reason": str(exc)})
             continue
         out.records[day].append(record)
     return out
+
+
+def _bucket_of(
+    payload: bytes | None, encoding: str, window: IngestWindow | None
+) -> tuple[date, dict[str, Any]]:
+    if payload is None:
+        raise DecodeError("empty message value")
+    record = decode_avro(payload) if encoding == "avro" else decode_json(payload)
+    stamp = record.get("timestamp")
+    if not isinstance(stamp, str):
+        raise DecodeError("missing field 'timestamp'")
+    try:
+        ts = parse_timestamp(stamp)
+    except ValueError:
+        raise DecodeError(f"bad timestamp {stamp[:40]!r}") from None
+    outside = window.reason(ts) if window else None
+    if outside:
+        raise DecodeError(outside)
+    try:  # the landing file is UTF-8 JSON: a lone surrogate cannot be written there
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError("a string holds a lone surrogate (not Unicode text)") from None
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise DecodeError(f"not writable as JSON: {str(exc)[:80]}") from None
+    return ts.date(), record
 
 
 def landing_name(offset_ranges: dict[str, str]) -> str:
@@ -71,13 +93,23 @@ def to_json_lines(records: Iterable[dict[str, Any]]) -> bytes:
 
 
 def sort_file(sorter: RecordSorter, name: str, payload: bytes) -> None:
-    """Feed one metric file (Avro container, or JSON lines) into ``sorter``."""
+    """Feed one metric file (Avro container, or JSON lines) into ``sorter``.
+
+    A damaged Avro file keeps every record of its intact blocks; each damaged block is one
+    quarantine row naming its offset and the number of records it held (``avro_blocks``)."""
     if name.endswith(".avro"):
-        try:
-            for i, record in enumerate(read_avro_file(payload)):
-                sorter.add(f"{name}#{i}", record)
-        except DecodeError as exc:
-            sorter.reject(name, payload[:200], str(exc))
+        container = read_container(payload)
+        for i, record in enumerate(container.records):
+            sorter.add(f"{name}#{i}", record)
+        for block in container.lost:
+            held = "an unknown number of" if block.records is None else str(block.records)
+            sorter.reject(
+                f"{name}@byte{block.offset}",
+                payload[block.offset : block.offset + 200],
+                f"unreadable Avro block: {held} records lost ({block.reason})",
+            )
+        sorter.records_unreadable += container.records_lost
+        sorter.blocks_of_unknown_size += container.blocks_of_unknown_size
         return
     for lineno, line in enumerate(payload.splitlines(), start=1):
         if not line.strip():

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
 import fastavro
 import pyarrow as pa
@@ -75,6 +75,10 @@ def decode_json(payload: bytes | str) -> dict[str, Any]:
         value = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DecodeError(f"unparseable JSON: {exc}") from None
+    except RecursionError:
+        raise DecodeError("unparseable JSON: nested too deep") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise DecodeError(f"unparseable JSON: {str(exc)[:120]}") from None
     if not isinstance(value, dict):
         raise DecodeError(f"JSON value is a {type(value).__name__}, not an object")
     return value
@@ -100,31 +104,64 @@ def encode_avro(record: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def read_avro_file(payload: bytes) -> Iterator[dict[str, Any]]:
-    """Records of an Avro object container file (a whole corrupt file raises DecodeError)."""
-    try:
-        for record in fastavro.reader(io.BytesIO(payload)):
-            yield cast(dict[str, Any], record)  # a record schema's values are dicts
-    except Exception as exc:
-        raise DecodeError(f"unparseable Avro file: {type(exc).__name__}: {exc}") from None
-
-
 def parse_timestamp(value: str) -> datetime:
-    """ARGO timestamps are ISO-8601 UTC (``2024-01-02T10:05:00Z``); naive ones are taken as UTC."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    """ARGO timestamps are ISO-8601 UTC (``2024-01-02T10:05:00Z``); naive ones are taken as UTC,
+    other offsets converted. ValueError for anything else, including an instant that has no UTC
+    date (``0001-01-01T00:30:00+01:00``)."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:
+        raise ValueError(f"{value[:40]!r} has no UTC date") from None
+
+
+@dataclass(frozen=True)
+class IngestWindow:
+    """The instants a record may carry: from the tenant's first partition day to a tolerance
+    beyond now. A record outside it (a clock at 1970 or at 9999) would land in a day that is never
+    processed, so it is quarantined instead."""
+
+    earliest: datetime
+    latest: datetime
+
+    def reason(self, ts: datetime) -> str | None:
+        if self.earliest <= ts <= self.latest:
+            return None
+        return (
+            f"timestamp {ts.isoformat()} outside the ingest window "
+            f"[{self.earliest.isoformat()}, {self.latest.isoformat()}]"
+        )
+
+
+def not_text(record: dict[str, Any]) -> str | None:
+    """The first string of the record that is not Unicode text (a lone surrogate), if any."""
+    tags = record.get("tags")
+    strings = [(n, record.get(n)) for n in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)]
+    if isinstance(tags, dict):
+        strings += [("tags", k) for k in tags] + [("tags", v) for v in tags.values()]
+    for name, value in strings:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"field {name!r} holds a lone surrogate (not Unicode text)"
+    return None
 
 
 def _preview(raw: Any) -> str:
+    """What the quarantine shows of a refused record: always valid text, at most 2,000 chars."""
     if isinstance(raw, bytes):
-        text = raw.decode("utf-8", errors="replace")
+        text = raw[: RAW_PREVIEW_CHARS * 4].decode("utf-8", errors="backslashreplace")
     elif isinstance(raw, str):
-        text = raw
+        text = raw[:RAW_PREVIEW_CHARS]
     else:
-        text = json.dumps(raw, default=str, ensure_ascii=False)
-    return text[:RAW_PREVIEW_CHARS]
+        try:
+            text = json.dumps(raw, default=str, ensure_ascii=False)[:RAW_PREVIEW_CHARS]
+        except (RecursionError, ValueError):
+            text = repr(raw)[:RAW_PREVIEW_CHARS]
+    return text[:RAW_PREVIEW_CHARS].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def check_record(record: dict[str, Any], day: date | None) -> tuple[datetime | None, str | None]:
@@ -138,6 +175,9 @@ def check_record(record: dict[str, Any], day: date | None) -> tuple[datetime | N
     for name in OPTIONAL_FIELDS:
         if record.get(name) is not None and not isinstance(record[name], str):
             return None, f"field {name!r} is a {type(record[name]).__name__}, not a string"
+    broken = not_text(record)
+    if broken:
+        return None, broken
     if record["status"] not in KNOWN_STATUSES:
         return None, f"unknown status {record['status'][:40]!r}"
     try:
@@ -160,6 +200,8 @@ class RecordSorter:
     """Accumulates decoded payloads into a good-record table and a quarantine table."""
 
     day: date | None = None
+    records_unreadable: int = 0  # records of damaged Avro blocks, by their declared count
+    blocks_of_unknown_size: int = 0  # damaged Avro blocks whose record count is unreadable
     _good: dict[str, list[Any]] = field(
         default_factory=lambda: {f.name: [] for f in METRIC_TABLE_SCHEMA}
     )

@@ -5,6 +5,7 @@ loads (``platform_assets.argo.definitions.build_defs``), never at import.
 |-----------------------------|-----------------|--------------|
 | ``WEIR_START_DATE``         | start_date      | 2024-01-01   |
 | ``WEIR_ARGO_BACKFILL_POLICY`` | backfill_policy | single_run |
+| ``WEIR_ARGO_FUTURE_HOURS`` | future_hours    | 24           |
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ class SettingsError(ValueError):
 class ArgoSettings:
     start_date: str = "2024-01-01"  # first day of the tenant-day partitions (YYYY-MM-DD)
     backfill_policy: str = "single_run"  # or per_partition
+    # how far past now a Kafka record's timestamp may be; later ones are quarantined
+    future_hours: int = 24
 
     def __post_init__(self) -> None:
+        if not 0 <= self.future_hours <= 24 * 366:
+            raise SettingsError(
+                f"WEIR_ARGO_FUTURE_HOURS must be 0..8784 hours, not {self.future_hours!r}"
+            )
         try:
             date.fromisoformat(self.start_date)
         except ValueError:
@@ -44,4 +51,12 @@ class ArgoSettings:
         return cls(
             start_date=env.get("WEIR_START_DATE", cls.start_date),
             backfill_policy=env.get("WEIR_ARGO_BACKFILL_POLICY", cls.backfill_policy),
+            future_hours=_hours(env.get("WEIR_ARGO_FUTURE_HOURS", str(cls.future_hours))),
         )
+
+
+def _hours(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingsError(f"WEIR_ARGO_FUTURE_HOURS {text!r} is not a whole number") from None

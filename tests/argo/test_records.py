@@ -63,7 +63,7 @@ def test_avro_files_and_values():
     ingest.sort_file(sorter, "broken.avro", b"Obj\x01 truncated")
     good, bad = sorter.tables()
     assert good.num_rows == 2 and bad.num_rows == 1
-    assert "unparseable Avro file" in bad.column("reason")[0].as_py()
+    assert "unreadable Avro header" in bad.column("reason")[0].as_py()
 
     buckets = ingest.bucket_messages([("p0@1", encode_avro(rec())), ("p0@2", b"\x02\x04junk"), ("p0@3", None)], "avro")
     assert [len(v) for v in buckets.records.values()] == [1]
