@@ -16,7 +16,7 @@ from platform_assets.warehouse import aggregates_duckdb, aggregates_spark, lake_
 from platform_assets.warehouse.aggregates import HOUR_US, to_event_frame
 from platform_assets.warehouse.assets_parquet import parquet_key
 from platform_assets.warehouse.catalog import load_catalog
-from platform_assets.warehouse.reference import compare
+from platform_assets.warehouse.reference import Discrepancy, Tolerances, compare
 from platform_assets.warehouse.settings import WarehouseSettings
 from resources.compute import ComputeEngine, EngineKernel
 from resources.placement import POOL_SPARK, SPARK_DRIVER
@@ -39,7 +39,10 @@ WEEKLY_KEY = dg.AssetKey(["warehouse", "week_people_count"])
 
 class AggregateConfig(dg.Config):
     reference_dir: str | None = None  # <dir>/<asset>.csv; default: WarehouseSettings.reference_dir
-    threshold_pct: float = 0.5
+    # reference_discrepancy's tolerances (reference.Tolerances): row counts and values judged apart
+    max_row_difference: int = 0
+    value_tolerance_pct: float = 0.001
+    max_mismatched_pct: float = 0.0
 
 
 def _us(moment: datetime) -> int:
@@ -78,6 +81,7 @@ def _reference_check(
     values: list[str],
     window: tuple[int, int],
     time_column: str,
+    blocking: bool,
 ) -> dg.AssetCheckResult:
     name = key.path[-1]
     reference_dir = (
@@ -88,6 +92,7 @@ def _reference_check(
         return dg.AssetCheckResult(
             check_name="reference_discrepancy",
             passed=True,
+            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
             metadata={"note": "no reference export configured"},
         )
     reference = pd.read_csv(path)
@@ -97,28 +102,50 @@ def _reference_check(
     reference = reference[
         (reference[f"{time_column}_us"] >= window[0]) & (reference[f"{time_column}_us"] < window[1])
     ]
-    found = compare(result, reference, [f"{time_column}_us", *keys], values, config.threshold_pct)
+    tolerances = Tolerances(
+        config.max_row_difference, config.value_tolerance_pct, config.max_mismatched_pct
+    )
+    found = compare(result, reference, [f"{time_column}_us", *keys], values, tolerances)
     return dg.AssetCheckResult(
         check_name="reference_discrepancy",
         passed=found.passed,
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+        description=_verdict(found),
         metadata={
             "reference": str(path),
             "rows": found.rows,
             "reference_rows": found.reference_rows,
             "row_difference_pct": found.row_difference_pct,
+            "rows_passed": found.rows_passed,
+            "mismatched": found.mismatched,
+            "only_ours": found.only_ours,
+            "only_reference": found.only_reference,
             "mismatched_pct": found.mismatched_pct,
-            "threshold_pct": found.threshold_pct,
+            "values_passed": found.values_passed,
+            "tolerances": dict(tolerances.__dict__),
             "mismatched_keys": found.mismatched_keys,
         },
     )
 
 
+def _verdict(found: Discrepancy) -> str:
+    rows = f"{found.rows} rows against the reference's {found.reference_rows}"
+    values = f"{found.mismatched} mismatched keys ({found.mismatched_pct}%)"
+    return f"{rows} ({'ok' if found.rows_passed else 'FAILED'}); {values} " + (
+        "(ok)" if found.values_passed else "(FAILED)"
+    )
+
+
 _REFERENCE_CHECK = (
-    "compare with the old warehouse's export (CSV) when configured; fails beyond threshold_pct"
+    "compare with the old warehouse's export (CSV) when configured: row counts and per-key "
+    "values judged apart (defaults: exact rows, values equal within float noise); blocking "
+    "unless WEIR_WAREHOUSE_DISCREPANCY_SEVERITY=warn; a failure is alerted by discrepancy_alerts"
 )
 
 
-def build_agg_hourly_space(hours: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def build_agg_hourly_space(
+    hours: dg.PartitionsDefinition, blocking: bool = True
+) -> dg.AssetsDefinition:
     """``warehouse/agg_hourly_space`` over the slice's UTC hours."""
 
     @dg.asset(
@@ -134,7 +161,10 @@ def build_agg_hourly_space(hours: dg.PartitionsDefinition) -> dg.AssetsDefinitio
         ],
         check_specs=[
             dg.AssetCheckSpec(
-                "reference_discrepancy", asset=HOURLY_KEY, description=_REFERENCE_CHECK
+                "reference_discrepancy",
+                asset=HOURLY_KEY,
+                description=_REFERENCE_CHECK,
+                blocking=blocking,
             )
         ],
         description="Per space and UTC hour: events, distinct people, occupied minutes, peak "
@@ -180,12 +210,15 @@ def build_agg_hourly_space(hours: dg.PartitionsDefinition) -> dg.AssetsDefinitio
             ["events", "distinct_people", "occupied_minutes", "peak_people_count"],
             (start, end),
             "hour_start",
+            blocking,
         )
 
     return agg_hourly_space
 
 
-def build_week_people_count(weeks: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def build_week_people_count(
+    weeks: dg.PartitionsDefinition, blocking: bool = True
+) -> dg.AssetsDefinition:
     """``warehouse/week_people_count`` over the slice's ISO weeks."""
 
     @dg.asset(
@@ -199,7 +232,10 @@ def build_week_people_count(weeks: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         op_tags=SPARK_DRIVER,
         check_specs=[
             dg.AssetCheckSpec(
-                "reference_discrepancy", asset=WEEKLY_KEY, description=_REFERENCE_CHECK
+                "reference_discrepancy",
+                asset=WEEKLY_KEY,
+                description=_REFERENCE_CHECK,
+                blocking=blocking,
             )
         ],
         description="Per company and ISO week (Monday 00:00 UTC): distinct people and events.",
@@ -239,6 +275,7 @@ def build_week_people_count(weeks: dg.PartitionsDefinition) -> dg.AssetsDefiniti
             ["distinct_people", "events"],
             (start, end),
             "week_start",
+            blocking,
         )
 
     return week_people_count

@@ -22,12 +22,13 @@ from platform_assets.warehouse.settings import WarehouseSettings
 def build_defs(settings: WarehouseSettings | None = None) -> dg.Definitions:
     settings = settings or WarehouseSettings.from_env()
     partitions = warehouse_partitions(settings.start_date)
+    blocking = settings.discrepancy_severity == "block"
     return dg.Definitions(
         assets=[
             *build_parquet_assets(partitions.days),
             *build_postgres_assets(partitions.days),
-            build_agg_hourly_space(partitions.hours),
-            build_week_people_count(partitions.weeks),
+            build_agg_hourly_space(partitions.hours, blocking),
+            build_week_people_count(partitions.weeks, blocking),
         ],
         jobs=[warehouse_load_job, warehouse_hourly_job, warehouse_weekly_job],
     )

@@ -6,6 +6,7 @@ at import.
 |---------------------------------|----------------|------------|
 | ``WEIR_WAREHOUSE_START_DATE``   | start_date     | 2024-01-01 |
 | ``WEIR_WAREHOUSE_REFERENCE_DIR``| reference_dir  | none       |
+| ``WEIR_WAREHOUSE_DISCREPANCY_SEVERITY`` | discrepancy_severity | block |
 """
 
 from __future__ import annotations
@@ -24,8 +25,15 @@ class SettingsError(ValueError):
 class WarehouseSettings:
     start_date: str = "2024-01-01"  # first created_date day, hour and week of the partitions
     reference_dir: str | None = None  # the old warehouse's exports, <dir>/<aggregate>.csv
+    # a failed reference_discrepancy: "block" (the run fails, downstream waits) or "warn"
+    discrepancy_severity: str = "block"
 
     def __post_init__(self) -> None:
+        if self.discrepancy_severity not in ("block", "warn"):
+            raise SettingsError(
+                "WEIR_WAREHOUSE_DISCREPANCY_SEVERITY must be 'block' or 'warn', not "
+                f"{self.discrepancy_severity!r}"
+            )
         try:
             date.fromisoformat(self.start_date)
         except ValueError:
@@ -38,4 +46,7 @@ class WarehouseSettings:
         return cls(
             start_date=env.get("WEIR_WAREHOUSE_START_DATE", cls.start_date),
             reference_dir=env.get("WEIR_WAREHOUSE_REFERENCE_DIR") or None,
+            discrepancy_severity=env.get(
+                "WEIR_WAREHOUSE_DISCREPANCY_SEVERITY", cls.discrepancy_severity
+            ),
         )
