@@ -43,7 +43,10 @@ def describe(key: dg.AssetCheckKey, record) -> tuple[str, str]:  # noqa: ANN001 
 )
 def discrepancy_alerts(context: dg.SensorEvaluationContext, alerts: AlertsResource):
     seen: dict[str, int] | None = json.loads(context.cursor) if context.cursor else None
-    keys = [k for k in context.repository_def.asset_graph.asset_check_keys if k.name == CHECK_NAME]
+    repository = context.repository_def
+    if repository is None:
+        return dg.SkipReason("no repository to look for reference_discrepancy checks in")
+    keys = [k for k in repository.asset_graph.asset_check_keys if k.name == CHECK_NAME]
     storage = context.instance.event_log_storage
     latest: dict[str, int] = {}
     outcomes = []
