@@ -43,7 +43,7 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
     checks = {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
     assert checks == EXPECTED_CHECKS
     assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data",
-                                             "failure_alerts", "flink_job_health", "telemetry_backlog",
+                                             "failure_alerts", "discrepancy_alerts", "flink_job_health", "telemetry_backlog",
                                              "telemetry_automation"}
     assert {s.name for s in defs.schedules} == {"argo_daily_schedule"}
     for job in ("argo_daily", "argo_recompute", "warehouse_load", "warehouse_hourly", "warehouse_weekly",
@@ -51,7 +51,7 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
                 "telemetry_ingest", "telemetry_hourly"):
         assert defs.resolve_job_def(job) is not None
     blocking = {k.name for k, spec in ((c, graph.get_check_spec(c)) for c in graph.asset_check_keys) if spec.blocking}
-    assert blocking == {"sanity", "source_completeness"}
+    assert blocking == {"sanity", "source_completeness", "reference_discrepancy"}  # warn: a setting
 
 
 def test_unknown_environment_is_refused():
