@@ -96,6 +96,7 @@ class ArgoConnectorResource(dg.ConfigurableResource):
             return None
         items = data if isinstance(data, list) else [data]
         dates = {i.get("date") for i in items if isinstance(i, dict) and i.get("date")}
-        if dates and dates != {day.isoformat()}:
-            return None  # the API answered with a snapshot valid for another day
+        if any(str(d) > day.isoformat() for d in dates):
+            return None  # the API answered with a version that starts after the day
+        # a profile's date is the day its version starts: an earlier one is the version in force
         return data

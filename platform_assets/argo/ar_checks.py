@@ -34,6 +34,14 @@ def missing_endpoints(expected: pd.DataFrame, endpoint_ar: pd.DataFrame) -> pd.D
     return merged.loc[merged["_merge"] == "left_only", ["group", "service", "hostname"]]
 
 
+def without(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` minus the rows of ``rows`` (same columns)."""
+    if rows.empty:
+        return frame
+    merged = frame.merge(rows.drop_duplicates(), how="left", indicator=True)
+    return merged.loc[merged["_merge"] == "left_only", list(frame.columns)]
+
+
 def group_discrepancies(
     current: pd.DataFrame, reference: pd.DataFrame, threshold: float
 ) -> pd.DataFrame:

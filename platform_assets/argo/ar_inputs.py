@@ -39,11 +39,12 @@ def build_inputs(
     records: pd.DataFrame,
     previous: pd.DataFrame | None,
     snapshots: dict[str, dict[str, Any]],
+    semantics: str = "argo_v3",
 ) -> ArInputs:
     parsed = {
         kind.name: kind.parse(snapshots[kind.name]["data"], report) for kind in CONNECTOR_KINDS
     }
-    exclusions, _ = parsed["recomputations"]
+    recomputations = parsed["recomputations"]
     return ArInputs(
         report=report.id,
         day=day,
@@ -56,7 +57,9 @@ def build_inputs(
         supergroups=parsed["topology_groups"],
         downtimes=parsed["downtimes"],
         weights=parsed["weights"],
-        exclusions=exclusions,
+        exclusions=recomputations.monitoring,
+        metric_exclusions=recomputations.metrics,
+        semantics=semantics,
     )
 
 

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from platform_assets.argo import metric_exclusions
 from platform_assets.argo import timelines as tl
-from platform_assets.argo.profiles import AggregationProfile, MonitoringExclusion, OperationsProfile
+from platform_assets.argo.profiles import (
+    AggregationProfile,
+    MetricExclusion,
+    MonitoringExclusion,
+    OperationsProfile,
+)
 
 UP_STATES = ("OK", "WARNING")
 UNKNOWN_STATES = ("UNKNOWN", "MISSING")
@@ -76,6 +83,9 @@ class ArInputs:
     downtimes: pd.DataFrame  # hostname, service, start, end
     weights: dict[str, float]
     exclusions: list[MonitoringExclusion] = field(default_factory=list)
+    metric_exclusions: list[MetricExclusion] = field(default_factory=list)
+    # "argo_v3": the original batch job's numbers, quirks included; "corrected" (tenancy.SEMANTICS)
+    semantics: str = "argo_v3"
 
 
 @dataclass
@@ -84,11 +94,14 @@ class ArResult:
     service_ar: pd.DataFrame
     endpoint_group_ar: pd.DataFrame
     stats: dict[str, int]
+    # topology endpoints (group, service, hostname) without a timeline: they reported only on the
+    # previous day (None: not computed, see silent_endpoints)
+    silent_endpoints: pd.DataFrame | None = None
 
 
 def round_half_up(numerator: np.ndarray, denominator: np.ndarray, scale: int) -> np.ndarray:
-    """numerator/denominator*scale rounded to 5 decimals, half up, in exact integer arithmetic
-    (float rounding would turn 0.123455 into 0.12345). Zero denominators give -1 (ARGO's NaN)."""
+    """numerator/denominator*scale rounded to 5 decimals, half up, in exact integer arithmetic.
+    Zero denominators give -1 (ARGO's NaN). The ``corrected`` semantics."""
     num = numerator.astype(np.int64) * scale * 100_000
     den = denominator.astype(np.int64)
     safe = np.where(den > 0, den, 1)
@@ -96,8 +109,35 @@ def round_half_up(numerator: np.ndarray, denominator: np.ndarray, scale: int) ->
     return np.where(den > 0, rounded / 100_000, -1.0)
 
 
-def ar_figures(seconds: np.ndarray, ops: OperationsProfile) -> dict[str, np.ndarray]:
+def round_like_argo(numerator: np.ndarray, denominator: np.ndarray, scale: int) -> np.ndarray:
+    """What ARGO's batch job writes: the double ``(numerator / denominator) * scale``, its shortest
+    decimal text rounded to 5 decimals half up (Java's ``BigDecimal.valueOf(x).setScale(5,
+    HALF_UP)``). On an exact tie the double may sit just below it: 23 s up of 1,280 s known is
+    1.7968749999999998, so 1.79687 where the exact value rounds to 1.79688."""
+    den = denominator.astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = (
+            numerator.astype(np.float64) / np.where(den > 0, den, 1).astype(np.float64)
+        ) * scale
+    out = np.full(len(value), -1.0)
+    unique, inverse = np.unique(value, return_inverse=True)
+    rounded = np.array(
+        [
+            float(Decimal(repr(float(v))).quantize(_FIVE_PLACES, rounding=ROUND_HALF_UP))
+            for v in unique
+        ]
+    )
+    return np.where(den > 0, rounded[inverse] if len(unique) else out, out)
+
+
+_FIVE_PLACES = Decimal("0.00001")
+
+
+def ar_figures(
+    seconds: np.ndarray, ops: OperationsProfile, semantics: str = "argo_v3"
+) -> dict[str, np.ndarray]:
     """availability, reliability, up, unknown, down from per-status seconds (n x n_states)."""
+    rounding = round_like_argo if semantics == "argo_v3" else round_half_up
 
     def total(names: tuple[str, ...]) -> np.ndarray:
         cols = [ops.code(n) for n in names if n in ops.states]
@@ -106,11 +146,11 @@ def ar_figures(seconds: np.ndarray, ops: OperationsProfile) -> dict[str, np.ndar
     up, unknown, down = total(UP_STATES), total(UNKNOWN_STATES), total(DOWN_STATES)
     day = np.full(len(seconds), tl.DAY_SECONDS, dtype=np.int64)
     return {
-        "availability": round_half_up(up, day - unknown, 100),
-        "reliability": round_half_up(up, day - unknown - down, 100),
-        "up": round_half_up(up, day, 1),
-        "unknown": round_half_up(unknown, day, 1),
-        "down": round_half_up(down, day, 1),
+        "availability": rounding(up, day - unknown, 100),
+        "reliability": rounding(up, day - unknown - down, 100),
+        "up": rounding(up, day, 1),
+        "unknown": rounding(unknown, day, 1),
+        "down": rounding(down, day, 1),
     }
 
 
@@ -163,6 +203,7 @@ class _Universe:
             np.arange(len(eps)), [len(profile[s]) for s in self.endpoints["service"]]
         )
         ep_metrics = [m for s in self.endpoints["service"] for m in profile[s]]
+        self.series_metric = ep_metrics
         self.series_endpoint = ep_rows.astype(np.int64)
         s_code = _codes(self.endpoints["service"], self.services)[ep_rows]
         h_code = _codes(self.endpoints["hostname"], self.hosts)[ep_rows]
@@ -245,6 +286,39 @@ def _clip_downtimes(
     return ep[keep].astype(np.int64), start[keep], end[keep]
 
 
+def _present_series(
+    inputs: ArInputs,
+    universe: _Universe,
+    reported: np.ndarray,
+    carried: np.ndarray,
+) -> np.ndarray:
+    """Which metric series have a timeline, as in ARGO's batch job: a series with records on the
+    day does; one with none on the day nor the day before is MISSING all day; but one that reported
+    only the day before (or whose records of the day were all excluded) has no timeline at all,
+    and takes no part in its endpoint (ARGO does not carry its last status through the day)."""
+    raw = universe.series_of(inputs.records)
+    t = _seconds_of_day(inputs.records["timestamp"], inputs.day) if len(raw) else raw
+    on_day = (raw >= 0) & (t >= 0) & (t < tl.DAY_SECONDS)
+    raw_on_day = np.zeros(len(universe.series_endpoint), dtype=bool)
+    raw_on_day[raw[on_day]] = True
+    return reported | (~raw_on_day & (carried < 0))
+
+
+def _series_keys(universe: _Universe) -> list[tuple[tuple[str, ...], str, str, str]]:
+    """(groups of its endpoint, service, hostname, metric) of each metric series."""
+    groups = universe.memberships.groupby(["service", "hostname"])["group"].apply(tuple).to_dict()
+    endpoints = universe.endpoints
+    return [
+        (
+            groups.get((endpoints["service"].iat[e], endpoints["hostname"].iat[e]), ()),
+            endpoints["service"].iat[e],
+            endpoints["hostname"].iat[e],
+            metric,
+        )
+        for e, metric in zip(universe.series_endpoint.tolist(), universe.series_metric, strict=True)
+    ]
+
+
 def compute_ar(inputs: ArInputs) -> ArResult:
     ops = inputs.operations
     universe = _Universe(inputs)
@@ -259,31 +333,50 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     )
     in_day = (t >= 0) & (t < tl.DAY_SECONDS)
     status = _status_codes(records["status"], ops)[used]
-    metric_tl = tl.from_samples(
-        series[used][in_day],
-        t[in_day],
-        status[in_day],
-        n_series,
-        ops.missing,
-        _carried_status(inputs, universe),
-    )
+    carried = _carried_status(inputs, universe)
+    day_series, day_t, day_status = series[used][in_day], t[in_day], status[in_day]
+    reported = np.zeros(n_series, dtype=bool)
+    reported[day_series] = True
+    present = _present_series(inputs, universe, reported, carried)
+    if inputs.metric_exclusions:
+        day_series, day_t, day_status, matched, vanished = metric_exclusions.apply(
+            inputs.metric_exclusions,
+            pd.Timestamp(inputs.day, tz="UTC"),
+            _series_keys(universe),
+            day_series,
+            day_t,
+            day_status,
+            carried,
+            ops,
+        )
+        present = np.where(matched, ~vanished, present)
+    metric_tl = tl.from_samples(day_series, day_t, day_status, n_series, ops.missing, carried)
 
     n_eps = len(universe.endpoints)
     endpoint_tl = tl.combine(
         metric_tl,
-        universe.series_endpoint,
+        np.where(present, universe.series_endpoint, -1),
         np.full(n_eps, ops.op(inputs.aggregation.metric_operation)),
         ops.tables,
         n_eps,
     )
-    endpoint_tl = tl.override(endpoint_tl, *_clip_downtimes(inputs, universe), ops.down)
+    endpoint_present = np.bincount(universe.series_endpoint[present], minlength=n_eps) > 0
+    dt_endpoint, dt_start, dt_end = _clip_downtimes(inputs, universe)
+    on_present = endpoint_present[dt_endpoint] if len(dt_endpoint) else dt_endpoint.astype(bool)
+    endpoint_tl = tl.override(
+        endpoint_tl, dt_endpoint[on_present], dt_start[on_present], dt_end[on_present], ops.down
+    )
 
-    # endpoint-in-group memberships: an endpoint in two groups counts in both
+    # endpoint-in-group memberships: an endpoint in two groups counts in both; an endpoint without
+    # a timeline has no A/R and is in no service
     members = universe.memberships
     ep_index = pd.MultiIndex.from_frame(universe.endpoints[["service", "hostname"]])
     member_ep = ep_index.get_indexer(
         pd.MultiIndex.from_frame(members[["service", "hostname"]])
     ).astype(np.int64)
+    keep_member = endpoint_present[member_ep] if len(member_ep) else member_ep.astype(bool)
+    silent = members.loc[~keep_member, ["group", "service", "hostname"]].reset_index(drop=True)
+    members, member_ep = members[keep_member].reset_index(drop=True), member_ep[keep_member]
     member_tl = _expand(endpoint_tl, member_ep)
     endpoint_ar = _frame(
         members.rename(columns={"hostname": "name", "group": "supergroup"}),
@@ -353,13 +446,33 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         "endpoints": int(n_eps),
         "endpoint_groups": int(len(groups)),
     }
-    return ArResult(endpoint_ar, service_ar, group_ar, stats)
+    stats["silent_endpoints"] = int(len(silent))
+    return ArResult(endpoint_ar, service_ar, group_ar, stats, silent)
+
+
+def silent_endpoints(inputs: ArInputs) -> pd.DataFrame:
+    """The topology endpoints that get no timeline (see ``_present_series``), for engines whose
+    result does not say."""
+    universe = _Universe(inputs)
+    records = _exclude_monitoring(inputs.records, inputs.exclusions)
+    series = universe.series_of(records)
+    t = _seconds_of_day(records["timestamp"], inputs.day) if len(series) else series
+    on_day = (series >= 0) & (t >= 0) & (t < tl.DAY_SECONDS)
+    reported = np.zeros(len(universe.series_endpoint), dtype=bool)
+    reported[series[on_day]] = True
+    present = _present_series(inputs, universe, reported, _carried_status(inputs, universe))
+    endpoint_present = np.bincount(
+        universe.series_endpoint[present], minlength=len(universe.endpoints)
+    )
+    keys = universe.endpoints.assign(present=endpoint_present > 0)
+    members = universe.memberships.merge(keys, on=["service", "hostname"])
+    return members.loc[~members["present"], ["group", "service", "hostname"]].reset_index(drop=True)
 
 
 def _frame(
     keys: pd.DataFrame, seconds: np.ndarray, inputs: ArInputs, columns: list[str]
 ) -> pd.DataFrame:
-    figures = ar_figures(seconds, inputs.operations)
+    figures = ar_figures(seconds, inputs.operations, inputs.semantics)
     out = keys.reset_index(drop=True).assign(
         report=inputs.report, date=int(inputs.day.strftime("%Y%m%d")), **figures
     )

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from platform_assets.argo import ar_checks, lake_keys
 from platform_assets.argo.ar_inputs import build_inputs, previous_day, read_records, read_snapshots
-from platform_assets.argo.ar_kernel import ArResult, compute_ar
+from platform_assets.argo.ar_kernel import ArResult, compute_ar, silent_endpoints
 from platform_assets.argo.ar_spark import compute_ar_spark
 from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.assets_history import latest_metadata
@@ -209,14 +209,20 @@ def _compute_day(
         dates_used[report.name] = {
             k: s["date_used"] for k, s in snapshots.items() if s["date_used"] != day.isoformat()
         }
-        inputs = build_inputs(report, day, records, previous, snapshots)
+        inputs = build_inputs(report, day, records, previous, snapshots, tenant.semantics)
         result = engine.run(AR_KERNEL, inputs)
         for level, frame in zip(
             LEVELS, (result.endpoint_ar, result.service_ar, result.endpoint_group_ar), strict=True
         ):
             frames[level].append(frame)
         topo = inputs.endpoints[inputs.endpoints["service"].isin(list(inputs.metric_profile))]
-        expected.append(topo)
+        silent = (
+            result.silent_endpoints
+            if result.silent_endpoints is not None
+            else silent_endpoints(inputs)
+        )
+        # an endpoint that reported only the day before has no A/R in ARGO either
+        expected.append(ar_checks.without(topo[["group", "service", "hostname"]], silent))
         stats[report.name] = result.stats
     tables = {level: pd.concat(parts, ignore_index=True) for level, parts in frames.items()}
     seconds = time.monotonic() - started

@@ -26,34 +26,48 @@ class ConnectorKind:
 
 CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
     ConnectorKind(
-        "metric_profile", "metric_profiles", lambda d, r: pr.parse_metric_profile(d, r.name)
+        "metric_profile",
+        "metric_profiles",
+        lambda d, r: pr.parse_metric_profile(pr.unwrap(d), r.name),
     ),
     ConnectorKind(
         "topology_endpoints",
         "topology/endpoints/by_report/{report}",
-        lambda d, r: pr.parse_topology_endpoints(d),
+        lambda d, r: pr.parse_topology_endpoints(pr.unwrap(d)),
     ),
     ConnectorKind(
         "topology_groups",
         "topology/groups/by_report/{report}",
-        lambda d, r: pr.parse_topology_groups(d),
+        lambda d, r: pr.parse_topology_groups(pr.unwrap(d)),
     ),
-    ConnectorKind("downtimes", "downtimes", lambda d, r: pr.parse_downtimes(d), exact_day=True),
-    ConnectorKind("weights", "weights", lambda d, r: pr.parse_weights(d, r.name)),
+    ConnectorKind(
+        "downtimes",
+        "downtimes",
+        lambda d, r: pr.parse_downtimes(pr.unwrap(d)),
+        exact_day=True,
+        empty_is_snapshot=True,
+    ),
+    # ARGO's batch job never reads weights (it writes weight 0): optional, and empty is a snapshot
+    ConnectorKind(
+        "weights",
+        "weights",
+        lambda d, r: pr.parse_weights(pr.unwrap(d), r.name),
+        empty_is_snapshot=True,
+    ),
     ConnectorKind(
         "operations_profile",
         "operations_profiles",
-        lambda d, r: pr.parse_operations_profile(d, r.name),
+        lambda d, r: pr.parse_operations_profile(pr.unwrap(d), r.name),
     ),
     ConnectorKind(
         "aggregation_profile",
         "aggregation_profiles",
-        lambda d, r: pr.parse_aggregation_profile(d, r.name),
+        lambda d, r: pr.parse_aggregation_profile(pr.unwrap(d), r.name),
     ),
     ConnectorKind(
         "recomputations",
         "recomputations",
-        lambda d, r: pr.parse_recomputations(d, {r.name, r.id}),
+        lambda d, r: pr.parse_recomputations(pr.unwrap(d), {r.name, r.id}),
         empty_is_snapshot=True,
     ),
 )

@@ -13,9 +13,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+EXCLUDED = (
+    "EXCLUDED"  # the state of an excluded metric: counted known but not up, neutral when combined
+)
+
 
 class ProfileError(ValueError):
     """A connector snapshot does not have the shape the A/R computation needs."""
+
+
+def unwrap(data: Any) -> Any:
+    """The ``data`` of the ARGO web API's envelope (``{"status": ..., "data": [...]}``), as a file
+    saved from the API holds it; anything else as it is."""
+    if isinstance(data, dict) and "data" in data and "status" in data:
+        return data["data"]
+    return data
 
 
 def _one(kind: str, data: Any, report: str) -> dict[str, Any]:
@@ -64,6 +76,8 @@ def parse_operations_profile(data: Any, report: str = "") -> OperationsProfile:
         missing, unknown, down = (states.index(defaults[k]) for k in ("missing", "unknown", "down"))
     except (KeyError, ValueError, TypeError) as exc:
         raise ProfileError(f"operations_profile: malformed ({exc!r})") from None
+    if EXCLUDED not in states:
+        states = (*states, EXCLUDED)  # as ARGO adds it to every profile: neutral when combined
     n = len(states)
     tables = np.full((len(ops), n, n), -1, dtype=np.int16)
     names = []
@@ -79,6 +93,9 @@ def parse_operations_profile(data: Any, report: str = "") -> OperationsProfile:
             tables[i, a, b] = x
             if tables[i, b, a] == -1:  # tables list each unordered pair once
                 tables[i, b, a] = x
+        excluded = states.index(EXCLUDED)
+        tables[i, excluded, :] = np.arange(n)  # EXCLUDED with x is x
+        tables[i, :, excluded] = np.arange(n)
         if (tables[i] < 0).any():
             a, b = np.argwhere(tables[i] < 0)[0]
             raise ProfileError(
@@ -197,30 +214,75 @@ def parse_downtimes(data: Any) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class MetricExclusion:
+    """One ``exclude_metrics`` entry of a recomputation: each of its fields matches when absent."""
+
+    metric: str | None
+    group: str | None
+    service: str | None
+    hostname: str | None
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    def matches(self, group: str, service: str, hostname: str, metric: str) -> bool:
+        return all(
+            want is None or want == got
+            for want, got in (
+                (self.metric, metric),
+                (self.group, group),
+                (self.service, service),
+                (self.hostname, hostname),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Recomputations:
+    monitoring: list[MonitoringExclusion]
+    groups: set[str]
+    metrics: list[MetricExclusion]  # in document order: the first that matches a series applies
+
+
+@dataclass(frozen=True)
 class MonitoringExclusion:
     host: str
     start: pd.Timestamp
     end: pd.Timestamp
 
 
-def parse_recomputations(
-    data: Any, report_names: set[str]
-) -> tuple[list[MonitoringExclusion], set[str]]:
-    """Monitoring-source exclusions and excluded groups of the recomputations for this report."""
+def parse_recomputations(data: Any, report_names: set[str]) -> Recomputations:
+    """Monitoring-source exclusions and excluded groups of the recomputations for this report.
+
+    As ARGO's batch job does, every request the API returns for the day is applied, whatever its
+    status; one without a ``report`` field counts for every report, one naming another report
+    (possible in a file holding several reports' requests) does not."""
     if data in (None, {}):
-        return [], set()
+        return Recomputations([], set(), [])
+    if isinstance(data, dict):
+        data = [data]
     if not isinstance(data, list):
         raise ProfileError("recomputations: expected a list")
     exclusions: list[MonitoringExclusion] = []
     excluded_groups: set[str] = set()
+    metrics: list[MetricExclusion] = []
     try:
         for rec in data:
-            if rec.get("report") not in report_names or rec.get("status", "approved") in {
-                "rejected",
-                "canceled",
-            }:
+            if rec.get("report") not in (None, "", *report_names):
                 continue
             excluded_groups.update(rec.get("exclude", []))
+            # ARGO reads exclude_metrics only from a request that also has an ``exclude`` list
+            if "exclude" in rec and rec.get("start_time") and rec.get("end_time"):
+                for entry in rec.get("exclude_metrics") or []:
+                    metrics.append(
+                        MetricExclusion(
+                            entry.get("metric"),
+                            entry.get("group"),
+                            entry.get("service"),
+                            entry.get("hostname"),
+                            _utc(rec["start_time"]),
+                            _utc(rec["end_time"]),
+                        )
+                    )
             for src in rec.get("exclude_monitoring_source", []):
                 exclusions.append(
                     MonitoringExclusion(
@@ -231,4 +293,4 @@ def parse_recomputations(
                 )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProfileError(f"recomputations: malformed ({exc!r})") from None
-    return exclusions, excluded_groups
+    return Recomputations(exclusions, excluded_groups, metrics)

@@ -31,6 +31,9 @@ def validate_name(value: str, what: str) -> str:
     return value
 
 
+SEMANTICS = ("argo_v3", "corrected")  # see the README's "ARGO v3 semantics"
+
+
 @dataclass(frozen=True)
 class Report:
     """One A/R report of a tenant: its name (used for connector lookups) and its id (in results)."""
@@ -61,6 +64,8 @@ class Tenant:
     connector_source: Source
     reference_results: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # A/R semantics: "argo_v3" (the original batch job's numbers, quirks included) or "corrected"
+    semantics: str = "argo_v3"
 
     def report(self, name: str) -> Report:
         for report in self.reports:
@@ -139,7 +144,14 @@ def parse_registry(raw: Any, base_dir: Path | None = None) -> TenantRegistry:
         if base_dir is not None:
             metric = _resolve_root(metric, base_dir)
             connectors = _resolve_root(connectors, base_dir)
-        tenants[name] = Tenant(name, reports, metric, connectors, entry.get("reference_results"))
+        semantics = entry.get("semantics", "argo_v3")
+        if semantics not in SEMANTICS:
+            raise RegistryError(
+                f"tenant {name!r}: semantics must be one of {list(SEMANTICS)}, not {semantics!r}"
+            )
+        tenants[name] = Tenant(
+            name, reports, metric, connectors, entry.get("reference_results"), semantics=semantics
+        )
     return TenantRegistry(tenants)
 
 

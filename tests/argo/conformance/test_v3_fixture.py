@@ -1,0 +1,61 @@
+"""ARGO's own v3 batch-job fixture (run date 2022-01-14): every one of the 36 A/R documents the
+original's test asserts, reproduced to the last digit by Weir's kernel, on the local engine and on
+Spark. Inputs go in as the ARGO web API answers them (envelopes, a profile version dated before the
+day, no weights, a recomputation without a report field)."""
+
+import pytest
+
+from platform_assets.argo.ar_kernel import compute_ar
+from tests.argo.conformance.argo_api import expected_documents, inputs
+
+FIGURES = ("availability", "reliability", "up", "unknown", "down")
+
+
+def _key(level: str, row: dict) -> tuple:
+    if level == "endpoint":
+        return level, row["group"], row["service"], row["name"]
+    if level == "service":
+        return level, row["group"], row["name"]
+    return level, row["name"]
+
+
+def _documents(result) -> dict[tuple, dict]:
+    out = {}
+    for level, frame in (("endpoint", result.endpoint_ar), ("service", result.service_ar),
+                         ("group", result.endpoint_group_ar)):
+        for row in frame.to_dict("records"):
+            row = {**row, "group": row["supergroup"]}
+            out[_key(level, row)] = row
+    return out
+
+
+def _compare(result) -> list[str]:
+    got = _documents(result)
+    wrong = []
+    expected = {_key(d["level"], d): d for d in expected_documents()}
+    assert len(expected) == 36
+    for key, want in expected.items():
+        have = got.get(key)
+        if have is None:
+            wrong.append(f"{key}: missing")
+            continue
+        for figure in FIGURES:
+            if have[figure] != want[figure]:  # exact: both are 5-decimal doubles
+                wrong.append(f"{key} {figure}: Weir {have[figure]!r}, ARGO {want[figure]!r}")
+        if want["level"] == "group" and have["weight"] != want["weight"]:
+            wrong.append(f"{key} weight: Weir {have['weight']!r}, ARGO {want['weight']!r}")
+        if want["level"] != "group" and have["report"] != want["report"]:
+            wrong.append(f"{key} report: {have['report']!r}")
+    wrong += [f"{key}: not in ARGO's results" for key in sorted(set(got) - set(expected))]
+    return wrong
+
+
+@pytest.mark.fast
+def test_the_local_engine_reproduces_every_document():
+    assert _compare(compute_ar(inputs())) == []
+
+
+def test_spark_reproduces_every_document(spark):
+    from platform_assets.argo.ar_spark import compute_ar_spark
+
+    assert _compare(compute_ar_spark(spark.spark_session, inputs())) == []
