@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from platform_assets.argo import metric_exclusions
+from platform_assets.argo import downtimes, metric_exclusions
 from platform_assets.argo import timelines as tl
 from platform_assets.argo.profiles import (
     AggregationProfile,
@@ -266,24 +266,25 @@ def _expand(timelines: tl.Timelines, new_to_old: np.ndarray) -> tl.Timelines:
     return tl.Timelines(series, timelines.t[rows], timelines.status[rows])
 
 
-def _clip_downtimes(
+def _downtime_seconds(
     inputs: ArInputs, universe: _Universe
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(endpoint, start, end) of each downtime of a known endpoint, in the API's order, in whole
+    seconds from midnight (not clipped to the day)."""
     dts = inputs.downtimes
     if dts.empty or universe.endpoints.empty:
         return (np.zeros(0, np.int64),) * 3
     ep_index = pd.MultiIndex.from_frame(universe.endpoints[["service", "hostname"]])
     ep = ep_index.get_indexer(pd.MultiIndex.from_frame(dts[["service", "hostname"]]))
-    start = (
-        pd.to_datetime(dts["start"], utc=True) - pd.Timestamp(inputs.day, tz="UTC")
-    ).dt.total_seconds()
-    end = (
-        pd.to_datetime(dts["end"], utc=True) - pd.Timestamp(inputs.day, tz="UTC")
-    ).dt.total_seconds()
-    start = np.clip(start.to_numpy(), 0, tl.DAY_SECONDS).astype(np.int64)
-    end = np.clip(np.ceil(end.to_numpy()), 0, tl.DAY_SECONDS).astype(np.int64)
+    midnight = pd.Timestamp(inputs.day, tz="UTC")
+    start = (pd.to_datetime(dts["start"], utc=True) - midnight).dt.total_seconds().to_numpy()
+    end = (pd.to_datetime(dts["end"], utc=True) - midnight).dt.total_seconds().to_numpy()
     keep = ep >= 0
-    return ep[keep].astype(np.int64), start[keep], end[keep]
+    return (
+        ep[keep].astype(np.int64),
+        np.floor(start[keep]).astype(np.int64),
+        np.floor(end[keep]).astype(np.int64),
+    )
 
 
 def _present_series(
@@ -361,11 +362,23 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         n_eps,
     )
     endpoint_present = np.bincount(universe.series_endpoint[present], minlength=n_eps) > 0
-    dt_endpoint, dt_start, dt_end = _clip_downtimes(inputs, universe)
+    dt_endpoint, dt_start, dt_end = _downtime_seconds(inputs, universe)
     on_present = endpoint_present[dt_endpoint] if len(dt_endpoint) else dt_endpoint.astype(bool)
-    endpoint_tl = tl.override(
-        endpoint_tl, dt_endpoint[on_present], dt_start[on_present], dt_end[on_present], ops.down
+    dt_endpoint, dt_start, dt_end = (
+        dt_endpoint[on_present],
+        dt_start[on_present],
+        dt_end[on_present],
     )
+    if inputs.semantics == "argo_v3":  # the original's rules, one minute past the end and all
+        endpoint_tl = downtimes.apply(endpoint_tl, dt_endpoint, dt_start, dt_end, ops.down)
+    else:  # DOWNTIME on [start, end), the true status after, whatever the order
+        endpoint_tl = tl.override(
+            endpoint_tl,
+            dt_endpoint,
+            np.clip(dt_start, 0, tl.DAY_SECONDS),
+            np.clip(dt_end, 0, tl.DAY_SECONDS),
+            ops.down,
+        )
 
     # endpoint-in-group memberships: an endpoint in two groups counts in both; an endpoint without
     # a timeline has no A/R and is in no service

@@ -39,6 +39,11 @@ def _compress(series: np.ndarray, t: np.ndarray, status: np.ndarray) -> Timeline
     return Timelines(series[keep], t[keep], status[keep])
 
 
+def compact(series: np.ndarray, t: np.ndarray, status: np.ndarray) -> Timelines:
+    """Timelines from points sorted by (series, t), repeated statuses dropped."""
+    return _compress(series, t, status)
+
+
 def from_samples(
     series: np.ndarray,
     t: np.ndarray,

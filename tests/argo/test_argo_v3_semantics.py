@@ -149,3 +149,52 @@ def test_the_semantics_is_chosen_per_tenant_in_the_registry():
     assert parse_registry({"tenants": [{**entry, "semantics": "corrected"}]}).tenants["acme"].semantics == "corrected"
     with pytest.raises(RegistryError, match="semantics must be one of"):
         parse_registry({"tenants": [{**entry, "semantics": "loose"}]})
+
+
+OK, CRIT, DOWN = 0, 4, 5
+H = 3600
+
+
+def _filled(points: dict, *downtimes: tuple[int, int]) -> dict:
+    from platform_assets.argo.downtimes import fill_with_status
+
+    points = dict(points)
+    for start, end in downtimes:
+        fill_with_status(points, start, end, DOWN)
+    return points
+
+
+def test_a_downtime_lasts_one_minute_past_its_end():
+    assert _filled({0: OK}, (H, 2 * H)) == {0: OK, H: DOWN, 2 * H + 60: OK}
+
+
+def test_a_downtime_ending_at_midnight_lasts_until_the_next_point():
+    assert _filled({0: OK, 5 * H: OK}, (-4 * H, 0)) == {0: DOWN, 5 * H: OK}
+
+
+def test_a_status_change_in_the_minute_after_a_downtime_is_overwritten():
+    assert _filled({0: OK, 2 * H + 30: CRIT}, (H, 2 * H)) == {0: OK, H: DOWN, 2 * H + 30: CRIT, 2 * H + 60: OK}
+
+
+def test_a_downtime_ending_on_a_status_change_lasts_until_the_next_point():
+    assert _filled({0: OK, 2 * H: CRIT, 5 * H: OK}, (H, 2 * H)) == {0: OK, H: DOWN, 2 * H: DOWN, 5 * H: OK}
+
+
+def test_adjacent_downtimes_depend_on_their_order():
+    """A = 10:00-11:00 and B = 11:00:30-12:00: listed B first, A's restore at 11:01 puts OK back
+    inside B."""
+    a, b = (10 * H, 11 * H), (11 * H + 30, 12 * H)
+    assert _filled({0: OK}, a, b) == {0: OK, 10 * H: DOWN, 11 * H + 30: DOWN, 11 * H + 60: DOWN, 12 * H + 60: OK}
+    assert _filled({0: OK}, b, a) == {0: OK, 10 * H: DOWN, 11 * H + 30: DOWN, 11 * H + 60: OK, 12 * H + 60: OK}
+
+
+def test_the_corrected_semantics_has_none_of_these_quirks():
+    day = [(at(0), "S", "h1", "m1", "OK"), (at(2) + timedelta(seconds=30), "S", "h1", "m1", "CRITICAL"),
+           (at(0), "S", "h1", "m2", "OK")]
+    world = inputs(day, metrics={"S": ("m1", "m2")}, downtimes=[("h1", "S", 1, 2)])
+    corrected = _row(compute_ar(replace(world, semantics="corrected")))
+    argo = _row(compute_ar(world))
+    # corrected: DOWN 01:00-02:00, OK 30 s, then CRITICAL for the rest of the day
+    assert corrected.down == round(3600 / 86400, 5) and corrected.up == round(3630 / 86400, 5)
+    # ARGO: DOWN until the CRITICAL at 02:00:30, which lasts 30 s: OK is put back at 02:01:00
+    assert argo.down == round(3630 / 86400, 5) and argo.availability == round((86400 - 3660) / 86400 * 100, 5)
