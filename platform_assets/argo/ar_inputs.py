@@ -59,6 +59,7 @@ def build_inputs(
         weights=parsed["weights"],
         exclusions=recomputations.monitoring,
         metric_exclusions=recomputations.metrics,
+        group_exclusions=recomputations.group_periods,
         semantics=semantics,
     )
 

@@ -20,6 +20,7 @@ from platform_assets.argo import downtimes, metric_exclusions
 from platform_assets.argo import timelines as tl
 from platform_assets.argo.profiles import (
     AggregationProfile,
+    GroupExclusion,
     MetricExclusion,
     MonitoringExclusion,
     OperationsProfile,
@@ -84,6 +85,7 @@ class ArInputs:
     weights: dict[str, float]
     exclusions: list[MonitoringExclusion] = field(default_factory=list)
     metric_exclusions: list[MetricExclusion] = field(default_factory=list)
+    group_exclusions: list[GroupExclusion] = field(default_factory=list)
     # "argo_v3": the original batch job's numbers, quirks included; "corrected" (tenancy.SEMANTICS)
     semantics: str = "argo_v3"
 
@@ -305,6 +307,30 @@ def _present_series(
     return reported | (~raw_on_day & (carried < 0))
 
 
+def _excluded_groups(inputs: ArInputs, group_tl: tl.Timelines, groups: pd.Index) -> tl.Timelines:
+    """A recomputation's ``exclude`` groups are UNKNOWN over its period, in endpoint_group_ar only
+    (ARGO fills the group's timeline as it fills downtimes, with the same minute past the end,
+    for a period whose start and end dates enclose the day; ``corrected``: [start, end))."""
+    day = pd.Timestamp(inputs.day, tz="UTC")
+    chosen = [
+        (groups.get_loc(g.group), g)
+        for g in inputs.group_exclusions
+        if g.group in groups and g.start.date() <= inputs.day <= g.end.date()
+    ]
+    if not chosen:
+        return group_tl
+    index = np.array([i for i, _ in chosen], dtype=np.int64)
+    start = np.array([int((g.start - day).total_seconds() // 1) for _, g in chosen], np.int64)
+    end = np.array([int((g.end - day).total_seconds() // 1) for _, g in chosen], np.int64)
+    unknown = inputs.operations.unknown
+    if inputs.semantics == "argo_v3":
+        return downtimes.apply(group_tl, index, start, end, unknown)
+    clip = np.clip
+    return tl.override(
+        group_tl, index, clip(start, 0, tl.DAY_SECONDS), clip(end, 0, tl.DAY_SECONDS), unknown
+    )
+
+
 def _series_keys(universe: _Universe) -> list[tuple[tuple[str, ...], str, str, str]]:
     """(groups of its endpoint, service, hostname, metric) of each metric series."""
     groups = universe.memberships.groupby(["service", "hostname"])["group"].apply(tuple).to_dict()
@@ -333,7 +359,9 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         else np.zeros(0, np.int64)
     )
     in_day = (t >= 0) & (t < tl.DAY_SECONDS)
-    status = _status_codes(records["status"], ops)[used]
+    raw_status = _codes(records["status"], pd.Index(ops.states))[used]
+    not_in_profile = int((raw_status < 0).sum())
+    status = np.where(raw_status >= 0, raw_status, ops.unknown).astype(np.int8)
     carried = _carried_status(inputs, universe)
     day_series, day_t, day_status = series[used][in_day], t[in_day], status[in_day]
     reported = np.zeros(n_series, dtype=bool)
@@ -447,7 +475,10 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         }
     )
     group_ar = _frame(
-        group_frame, tl.durations(group_tl, len(groups), len(ops.states)), inputs, GROUP_COLUMNS
+        group_frame,
+        tl.durations(_excluded_groups(inputs, group_tl, groups), len(groups), len(ops.states)),
+        inputs,
+        GROUP_COLUMNS,
     )
 
     stats = {
@@ -455,6 +486,8 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         "records_used": int(in_day.sum()),
         "records_outside_profile": int((~used).sum()),
         "records_excluded_by_recomputation": int(len(inputs.records) - len(records)),
+        # statuses the operations profile does not define count as its unknown state
+        "records_status_not_in_profile": not_in_profile,
         "metric_series": int(n_series),
         "endpoints": int(n_eps),
         "endpoint_groups": int(len(groups)),

@@ -7,7 +7,7 @@ kind in its error so a bad file is found quickly. No Dagster import.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -237,10 +237,20 @@ class MetricExclusion:
 
 
 @dataclass(frozen=True)
+class GroupExclusion:
+    """One group of a recomputation's ``exclude`` list, over the recomputation's period."""
+
+    group: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+@dataclass(frozen=True)
 class Recomputations:
     monitoring: list[MonitoringExclusion]
     groups: set[str]
     metrics: list[MetricExclusion]  # in document order: the first that matches a series applies
+    group_periods: list[GroupExclusion] = field(default_factory=list)  # in document order
 
 
 @dataclass(frozen=True)
@@ -265,6 +275,7 @@ def parse_recomputations(data: Any, report_names: set[str]) -> Recomputations:
     exclusions: list[MonitoringExclusion] = []
     excluded_groups: set[str] = set()
     metrics: list[MetricExclusion] = []
+    periods: list[GroupExclusion] = []
     try:
         for rec in data:
             if rec.get("report") not in (None, "", *report_names):
@@ -272,6 +283,8 @@ def parse_recomputations(data: Any, report_names: set[str]) -> Recomputations:
             excluded_groups.update(rec.get("exclude", []))
             # ARGO reads exclude_metrics only from a request that also has an ``exclude`` list
             if "exclude" in rec and rec.get("start_time") and rec.get("end_time"):
+                start, end = _utc(rec["start_time"]), _utc(rec["end_time"])
+                periods += [GroupExclusion(g, start, end) for g in rec.get("exclude") or []]
                 for entry in rec.get("exclude_metrics") or []:
                     metrics.append(
                         MetricExclusion(
@@ -293,4 +306,4 @@ def parse_recomputations(data: Any, report_names: set[str]) -> Recomputations:
                 )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProfileError(f"recomputations: malformed ({exc!r})") from None
-    return Recomputations(exclusions, excluded_groups, metrics)
+    return Recomputations(exclusions, excluded_groups, metrics, periods)

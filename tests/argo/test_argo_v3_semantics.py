@@ -198,3 +198,27 @@ def test_the_corrected_semantics_has_none_of_these_quirks():
     assert corrected.down == round(3600 / 86400, 5) and corrected.up == round(3630 / 86400, 5)
     # ARGO: DOWN until the CRITICAL at 02:00:30, which lasts 30 s: OK is put back at 02:01:00
     assert argo.down == round(3630 / 86400, 5) and argo.availability == round((86400 - 3660) / 86400 * 100, 5)
+
+
+def test_an_excluded_group_is_unknown_over_the_period_in_group_ar_only():
+    day = [(at(0), "S", "h1", "m1", "OK"), (at(0), "S", "h1", "m2", "OK")]
+    world = replace(inputs(day), group_exclusions=[pr.GroupExclusion("G1", at(6), at(12))])
+    result = compute_ar(world)
+    group = _row(result, "endpoint_group_ar")
+    assert group.unknown == round((6 * H + 60) / 86400, 5) and group.availability == 100.0  # ARGO's +1 min
+    assert _row(result).unknown == 0.0 and _row(result, "service_ar").unknown == 0.0
+    corrected = _row(compute_ar(replace(world, semantics="corrected")), "endpoint_group_ar")
+    assert corrected.unknown == 0.25
+    other_day = replace(world, group_exclusions=[pr.GroupExclusion("G1", at(30), at(40))])
+    assert _row(compute_ar(other_day), "endpoint_group_ar").unknown == 0.0
+
+
+def test_statuses_come_from_the_operations_profile():
+    from platform_assets.argo.records import check_record
+
+    record = {"timestamp": "2024-03-10T10:00:00Z", "service": "S", "hostname": "h1", "metric": "m1"}
+    assert check_record({**record, "status": "DEGRADED"}, DAY)[1] is None  # a profile's own state
+    assert "not a status name" in check_record({**record, "status": "ok?"}, DAY)[1]
+    day = [(at(0), "S", "h1", "m1", "DEGRADED"), (at(0), "S", "h1", "m2", "OK")]
+    result = compute_ar(inputs(day))  # the sample profile has no DEGRADED: counted, taken as UNKNOWN
+    assert result.stats["records_status_not_in_profile"] == 1 and _row(result).unknown == 1.0
