@@ -346,10 +346,23 @@ def _series_keys(universe: _Universe) -> list[tuple[tuple[str, ...], str, str, s
     ]
 
 
-def compute_ar(inputs: ArInputs) -> ArResult:
+@dataclass
+class _Samples:
+    """The day's status samples per metric series, after every recomputation rule."""
+
+    series: np.ndarray
+    t: np.ndarray
+    status: np.ndarray
+    carried: np.ndarray  # the previous day's last status per series (-1: none)
+    present: np.ndarray  # series that have a timeline
+    records_used: int
+    records_outside_profile: int
+    records_excluded: int
+    not_in_profile: int
+
+
+def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
     ops = inputs.operations
-    universe = _Universe(inputs)
-    n_series = len(universe.series_endpoint)
     records = _exclude_monitoring(inputs.records, inputs.exclusions)
     series = universe.series_of(records)
     used = series >= 0
@@ -360,16 +373,18 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     )
     in_day = (t >= 0) & (t < tl.DAY_SECONDS)
     raw_status = _codes(records["status"], pd.Index(ops.states))[used]
-    not_in_profile = int((raw_status < 0).sum())
     status = np.where(raw_status >= 0, raw_status, ops.unknown).astype(np.int8)
     carried = _carried_status(inputs, universe)
     day_series, day_t, day_status = series[used][in_day], t[in_day], status[in_day]
-    reported = np.zeros(n_series, dtype=bool)
+    reported = np.zeros(len(universe.series_endpoint), dtype=bool)
     reported[day_series] = True
     present = _present_series(inputs, universe, reported, carried)
-    if inputs.metric_exclusions:
+    # the API returns the recomputations of the day: one whose window misses it (a snapshot
+    # rolled back from an earlier day) does not apply
+    entries = [e for e in inputs.metric_exclusions if e.start.date() <= inputs.day <= e.end.date()]
+    if entries:
         day_series, day_t, day_status, matched, vanished = metric_exclusions.apply(
-            inputs.metric_exclusions,
+            entries,
             pd.Timestamp(inputs.day, tz="UTC"),
             _series_keys(universe),
             day_series,
@@ -379,6 +394,26 @@ def compute_ar(inputs: ArInputs) -> ArResult:
             ops,
         )
         present = np.where(matched, ~vanished, present)
+    return _Samples(
+        day_series,
+        day_t,
+        day_status,
+        carried,
+        present,
+        int(in_day.sum()),
+        int((~used).sum()),
+        int(len(inputs.records) - len(records)),
+        int((raw_status < 0).sum()),
+    )
+
+
+def compute_ar(inputs: ArInputs) -> ArResult:
+    ops = inputs.operations
+    universe = _Universe(inputs)
+    n_series = len(universe.series_endpoint)
+    samples = _samples(inputs, universe)
+    day_series, day_t, day_status = samples.series, samples.t, samples.status
+    carried, present = samples.carried, samples.present
     metric_tl = tl.from_samples(day_series, day_t, day_status, n_series, ops.missing, carried)
 
     n_eps = len(universe.endpoints)
@@ -483,11 +518,11 @@ def compute_ar(inputs: ArInputs) -> ArResult:
 
     stats = {
         "records_in": int(len(inputs.records)),
-        "records_used": int(in_day.sum()),
-        "records_outside_profile": int((~used).sum()),
-        "records_excluded_by_recomputation": int(len(inputs.records) - len(records)),
+        "records_used": samples.records_used,
+        "records_outside_profile": samples.records_outside_profile,
+        "records_excluded_by_recomputation": samples.records_excluded,
         # statuses the operations profile does not define count as its unknown state
-        "records_status_not_in_profile": not_in_profile,
+        "records_status_not_in_profile": samples.not_in_profile,
         "metric_series": int(n_series),
         "endpoints": int(n_eps),
         "endpoint_groups": int(len(groups)),
@@ -500,13 +535,7 @@ def silent_endpoints(inputs: ArInputs) -> pd.DataFrame:
     """The topology endpoints that get no timeline (see ``_present_series``), for engines whose
     result does not say."""
     universe = _Universe(inputs)
-    records = _exclude_monitoring(inputs.records, inputs.exclusions)
-    series = universe.series_of(records)
-    t = _seconds_of_day(records["timestamp"], inputs.day) if len(series) else series
-    on_day = (series >= 0) & (t >= 0) & (t < tl.DAY_SECONDS)
-    reported = np.zeros(len(universe.series_endpoint), dtype=bool)
-    reported[series[on_day]] = True
-    present = _present_series(inputs, universe, reported, _carried_status(inputs, universe))
+    present = _samples(inputs, universe).present
     endpoint_present = np.bincount(
         universe.series_endpoint[present], minlength=len(universe.endpoints)
     )

@@ -106,8 +106,8 @@ def read_container(payload: bytes) -> Container:
         metadata, sync, pos = read_header(payload)
         schema = fastavro.parse_schema(json.loads(metadata["avro.schema"]))
         codec = metadata.get("avro.codec", b"null").decode()
-    except (ValueError, KeyError, UnicodeDecodeError, fastavro.schema.SchemaParseException) as exc:
-        out.lost.append(LostBlock(0, None, f"unreadable Avro header: {exc}"))
+    except Exception as exc:  # any damage to the header or its schema: nothing can be read
+        out.lost.append(LostBlock(0, None, f"unreadable Avro header: {type(exc).__name__}: {exc}"))
         return out
     if codec not in _DECOMPRESS:
         out.lost.append(LostBlock(0, None, f"Avro codec {codec!r} is not supported"))

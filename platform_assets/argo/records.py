@@ -169,6 +169,8 @@ def _preview(raw: Any) -> str:
 
 def check_record(record: dict[str, Any], day: date | None) -> tuple[datetime | None, str | None]:
     """Return (timestamp, None) for a good record or (None, reason) for a bad one."""
+    if not isinstance(record, dict):
+        return None, f"a {type(record).__name__}, not a metric record"
     for name in REQUIRED_FIELDS:
         value = record.get(name)
         if value is None or value == "":
@@ -195,6 +197,8 @@ def check_record(record: dict[str, Any], day: date | None) -> tuple[datetime | N
     tags = record.get("tags")
     if tags is not None and not isinstance(tags, dict):
         return None, "field 'tags' is not a map"
+    if tags and not all(isinstance(v, str | None) for v in tags.values()):
+        return None, "field 'tags' holds a value that is not a string"
     return ts, None
 
 

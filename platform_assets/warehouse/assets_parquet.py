@@ -146,7 +146,9 @@ def read_sources(
     touched = _days_touched(table, every_version, run_rows)
     return Sources(
         rows=latest_by_key(every_version, list(table.primary_key)),
-        days=run_days + sorted(touched - set(days)),
+        # a day skipped for want of its own files is still rewritten when others' increments
+        # carry rows of it
+        days=run_days + sorted(touched - set(run_days)),
         skipped=missing,
         quarantine=quarantine,
         manifests=manifests,

@@ -222,3 +222,21 @@ def test_statuses_come_from_the_operations_profile():
     day = [(at(0), "S", "h1", "m1", "DEGRADED"), (at(0), "S", "h1", "m2", "OK")]
     result = compute_ar(inputs(day))  # the sample profile has no DEGRADED: counted, taken as UNKNOWN
     assert result.stats["records_status_not_in_profile"] == 1 and _row(result).unknown == 1.0
+
+
+def test_exclude_metrics_of_another_day_do_not_apply():
+    """A snapshot rolled back from an earlier day may carry that day's recomputation."""
+    day = [(at(0), "S", "h1", "m1", "OK"), (at(0), "S", "h1", "m2", "OK")]
+    stale = replace(inputs(day), metric_exclusions=[_excluding({}, -20, -10)])
+    result = compute_ar(stale)
+    assert _row(result).availability == 100.0 and len(result.silent_endpoints) == 0
+
+
+def test_the_silent_endpoints_fallback_agrees_with_the_kernel():
+    from platform_assets.argo.ar_kernel import silent_endpoints
+
+    day = [(at(h), "S", "h1", "m1", "OK") for h in (12, 18)] + [(at(0), "S", "h2", "m1", "OK")]
+    world = replace(inputs(day, metrics={"S": ("m1",)}, endpoints=[("G1", "S", "h1"), ("G1", "S", "h2")]),
+                    metric_exclusions=[_excluding({"hostname": "h1"}, 0, 6)])  # no h1 record inside
+    assert compute_ar(world).silent_endpoints.equals(silent_endpoints(world))
+    assert list(silent_endpoints(world)["hostname"]) == ["h1"]

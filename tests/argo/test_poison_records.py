@@ -130,3 +130,42 @@ def test_poison_on_the_real_broker_never_holds_the_offsets(tmp_path, sample_worl
         quarantine = metadata(instance, ["argo", "metric_data_quarantine"], f"{days[1]}|acme")
         assert quarantine["records"] == len(POISON)
         assert run_day(defs, instance, days[1], "acme").success  # and the next run drains nothing new
+
+
+def _long(value: int) -> bytes:
+    value = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    return bytes([*out, value])
+
+
+def test_a_header_whose_schema_does_not_parse_is_one_quarantine_row():
+    schema = b"123"
+    header = b"Obj\x01" + _long(1) + _long(11) + b"avro.schema" + _long(len(schema)) + schema + _long(0) + b"S" * 16
+    sorter = RecordSorter(day=DAY)
+    ingest.sort_file(sorter, "odd.avro", header)
+    good, bad = sorter.tables()
+    assert good.num_rows == 0 and "unreadable Avro header" in bad.column("reason")[0].as_py()
+
+
+def test_records_that_are_not_metric_records_are_quarantined():
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, {"type": "string"}, ["a", "b"])
+    bytes_tags = {"type": "record", "name": "r", "fields": [
+        *[{"name": n, "type": "string"} for n in ("timestamp", "service", "hostname", "metric", "status")],
+        {"name": "tags", "type": {"type": "map", "values": "bytes"}}]}
+    other = io.BytesIO()
+    fastavro.writer(other, bytes_tags, [{**{k: v for k, v in rec().items() if k in
+                                          ("timestamp", "service", "hostname", "metric", "status")},
+                                         "tags": {"k": b"\x00"}}])
+    nested = json.dumps(rec(tags={"a": {"b": "\ud800"}})).encode("utf-8", "surrogatepass")
+    sorter = RecordSorter(day=DAY)
+    ingest.sort_file(sorter, "strings.avro", buffer.getvalue())
+    ingest.sort_file(sorter, "bytes.avro", other.getvalue())
+    ingest.sort_file(sorter, "nested.jsonl", nested)
+    good, bad = sorter.tables()
+    assert good.num_rows == 0 and bad.num_rows == 4
+    assert sorted(set(bad.column("reason").to_pylist())) == [
+        "a str, not a metric record", "field 'tags' holds a value that is not a string"]

@@ -127,3 +127,20 @@ def test_rows_no_database_takes_are_quarantined_and_the_day_still_loads(tmp_path
         "primary key (9003,) repeated in the file (an identical copy is kept)",
         "NUL byte at byte 12 of the line",
     ]), reasons
+
+
+def test_a_skipped_day_is_still_rewritten_when_other_increments_carry_its_rows(tmp_path):
+    from platform_assets.warehouse.assets_parquet import read_sources
+
+    at = datetime(2024, 3, 5, 9, tzinfo=timezone.utc)
+    increments = {date(2024, 3, 4): [[1, "first", "x", False, at, date(2024, 3, 4)]],
+                  date(2024, 3, 6): [[7, "v1", "x", False, at, date(2024, 3, 5)]],
+                  date(2024, 3, 7): [[7, "v2", "x", False, at, date(2024, 3, 5)]]}
+    for day, rows in increments.items():
+        folder = tmp_path / "csv" / "dim_company" / "incremental" / day.isoformat()
+        folder.mkdir(parents=True)
+        (folder / "dim_company_0000_part_00").write_bytes(format_rows(rows))
+    days = [date(2024, 3, 5), date(2024, 3, 6), date(2024, 3, 7)]  # 03-05 has no files of its own
+    sources = read_sources(COMPANY, days, LakeResource(root=str(tmp_path)), 1.0, "skip")
+    assert sources.skipped == [date(2024, 3, 5)] and date(2024, 3, 5) in sources.days
+    assert sources.rows.filter(sources.rows.column("company_id").to_numpy() == 7).column("name").to_pylist() == ["v2"]
