@@ -86,6 +86,9 @@ class ArInputs:
     exclusions: list[MonitoringExclusion] = field(default_factory=list)
     metric_exclusions: list[MetricExclusion] = field(default_factory=list)
     group_exclusions: list[GroupExclusion] = field(default_factory=list)
+    # every (group, service, hostname) when ``endpoints`` is one group's slice (the Spark engine),
+    # so that an exclude_metrics entry naming a group matches as in the whole report
+    endpoint_groups: pd.DataFrame | None = None
     # "argo_v3": the original batch job's numbers, quirks included; "corrected" (tenancy.SEMANTICS)
     semantics: str = "argo_v3"
 
@@ -331,9 +334,14 @@ def _excluded_groups(inputs: ArInputs, group_tl: tl.Timelines, groups: pd.Index)
     )
 
 
-def _series_keys(universe: _Universe) -> list[tuple[tuple[str, ...], str, str, str]]:
+def _series_keys(
+    inputs: ArInputs, universe: _Universe
+) -> list[tuple[tuple[str, ...], str, str, str]]:
     """(groups of its endpoint, service, hostname, metric) of each metric series."""
-    groups = universe.memberships.groupby(["service", "hostname"])["group"].apply(tuple).to_dict()
+    memberships = (
+        inputs.endpoint_groups if inputs.endpoint_groups is not None else universe.memberships
+    )
+    groups = memberships.groupby(["service", "hostname"])["group"].apply(tuple).to_dict()
     endpoints = universe.endpoints
     return [
         (
@@ -386,7 +394,7 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
         day_series, day_t, day_status, matched, vanished = metric_exclusions.apply(
             entries,
             pd.Timestamp(inputs.day, tz="UTC"),
-            _series_keys(universe),
+            _series_keys(inputs, universe),
             day_series,
             day_t,
             day_status,

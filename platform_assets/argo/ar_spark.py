@@ -56,6 +56,7 @@ def _group_kernel(inputs: ArInputs) -> Any:
             records=rows.loc[~rows["previous"], ["timestamp", *_RECORD_COLUMNS]],
             previous=rows.loc[rows["previous"], ["timestamp", *_RECORD_COLUMNS]],
             endpoints=inputs.endpoints[inputs.endpoints["group"] == group],
+            endpoint_groups=inputs.endpoints[["group", "service", "hostname"]],
         )
         result = compute_ar(local)
         out = pd.concat(
