@@ -9,7 +9,7 @@ from platform_assets.environments import resources_for
 
 EXPECTED_ASSETS = {
     "argo/metric_data", "argo/metric_data_quarantine", "argo/metric_profile", "argo/topology_endpoints",
-    "argo/topology_groups", "argo/downtimes", "argo/weights", "argo/operations_profile",
+    "argo/topology_groups", "argo/downtimes", "argo/weights", "argo/thresholds_profile", "argo/operations_profile",
     "argo/aggregation_profile", "argo/recomputations", "argo/endpoint_ar", "argo/service_ar",
     "argo/endpoint_group_ar",
     *(f"warehouse/{t}_{kind}" for t in ("dim_company", "dim_space", "dim_person", "dim_calendar", "fact_space_event")

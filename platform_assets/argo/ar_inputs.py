@@ -14,7 +14,15 @@ from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from resources.model.lake import LakeReader
 from resources.model.tenancy import Report
 
-RECORD_COLUMNS = ["timestamp", "service", "hostname", "metric", "status", "monitoring_host"]
+RECORD_COLUMNS = [
+    "timestamp",
+    "service",
+    "hostname",
+    "metric",
+    "status",
+    "monitoring_host",
+    "actual_data",  # read by the threshold rules
+]
 
 
 def read_records(lake: LakeReader, tenant: str, day: date) -> pd.DataFrame | None:
@@ -27,10 +35,16 @@ def read_records(lake: LakeReader, tenant: str, day: date) -> pd.DataFrame | Non
 def read_snapshots(
     lake: LakeReader, tenant: str, day: date, report: str
 ) -> dict[str, dict[str, Any]]:
-    return {
-        kind: json.loads(lake.read_bytes(lake_keys.connector(kind, tenant, day, report)))
-        for kind in (k.name for k in CONNECTOR_KINDS)
-    }
+    """Every kind's snapshot of the report-day; an optional kind never fetched for that day (a
+    day materialized before the kind existed) reads as empty."""
+    out = {}
+    for kind in CONNECTOR_KINDS:
+        key = lake_keys.connector(kind.name, tenant, day, report)
+        if kind.optional and not lake.exists(key):
+            out[kind.name] = {"date_used": day.isoformat(), "data": []}
+            continue
+        out[kind.name] = json.loads(lake.read_bytes(key))
+    return out
 
 
 def build_inputs(
@@ -60,6 +74,7 @@ def build_inputs(
         exclusions=recomputations.monitoring,
         metric_exclusions=recomputations.metrics,
         group_exclusions=recomputations.group_periods,
+        thresholds=parsed["thresholds_profile"],
         semantics=semantics,
     )
 

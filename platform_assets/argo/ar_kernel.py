@@ -24,7 +24,9 @@ from platform_assets.argo.profiles import (
     MetricExclusion,
     MonitoringExclusion,
     OperationsProfile,
+    ProfileError,
 )
+from platform_assets.argo.thresholds import ThresholdRules, Unreadable
 
 UP_STATES = ("OK", "WARNING")
 UNKNOWN_STATES = ("UNKNOWN", "MISSING")
@@ -89,6 +91,7 @@ class ArInputs:
     # every (group, service, hostname) when ``endpoints`` is one group's slice (the Spark engine),
     # so that an exclude_metrics entry naming a group matches as in the whole report
     endpoint_groups: pd.DataFrame | None = None
+    thresholds: ThresholdRules | None = None  # the report's threshold profile, if any
     # "argo_v3": the original batch job's numbers, quirks included; "corrected" (tenancy.SEMANTICS)
     semantics: str = "argo_v3"
 
@@ -239,7 +242,8 @@ def _status_codes(statuses: pd.Series, ops: OperationsProfile) -> np.ndarray:
 
 
 def _carried_status(inputs: ArInputs, universe: _Universe) -> np.ndarray:
-    """Last status of each metric series on the previous day (-1 where there is none)."""
+    """Last status of each metric series on the previous day (-1 where there is none), after the
+    threshold rules (ARGO applies them to the carried record too)."""
     carried = np.full(len(universe.series_endpoint), -1, dtype=np.int8)
     prev = inputs.previous
     if prev is None or prev.empty:
@@ -252,12 +256,67 @@ def _carried_status(inputs: ArInputs, universe: _Universe) -> np.ndarray:
     ts = _seconds_of_day(prev["timestamp"], inputs.day)[keep]
     status = _status_codes(prev["status"], inputs.operations)[keep]
     series = series[keep]
+    rows = np.flatnonzero(keep)
     order = np.lexsort((status, ts, series))  # last record of the day wins; ties by status code
-    series, status = series[order], status[order]
+    series, status, rows = series[order], status[order], rows[order]
     last = np.ones(len(series), dtype=bool)
     last[:-1] = series[1:] != series[:-1]
-    carried[series[last]] = status[last]
+    status = _thresholded(
+        inputs, universe, series[last], _actual_data(prev)[rows[last]], status[last]
+    )
+    carried[series[last]] = status
     return carried
+
+
+def _actual_data(records: pd.DataFrame) -> np.ndarray:
+    if "actual_data" not in records:
+        return np.full(len(records), None, dtype=object)
+    return records["actual_data"].to_numpy(dtype=object)
+
+
+def _thresholded(
+    inputs: ArInputs,
+    universe: _Universe,
+    series: np.ndarray,
+    actual_data: np.ndarray,
+    status: np.ndarray,
+) -> np.ndarray:
+    """Statuses after the report's threshold rules (``thresholds``), record by record."""
+    rules = inputs.thresholds
+    if rules is None or len(series) == 0:
+        return status
+    metric_names = np.array(universe.series_metric, dtype=object)[series]
+    candidates = np.flatnonzero(
+        pd.Series(metric_names).isin(rules.metrics).to_numpy() & pd.notna(actual_data)
+    )
+    if len(candidates) == 0:
+        return status
+    ops = inputs.operations
+    try:
+        and_table = ops.tables[ops.op("AND")]
+    except ProfileError:
+        return status  # the original job needs an AND operation to combine labels
+
+    def combine(a: str, b: str) -> str:
+        return ops.states[and_table[ops.code(a), ops.code(b)]]
+
+    first_group = universe.memberships.groupby(["service", "hostname"])["group"].min().to_dict()
+    endpoints = universe.endpoints
+    out = status.copy()
+    cache: dict[tuple[str, str, str, str], int] = {}
+    for i in candidates.tolist():
+        e = int(universe.series_endpoint[series[i]])
+        service, host = endpoints["service"].iat[e], endpoints["hostname"].iat[e]
+        key = (first_group.get((service, host), ""), host, metric_names[i], actual_data[i])
+        if key not in cache:
+            try:
+                name = rules.status(*key, combine)
+                cache[key] = ops.code(name) if name else -1
+            except (Unreadable, ValueError, IndexError):
+                cache[key] = -1  # where the original job would stop, the status stays
+        if cache[key] >= 0:
+            out[i] = cache[key]
+    return out
 
 
 def _expand(timelines: tl.Timelines, new_to_old: np.ndarray) -> tl.Timelines:
@@ -384,6 +443,9 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
     status = np.where(raw_status >= 0, raw_status, ops.unknown).astype(np.int8)
     carried = _carried_status(inputs, universe)
     day_series, day_t, day_status = series[used][in_day], t[in_day], status[in_day]
+    day_status = _thresholded(
+        inputs, universe, day_series, _actual_data(records)[used][in_day], day_status
+    )
     reported = np.zeros(len(universe.series_endpoint), dtype=bool)
     reported[day_series] = True
     present = _present_series(inputs, universe, reported, carried)

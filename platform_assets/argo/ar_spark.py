@@ -24,7 +24,7 @@ _STRING_OUT = ["level", "report", "name", "service", "supergroup", "info"]
 _FLOAT_OUT = ["weight", "availability", "reliability", "up", "unknown", "down"]
 _OUT_COLUMNS = ["level", "report", "date", "name", "service", "supergroup", *_FLOAT_OUT, "info"]
 LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
-_RECORD_COLUMNS = ["service", "hostname", "metric", "status", "monitoring_host"]
+_RECORD_COLUMNS = ["service", "hostname", "metric", "status", "monitoring_host", "actual_data"]
 
 
 def _records_for_spark(frame: pd.DataFrame | None, previous: bool) -> pd.DataFrame:
@@ -36,7 +36,7 @@ def _records_for_spark(frame: pd.DataFrame | None, previous: bool) -> pd.DataFra
                 "previous": pd.Series(dtype=bool),
             }
         )
-    out = frame[_RECORD_COLUMNS].astype(object).copy()
+    out = frame.reindex(columns=_RECORD_COLUMNS).astype(object).copy()
     out["epoch_s"] = (
         pd.to_datetime(frame["timestamp"], utc=True) - pd.Timestamp(0, tz="UTC")
     ) // pd.Timedelta(seconds=1)

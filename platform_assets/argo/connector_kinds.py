@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from platform_assets.argo import profiles as pr
+from platform_assets.argo import thresholds as th
 from resources.model.tenancy import Report
 
 
@@ -22,6 +23,7 @@ class ConnectorKind:
     parse: Callable[[Any, Report], Any]  # snapshot data -> the A/R kernel's input
     exact_day: bool = False  # never taken from an earlier day (rollback not allowed)
     empty_is_snapshot: bool = False  # an empty API answer is a valid snapshot, not "none yet"
+    optional: bool = False  # none within the rollback window is an empty snapshot, not a failure
 
 
 CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
@@ -53,6 +55,15 @@ CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
         "weights",
         lambda d, r: pr.parse_weights(pr.unwrap(d), r.name),
         empty_is_snapshot=True,
+        optional=True,
+    ),
+    # the report's threshold profile, if it has one (rules on actual_data)
+    ConnectorKind(
+        "thresholds_profile",
+        "thresholds_profiles",
+        lambda d, r: th.parse_thresholds_profile(pr.unwrap(d)),
+        empty_is_snapshot=True,
+        optional=True,
     ),
     ConnectorKind(
         "operations_profile",

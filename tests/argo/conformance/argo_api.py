@@ -33,6 +33,7 @@ def api_answers() -> dict[str, dict[str, Any]]:
     aggregation = _facts("aggregation_profile")
     operations = _facts("operations_profile")
     downtimes = _facts("downtimes")
+    thresholds = _facts("thresholds")
     recomputations = _facts("recomputations")["recomputations"]
     return {
         "metric_profile": _envelope([{
@@ -62,6 +63,9 @@ def api_answers() -> dict[str, dict[str, Any]]:
             {"hostname": d["hostname"], "service": d["service"], "start_time": d["start"], "end_time": d["end"]}
             for d in downtimes["downtimes"]]}]),
         "weights": _envelope([]),  # ARGO's job reads no weights
+        "thresholds_profile": _envelope([{
+            "id": thresholds["id"], "date": thresholds["date"], "name": thresholds["name"],
+            "rules": thresholds["rules"]}]),
         "recomputations": _envelope([
             {"id": r["id"], "status": r["status"], "start_time": r["start"], "end_time": r["end"],
              "exclude": r["exclude_groups"], "exclude_metrics": r["exclude_metrics"],
