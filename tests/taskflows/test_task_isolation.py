@@ -48,7 +48,9 @@ def test_a_timeout_kills_detached_children_and_never_waits_on_their_pipe():
         run("setsid sleep 40 & (setsid bash -c 'sleep 41' &) ; sleep 30", timeout_s=2)
     assert time.monotonic() - started < 10
     time.sleep(0.2)
-    left = subprocess.run(["pgrep", "-f", "sleep 4[01]"], capture_output=True, text=True).stdout.split()
+    # whole command lines only: an unrelated "sleep 400" elsewhere on the machine must not count
+    left = subprocess.run(["pgrep", "-f", "^(bash -c )?'?sleep 4[01]'?$"], capture_output=True,
+                          text=True).stdout.split()
     assert left == []
 
 
@@ -57,7 +59,7 @@ def test_what_a_task_leaves_running_ends_with_it():
     assert run("setsid sleep 42 & echo done") == ["done"]
     assert time.monotonic() - started < 5
     time.sleep(0.2)
-    assert subprocess.run(["pgrep", "-f", "sleep 42"], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-f", "^sleep 42$"], capture_output=True).returncode == 1
 
 
 @pytest.mark.parametrize("task, where", [
