@@ -95,11 +95,6 @@ def drain_kafka(
     }
 
 
-def read_day(tenant: Tenant, day: date, lake: LakeResource) -> tuple[pa.Table, pa.Table, int]:
-    good, bad, count, _ = read_day_sorted(tenant, day, lake)
-    return good, bad, count
-
-
 def read_day_sorted(
     tenant: Tenant, day: date, lake: LakeResource
 ) -> tuple[pa.Table, pa.Table, int, RecordSorter]:
