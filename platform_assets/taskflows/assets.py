@@ -111,12 +111,18 @@ def _succeeded_in_earlier_attempts(context: dg.AssetExecutionContext, graph: Gra
     return done
 
 
+def _description(graph: GraphSpec, task: TaskSpec) -> str:
+    text = task.description or f"{task.type} task {task.id!r} of {graph.file}"
+    return f"NOT RUNNABLE ({task.not_runnable}). {text}" if task.not_runnable else text
+
+
 def _specs(graph: GraphSpec) -> list[dg.AssetSpec]:
+    defined = {t.id for t in graph.tasks}
     return [
         dg.AssetSpec(
             key=task_key(graph.name, t.id),
-            deps=[task_key(graph.name, d) for d in t.depends],
-            description=t.description or f"{t.type} task {t.id!r} of {graph.file}",
+            deps=[task_key(graph.name, d) for d in t.depends if d in defined],
+            description=_description(graph, t),
             group_name=f"taskflow_{graph.name}",
             kinds={t.type},
             skippable=True,
@@ -125,6 +131,7 @@ def _specs(graph: GraphSpec) -> list[dg.AssetSpec]:
                 "graph_file": graph.file,
                 "retries": t.retries,
                 "timeout_s": t.timeout_s or "none",
+                **({"not_runnable": t.not_runnable} if t.not_runnable else {}),
             },
         )
         for t in graph.tasks
@@ -160,8 +167,11 @@ def graph_assets(graph: GraphSpec) -> dg.AssetsDefinition:
             f"graph {graph.name}: {len(selected)} task(s), at most {graph.max_process_concurrency} "
             f"at once; logs in {logs.folder}"
         )
+        for warning in graph.warnings:
+            context.log.warning(f"graph {graph.name}: {warning}")
         failed: list[str] = []
         skipped: list[str] = []
+        not_runnable: list[str] = []
         for outcome in run_graph(graph, _run_one(graph, logs, submit), selected):
             logs.summary(outcome)
             key = task_key(graph.name, outcome.task_id)
@@ -177,16 +187,26 @@ def graph_assets(graph: GraphSpec) -> dg.AssetsDefinition:
                 metadata: dict[str, Any] = {**meta, **(outcome.details or {})}
                 yield dg.MaterializeResult(asset_key=key, metadata=metadata)
                 continue
-            (failed if outcome.status == "failed" else skipped).append(outcome.task_id)
+            {"failed": failed, "not_runnable": not_runnable}.get(outcome.status, skipped).append(
+                outcome.task_id
+            )
             context.log.error(f"task {outcome.task_id} {outcome.status}: {outcome.error}")
             context.log_event(
                 dg.AssetObservation(asset_key=key, metadata={**meta, "reason": outcome.error or ""})
             )
-        if failed:
+        if failed or not_runnable:
+            parts = [
+                f"{what} {', '.join(ids)}"
+                for what, ids in (
+                    ("failed", failed),
+                    ("not runnable", not_runnable),
+                    ("skipped", skipped),
+                )
+                if ids
+            ]
             raise dg.Failure(
-                f"graph {graph.name}: failed {', '.join(failed)}"
-                + (f"; skipped {', '.join(skipped)}" if skipped else ""),
-                metadata={"failed": failed, "skipped": skipped},
+                f"graph {graph.name}: " + "; ".join(parts),
+                metadata={"failed": failed, "not_runnable": not_runnable, "skipped": skipped},
                 allow_retries=False,
             )
 

@@ -6,12 +6,17 @@ Layout of the configured directory: every ``tasks.json`` (the graph is named aft
 file's folder, else from the top of the directory. A bad file is reported with its problem and the
 other graphs still load. ``env`` may be a mapping or the runner's list of ``{key, value}``; values
 expand ``$VARS`` from the environment, as the runner does.
+
+A task depending on a task the file does not define (the runner's own README example has one) does
+not refuse the graph: it and its dependents are marked not runnable, with the reason, and the rest
+runs, as it did under the runner. Duplicate ids and cycles still refuse the file.
 """
 
 import json
 import os
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -188,17 +193,38 @@ def _task(
     return spec
 
 
+def _not_runnable(tasks: list[TaskSpec]) -> dict[str, str]:
+    """Task id -> why it cannot run: it depends on a task the file does not define, or on such a
+    task, transitively. The original runner ran everything else; so does Weir."""
+    ids = {t.id for t in tasks}
+    reasons: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for task in tasks:
+            if task.id in reasons:
+                continue
+            undefined = [d for d in task.depends if d not in ids]
+            blocked = [d for d in task.depends if d in reasons]
+            if undefined:
+                reasons[task.id] = "depends on undefined task " + ", ".join(map(repr, undefined))
+            elif blocked:
+                reasons[task.id] = "depends on task " + ", ".join(map(repr, blocked))
+                reasons[task.id] += " that cannot run"
+            else:
+                continue
+            changed = True
+    return reasons
+
+
 def _check_graph(file: str, tasks: list[TaskSpec]) -> None:
+    """Duplicate ids and cycles refuse the file: no order of its tasks is right."""
     ids: set[str] = set()
     for task in tasks:
         if task.id in ids:
             raise GraphSpecError(file, "duplicate task id", task.id)
         ids.add(task.id)
-    for task in tasks:
-        for dep in task.depends:
-            if dep not in ids:
-                raise GraphSpecError(file, f"depends on unknown task {dep!r}", task.id)
-    parents = {t.id: t.depends for t in tasks}
+    parents = {t.id: tuple(d for d in t.depends if d in ids) for t in tasks}
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
 
     def visit(tid: str, path: list[str]) -> None:
@@ -217,35 +243,68 @@ def _check_graph(file: str, tasks: list[TaskSpec]) -> None:
 
 
 def graph_name(path: Path) -> str:
-    stem = path.parent.name if path.name == "tasks.json" else path.name.removesuffix(".tasks.json")
+    """``<folder>/tasks.json`` -> folder, ``<name>.tasks.json`` or ``<name>.json`` -> name."""
+    if path.name == "tasks.json":
+        stem = path.parent.name
+    else:
+        stem = path.name.removesuffix(".json").removesuffix(".tasks")
     return re.sub(r"[^A-Za-z0-9_]", "_", stem) or "graph"
 
 
-def load_graph(path: Path, top: Path) -> GraphSpec:
+CONFIG_KEYS = {"max_process_concurrency", "log_directory", "env", "env_passthrough"}
+IGNORED_CONFIG_KEYS = {
+    "check_new_config_interval": (
+        "check_new_config_interval is ignored: the original runner polled for finished tasks "
+        "every that many seconds; Weir starts a task the moment its dependencies succeed"
+    ),
+}
+
+
+def _config_warnings(config_path: Path | None, config: Mapping[str, Any]) -> list[str]:
+    warnings = [IGNORED_CONFIG_KEYS[k] for k in config if k in IGNORED_CONFIG_KEYS]
+    unknown = sorted(k for k in config if k not in CONFIG_KEYS | IGNORED_CONFIG_KEYS.keys())
+    if unknown:
+        warnings.append(f"{config_path}: unknown key(s) ignored: {', '.join(unknown)}")
+    return warnings
+
+
+def load_graph(
+    path: Path,
+    top: Path | None = None,
+    datasources: Path | None = None,
+    config: Path | None = None,
+) -> GraphSpec:
+    """One tasks file. ``config.json`` and the datasources file are the ones given, else the
+    nearest (the file's folder, then ``top``), as the runner's ``--datasources`` flag works."""
     file = str(path)
-    config_path = _nearest(path.parent, top, "config.json")
-    config = _read_json(config_path, "config.json") if config_path else {}
-    if not isinstance(config, dict):
+    top = top or path.parent
+    config_path = config or _nearest(path.parent, top, "config.json")
+    settings = _read_json(config_path, "config.json") if config_path else {}
+    if not isinstance(settings, dict):
         raise GraphSpecError(str(config_path), "config.json must be an object")
-    concurrency = config.get("max_process_concurrency", 4)
+    concurrency = settings.get("max_process_concurrency", 4)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise GraphSpecError(
             str(config_path),
             f"max_process_concurrency must be a whole number >= 1, got {concurrency!r}",
         )
     connections = _connections(
-        _nearest(path.parent, top, "datasources.json") or _nearest(path.parent, top, "oracle.json")
+        datasources
+        or _nearest(path.parent, top, "datasources.json")
+        or _nearest(path.parent, top, "oracle.json")
     )
-    graph_env = _env(str(config_path), None, config.get("env"))
+    graph_env = _env(str(config_path), None, settings.get("env"))
     raw = _read_json(path, "tasks file")
     if not isinstance(raw, dict) or not isinstance(raw.get("tasks"), list) or not raw["tasks"]:
         raise GraphSpecError(file, 'tasks file must be {"tasks": [ ... ]} with at least one task')
     tasks = [_task(file, t, connections, graph_env) for t in raw["tasks"]]
     _check_graph(file, tasks)
+    blocked = _not_runnable(tasks)
+    tasks = [replace(t, not_runnable=blocked.get(t.id)) for t in tasks]
     schedule = raw.get("schedule")
     if schedule is not None and (not isinstance(schedule, str) or not is_valid_cron(schedule)):
         raise GraphSpecError(file, f"schedule must be a cron string, got {schedule!r}")
-    log_dir = Path(str(config.get("log_directory", "logs")))
+    log_dir = Path(str(settings.get("log_directory", "logs")))
     return GraphSpec(
         graph_name(path),
         file,
@@ -255,7 +314,9 @@ def load_graph(path: Path, top: Path) -> GraphSpec:
         schedule,
         raw.get("description") if isinstance(raw.get("description"), str) else None,
         connections,
-        _passthrough(str(config_path), config.get("env_passthrough")),
+        _passthrough(str(config_path), settings.get("env_passthrough")),
+        tuple(_config_warnings(config_path, settings))
+        + tuple(f"task {t}: not runnable, {why}" for t, why in blocked.items()),
     )
 
 

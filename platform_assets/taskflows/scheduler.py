@@ -21,7 +21,7 @@ class TaskFailed(RuntimeError):
 @dataclass(frozen=True)
 class TaskOutcome:
     task_id: str
-    status: str  # "succeeded" | "failed" | "skipped"
+    status: str  # "succeeded" | "failed" | "skipped" | "not_runnable"
     started: float | None = None
     ended: float | None = None
     attempts: int = 0
@@ -61,7 +61,8 @@ def _dependents(graph: GraphSpec) -> dict[str, list[str]]:
     children: dict[str, list[str]] = {t.id: [] for t in graph.tasks}
     for task in graph.tasks:
         for parent in task.depends:
-            children[parent].append(task.id)
+            if parent in children:  # a dependency the file never defined has no children list
+                children[parent].append(task.id)
     return children
 
 
@@ -75,7 +76,8 @@ def run_graph(
 
     A task starts once every selected dependency succeeded (dependencies outside the selection
     count as satisfied: that is how one task runs alone). A failed task's dependents, transitively,
-    are yielded as skipped and never run; independent branches go on. At most
+    are yielded as skipped and never run; independent branches go on. A task marked not runnable
+    (an undefined dependency) is yielded as such, at once, with its dependents skipped. At most
     ``graph.max_process_concurrency`` tasks run at once.
     """
     chosen = set(selected) if selected is not None else {t.id for t in graph.tasks}
@@ -86,18 +88,24 @@ def run_graph(
     running: dict[Future[TaskOutcome], str] = {}
     order = [t.id for t in graph.tasks if t.id in tasks]  # file order breaks ties: predictable runs
 
-    def skip_below(failed: str) -> Iterator[TaskOutcome]:
+    def skip_below(failed: str, why: str = "failed") -> Iterator[TaskOutcome]:
         stack = [failed]
         while stack:
             for child in children[stack.pop()]:
                 if child in tasks and child not in done:
                     done.add(child)
                     stack.append(child)
-                    yield TaskOutcome(child, "skipped", error=f"upstream task {failed!r} failed")
+                    yield TaskOutcome(child, "skipped", error=f"upstream task {failed!r} {why}")
 
     with ThreadPoolExecutor(
         max_workers=graph.max_process_concurrency, thread_name_prefix="task"
     ) as pool:
+        for tid in order:
+            reason = tasks[tid].not_runnable
+            if reason and tid not in done:
+                done.add(tid)
+                yield TaskOutcome(tid, "not_runnable", error=reason)
+                yield from skip_below(tid, "cannot run")
         while len(done) < len(tasks):
             started = set(running.values())
             for tid in order:

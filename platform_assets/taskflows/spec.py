@@ -42,6 +42,8 @@ class TaskSpec:
     timeout_s: float | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     description: str | None = None
+    # why the task can never run (it depends on a task the file does not define), else None
+    not_runnable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class GraphSpec:
     connections: Mapping[str, Connection] = field(default_factory=dict)
     # variables of the Dagster process its tasks may see (config.json ``env_passthrough``)
     env_passthrough: tuple[str, ...] = ()
+    # what loading the files noticed but accepted: ignored keys, tasks that cannot run
+    warnings: tuple[str, ...] = ()
 
     def task(self, task_id: str) -> TaskSpec:
         for task in self.tasks:

@@ -89,3 +89,16 @@ def test_stdout_and_stderr_reach_the_task_log_in_order(tmp_path):
     lines: list[str] = []
     assert _run(graph, lines=lines)["talk"].status == "succeeded"
     assert lines == ["out", "err", "\ufffd"]
+
+
+def test_a_task_with_an_undefined_dependency_never_starts_and_the_rest_runs(tmp_path):
+    tasks = [t for t in example_tasks(tmp_path) if t["id"] != "tarea5"]  # as in the README: tarea5 undefined
+    tasks.append({"id": "tarea8", "type": "bash", "command": "echo tarea8 >> never.log", "depends": ["tarea6"]})
+    graph = load_graph(write_graph(tmp_path, tasks), tmp_path)
+    outcomes = _run(graph)
+    assert outcomes["tarea6"].status == "not_runnable"
+    assert outcomes["tarea6"].error == "depends on undefined task 'tarea5'"
+    assert outcomes["tarea8"].status == "skipped" and outcomes["tarea8"].error == "upstream task 'tarea6' cannot run"
+    assert {t for t, o in outcomes.items() if o.status == "succeeded"} == {"tarea1", "tarea2", "tarea3", "tarea4",
+                                                                           "tarea7"}
+    assert set(read_times(tmp_path)) == {"tarea1", "tarea2", "tarea3", "tarea4", "tarea7"}
