@@ -164,12 +164,14 @@ _POOLS_LOCK = threading.Lock()
 
 
 def _pool(dsn: str, size: int) -> ConnectionPool:
-    """One pool per (DSN, size) per process: the REST service reuses connections under load."""
+    """One pool per (DSN, size) per process: the REST service reuses connections under load. All
+    ``size`` connections open when the pool does, so a burst right after a (re)start does not wait
+    on connection setup."""
     with _POOLS_LOCK:
         if (dsn, size) not in _POOLS:
             _POOLS[(dsn, size)] = ConnectionPool(
                 dsn,
-                min_size=1,
+                min_size=size,
                 max_size=size,
                 open=True,
                 kwargs={"connect_timeout": 10},

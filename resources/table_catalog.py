@@ -8,16 +8,6 @@ import dagster as dg
 
 from resources.model.tables import Table
 
-_GLUE_TYPES = {
-    "int64": "bigint",
-    "int32": "int",
-    "float64": "double",
-    "string": "string",
-    "bool": "boolean",
-    "date": "date",
-    "timestamp": "timestamp",
-}
-
 
 class TableCatalog(dg.ConfigurableResource):
     def register(self, table: Table, location: str, days: list[date]) -> str:
@@ -45,7 +35,7 @@ class GlueCatalog(TableCatalog):
         except glue.exceptions.AlreadyExistsException:
             pass
         columns = [
-            {"Name": c.name, "Type": _GLUE_TYPES[c.type]}
+            {"Name": c.name, "Type": c.glue_type()}
             for c in table.columns
             if c.name != table.partition_column
         ]

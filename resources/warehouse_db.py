@@ -2,12 +2,13 @@
 
 ``load(table, rows, mode)``: ``replace`` swaps the table's whole contents in one transaction (a
 snapshot load); ``upsert`` inserts or updates by primary key in one transaction (a daily
-increment). Tables are created from the catalog. Identifiers come from the validated catalog and
-are quoted as identifiers, never formatted into SQL as text values.
+increment). ``replace_window`` replaces one time window of a table (an aggregate's partition).
+Tables are created from the catalog. Identifiers come from the validated catalog and are quoted
+as identifiers, never formatted into SQL as text values.
 """
 
 import io
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -35,6 +36,28 @@ class WarehouseDb(dg.ConfigurableResource):
 
     def count_by_day(self, table: Table, days: list[date]) -> dict[date, int]:
         raise NotImplementedError
+
+    def replace_window(self, table: Table, rows: pa.Table, start: datetime, end: datetime) -> int:
+        """Make the rows of ``table`` whose ``partition_column`` lies in [start, end) exactly
+        ``rows``, in one transaction: a re-run of a partition replaces it, never doubles it."""
+        raise NotImplementedError
+
+    def window_totals(
+        self, table: Table, start: datetime, end: datetime, measure: str
+    ) -> tuple[int, float]:
+        """(rows, sum of ``measure``) of ``table`` in [start, end): what a parity check compares."""
+        raise NotImplementedError
+
+
+def _csv(table: Table, rows: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    # one chunk: pyarrow's CSV writer emits garbage for tables made of many empty chunks
+    pcsv.write_csv(
+        rows.select(table.names).combine_chunks(),
+        buffer,
+        pcsv.WriteOptions(include_header=False),
+    )
+    return buffer.getvalue()
 
 
 class PostgresWarehouse(WarehouseDb):
@@ -71,14 +94,6 @@ class PostgresWarehouse(WarehouseDb):
         from psycopg import sql
 
         _check_mode(mode)
-        buffer = io.BytesIO()
-        # one chunk: pyarrow's CSV writer emits garbage for tables made of many empty chunks
-        pcsv.write_csv(
-            rows.select(table.names).combine_chunks(),
-            buffer,
-            pcsv.WriteOptions(include_header=False),
-        )
-        payload = buffer.getvalue()
         target = sql.Identifier(self.schema_name, table.name)
         columns = sql.SQL(", ").join(sql.Identifier(n) for n in table.names)
         with self._connect() as conn, conn.cursor() as cur:
@@ -93,11 +108,7 @@ class PostgresWarehouse(WarehouseDb):
                     ).format(target)
                 )
                 destination = sql.Identifier("weir_stage")
-            with cur.copy(
-                sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(destination, columns)
-            ) as copy:
-                for start in range(0, len(payload), 1 << 20):
-                    copy.write(payload[start : start + (1 << 20)])
+            self._copy(cur, table, rows, destination)
             if mode == "upsert":
                 keys = sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key)
                 updates = sql.SQL(", ").join(
@@ -112,6 +123,55 @@ class PostgresWarehouse(WarehouseDb):
                     ).format(target, columns, columns, keys, updates)
                 )
         return rows.num_rows
+
+    def _copy(self, cur, table: Table, rows: pa.Table, destination) -> None:  # noqa: ANN001
+        from psycopg import sql
+
+        payload = _csv(table, rows)
+        columns = sql.SQL(", ").join(sql.Identifier(n) for n in table.names)
+        with cur.copy(
+            sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(destination, columns)
+        ) as copy:
+            for start in range(0, len(payload), 1 << 20):
+                copy.write(payload[start : start + (1 << 20)])
+
+    def replace_window(self, table: Table, rows: pa.Table, start: datetime, end: datetime) -> int:
+        from psycopg import sql
+
+        target = sql.Identifier(self.schema_name, table.name)
+        with self._connect() as conn, conn.cursor() as cur:
+            self._ensure(cur, table)
+            cur.execute(
+                sql.SQL("DELETE FROM {} WHERE {} >= %s AND {} < %s").format(
+                    target,
+                    sql.Identifier(table.partition_column),
+                    sql.Identifier(table.partition_column),
+                ),
+                (start, end),
+            )
+            self._copy(cur, table, rows, target)
+        return rows.num_rows
+
+    def window_totals(
+        self, table: Table, start: datetime, end: datetime, measure: str
+    ) -> tuple[int, float]:
+        from psycopg import sql
+
+        with self._connect() as conn, conn.cursor() as cur:
+            self._ensure(cur, table)
+            cur.execute(
+                sql.SQL(
+                    "SELECT count(*), coalesce(sum({}), 0) FROM {} WHERE {} >= %s AND {} < %s"
+                ).format(
+                    sql.Identifier(measure),
+                    sql.Identifier(self.schema_name, table.name),
+                    sql.Identifier(table.partition_column),
+                    sql.Identifier(table.partition_column),
+                ),
+                (start, end),
+            )
+            count, total = cur.fetchone()
+        return int(count), float(total)
 
     def count_by_day(self, table: Table, days: list[date]) -> dict[date, int]:
         from psycopg import sql
@@ -188,3 +248,35 @@ class DuckDbWarehouse(WarehouseDb):
         finally:
             con.close()
         return {d: int(found.get(d, 0)) for d in days}
+
+    def replace_window(self, table: Table, rows: pa.Table, start: datetime, end: datetime) -> int:
+        con = self._connect()
+        try:
+            self._ensure(con, table)
+            staged = rows.select(table.names)  # noqa: F841 - read by DuckDB's replacement scan
+            target = f'"{self.schema_name}"."{table.name}"'
+            column = f'"{table.partition_column}"'
+            con.execute("BEGIN")
+            con.execute(f"DELETE FROM {target} WHERE {column} >= ? AND {column} < ?", [start, end])
+            con.execute(f"INSERT INTO {target} SELECT * FROM staged")
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        return rows.num_rows
+
+    def window_totals(
+        self, table: Table, start: datetime, end: datetime, measure: str
+    ) -> tuple[int, float]:
+        con = self._connect()
+        try:
+            self._ensure(con, table)
+            column = f'"{table.partition_column}"'
+            found = con.execute(
+                f'SELECT count(*), coalesce(sum("{measure}"), 0) FROM '
+                f'"{self.schema_name}"."{table.name}" WHERE {column} >= ? AND {column} < ?',
+                [start, end],
+            ).fetchone()
+        finally:
+            con.close()
+        assert found is not None
+        return int(found[0]), float(found[1])

@@ -15,6 +15,7 @@ EXPECTED_ASSETS = {
     *(f"warehouse/{t}_{kind}" for t in ("dim_company", "dim_space", "dim_person", "dim_calendar", "fact_space_event")
       for kind in ("parquet", "postgres")),
     "warehouse/agg_hourly_space", "warehouse/week_people_count",
+    "warehouse/agg_hourly_space_postgres", "warehouse/week_people_count_postgres",
     *(f"taskflows/example/{t}" for t in ("extract_orders", "extract_customers", "join", "publish")),
     *(f"telemetry/{name}" for name in (
         "landing", "topic_backups", "raw_events", "extractor_duplicates", "extractor_failed", "unique_events",
@@ -27,7 +28,8 @@ EXPECTED_CHECKS = {
     "warehouse/fact_space_event_parquet:source_completeness",
     "warehouse/agg_hourly_space:reference_discrepancy", "warehouse/week_people_count:reference_discrepancy",
     *(f"warehouse/{t}_postgres:parity" for t in ("dim_company", "dim_space", "dim_person", "dim_calendar",
-                                                  "fact_space_event")),
+                                                  "fact_space_event", "agg_hourly_space",
+                                                  "week_people_count")),
     "telemetry/unique_events:failed_share",
 }
 

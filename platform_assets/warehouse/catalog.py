@@ -55,6 +55,16 @@ def load_catalog(path: Path = CATALOG_PATH) -> dict[str, Table]:
     return {name: _table(name, entry) for name, entry in raw["tables"].items()}
 
 
+def load_aggregates(path: Path = CATALOG_PATH) -> dict[str, Table]:
+    """The aggregates' database tables (catalog.yaml ``aggregates``): what the aggregate files
+    become in the warehouse database and in Athena."""
+    raw = yaml.safe_load(path.read_text())
+    entries = raw.get("aggregates") if isinstance(raw, dict) else None
+    if not isinstance(entries, dict):
+        raise CatalogError(f"{path}: expected a mapping 'aggregates'")
+    return {name: _table(name, entry) for name, entry in entries.items()}
+
+
 def _completeness(name: str, raw: dict[str, Any], tables: dict[str, Table]) -> CompletenessRule:
     try:
         entities = raw["entities"]

@@ -23,6 +23,17 @@ POSTGRES_TYPES = {
     "date": "DATE",
 }
 
+# Glue / Athena (Hive) column types: what the catalog registers and the Athena DDL declares
+GLUE_TYPES = {
+    "int64": "bigint",
+    "int32": "int",
+    "float64": "double",
+    "string": "string",
+    "bool": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+}
+
 
 @dataclass(frozen=True)
 class Column:
@@ -34,6 +45,9 @@ class Column:
         if self.type == "timestamp":
             return pa.timestamp("us", tz="UTC" if self.utc else None)
         return ARROW_TYPES[self.type]
+
+    def glue_type(self) -> str:
+        return GLUE_TYPES[self.type]
 
     def postgres_type(self) -> str:
         if self.type == "timestamp":

@@ -69,7 +69,7 @@ def test_a_chunked_body_over_the_limit_is_refused_before_it_is_read_whole():
     client is still sending, after little more than the limit."""
     app = create_app(UnreachableStore(), "http://127.0.0.1:9/graphql", TOKEN, launcher_threads=0)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -99,12 +99,14 @@ def test_a_chunked_body_over_the_limit_is_refused_before_it_is_read_whole():
     assert sent < 16  # the limit is 1 MB: the server stopped reading long before 64 MiB
 
 
-def test_half_sent_headers_are_dropped_and_valid_requests_still_answered():
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_half_sent_headers_are_dropped_and_valid_requests_still_answered(parser):
     """Slow clients (half a request line, then nothing) are closed after the header deadline, while
     a valid request is answered meanwhile; past the connection bound a client gets 503 at once."""
     app = create_app(UnreachableStore(), "http://127.0.0.1:9/graphql", TOKEN, launcher_threads=0)
     port = free_port()
-    server = uvicorn.Server(server_config(app, "127.0.0.1", port, header_timeout_s=1.0, max_connections=60))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, header_timeout_s=1.0, max_connections=60,
+                                           parser=parser))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
