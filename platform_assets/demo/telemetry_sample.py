@@ -23,10 +23,41 @@ EIDS = (
     "SEARCH",
     "SHARE",
     "SUMMARY",
+    "EXDATA",
+    "FEEDBACK",
+    "HEARTBEAT",
+    "INTERRUPT",
+    "METRICS",
+    "CB_AUDIT",
 )
-WEIGHTS = (6, 5, 25, 35, 5, 3, 2, 5, 2, 4, 2, 6)
+WEIGHTS = (6, 5, 25, 35, 5, 3, 2, 5, 2, 4, 2, 6, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2)
 CHANNELS = ("0126684405014528002", "0130659746242723842", "01269878797503692810")
 PRODUCERS = ("prod.diksha.app", "prod.diksha.portal", "prod.sunbird.desktop")
+
+
+EXTRA_EDATA = {  # the rarer eids of the original schemas, iGOT's CB_AUDIT among them
+    "EXDATA": lambda rng, page: {"type": "partnerdata", "data": f"payload-{rng.randrange(99)}"},
+    "FEEDBACK": lambda rng, page: {"rating": rng.randrange(1, 6), "comments": "useful"},
+    "HEARTBEAT": lambda rng, page: {"type": "heartbeat", "battery": rng.randrange(101)},
+    "INTERRUPT": lambda rng, page: {"type": "background", "pageid": page},
+    "METRICS": lambda rng, page: {
+        "system": "app",
+        "subsystem": "player",
+        "metrics": [{"metric": "load_ms", "value": rng.randrange(50, 900)}],
+    },
+    "CB_AUDIT": lambda rng, page: {
+        "state": "Published",
+        "props": ["WAT"],
+        "cb_object": {
+            "id": f"wo_{rng.randrange(900)}",
+            "type": "WorkOrder",
+            "ver": "1",
+            "name": "Work order",
+            "org": "org-12",
+        },
+        "cb_data": {"data": {"activities": rng.randrange(9)}},
+    },
+}
 
 
 def _edata(eid: str, rng: random.Random, n: int) -> dict[str, Any]:
@@ -69,7 +100,7 @@ def _edata(eid: str, rng: random.Random, n: int) -> dict[str, Any]:
         }
     if eid == "RESPONSE":
         return {
-            "target": {"id": f"q{rng.randrange(500)}", "type": "MCQ"},
+            "target": {"id": f"q{rng.randrange(500)}", "ver": "1", "type": "MCQ"},
             "type": "CHOOSE",
             "values": [{"option": 2}],
         }
@@ -111,6 +142,8 @@ def _edata(eid: str, rng: random.Random, n: int) -> dict[str, Any]:
                 for _ in range(2)
             ],
         }
+    if eid in EXTRA_EDATA:
+        return EXTRA_EDATA[eid](rng, page)
     return {
         "type": "session",
         "mode": "play",

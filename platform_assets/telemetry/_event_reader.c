@@ -47,6 +47,7 @@ typedef struct {
     Prop *props;
     uint64_t required;
     int items; /* -1: any value */
+    int closed; /* additionalProperties: false */
 } Node;
 
 typedef struct {
@@ -316,8 +317,8 @@ static int members(const Reader *r, Cursor *c, const Node *node, uint64_t seen, 
             if (seen & bit) return 0; /* a declared member twice: orjson keeps the last; not decided here */
             seen |= bit;
             if (!value(r, c, prop->node, prop->slot)) return 0;
-        } else if (!value(r, c, -1, -1)) {
-            return 0;
+        } else if ((node && node->closed) || !value(r, c, -1, -1)) {
+            return 0; /* an undeclared member where the schema forbids one, or a bad value */
         }
         int more = next_or_close(c, '}');
         if (more < 0) return 0;
@@ -564,13 +565,13 @@ static int bound(PyObject *value, int *has, double *out) {
 }
 
 /* node = (types, min_len, max_len, minimum, maximum, enum: tuple[bytes], props: tuple[(name, node,
- * required, slot)], items) */
+ * required, slot)], items, closed) */
 static int load_node(Reader *self, Node *node, PyObject *spec) {
     PyObject *minimum, *maximum, *choices, *props;
     Py_ssize_t min_len, max_len;
     int items;
-    if (!PyArg_ParseTuple(spec, "innOOO!O!i", &node->types, &min_len, &max_len, &minimum, &maximum, &PyTuple_Type,
-                          &choices, &PyTuple_Type, &props, &items))
+    if (!PyArg_ParseTuple(spec, "innOOO!O!ii", &node->types, &min_len, &max_len, &minimum, &maximum, &PyTuple_Type,
+                          &choices, &PyTuple_Type, &props, &items, &node->closed))
         return -1;
     node->min_len = min_len;
     node->max_len = max_len;

@@ -7,7 +7,8 @@ of an hour step's CPU, with the Python glue around it another sixth. The reader 
 like the compiled types: what it accepts, the schema accepts and orjson reads; anything it does not
 decide cheaply (see the C file's header) it refuses, and the event goes on to the msgspec types and,
 failing those, to orjson + jsonschema-rs. Unlike the msgspec types it takes members a schema does
-not declare (the schemas allow them), since it reads every byte anyway.
+not declare where the schema allows them (no ``additionalProperties: false``), since it reads every
+byte anyway.
 
 The program is a flat list of nodes, one per (sub)schema, in the subset of JSON Schema that
 ``schema_types`` compiles (the same keywords; anything else raises ``UnsupportedSchema`` and that
@@ -64,7 +65,8 @@ ReadRow = Callable[[Any, int, bytes], tuple[tuple, bytes] | None]
 
 class _Program:
     """Nodes as the C reader takes them: (types, min_len, max_len, minimum, maximum, enum,
-    properties ((name, node, required, slot), ...), items)."""
+    properties ((name, node, required, slot), ...), items, closed); ``closed``: 1 when the schema
+    says ``additionalProperties: false`` (an undeclared member is refused)."""
 
     def __init__(self) -> None:
         self.nodes: list[tuple] = []
@@ -94,6 +96,7 @@ class _Program:
             tuple(choice.encode() for choice in choices or ()),
             self._properties(schema, name, path),
             self.node(items, f"{name}.item", None),
+            int(schema.get("additionalProperties", True) is False),
         )
         return index
 

@@ -8,10 +8,11 @@ jsonschema-rs, which decide and word the reason, so a compiled type may be stric
 (an integral ``1.0`` for an ``integer``, an undeclared member) but never looser.
 
 Only the subset of JSON Schema the shipped schemas use compiles: ``type`` (one or a list),
-``properties``, ``required``, ``items`` (one schema), ``minLength`` / ``maxLength``, ``minimum`` /
-``maximum``, and ``enum`` / ``const`` of strings; annotations (``title``, ``description``,
-``$schema``) are ignored. Anything else raises ``UnsupportedSchema``: that eid then has no compiled
-type and all its events take the exact path, which stays correct, only slower.
+``properties``, ``required``, ``additionalProperties`` (true or false), ``items`` (one schema),
+``minLength`` / ``maxLength``, ``minimum`` / ``maximum``, and ``enum`` / ``const`` of strings;
+annotations (``title``, ``description``, ``$schema``) are ignored. Anything else raises
+``UnsupportedSchema``: that eid then has no compiled type and all its events take the exact path,
+which stays correct, only slower.
 
 Nothing is skipped: an object's undeclared member is refused (``forbid_unknown_fields``) and an
 unconstrained value is decoded whole (``Any``). So an accepted text was read entirely by msgspec,
@@ -28,6 +29,7 @@ import msgspec
 
 ANNOTATIONS = {"title", "description", "$schema", "$comment", "examples", "default"}
 SUPPORTED = {
+    "additionalProperties",  # true or false only: the compiled types refuse undeclared members
     "type",
     "properties",
     "required",
@@ -82,7 +84,7 @@ def _object(schema: dict[str, Any], name: str, tag: tuple[str, str] | None = Non
     required = schema.get("required", [])
     if not isinstance(properties, dict) or not isinstance(required, list):
         raise UnsupportedSchema(f"{name}: properties must be an object and required a list")
-    if not properties and not required and tag is None:
+    if not properties and not required and tag is None and schema.get("additionalProperties", True):
         return AnyObject
     fields: list[tuple[Any, ...]] = []
     rename: dict[str, str] = {}
@@ -125,6 +127,8 @@ def schema_parts(schema: Any, name: str) -> tuple[list[str] | None, Any] | None:
     unknown = set(schema) - SUPPORTED - ANNOTATIONS
     if unknown:
         raise UnsupportedSchema(f"{name}: {sorted(unknown)} not compiled")
+    if not isinstance(schema.get("additionalProperties", True), bool):
+        raise UnsupportedSchema(f"{name}: only a true or false additionalProperties compiles")
     choices = schema.get("enum", [schema["const"]] if "const" in schema else None)
     if choices is not None and (
         not choices

@@ -95,7 +95,7 @@ def valid_event_row(e: dict[str, Any]) -> tuple:
         actor["type"],
         context.get("sid"),
         context.get("did"),
-        obj["id"] if obj is not None else None,
+        obj.get("id") if obj is not None else None,
     )
 
 
@@ -115,7 +115,7 @@ def typed_row(event: Any, syncts: int | None) -> tuple:
         actor.type,
         None if sid is UNSET else sid,
         None if did is UNSET else did,
-        None if obj is UNSET else obj.id,
+        None if obj is UNSET or obj.id is UNSET else obj.id,
     )
 
 

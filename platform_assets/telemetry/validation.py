@@ -1,8 +1,12 @@
 """Validation (JSON Schema per eid) and dedup (by ``mid`` within the window) of raw events.
 
 The schemas ship in ``schemas/``: ``envelope.json`` (what every v3 event must have) and one file
-per eid for its ``edata``; an eid's full schema is the envelope with that edata schema. Each is
-compiled three times: by jsonschema-rs (a Rust validator, exact, on parsed events), to a msgspec
+per eid for its ``edata`` (``x-event-required`` in it: envelope members that eid requires too, as
+CB_AUDIT requires ``object``); an eid's full schema is the envelope with that edata schema. They
+state exactly what the original preprocessor's schemas (Sunbird's ``schemas/telemetry/3.0`` and
+iGOT's, which adds CB_AUDIT) accept: blank actor fields, any ``env``, no ``object`` needed, no
+undeclared ``edata`` member (the conformance table: tests/telemetry/test_spec_schemas.py). Each
+is compiled three times: by jsonschema-rs (a Rust validator, exact, on parsed events), to a msgspec
 type (``schema_types``) that checks an event's JSON text while decoding it into Structs, and to a
 program for the native reader (``native_reader``) that checks the text and reads the hour row
 without building the event. An hour's events are offered to the native reader first
@@ -23,6 +27,7 @@ from platform_assets.telemetry.native_reader import ReadRow, native_reader
 from platform_assets.telemetry.schema_types import event_decoder, event_types
 
 SCHEMA_PACKAGE = "platform_assets.telemetry.schemas"
+EVENT_REQUIRED = "x-event-required"  # in an edata file: envelope members its eid requires too
 
 
 @lru_cache(maxsize=1)
@@ -37,9 +42,13 @@ def event_schemas() -> dict[str, dict[str, Any]]:
             eid = entry.name[: -len(".json")].upper()
             full = json.loads(json.dumps(envelope))
             full["title"] = f"Sunbird telemetry v3 {eid} event (Weir)"
+            full.pop("description", None)
+            full["required"] += [
+                m for m in edata.get(EVENT_REQUIRED, []) if m not in full["required"]
+            ]
             full["properties"]["eid"] = {"const": eid}
             full["properties"]["edata"] = {
-                k: v for k, v in edata.items() if k not in ("$schema", "title")
+                k: v for k, v in edata.items() if k not in ("$schema", "title", EVENT_REQUIRED)
             }
             schemas[eid] = full
     return schemas
@@ -60,7 +69,7 @@ ROW_MEMBERS = [
     (("context", "pdata", "id"), "string", True),
     (("context", "sid"), "string", False),
     (("context", "did"), "string", False),
-    (("object", "id"), "string", True),
+    (("object", "id"), "string", False),  # object is optional, and so is its id
 ]
 
 
