@@ -76,6 +76,7 @@ def _telemetry(env: Mapping[str, str], data_dir: Path, default_env: str) -> Tele
         dedup_window_s=layout.dedup_window_s,
         backup_timezone=layout.backup_timezone,
         produce_routed=env.get("WEIR_TELEMETRY_PRODUCE_ROUTED") == "1",
+        topics=env.get("WEIR_TELEMETRY_TOPICS", ""),
         backlog_lag_threshold=int(env.get("WEIR_TELEMETRY_LAG_THRESHOLD", "1000")),
         backlog_max_delay_s=float(env.get("WEIR_TELEMETRY_MAX_DELAY_S", "300")),
     )

@@ -32,6 +32,9 @@ from resources.kafka import KafkaResource
 from resources.storage import LakeResource
 from resources.telemetry_dimensions import DimensionsResource
 
+# the hour step's streams produced to Kafka when production is on (to the topics of topics.py)
+PRODUCED_STREAMS = ("raw_events", *ROUTES)
+
 
 def key(name: str) -> dg.AssetKey:
     return dg.AssetKey(["telemetry", name])
@@ -187,10 +190,12 @@ def _process_hour(
     if (
         telemetry.produce_routed
     ):  # once the files are published: what consumers read is also in the lake
-        for name in ROUTES:
-            table = lake.read_table(landing.table_key(name, hour), columns=["mid", "event"])
-            processor.totals.produced[name] = produced.produce_new(
-                kafka, lake, name, hour, telemetry.topic(name), table
+        for name in PRODUCED_STREAMS:
+            table = lake.read_table(landing.table_key(name, hour), columns=["mid", "eid", "event"])
+            processor.totals.produced.update(
+                produced.produce_stream(
+                    kafka, lake, name, hour, telemetry.env, telemetry.routes(name), table
+                )
             )
     return processor.totals
 
@@ -262,8 +267,10 @@ def build_process_telemetry_hour(
         }
         for name in OUTPUT_SCHEMAS:
             meta: dict[str, Any] = {"dagster/row_count": out.rows[name], **extra.get(name, {})}
-            if telemetry.produce_routed and name in ROUTES:
-                meta.update(kafka_topic=telemetry.topic(name), produced_to_kafka=out.produced[name])
+            if telemetry.produce_routed and name in PRODUCED_STREAMS:
+                topics = {r.name(telemetry.env): 0 for r in telemetry.routes(name)}
+                sent = {topic: out.produced[topic] for topic in topics}
+                meta.update(kafka_topics=sent, produced_to_kafka=sum(sent.values()))
             yield dg.MaterializeResult(asset_key=key(name), metadata=meta)
         share = out.failed_events / out.events if out.events else 0.0
         yield dg.AssetCheckResult(
@@ -312,13 +319,16 @@ def build_denorm_events(hours: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             )
         sent: dict[str, Any] = {}
         if telemetry.produce_routed:
-            topic = telemetry.topic("denorm_events")
-            sent = {
-                "kafka_topic": topic,
-                "produced_to_kafka": produced.produce_new(
-                    kafka, lake, "denorm_events", hour, topic, table.select(["mid", "event"])
-                ),
-            }
+            topics = produced.produce_stream(
+                kafka,
+                lake,
+                "denorm_events",
+                hour,
+                telemetry.env,
+                telemetry.routes("denorm_events"),
+                table.select(["mid", "eid", "event"]),
+            )
+            sent = {"kafka_topics": topics, "produced_to_kafka": sum(topics.values())}
         if out.dropped_too_old:
             context.log.warning(
                 f"{out.dropped_too_old} events older than {telemetry.max_age_days} days dropped"

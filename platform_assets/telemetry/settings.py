@@ -28,16 +28,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import dagster as dg
 
 from platform_assets.telemetry.extraction import SourceMessage
+from platform_assets.telemetry.topics import TopicRoute, TopicsError, topic_routes
+from platform_assets.telemetry.topics import problems as topic_problems
 from resources.kafka import Batch, KafkaResource, Message
 
-TOPIC_NAMES = {
-    "ingest": "telemetry.ingest",
-    "routed_events": "telemetry.unique",
-    "druid_log_events": "druid.events.log",
-    "druid_error_events": "druid.events.error",
-    "audit_events": "telemetry.audit",
-    "denorm_events": "telemetry.denorm",
-}
+TOPIC_NAMES = {"ingest": "telemetry.ingest"}  # what Weir reads; what it produces: topics.py
 
 DEFAULT_START_DATE = "2024-01-01"
 DEFAULT_BACKUP_TIMEZONE = "Asia/Kolkata"
@@ -115,7 +110,8 @@ class TelemetrySettings(dg.ConfigurableResource):
         DEFAULT_BACKUP_TIMEZONE  # must match the partitions of telemetry/topic_backups
     )
     backup_roll_bytes: int = 64 << 20
-    produce_routed: bool = False  # also produce routed/denormalized events to their topics
+    produce_routed: bool = False  # also produce the routed streams to their topics (topics.py)
+    topics: str = ""  # WEIR_TELEMETRY_TOPICS: JSON replacing the topics of the streams it names
     max_age_days: int = 92
     backlog_lag_threshold: int = (
         1000  # telemetry_backlog starts an ingest run at this many messages...
@@ -124,6 +120,10 @@ class TelemetrySettings(dg.ConfigurableResource):
 
     def topic(self, name: str) -> str:
         return f"{self.env}.{TOPIC_NAMES[name]}"
+
+    def routes(self, stream: str) -> tuple[TopicRoute, ...]:
+        """The topics ``stream`` is produced to (the original pipeline's names by default)."""
+        return topic_routes(self.topics).get(stream, ())
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, in words (empty: nothing). Checked when a run starts,
@@ -135,6 +135,10 @@ class TelemetrySettings(dg.ConfigurableResource):
                 f"env {self.env[:80]!r} cannot start a Kafka topic name (letters, digits, '.', "
                 "'_', '-')"
             )
+        try:
+            out += topic_problems(topic_routes(self.topics), self.env)
+        except TopicsError as exc:
+            out.append(str(exc))
         if self.source not in ("kafka", "inbox"):
             out.append(f"source must be 'kafka' or 'inbox', not {self.source[:80]!r}")
         elif self.source == "inbox" and not self.inbox_dir:

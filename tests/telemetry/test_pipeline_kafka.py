@@ -22,6 +22,7 @@ from platform_assets.definitions import build_definitions
 from platform_assets.telemetry import backups, landing
 from platform_assets.demo import telemetry_sample as sample_data
 from platform_assets.telemetry.hour_processing import OUTPUT_SCHEMAS
+from platform_assets.telemetry.topics import DEFAULT_ROUTES
 from platform_assets.telemetry.settings import TelemetrySettings
 from platform_assets.telemetry.restore import restore_topic
 from resources.kafka import KafkaResource
@@ -48,8 +49,10 @@ def world(tmp_path, kafka_bootstrap, s3_endpoint, pg_dsn):
     kafka = KafkaResource(bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, poll_timeout_s=0.2)
     settings = TelemetrySettings(env=env, source="kafka", consumer_group=f"weir-{env}", micro_batch_messages=7,
                                  produce_routed=True)
-    for name in ("ingest", "routed_events", "druid_log_events", "druid_error_events", "audit_events", "denorm_events"):
-        kafka.create_topic(settings.topic(name), partitions=2 if name == "ingest" else 1)
+    kafka.create_topic(settings.topic("ingest"), partitions=2)
+    for stream in DEFAULT_ROUTES:  # the original pipeline's topics, which production follows
+        for route in settings.routes(stream):
+            kafka.create_topic(route.name(env), partitions=1)
     dims = DimensionsResource(dsn=pg_dsn)
     resources = local_resources(tmp_path, tmp_path / "no-registry.yaml", kafka=kafka, telemetry=settings,
                                 telemetry_backups=s3_lake(s3_endpoint, f"backups-{env}"), dimensions=dims)
@@ -119,7 +122,7 @@ def test_end_to_end_with_hostile_input_routing_denormalization_and_aggregates(wo
     assert len(routed["audit_events"]) == eids["AUDIT"]
     shares = [json.loads(u["event"]) for u in unique if u["eid"] == "SHARE"]
     assert len(routed["routed_events"]) == len(unique) - eids["LOG"] - eids["ERROR"] + sum(len(s["edata"]["items"]) for s in shares)
-    consumed = kafka.drain(settings.topic("druid_log_events"), f"check-{uuid.uuid4().hex[:6]}")
+    consumed = kafka.drain(f"{settings.env}.druid.events.log", f"check-{uuid.uuid4().hex[:6]}")
     assert len(consumed.messages) == eids["LOG"]  # routed events also produced to their topics
 
     denorm = [json.loads(r["event"]) for r in read(lake, "denorm_events", hours)]
@@ -217,24 +220,32 @@ def test_rerunning_hours_produces_only_what_their_topics_do_not_have_yet(world):
     produce_sample(kafka, settings.topic("ingest"), count=6, seed=17)
     hours = run_ingest(defs, instance)["hours"]
     run_hours(defs, instance, hours)
-    streams = ("routed_events", "druid_log_events", "audit_events", "denorm_events")
+    streams = ("raw_events", "routed_events", "druid_log_events", "audit_events", "denorm_events")
+    topics = {route.name(settings.env): (stream, route) for stream in streams for route in settings.routes(stream)}
+    assert {f"{settings.env}.telemetry.{t}" for t in ("raw", "unique", "audit", "denorm")} | {
+        f"{settings.env}.druid.events.{t}" for t in ("log", "telemetry")} <= set(topics)
 
-    def on_topic(name: str) -> list[str]:  # every message the topic holds, by key (the mid)
-        return sorted(m.key.decode() for m in kafka.drain(settings.topic(name), f"check-{uuid.uuid4().hex[:6]}").messages)
+    def on_topic(topic: str) -> list[str]:  # every message the topic holds, by key (the mid)
+        return sorted(m.key.decode() for m in kafka.drain(topic, f"check-{uuid.uuid4().hex[:6]}").messages)
 
-    def in_lake(name: str) -> list[str]:
-        return sorted(r["mid"] for r in read(lake, name, hours))
+    def in_lake(topic: str) -> list[str]:  # what the topic's route takes of its stream's rows
+        stream, route = topics[topic]
+        return sorted(r["mid"] for r in read(lake, stream, hours) if route.takes(r["eid"]))
 
-    first = {name: on_topic(name) for name in streams}
-    assert all(first[name] == in_lake(name) for name in streams) and first["druid_log_events"]
+    first = {topic: on_topic(topic) for topic in topics}
+    assert all(first[topic] == in_lake(topic) for topic in topics), {t: len(v) for t, v in first.items()}
+    assert first[f"{settings.env}.druid.events.log"] and first[f"{settings.env}.telemetry.raw"]
+    assert not any(r["eid"] == "LOG" for r in read(lake, "raw_events", hours) if r["mid"] in set(
+        first[f"{settings.env}.telemetry.raw"]))  # LOG events go to druid.events.log, not raw
     late = sample_data.batches(1, 20, START + 60_000, seed=18, msgid_prefix="late")  # lands in the first hour
     kafka.produce_all(settings.topic("ingest"), late)
     assert run_ingest(defs, instance)["hours"] == [hours[0]]
     run_hours(defs, instance, hours)  # the late batch's hour and the others, again
-    for name in streams:
-        assert on_topic(name) == in_lake(name)  # each event once: the late ones added, none sent twice
-        assert set(first[name]) <= set(in_lake(name))
-    assert len(on_topic("routed_events")) > len(first["routed_events"])
+    for topic in topics:
+        assert on_topic(topic) == in_lake(topic), topic  # each event once: the late ones added, none twice
+        assert set(first[topic]) <= set(in_lake(topic))
+    unique_topic = f"{settings.env}.telemetry.unique"
+    assert len(on_topic(unique_topic)) > len(first[unique_topic])
     unchanged = instance.get_latest_materialization_event(dg.AssetKey(["telemetry", "routed_events"]))
     assert unchanged.asset_materialization.metadata["produced_to_kafka"].value == 0  # the last hour: nothing new
 
