@@ -18,7 +18,7 @@ EXPECTED_ASSETS = {
     "warehouse/agg_hourly_space_postgres", "warehouse/week_people_count_postgres",
     *(f"taskflows/example/{t}" for t in ("extract_orders", "extract_customers", "join", "publish")),
     *(f"telemetry/{name}" for name in (
-        "landing", "topic_backups", "raw_events", "extractor_duplicates", "extractor_failed", "unique_events",
+        "landing", "topic_backups", "secor_backups", "raw_events", "extractor_duplicates", "extractor_failed", "unique_events",
         "failed_events", "duplicate_events", "routed_events", "druid_log_events", "druid_error_events",
         "audit_events", "denorm_events", "hourly_event_counts", "workflow_summary", "weekly_active_users")),
 }
@@ -47,7 +47,7 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
     assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data",
                                              "failure_alerts", "discrepancy_alerts", "flink_job_health", "telemetry_backlog",
                                              "telemetry_automation"}
-    assert {s.name for s in defs.schedules} == {"argo_daily_schedule"}
+    assert {s.name for s in defs.schedules} == {"argo_daily_schedule", "secor_backups_daily"}
     for job in ("argo_daily", "argo_recompute", "warehouse_load", "warehouse_hourly", "warehouse_weekly",
                 "ingest_metric_stream", "ingest_sync_stream", "ar_batch_flink", "taskflow_example", "job_template_run",
                 "telemetry_ingest", "telemetry_hourly"):
