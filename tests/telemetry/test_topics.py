@@ -19,7 +19,7 @@ def test_the_defaults_are_the_original_topic_names():
     assert names["raw_events"] == ["prod.telemetry.raw"]
     assert names["routed_events"] == ["prod.telemetry.unique", "prod.telemetry.cb.audit"]
     assert names["denorm_events"] == ["prod.telemetry.denorm", "prod.druid.events.telemetry"]
-    assert names["workflow_summary"] == ["prod.telemetry.derived", "prod.druid.events.summary"]
+    assert "workflow_summary" not in names  # not the original's ME_WORKFLOW_SUMMARY: not published as it
     assert names["druid_log_events"] == ["prod.druid.events.log"]
     assert names["druid_error_events"] == ["prod.telemetry.error"]
     assert names["audit_events"] == ["prod.telemetry.audit"]
