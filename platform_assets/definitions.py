@@ -9,6 +9,7 @@ import dagster as dg
 
 from platform_assets import environments
 from platform_assets.argo import definitions as argo
+from platform_assets.catalog_metadata import catalogued, column_schemas
 from platform_assets.job_templates import definitions as job_templates
 from platform_assets.streaming import definitions as streaming
 from platform_assets.taskflows import definitions as taskflows
@@ -36,7 +37,7 @@ def build_definitions(
     with warnings.catch_warnings():
         for beta in BETA_APIS_USED:
             warnings.filterwarnings("ignore", message=beta, category=dg.BetaWarning)
-        return dg.Definitions.merge(
+        merged = dg.Definitions.merge(
             argo.build_defs(),
             warehouse.build_defs(),
             telemetry.build_defs(),
@@ -46,6 +47,7 @@ def build_definitions(
             sensors.build_defs(),
             dg.Definitions(executor=environments.executor(), resources=resources),
         )
+        return merged.map_asset_specs(func=catalogued(column_schemas()))
 
 
 defs = build_definitions()

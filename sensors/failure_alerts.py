@@ -37,7 +37,10 @@ def describe_failure(context: dg.RunFailureSensorContext) -> tuple[str, str]:
 
 
 @dg.run_failure_sensor(
-    default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+    description="Sends every failed run (job, partition, assets, failed steps, error) by e-mail "
+    "and to Slack, where configured.",
 )
 def failure_alerts(context: dg.RunFailureSensorContext, alerts: AlertsResource) -> None:
     if not alerts.channels():

@@ -25,6 +25,8 @@ CLUSTER = "__cluster__"
     jobs=list(STREAM_JOBS.values()),
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Checks each tenant's streaming Flink jobs; restarts a missing or failed one from "
+    "its newest restore point and alerts.",
 )
 def flink_job_health(
     context: dg.SensorEvaluationContext, monitoring: MonitoringConfResource, alerts: AlertsResource

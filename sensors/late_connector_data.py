@@ -63,6 +63,8 @@ def changed_snapshots(
     job=argo_recompute_job,
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Recomputes a tenant's A/R days (3-day look-back) whose connector snapshots "
+    "(topology, profiles, downtimes, weights, recomputations) changed since they were used.",
 )
 def late_connector_data(
     context: dg.SensorEvaluationContext,

@@ -27,7 +27,11 @@ LOOKBACK_DAYS = 7
 
 
 @dg.sensor(
-    job=argo_daily_job, minimum_interval_seconds=120, default_status=dg.DefaultSensorStatus.RUNNING
+    job=argo_daily_job,
+    minimum_interval_seconds=120,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Re-runs a tenant's A/R days whose metric data changed after they were computed "
+    "(late files, within the look-back), and the days that carried its statuses over.",
 )
 def late_metric_data(
     context: dg.SensorEvaluationContext, registry: TenantRegistryResource, lake: LakeResource

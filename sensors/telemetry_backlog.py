@@ -40,7 +40,11 @@ def decide(
 
 
 @dg.sensor(
-    job=telemetry_ingest, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING
+    job=telemetry_ingest,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts a telemetry_ingest run when the ingest topic's lag reaches the threshold "
+    "or any lag has waited the maximum delay.",
 )
 def telemetry_backlog(
     context: dg.SensorEvaluationContext, telemetry: TelemetrySettings, kafka: KafkaResource

@@ -29,6 +29,8 @@ argo_recompute_job = dg.define_asset_job(
     job=argo_daily_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Yesterday's A/R for every registered tenant, at 01:30 UTC (late data is the "
+    "sensors' job).",
 )
 def argo_daily_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegistryResource):
     """Yesterday's A/R for every registered tenant, at 01:30 UTC (late data is the sensors' job)."""

@@ -1,0 +1,102 @@
+"""What the asset catalog shows beyond each slice's own definitions: the owning team of every
+asset, and the column schema and table name of every tabular one, taken from where the columns
+are defined (the warehouse's catalog.yaml, the telemetry and ARGO Arrow schemas, the A/R kernel's
+document columns), never restated by hand.
+
+Applied once to the merged definitions (``platform_assets.definitions``), so a slice's new asset
+gets its owner without an edit here; a new tabular asset gets its schema by a line in
+``column_schemas``.
+"""
+
+from collections.abc import Mapping
+
+import dagster as dg
+import pyarrow as pa
+
+from platform_assets.argo.ar_kernel import ENDPOINT_COLUMNS, GROUP_COLUMNS, SERVICE_COLUMNS
+from platform_assets.argo.records import METRIC_TABLE_SCHEMA, QUARANTINE_SCHEMA
+from platform_assets.telemetry.tables import EVENT_SCHEMA, REFUSED_SCHEMA
+from platform_assets.warehouse.athena_ddl import aggregate_file_columns
+from platform_assets.warehouse.catalog import load_aggregates, load_catalog
+
+# the team that answers for a slice's assets (the first part of their keys)
+OWNERS = {
+    "argo": "team:monitoring",
+    "streaming": "team:monitoring",
+    "warehouse": "team:warehouse",
+    "telemetry": "team:telemetry",
+    "job_templates": "team:ingestion",
+    "taskflows": "team:data-platform",
+}
+_TEXT_FIELDS = {"report", "name", "service", "supergroup", "info"}
+_AR_TYPES = {"date": pa.int32(), **{f: pa.string() for f in _TEXT_FIELDS}}
+
+
+def _ar_schema(columns: list[str]) -> pa.Schema:
+    """An A/R document's fields (``date`` as ARGO's yyyymmdd integer, figures as doubles)."""
+    return pa.schema([(c, _AR_TYPES.get(c, pa.float64())) for c in columns])
+
+
+def table_schema(schema: pa.Schema) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema])
+
+
+def column_schemas() -> dict[str, tuple[pa.Schema, str]]:
+    """Asset key (as a string) -> (its columns, the table or location it is stored as)."""
+    out: dict[str, tuple[pa.Schema, str]] = {}
+    for name, table in load_catalog().items():
+        out[f"warehouse/{name}_parquet"] = (table.schema(), f"lake: warehouse/{name}/")
+        out[f"warehouse/{name}_postgres"] = (table.schema(), f"warehouse.{name}")
+    for name, table in load_aggregates().items():
+        files = pa.schema(
+            [
+                (
+                    n,
+                    pa.int64()
+                    if kind == "bigint"
+                    else pa.float64()
+                    if kind == "double"
+                    else pa.string(),
+                )
+                for n, kind in aggregate_file_columns(table)
+            ]
+        )
+        out[f"warehouse/{name}"] = (files, f"lake: warehouse/{name}/")
+        out[f"warehouse/{name}_postgres"] = (table.schema(), f"warehouse.{name}")
+    for name in (
+        "raw_events",
+        "unique_events",
+        "routed_events",
+        "druid_log_events",
+        "druid_error_events",
+        "audit_events",
+        "denorm_events",
+    ):
+        out[f"telemetry/{name}"] = (EVENT_SCHEMA, f"lake: telemetry/{name}/")
+    for name in ("extractor_failed", "extractor_duplicates", "failed_events", "duplicate_events"):
+        out[f"telemetry/{name}"] = (REFUSED_SCHEMA, f"lake: telemetry/{name}/")
+    out["argo/metric_data"] = (METRIC_TABLE_SCHEMA, "lake: argo/metric_data/")
+    out["argo/metric_data_quarantine"] = (QUARANTINE_SCHEMA, "lake: argo/metric_data_quarantine/")
+    for name, columns in (
+        ("endpoint_ar", ENDPOINT_COLUMNS),
+        ("service_ar", SERVICE_COLUMNS),
+        ("endpoint_group_ar", GROUP_COLUMNS),
+    ):
+        out[f"argo/{name}"] = (_ar_schema(columns), f"argo_<tenant>.{name} (MongoDB)")
+    return out
+
+
+def catalogued(schemas: Mapping[str, tuple[pa.Schema, str]]):  # noqa: ANN201 - an AssetSpec map
+    """The function ``Definitions.map_asset_specs`` applies: owner, column schema, table name."""
+
+    def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
+        key = spec.key.to_user_string()
+        owners = list(spec.owners) or [OWNERS.get(spec.key.path[0], "team:data-platform")]
+        metadata = dict(spec.metadata)
+        if key in schemas and "dagster/column_schema" not in metadata:
+            schema, table = schemas[key]
+            metadata["dagster/column_schema"] = table_schema(schema)
+            metadata["dagster/table_name"] = table
+        return spec.replace_attributes(owners=owners, metadata=metadata)
+
+    return apply
