@@ -151,6 +151,8 @@ def _shared(env: Mapping[str, str]) -> dict[str, Any]:
         "monitoring": MonitoringConfResource(
             path=env.get("WEIR_MONITORING_CONF") or None,
             flink_rest_url=env.get("FLINK_REST_URL") or None,
+            webhdfs_url=env.get("WEIR_WEBHDFS_URL") or None,
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
         ),
         "spark_submit": SparkSubmitResource(spark_home=env.get("SPARK_HOME") or None),
         "job_template_store": JobTemplateStore(dsn=secret("JOB_TEMPLATE_PG_DSN", env) or ""),

@@ -216,3 +216,20 @@ class StagedWrites:
             if writer.is_open:
                 writer.close()
         return [(key, path) for key, (_, path) in self._writers.items()]
+
+
+def s3_files_named(uri: str, name: str, endpoint_url: str | None = None) -> list[tuple[str, float]]:
+    """(s3:// URI, modification time in seconds) of every object called ``name`` under ``uri``
+    (``s3://bucket/prefix``): how a streaming job's checkpoints on S3 are found."""
+    import boto3
+
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    client = boto3.client("s3", endpoint_url=endpoint_url)
+    found = []
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix.rstrip("/") + "/" if prefix else ""
+    ):
+        for item in page.get("Contents", []):
+            if item["Key"].rsplit("/", 1)[-1] == name:
+                found.append((f"s3://{bucket}/{item['Key']}", item["LastModified"].timestamp()))
+    return found

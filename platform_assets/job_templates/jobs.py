@@ -124,10 +124,9 @@ def run_job_templates(
     context.log.info(
         f"waiting up to {config['max-wait-seconds']:g}s for {len(job_ids)} instance(s)"
     )
-    tracked = track_all(
-        client, job_ids, config["poll-seconds"], config["max-wait-seconds"], config["max-threads"]
-    )
-    for job_id, outcome in zip(job_ids, tracked, strict=True):
+
+    def record(job_id: str, outcome: TrackedInstance) -> None:
+        """Each instance's row as soon as it ends (the original wrote it then, too)."""
         state = outcome.state
         job_template_store.record_instance(
             InstanceRecord(
@@ -146,6 +145,15 @@ def run_job_templates(
                 state.finish_time,
             )
         )
+
+    tracked = track_all(
+        client,
+        job_ids,
+        config["poll-seconds"],
+        config["max-wait-seconds"],
+        config["max-threads"],
+        on_end=record,
+    )
     summary = _summary(request.user_run_id, tracked)
     context.log_event(
         dg.AssetMaterialization(

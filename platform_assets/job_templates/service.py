@@ -5,14 +5,16 @@
     GET  /streamsets/job-template-runner/<user-run-id>
         the instances recorded for that run, with metrics
 
-Bearer-token auth (``JOB_TEMPLATE_API_TOKEN``). A request is validated and its template looked up
-(4xx before anything is recorded), then recorded durably in the store and answered with its
-``run_id``; the service's launcher thread launches it as a run of ``job_template_run`` through the
-Dagster GraphQL API (``DAGSTER_GRAPHQL_URL``), tagged ``weir/request_id=<run_id>`` (see launcher.py
-for why the POST does not wait for Dagster). GET shows each request's state and Dagster run id.
-Run it with:
+Bearer-token auth (``JOB_TEMPLATE_API_TOKEN``) by default; ``--auth none`` serves the original
+service's open door (its README's curl sends no token), and only on a loopback address, so an
+unauthenticated service is never reachable from another machine. A request is validated and
+its template looked up (4xx before anything is recorded), then recorded durably in the store and
+answered with its ``run_id``; the service's launcher thread launches it as a run of
+``job_template_run`` through the Dagster GraphQL API (``DAGSTER_GRAPHQL_URL``), tagged
+``weir/request_id=<run_id>`` (see launcher.py for why the POST does not wait for Dagster).
+GET shows each request's state and Dagster run id. Run it with:
 
-    .venv/bin/python -m platform_assets.job_templates.service --port 8080
+    .venv/bin/python -m platform_assets.job_templates.service [--port 8888] [--auth none]
 """
 
 import argparse
@@ -51,6 +53,9 @@ from resources.job_template_store import (
 )
 
 MAX_BODY_BYTES = 1_000_000
+DEFAULT_PORT = 8888  # the original service's port
+AUTH_MODES = ("bearer", "none")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 CONFIG_KEYS = ("user-id", "user-run-id", "source-type", "target-type", "runtime-parameters")
 
 
@@ -74,10 +79,18 @@ class TemplateCache:
         self.store = store
         self.found: dict[tuple[str, str], tuple[float, JobTemplate]] = {}
 
-    def find(self, source: str, target: str) -> JobTemplate:
+    def cached(self, source: str, target: str) -> JobTemplate | None:
+        """The template if looked up within ``TEMPLATE_CACHE_S`` (no I/O: the event loop calls
+        it directly, sparing a thread hop per request)."""
         cached = self.found.get((source, target))
         if cached is not None and time.monotonic() - cached[0] < TEMPLATE_CACHE_S:
             return cached[1]
+        return None
+
+    def find(self, source: str, target: str) -> JobTemplate:
+        cached = self.cached(source, target)
+        if cached is not None:
+            return cached
         template = self.store.find_template(source, target)
         self.found[(source, target)] = (time.monotonic(), template)
         return template
@@ -174,15 +187,23 @@ def create_app(
     api_token: str,
     location: str = "weir",
     launcher_threads: int = 2,
+    auth: str = "bearer",
 ) -> Starlette:
-    """The ASGI app; with ``launcher_threads`` > 0 it launches accepted requests while it runs."""
-    if not api_token:
-        raise ValueError("JOB_TEMPLATE_API_TOKEN must be set: the service never runs without auth")
+    """The ASGI app; with ``launcher_threads`` > 0 it launches accepted requests while it runs.
+    ``auth``: "bearer" (``api_token`` required) or "none" (the caller binds it to loopback)."""
+    if auth not in AUTH_MODES:
+        raise ValueError(f"auth must be one of {AUTH_MODES}, got {auth!r}")
+    if auth == "bearer" and not api_token:
+        raise ValueError(
+            "JOB_TEMPLATE_API_TOKEN must be set (or JOB_TEMPLATE_AUTH=none on a loopback address)"
+        )
 
     templates = TemplateCache(store)
     last_post = [0.0]  # when the latest POST arrived: the launcher waits while requests keep coming
 
     def authorized(request: Request) -> bool:
+        if auth == "none":
+            return True
         header = request.headers.get(
             "authorization", ""
         )  # one header: launch/instances refuse more
@@ -210,8 +231,8 @@ def create_app(
         try:
             payload = parse_body(body)
             parsed = parse_request(payload)
-            template = await run_in_threadpool(
-                templates.find, parsed.source_type, parsed.target_type
+            template = templates.cached(parsed.source_type, parsed.target_type) or (
+                await run_in_threadpool(templates.find, parsed.source_type, parsed.target_type)
             )
             for parameter_set in parsed.parameter_sets:
                 merge_parameters(parameter_set, template.static_parameters, template.connections)
@@ -285,7 +306,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description="Weir's job-template REST front door")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument(
+        "--auth",
+        choices=AUTH_MODES,
+        default=None,
+        help="bearer (default; JOB_TEMPLATE_API_TOKEN) or none (loopback addresses only)",
+    )
     parser.add_argument(
         "--header-timeout",
         type=float,
@@ -300,8 +327,13 @@ def main() -> None:
     )
     opts = parser.parse_args()
     settings = JobTemplatesSettings.from_env()
+    auth = opts.auth or settings.auth
+    if auth == "none" and opts.host not in LOOPBACK:
+        parser.error(
+            f"--auth none serves without a token: bind it to a loopback address, not {opts.host}"
+        )
     store = JobTemplateStore(dsn=settings.store_dsn, pool_size=16)
-    app = create_app(store, settings.graphql_url, settings.api_token)
+    app = create_app(store, settings.graphql_url, settings.api_token, auth=auth)
     config = server_config(app, opts.host, opts.port, opts.header_timeout, opts.max_connections)
     uvicorn.Server(config).run()
 

@@ -3,7 +3,8 @@
 All instances are polled in rounds (the state calls of a round run on at most ``max_threads``
 threads) until each has ended or the maximum wait, counted from when tracking began, has passed;
 an instance still running then is stopped and reported as failed ("timed out"). Only an instance
-that ended normally is successful.
+that ended normally is successful. ``on_end`` hears of each instance the round it ends, as the
+original service wrote each instance's metrics row when that instance completed.
 """
 
 import time
@@ -29,6 +30,7 @@ def track_all(
     max_wait_s: float,
     max_threads: int = 16,
     sleep: Callable[[float], None] = time.sleep,
+    on_end: Callable[[str, TrackedInstance], None] | None = None,
 ) -> list[TrackedInstance]:
     """Every instance's end state, in the order of ``job_ids``."""
     started = time.monotonic()
@@ -56,6 +58,8 @@ def track_all(
                         waited,
                         True,
                     )
+                if on_end is not None and job_id in done:
+                    on_end(job_id, done[job_id])
             if len(done) < len(job_ids):
                 sleep(min(poll_s, max(0.01, max_wait_s - (time.monotonic() - started))))
     return [done[j] for j in job_ids]

@@ -1,7 +1,7 @@
 """The ops of the monitoring deployment's Flink jobs: keep a tenant's streaming ingestion running,
 and submit the Java A/R batch job for a tenant, report and day (the jobs are in ``jobs``)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -9,7 +9,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from platform_assets.streaming.restore import newest_restore_point
+from platform_assets.streaming.restore import (
+    MetadataLister,
+    RestoreRootError,
+    newest_restore_point,
+)
 from platform_assets.streaming.settings import StreamingSettings
 from platform_assets.streaming.submissions import (
     ar_batch_submission,
@@ -23,6 +27,7 @@ from resources.monitoring_conf import MonitoringConfResource
 from resources.placement import POOL_FLINK
 from resources.results_store import KEY_FIELDS, ResultsResource
 from resources.storage import LakeResource
+from resources.webhdfs import WebHdfsError
 
 AR_JOB_TIMEOUT_S = 4 * 3600
 
@@ -57,13 +62,14 @@ def ensure_running(
     args: Sequence[str],
     restore_root: str | None,
     parallelism: int = 1,
+    listers: Mapping[str, MetadataLister] | None = None,
 ) -> EnsureOutcome:
     """Nothing to do if a job called ``job_name`` runs; else submit, resuming from the newest
     savepoint/checkpoint under ``restore_root`` when there is one."""
     running = flink.find_running(job_name)
     if running:
         return EnsureOutcome(running, False, None, masked(args))
-    restore = newest_restore_point(restore_root) if restore_root else None
+    restore = newest_restore_point(restore_root, listers) if restore_root else None
     job_id = flink.run(
         flink.upload_jar(jar),
         entry_class,
@@ -88,15 +94,21 @@ def _ensure(
         submission = stream_submission(conf, tenant, kind)
     except (ConfError, RegistryError) as exc:
         raise _refuse(exc) from None
-    outcome = ensure_running(
-        monitoring.flink(conf),
-        submission.jar,
-        submission.entry_class,
-        submission.job_name,
-        submission.args,
-        submission.restore_root,
-        submission.parallelism,
-    )
+    try:
+        outcome = ensure_running(
+            monitoring.flink(conf),
+            submission.jar,
+            submission.entry_class,
+            submission.job_name,
+            submission.args,
+            submission.restore_root,
+            submission.parallelism,
+            monitoring.restore_listers(conf),
+        )
+    except RestoreRootError as exc:
+        raise _refuse(exc) from None
+    except WebHdfsError as exc:  # the namenode may be back on a retry
+        raise dg.Failure(f"cannot look for a restore point: {exc}") from None
     verdict = "submitted" if outcome.submitted else "already running"
     context.log.info(
         f"{submission.job_name}: {verdict} as Flink job {outcome.job_id}"
@@ -109,8 +121,11 @@ def _ensure(
             "submitted": outcome.submitted,
             "restored_from": outcome.restored_from or "-",
             "parameters": dg.MetadataValue.json(outcome.arguments),
+            "config_keys_unused": dg.MetadataValue.json(list(conf.warnings)),
         }
     )
+    for warning in conf.warnings:
+        context.log.warning(warning)
     return {"job_id": outcome.job_id, "submitted": outcome.submitted}
 
 
@@ -172,8 +187,11 @@ def submit_ar_batch(
             "arguments": dg.MetadataValue.json(shown),
             "method": method,
             "dry_run": config.dry_run,
+            "config_keys_unused": dg.MetadataValue.json(list(conf.warnings)),
         }
     )
+    for warning in conf.warnings:
+        context.log.warning(warning)
     if config.dry_run:
         context.log.info(
             f"dry run, nothing submitted: flink run -c {submission.entry_class} "

@@ -18,10 +18,11 @@ class ConfError(ValueError):
 
 class Ini:
     """One parsed INI file. Keys keep their case-insensitive INI semantics; sections keep their
-    case."""
+    case. Every key a reader asks for is remembered, so ``unread`` lists what nothing used."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.consulted: set[tuple[str, str]] = set()
         self.parser = configparser.ConfigParser(interpolation=None, delimiters=("=", ":"))
         try:
             with path.open(encoding="utf-8") as handle:
@@ -35,10 +36,26 @@ class Ini:
         where = f"[{section}] {key}" if key else f"[{section}]"
         return ConfError(f"{self.path}: {where}: {problem}")
 
+    def _consult(self, section: str, key: str) -> None:
+        self.consulted.add((section, key.lower()))
+
     def has(self, section: str, key: str | None = None) -> bool:
         if not self.parser.has_section(section):
             return False
+        if key is not None:
+            self._consult(section, key)
         return key is None or bool(self.parser.get(section, key, fallback="").strip())
+
+    def unread(self, ignore_sections: tuple[str, ...] = ()) -> list[str]:
+        """``[section] key`` of every key no reader asked for (sections under ``ignore_sections``
+        prefixes left out)."""
+        return [
+            f"[{section}] {key}"
+            for section in self.parser.sections()
+            if not (ignore_sections and section.startswith(ignore_sections))
+            for key in self.parser[section]
+            if (section, key) not in self.consulted
+        ]
 
     def first_section(self, *names: str) -> str:
         for name in names:
@@ -47,6 +64,7 @@ class Ini:
         raise ConfError(f"{self.path}: missing section {' or '.join(f'[{n}]' for n in names)}")
 
     def text(self, section: str, key: str, default: str | None = None) -> str:
+        self._consult(section, key)
         if not self.parser.has_section(section):
             if default is not None:
                 return default
@@ -59,6 +77,7 @@ class Ini:
         return value
 
     def optional(self, section: str, key: str) -> str | None:
+        self._consult(section, key)
         value = (
             self.parser.get(section, key, fallback="").strip()
             if self.parser.has_section(section)

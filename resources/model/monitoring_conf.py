@@ -90,9 +90,17 @@ class MonitoringConf:
     mongo_endpoint: str
     log_level: str
     tenants: Mapping[str, TenantSettings]
+    hdfs_user: str | None = None  # whom WebHDFS lists checkpoints as ([HDFS] user / hdfs_user)
+    # keys of the file that nothing in Weir reads: listed in the runs' metadata, never dropped
+    # silently
+    warnings: tuple[str, ...] = ()
 
     def tenant(self, name: str) -> TenantSettings:
+        """The tenant called ``name`` in any case (the wrappers upper-cased ``-t tenanta``), as
+        the config spells it."""
         validate_name(name, "tenant")
+        spelled = {t.lower(): t for t in self.tenants}
+        name = spelled.get(name.lower(), name)
         if name not in self.tenants:
             raise RegistryError(
                 f"unknown tenant {name!r}: not in {self.path} (known: "
@@ -124,22 +132,44 @@ def find_conf(explicit: str | Path | None = None) -> Path:
     )
 
 
-def _lake_templates(ini: Ini) -> tuple[str, str]:
+def _hdfs_values(ini: Ini) -> dict[str, str]:
+    """The names HDFS paths are templated with, in either era: ``namenode`` + ``user`` (later), or
+    ``hdfs_host`` + ``hdfs_port`` + ``hdfs_user`` (the first); {} without an [HDFS] section."""
+    if not ini.has("HDFS"):
+        return {}
+    if ini.has("HDFS", "hdfs_host"):
+        host, port = ini.text("HDFS", "hdfs_host"), ini.text("HDFS", "hdfs_port", "8020")
+        user = ini.text("HDFS", "hdfs_user", "root")
+        return {
+            "hdfs_host": host,
+            "hdfs_port": port,
+            "hdfs_user": user,
+            "namenode": f"hdfs://{host}:{port}",
+        }
+    values = {"hdfs_user": ini.text("HDFS", "user", "root")}
+    if ini.has("HDFS", "namenode"):
+        values["namenode"] = ini.text("HDFS", "namenode").rstrip("/")
+    return values
+
+
+def _lake_templates(ini: Ini, hdfs: Mapping[str, str]) -> tuple[str, str]:
     if ini.has("LAKE"):
         root = ini.text("LAKE", "path").rstrip("/")
         return f"{root}/{_TENANT}/mdata", f"{root}/{_TENANT}/sync"
-    values = {
-        "namenode": ini.text("HDFS", "namenode").rstrip("/"),
-        "hdfs_user": ini.text("HDFS", "user", "root"),
-        "tenant": _TENANT,
-    }
-    return (
-        ini.render("HDFS", "path_metric", values).rstrip("/"),
-        ini.render("HDFS", "path_sync", values).rstrip("/"),
-    )
+    if ini.has("HDFS", "hdfs_metric"):  # the first era's keys
+        keys = ("hdfs_metric", "hdfs_sync")
+    else:
+        ini.text("HDFS", "namenode")  # raises, naming file, section and key, when absent
+        keys = ("path_metric", "path_sync")
+    values = {**hdfs, "tenant": _TENANT}
+    metric, sync = (ini.render("HDFS", key, values).rstrip("/") for key in keys)
+    return metric, sync
 
 
 def _host_port(ini: Ini, section: str) -> tuple[str, int]:
+    """``endpoint`` (host[:port] or a URL), or the first era's ``ams_endpoint`` + ``ams_port``."""
+    if not ini.has(section, "endpoint") and ini.has(section, "ams_endpoint"):
+        return ini.text(section, "ams_endpoint"), ini.integer(section, "ams_port", 443, minimum=1)
     raw = ini.text(section, "endpoint")
     parts = urlsplit(raw if "://" in raw else f"//{raw}")
     try:
@@ -152,7 +182,7 @@ def _host_port(ini: Ini, section: str) -> tuple[str, int]:
 
 
 def _stream(
-    ini: Ini, tenant: TenantSettings, kind: str, bus: tuple[str, int]
+    ini: Ini, tenant: TenantSettings, kind: str, bus: tuple[str, int], hdfs: Mapping[str, str]
 ) -> StreamSettings | None:
     section = f"TENANTS:{tenant.name}:{kind}"
     if not ini.has(section):
@@ -167,7 +197,17 @@ def _stream(
         "tenant": tenant.name,
     }
     job_name = ini.render("JOB-NAMESPACE", f"{kind}-namespace", names, DEFAULT_JOB_NAMES[kind])
-    checkpoint = ini.optional(section, "checkpoint_path")
+    # checkpoint_path / checkpoint_interval as every conf.template names them, check_path /
+    # check_interval as the wrappers' README does: both are the Flink checkpoint settings
+    path_key = "checkpoint_path" if ini.has(section, "checkpoint_path") else "check_path"
+    interval_key = (
+        "checkpoint_interval" if ini.has(section, "checkpoint_interval") else "check_interval"
+    )
+    checkpoint = (
+        ini.render(section, path_key, {**hdfs, "tenant": tenant.name})
+        if ini.has(section, path_key)
+        else None
+    )
     return StreamSettings(
         kind=kind,
         subscription=subscription,
@@ -175,8 +215,8 @@ def _stream(
         interval=ini.integer(
             section, "ams_interval", 300 if kind == "ingest-metric" else 3000, minimum=1
         ),
-        checkpoint_path=checkpoint.replace("{{tenant}}", tenant.name) if checkpoint else None,
-        checkpoint_interval=ini.integer(section, "checkpoint_interval", 30000, minimum=100)
+        checkpoint_path=checkpoint,
+        checkpoint_interval=ini.integer(section, interval_key, 30000, minimum=100)
         if checkpoint
         else None,
         job_name=job_name,
@@ -184,33 +224,68 @@ def _stream(
     )
 
 
-def _tenant(ini: Ini, section: str, mongo_endpoint: str, bus: tuple[str, int]) -> TenantSettings:
+def _reports(ini: Ini, section: str) -> dict[str, str]:
+    """Report name -> id: ``reports`` + ``report_<name>`` keys, or the first era's
+    ``[TENANTS:<T>:REPORTS]`` section (``<name>: <id>``)."""
+    pairs: list[tuple[str, str, str]] = []  # (report, id, key it came from)
+    if ini.has(section, "reports"):
+        for report in (r.strip() for r in ini.text(section, "reports").split(",")):
+            if report:
+                pairs.append((report, ini.text(section, f"report_{report}"), f"report_{report}"))
+    elif ini.has(f"{section}:REPORTS"):
+        reports_section = f"{section}:REPORTS"
+        for report in ini.parser[reports_section]:
+            pairs.append((report, ini.text(reports_section, report), report))
+    else:
+        ini.text(section, "reports")  # raises, naming file, section and key
+    reports = {}
+    for report, report_id, key in pairs:
+        try:
+            reports[validate_name(report, "report")] = validate_name(report_id, "report id")
+        except RegistryError as exc:
+            raise ini.error(section, key, str(exc)) from None
+    return reports
+
+
+def _mongo_uri(ini: Ini, section: str, name: str, mongo_endpoint: str | None) -> str:
+    """``mongo_uri`` of the tenant section, else of the first era's ``[TENANTS:<T>:MONGO]``
+    (templated with its ``mongo_host`` / ``mongo_port``), else ``[MONGO] endpoint``/argo_<T>."""
+    mongo_section = f"{section}:MONGO"
+    if not ini.has(section, "mongo_uri") and ini.has(mongo_section, "mongo_uri"):
+        values = {"tenant": name}
+        for key in ("mongo_host", "mongo_port"):
+            if ini.has(mongo_section, key):
+                values[key] = ini.text(mongo_section, key)
+        return ini.render(mongo_section, "mongo_uri", values)
+    if mongo_endpoint is None and not ini.has(section, "mongo_uri"):
+        ini.text("MONGO", "endpoint")  # raises, naming file, section and key
+    return ini.render(
+        section,
+        "mongo_uri",
+        {"mongo_endpoint": (mongo_endpoint or "").rstrip("/"), "tenant": name},
+        "{{mongo_endpoint}}/argo_{{tenant}}",
+    )
+
+
+def _tenant(
+    ini: Ini,
+    section: str,
+    mongo_endpoint: str | None,
+    bus: tuple[str, int],
+    hdfs: Mapping[str, str],
+) -> TenantSettings:
     raw_name = section.split(":", 1)[1]
     try:
         name = validate_name(raw_name, "tenant")
     except RegistryError as exc:
         raise ini.error(section, None, str(exc)) from None
-    reports: dict[str, str] = {}
-    for report in (r.strip() for r in ini.text(section, "reports").split(",")):
-        if not report:
-            continue
-        key = f"report_{report}"
-        try:
-            validate_name(report, "report")
-            reports[report] = validate_name(ini.text(section, key), "report id")
-        except RegistryError as exc:
-            raise ini.error(section, key, str(exc)) from None
+    reports = _reports(ini, section)
     method = ini.text(section, "mongo_method", "insert").lower()
     if method not in MONGO_METHODS:
         raise ini.error(
             section, "mongo_method", f"must be one of {', '.join(MONGO_METHODS)}, got {method!r}"
         )
-    mongo_uri = ini.render(
-        section,
-        "mongo_uri",
-        {"mongo_endpoint": mongo_endpoint.rstrip("/"), "tenant": name},
-        "{{mongo_endpoint}}/argo_{{tenant}}",
-    )
+    mongo_uri = _mongo_uri(ini, section, name, mongo_endpoint)
     api_token = ini.optional("API", f"{name}_key") or ini.optional("API", "access_token") or ""
     settings = TenantSettings(
         name,
@@ -222,19 +297,32 @@ def _tenant(ini: Ini, section: str, mongo_endpoint: str, bus: tuple[str, int]) -
         method,
         {},
     )
-    streams = {kind: s for kind in STREAMS if (s := _stream(ini, settings, kind, bus))}
+    streams = {kind: s for kind in STREAMS if (s := _stream(ini, settings, kind, bus, hdfs))}
     return TenantSettings(**{**settings.__dict__, "streams": streams})
+
+
+def _bus_proxy(ini: Ini, section: str) -> str | None:
+    """``proxy``, or the first era's ``ams_proxy`` when ``proxy_enabled`` is true."""
+    if ini.has(section, "proxy"):
+        return ini.text(section, "proxy")
+    if ini.has(section, "proxy_enabled") and ini.boolean(section, "proxy_enabled", False):
+        return ini.optional(section, "ams_proxy")
+    ini.has(section, "ams_proxy")  # read: a proxy that is switched off is not "unused"
+    return None
 
 
 def load_monitoring_conf(explicit: str | Path | None = None) -> MonitoringConf:
     ini = Ini(find_conf(explicit))
     bus_section = ini.first_section("AMS", "KAFKA")
     bus = _host_port(ini, bus_section)
-    mongo_endpoint = ini.text("MONGO", "endpoint")
+    mongo_endpoint = ini.optional("MONGO", "endpoint")
+    hdfs = _hdfs_values(ini)
     tenant_sections = [s for s in ini.sections() if s.startswith("TENANTS:") and s.count(":") == 1]
     if not tenant_sections:
         raise ConfError(f"{ini.path}: no [TENANTS:<name>] section")
-    tenants = {t.name: t for t in (_tenant(ini, s, mongo_endpoint, bus) for s in tenant_sections)}
+    tenants = {
+        t.name: t for t in (_tenant(ini, s, mongo_endpoint, bus, hdfs) for s in tenant_sections)
+    }
     for section in ini.sections():
         parts = section.split(":")
         if parts[0] == "TENANTS" and len(parts) == 3 and parts[1] not in tenants:
@@ -242,7 +330,11 @@ def load_monitoring_conf(explicit: str | Path | None = None) -> MonitoringConf:
                 section, None, f"tenant {parts[1]!r} has no [TENANTS:{parts[1]}] section"
             )
     api_host = _host_port(ini, "API")[0] if ini.has("API", "endpoint") else None
-    metric_template, sync_template = _lake_templates(ini)
+    api_endpoint = ini.optional("API", "endpoint")
+    if api_host is None and ini.has("API", "host"):  # the first era: a bare host, HTTPS
+        api_host = ini.text("API", "host")
+        api_endpoint = f"https://{api_host}"
+    metric_template, sync_template = _lake_templates(ini, hdfs)
     return MonitoringConf(
         path=ini.path,
         metric_template=metric_template,
@@ -256,14 +348,20 @@ def load_monitoring_conf(explicit: str | Path | None = None) -> MonitoringConf:
         },
         bus_host=bus[0],
         bus_port=bus[1],
-        bus_proxy=ini.optional(bus_section, "proxy"),
-        bus_verify=ini.boolean(bus_section, "verify", True),
-        api_endpoint=ini.optional("API", "endpoint"),
+        bus_proxy=_bus_proxy(ini, bus_section),
+        bus_verify=ini.boolean(
+            bus_section,
+            "verify" if ini.has(bus_section, "verify") else "ssl_enabled",
+            True,
+        ),
+        api_endpoint=api_endpoint,
         api_host=api_host,
         api_proxy=ini.optional("API", "proxy"),
-        mongo_endpoint=mongo_endpoint,
+        mongo_endpoint=mongo_endpoint or "",
         log_level=ini.text("LOGS", "log_level", "INFO").upper(),
         tenants=tenants,
+        hdfs_user=hdfs.get("hdfs_user"),
+        warnings=tuple(f"{ini.path}: key not used by Weir: {key}" for key in ini.unread()),
     )
 
 

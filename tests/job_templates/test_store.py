@@ -21,15 +21,15 @@ def store(pg_dsn):
 def test_migrations_are_idempotent_and_the_command_works(pg_dsn):
     out = subprocess.run([sys.executable, "-m", "platform_assets.job_templates.migrate", "--dsn", pg_dsn],
                          capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0 and "version 4" in out.stdout, out.stderr
-    assert JobTemplateStore(dsn=pg_dsn).migrate() == 4
+    assert out.returncode == 0 and "version 5" in out.stdout, out.stderr
+    assert JobTemplateStore(dsn=pg_dsn).migrate() == 5
     with psycopg.connect(pg_dsn) as conn:
         tables = {r[0] for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'streamsets'")}
         versions = conn.execute("SELECT count(*) FROM streamsets.schema_version").fetchone()[0]
     assert {"job_template", "ingestion_pattern", "ingestion_pattern_job_template_relationship",
             "job_instance", "run_request", "schema_version"} <= tables
-    assert versions == 4
+    assert versions == 5
 
 
 def test_lookup_by_source_and_target(store):

@@ -48,3 +48,17 @@ def test_the_resource_refuses_missing_credentials():
     with pytest.raises(dg.Failure, match="credentials are not configured"):
         StreamSetsResource(stand_in=False).client()
     assert StreamSetsResource().client() is StreamSetsResource().client()  # one stand-in per process
+
+
+def test_each_instance_is_reported_the_round_it_ends_not_after_the_last():
+    """The original service wrote an instance's metrics row when that instance completed: a quick
+    instance's row exists while a slow one is still running."""
+    import time
+
+    hub = StandInControlHub()
+    ids = hub.start_template("tpl-3", [{RUN_SECONDS: 0.1}, {RUN_SECONDS: 1.0}], delete_after_completion=False)
+    ended: dict[str, float] = {}
+    started = time.monotonic()
+    track_all(hub, ids, poll_s=0.05, max_wait_s=5.0, on_end=lambda job, _: ended.setdefault(job, time.monotonic()))
+    assert list(ended) == ids
+    assert ended[ids[0]] - started < 0.6 and ended[ids[1]] - started >= 0.9

@@ -1,0 +1,64 @@
+"""HDFS through its WebHDFS REST API (``/webhdfs/v1/<path>?op=LISTSTATUS``): what Weir needs of
+HDFS is to find files (a streaming job's newest checkpoint), and WebHDFS needs no Hadoop client.
+
+``hdfs://namenode:8020/path`` is listed at ``WEIR_WEBHDFS_URL`` when set, else at
+``http://namenode:9870`` (Hadoop 3's default WebHDFS port; Hadoop 2 used 50070), as ``user``
+(``[HDFS] user`` / ``hdfs_user`` of the monitoring config) with simple authentication.
+"""
+
+from urllib.parse import quote, urlsplit
+
+import requests
+
+
+class WebHdfsError(RuntimeError):
+    """WebHDFS answered with an error or could not be reached; the message says which path."""
+
+
+class WebHdfs:
+    def __init__(self, base_url: str | None = None, user: str | None = None, timeout_s: float = 10):
+        self.base_url, self.user, self.timeout_s = base_url, user, timeout_s
+
+    def _endpoint(self, uri: str) -> tuple[str, str, str]:
+        """(WebHDFS base URL, path, the hdfs:// authority) of an ``hdfs://`` URI."""
+        parts = urlsplit(uri)
+        if parts.scheme != "hdfs" or not parts.hostname:
+            raise WebHdfsError(f"{uri!r} is not an hdfs://host/path URI")
+        base = self.base_url or f"http://{parts.hostname}:9870"
+        return base.rstrip("/"), parts.path or "/", f"hdfs://{parts.netloc}"
+
+    def list_status(self, uri: str) -> list[dict]:
+        """The entries of one directory (``FileStatus`` objects); [] when it does not exist."""
+        base, path, _ = self._endpoint(uri)
+        params = {"op": "LISTSTATUS", **({"user.name": self.user} if self.user else {})}
+        try:
+            answer = requests.get(
+                f"{base}/webhdfs/v1{quote(path)}", params=params, timeout=self.timeout_s
+            )
+        except requests.RequestException as exc:
+            raise WebHdfsError(f"WebHDFS at {base} unreachable listing {path}: {exc}") from None
+        if answer.status_code == 404:
+            return []
+        if answer.status_code != 200:
+            raise WebHdfsError(
+                f"WebHDFS listing {path} answered {answer.status_code}: {answer.text[:200]}"
+            )
+        try:
+            return list(answer.json()["FileStatuses"]["FileStatus"])
+        except (ValueError, KeyError, TypeError):
+            raise WebHdfsError(f"WebHDFS listing {path}: not a LISTSTATUS answer") from None
+
+    def files_named(self, uri: str, name: str, max_depth: int = 6) -> list[tuple[str, float]]:
+        """(hdfs:// URI, modification time in seconds) of every file called ``name`` under
+        ``uri``, at most ``max_depth`` directories down."""
+        _, root, authority = self._endpoint(uri)
+        found, pending = [], [(root.rstrip("/") or "/", 0)]
+        while pending:
+            folder, depth = pending.pop()
+            for entry in self.list_status(f"{authority}{folder}"):
+                child = f"{folder.rstrip('/')}/{entry.get('pathSuffix', '')}"
+                if entry.get("type") == "DIRECTORY" and depth < max_depth:
+                    pending.append((child, depth + 1))
+                elif entry.get("type") == "FILE" and entry.get("pathSuffix") == name:
+                    found.append((f"{authority}{child}", entry.get("modificationTime", 0) / 1000))
+        return found
