@@ -231,9 +231,11 @@ def create_app(
         try:
             payload = parse_body(body)
             parsed = parse_request(payload)
-            template = templates.cached(parsed.source_type, parsed.target_type) or (
-                await run_in_threadpool(templates.find, parsed.source_type, parsed.target_type)
-            )
+            template = templates.cached(parsed.source_type, parsed.target_type)
+            if template is None:
+                template = await run_in_threadpool(
+                    templates.find, parsed.source_type, parsed.target_type
+                )
             for parameter_set in parsed.parameter_sets:
                 merge_parameters(parameter_set, template.static_parameters, template.connections)
         except RequestError as exc:
