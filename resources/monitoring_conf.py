@@ -5,6 +5,7 @@ then /etc/argo-streaming/conf/conf.cfg, then the project's conf/). ``flink_rest_
 config's ``[FLINK] job_manager`` (tests and port-forwarded clusters)."""
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import dagster as dg
 
@@ -12,7 +13,7 @@ from resources.flink import FlinkResource
 from resources.model.ini import ConfError
 from resources.model.monitoring_conf import MonitoringConf, load_monitoring_conf
 from resources.model.tenancy import RegistryError
-from resources.storage import s3_files_named
+from resources.storage import s3_exists, s3_files_named
 from resources.webhdfs import WebHdfs
 
 # a remote checkpoint root -> its ``_metadata`` files (URI, modification time in seconds)
@@ -40,6 +41,19 @@ class MonitoringConfResource(dg.ConfigurableResource):
             "hdfs": lambda root: hdfs.files_named(root, "_metadata"),
             "s3": lambda root: s3_files_named(root, "_metadata", self.s3_endpoint_url),
         }
+
+    def lake_exists(self, conf: MonitoringConf) -> Callable[[str], bool]:
+        """Whether a path on the monitoring lake exists: local or file://, s3://, hdfs://."""
+        hdfs = WebHdfs(self.webhdfs_url, conf.hdfs_user)
+
+        def exists(uri: str) -> bool:
+            if uri.startswith("hdfs://"):
+                return hdfs.exists(uri)
+            if uri.startswith("s3://"):
+                return s3_exists(uri, self.s3_endpoint_url)
+            return Path(uri.removeprefix("file://").removeprefix("file:")).exists()
+
+        return exists
 
     def flink(self, conf: MonitoringConf | None = None) -> FlinkResource:
         return FlinkResource(

@@ -233,3 +233,18 @@ def s3_files_named(uri: str, name: str, endpoint_url: str | None = None) -> list
             if item["Key"].rsplit("/", 1)[-1] == name:
                 found.append((f"s3://{bucket}/{item['Key']}", item["LastModified"].timestamp()))
     return found
+
+
+def s3_exists(uri: str, endpoint_url: str | None = None) -> bool:
+    """Whether the object ``s3://bucket/key`` exists."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    try:
+        boto3.client("s3", endpoint_url=endpoint_url).head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True

@@ -48,6 +48,11 @@ class WebHdfs:
         except (ValueError, KeyError, TypeError):
             raise WebHdfsError(f"WebHDFS listing {path}: not a LISTSTATUS answer") from None
 
+    def exists(self, uri: str) -> bool:
+        """Whether the file or directory ``uri`` exists (its parent's listing names it)."""
+        parent, _, name = uri.rstrip("/").rpartition("/")
+        return any(e.get("pathSuffix") == name for e in self.list_status(parent or "/"))
+
     def files_named(self, uri: str, name: str, max_depth: int = 6) -> list[tuple[str, float]]:
         """(hdfs:// URI, modification time in seconds) of every file called ``name`` under
         ``uri``, at most ``max_depth`` directories down."""

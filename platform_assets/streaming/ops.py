@@ -44,6 +44,9 @@ class ArBatchConfig(dg.Config):
     dry_run: bool = False
     check_inputs: bool = True
     timeout_s: int = AR_JOB_TIMEOUT_S
+    # "api": the job reads profiles and topology from the ARGO web API; "sync-files": the README
+    # era's arguments, the sync ingestion job's files on the lake (same rollback rule)
+    submission: str = "api"
 
 
 @dataclass(frozen=True)
@@ -175,9 +178,18 @@ def submit_ar_batch(
     conf = monitoring.load()
     try:
         day = date.fromisoformat(config.date)
-        submission = ar_batch_submission(conf, config.tenant, config.report, day, config.method)
-    except (ConfError, RegistryError, ValueError) as exc:
+        submission = ar_batch_submission(
+            conf,
+            config.tenant,
+            config.report,
+            day,
+            config.method,
+            style=config.submission,
+            exists=monitoring.lake_exists(conf),
+        )
+    except (ConfError, RegistryError, ValueError, WebHdfsError) as exc:
         raise _refuse(exc) from None
+    tenant = conf.tenant(config.tenant).name  # as the config spells it (argo_<tenant> too)
     shown = masked(submission.args)
     method = shown[shown.index("--mongo.method") + 1]
     context.add_output_metadata(
@@ -186,6 +198,7 @@ def submit_ar_batch(
             "entry_class": submission.entry_class,
             "arguments": dg.MetadataValue.json(shown),
             "method": method,
+            "submission": config.submission,
             "dry_run": config.dry_run,
             "config_keys_unused": dg.MetadataValue.json(list(conf.warnings)),
         }
@@ -199,17 +212,17 @@ def submit_ar_batch(
         )
         return {"job_id": None, "arguments": shown}
     if config.check_inputs:
-        missing = [p for p in ar_input_paths(conf, config.tenant, day) if not _holds_data(p)]
+        missing = [p for p in ar_input_paths(conf, tenant, day) if not _holds_data(p)]
         if missing:
             raise dg.Failure(
-                f"A/R {config.tenant}/{config.report} {day}: input path(s) missing or empty: "
+                f"A/R {tenant}/{config.report} {day}: input path(s) missing or empty: "
                 f"{', '.join(missing)}",
                 allow_retries=False,
             )
     if method == "insert":
-        report_id = conf.tenant(config.tenant).reports[config.report]
+        report_id = conf.tenant(tenant).reports[config.report]
         store = results.store()
-        removed = {c: store.delete_day(config.tenant, c, report_id, day) for c in KEY_FIELDS}
+        removed = {c: store.delete_day(tenant, c, report_id, day) for c in KEY_FIELDS}
         context.log.info(
             f"insert mode: removed the earlier results of {config.report} {day}: {removed}"
         )

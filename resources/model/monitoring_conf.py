@@ -91,6 +91,7 @@ class MonitoringConf:
     log_level: str
     tenants: Mapping[str, TenantSettings]
     hdfs_user: str | None = None  # whom WebHDFS lists checkpoints as ([HDFS] user / hdfs_user)
+    rollback_days: int = 3  # [HDFS] rollback_days: how far back a dated sync file may come from
     # keys of the file that nothing in Weir reads: listed in the runs' metadata, never dropped
     # silently
     warnings: tuple[str, ...] = ()
@@ -361,6 +362,7 @@ def load_monitoring_conf(explicit: str | Path | None = None) -> MonitoringConf:
         log_level=ini.text("LOGS", "log_level", "INFO").upper(),
         tenants=tenants,
         hdfs_user=hdfs.get("hdfs_user"),
+        rollback_days=ini.integer("HDFS", "rollback_days", 3) if ini.has("HDFS") else 3,
         warnings=tuple(f"{ini.path}: key not used by Weir: {key}" for key in ini.unread()),
     )
 

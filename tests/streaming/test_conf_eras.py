@@ -162,9 +162,11 @@ def test_the_first_eras_ssl_switch_and_unused_keys_are_honoured_or_listed(tmp_pa
     conf = _load(tmp_path, FIRST_ERA)
     assert conf.bus_verify is False  # ssl_enabled: false
     unused = {w.split(": ", 2)[-1] for w in conf.warnings}
-    assert {"[HDFS] rollback_days", "[HDFS] writer_bin", "[LOGS] log_modes", "[LOGS] syslog_socket",
+    assert {"[HDFS] writer_bin", "[LOGS] log_modes", "[LOGS] syslog_socket",
             "[FLINK] path", "[API] tenants"} <= unused
-    assert not any("ams_endpoint" in w or "mongo_host" in w or "checkpoint_path" in w for w in conf.warnings)
+    assert not any("ams_endpoint" in w or "mongo_host" in w or "checkpoint_path" in w or "rollback_days" in w
+                   for w in conf.warnings)
+    assert conf.rollback_days == 3
     assert all(w.startswith(str(tmp_path)) for w in conf.warnings)  # each names its file
 
 

@@ -196,3 +196,25 @@ def test_health_sensor_skips_without_a_config_and_alerts_once_when_flink_is_down
             cursor = result.cursor
             assert "unreachable" in result.skip_reason.skip_message
         assert len(hooks) == 1
+
+
+def test_the_readme_eras_submission_runs_on_the_real_cluster_with_the_sync_files(world):
+    """The sync-files style end to end: the files the sync ingestion job writes on the lake, the
+    dated ones rolled back as the wrappers did, handed to the jar on the real Flink cluster."""
+    tenant, conf, _, folder = world
+    _metric_days(folder, tenant, date(2026, 3, 1), DAY)
+    sync = folder / "lake" / tenant / "sync"
+    for name in (f"{tenant}_Critical_cfg.json", f"{tenant}_ops.json", f"{tenant}_Critical_ap.json",
+                 "Critical/metric_profile_2026-03-01.avro", "Critical/group_endpoints_2026-03-02.avro",
+                 "Critical/group_groups_2026-02-28.avro", "Critical/weights_2026-03-02.avro",
+                 "Critical/downtimes_2026-03-02.avro", "recomp.json"):
+        (sync / name).parent.mkdir(parents=True, exist_ok=True)
+        (sync / name).write_text("{}")
+    result = _ar_run(conf, tenant, folder / "results", method="upsert", submission="sync-files")
+    assert result.success, result.all_events
+    written = (folder / "lake" / tenant / "ar_runs" / f"null_{DAY}.txt").read_text().splitlines()  # no report.id
+    args = dict(zip(written[::2], written[1::2]))
+    assert args["--mps"] == str(sync / "Critical/metric_profile_2026-03-01.avro")
+    assert args["--ggp"] == str(sync / "Critical/group_groups_2026-02-28.avro")
+    assert args["--downtimes"] == str(sync / "Critical/downtimes_2026-03-02.avro") and "--api.token" not in args
+    assert _metadata(result)["submission"] == "sync-files"
