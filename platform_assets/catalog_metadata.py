@@ -1,14 +1,19 @@
 """What the asset catalog shows beyond each slice's own definitions: the owning team of every
-asset, and the column schema and table name of every tabular one, taken from where the columns
-are defined (the warehouse's catalog.yaml, the telemetry and ARGO Arrow schemas, the A/R kernel's
-document columns), never restated by hand.
+asset, the column schema and table name of every tabular one, taken from where the columns are
+defined (the warehouse's catalog.yaml, the telemetry and ARGO Arrow schemas, the A/R kernel's
+document columns), never restated by hand; freshness policies where a cadence is promised (daily
+A/R, hourly telemetry); and each asset's code reference (the file and line of its function,
+linked to the repository when ``WEIR_GIT_URL`` names it).
 
 Applied once to the merged definitions (``platform_assets.definitions``), so a slice's new asset
 gets its owner without an edit here; a new tabular asset gets its schema by a line in
 ``column_schemas``.
 """
 
+import os
 from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
@@ -86,8 +91,28 @@ def column_schemas() -> dict[str, tuple[pa.Schema, str]]:
     return out
 
 
+# what a deployment promises: yesterday's A/R by 01:30 UTC plus its run; each hour's telemetry
+# within the hour after it (warn first, fail later)
+DAILY = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=28), warn_window=timedelta(hours=26)
+)
+HOURLY = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=3), warn_window=timedelta(hours=2)
+)
+FRESHNESS = {
+    "argo/endpoint_ar": DAILY,
+    "argo/service_ar": DAILY,
+    "argo/endpoint_group_ar": DAILY,
+    **{
+        f"telemetry/{name}": HOURLY
+        for name in ("raw_events", "unique_events", "routed_events", "denorm_events")
+    },
+}
+
+
 def catalogued(schemas: Mapping[str, tuple[pa.Schema, str]]):  # noqa: ANN201 - an AssetSpec map
-    """The function ``Definitions.map_asset_specs`` applies: owner, column schema, table name."""
+    """The function ``Definitions.map_asset_specs`` applies: owner, column schema, table name,
+    freshness."""
 
     def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
         key = spec.key.to_user_string()
@@ -97,6 +122,39 @@ def catalogued(schemas: Mapping[str, tuple[pa.Schema, str]]):  # noqa: ANN201 - 
             schema, table = schemas[key]
             metadata["dagster/column_schema"] = table_schema(schema)
             metadata["dagster/table_name"] = table
-        return spec.replace_attributes(owners=owners, metadata=metadata)
+        freshness = FRESHNESS.get(key, spec.freshness_policy)
+        return spec.replace_attributes(owners=owners, metadata=metadata, freshness_policy=freshness)
 
     return apply
+
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+
+
+def with_code_references(
+    defs: dg.Definitions, env: Mapping[str, str] = os.environ
+) -> dg.Definitions:
+    """``defs`` with each asset's code reference (``WEIR_GIT_URL`` / ``WEIR_GIT_BRANCH``, default
+    main: linked to the repository's file at that line; else the local file)."""
+    assets = dg.with_source_code_references(list(defs.assets or []))
+    if env.get("WEIR_GIT_URL"):
+        assets = dg.link_code_references_to_git(
+            assets_defs=assets,
+            git_url=env["WEIR_GIT_URL"],
+            git_branch=env.get("WEIR_GIT_BRANCH", "main"),
+            file_path_mapping=dg.AnchorBasedFilePathMapping(
+                local_file_anchor=REPOSITORY_ROOT / "pyproject.toml",
+                file_anchor_path_in_repository="pyproject.toml",
+            ),
+        )
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        schedules=defs.schedules,
+        sensors=defs.sensors,
+        resources=defs.resources,
+        executor=defs.executor,
+        loggers=defs.loggers,
+        metadata=defs.metadata,
+    )

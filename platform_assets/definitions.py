@@ -9,7 +9,7 @@ import dagster as dg
 
 from platform_assets import environments
 from platform_assets.argo import definitions as argo
-from platform_assets.catalog_metadata import catalogued, column_schemas
+from platform_assets.catalog_metadata import catalogued, column_schemas, with_code_references
 from platform_assets.job_templates import definitions as job_templates
 from platform_assets.streaming import definitions as streaming
 from platform_assets.taskflows import definitions as taskflows
@@ -47,7 +47,7 @@ def build_definitions(
             sensors.build_defs(),
             dg.Definitions(executor=environments.executor(), resources=resources),
         )
-        return merged.map_asset_specs(func=catalogued(column_schemas()))
+        return with_code_references(merged.map_asset_specs(func=catalogued(column_schemas())))
 
 
 defs = build_definitions()

@@ -85,6 +85,23 @@ def test_the_catalog_explains_itself():
     assert nodes["warehouse/agg_hourly_space_postgres"].metadata["dagster/table_name"] == "warehouse.agg_hourly_space"
     assert [c.name for c in nodes["argo/endpoint_group_ar"].metadata["dagster/column_schema"].columns][:4] == [
         "report", "date", "name", "supergroup"]
+    # freshness where a cadence is promised; code references for every asset built from a function
+    assert nodes["argo/endpoint_group_ar"].freshness_policy is not None
+    assert nodes["telemetry/unique_events"].freshness_policy is not None
+    no_code = {k for k, n in nodes.items() if "dagster/code_references" not in n.metadata}
+    assert no_code == {"telemetry/landing", "telemetry/topic_backups"}  # specs the ingest job reports
+    reference = nodes["argo/endpoint_ar"].metadata["dagster/code_references"].code_references[0]
+    assert reference.file_path.endswith("platform_assets/argo/assets_ar.py") and reference.line_number > 0
+    assert "/" not in nodes["taskflows/example/join"].description.split(" of ")[-1].rsplit("/", 1)[0]
+
+
+def test_code_references_link_to_the_repository_when_it_is_named(monkeypatch):
+    monkeypatch.setenv("WEIR_GIT_URL", "https://github.com/example/weir")
+    monkeypatch.setenv("WEIR_GIT_BRANCH", "release")
+    defs = build_definitions(resources_for("local"))
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["argo", "endpoint_ar"]))
+    [reference] = node.metadata["dagster/code_references"].code_references
+    assert reference.url.startswith("https://github.com/example/weir/tree/release/platform_assets/argo/assets_ar.py")
 
 
 def test_unknown_environment_is_refused():

@@ -122,30 +122,39 @@ def _as_document(row: dict) -> dict:
 GROUP_TABLE_ROWS = 200
 
 
-def _group_table(groups: pd.DataFrame) -> str:
-    """A/R of every endpoint group (by name; the first 200 when there are more), for the UI."""
-    if groups.empty:
-        return "(no groups)"
-    table = groups.sort_values(["supergroup", "name"])[
-        ["report", "supergroup", "name", "availability", "reliability"]
+GROUP_COLUMNS_SHOWN = ("report", "supergroup", "name", "availability", "reliability")
+_GROUP_TABLE_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn(name=c, type="float" if c in ("availability", "reliability") else "string")
+        for c in GROUP_COLUMNS_SHOWN
     ]
-    note = (
-        f"\n\n(first {GROUP_TABLE_ROWS} of {len(table)} groups)"
-        if len(table) > GROUP_TABLE_ROWS
-        else ""
-    )
-    return table.head(GROUP_TABLE_ROWS).to_markdown(index=False) + note
+)
 
 
-def _preview(groups: pd.DataFrame) -> str:
-    worst = groups.sort_values("availability").head(10)
-    return (
-        worst[["report", "name", "supergroup", "availability", "reliability"]].to_markdown(
-            index=False
-        )
-        if not worst.empty
-        else "(no groups)"
+def _records(frame: pd.DataFrame) -> dg.TableMetadataValue:
+    """Rows as a table the UI renders (sortable columns), not as Markdown text."""
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                {
+                    c: float(row[c]) if c in ("availability", "reliability") else str(row[c])
+                    for c in GROUP_COLUMNS_SHOWN
+                }
+            )
+            for row in frame.to_dict("records")
+        ],
+        schema=_GROUP_TABLE_SCHEMA,
     )
+
+
+def _group_table(groups: pd.DataFrame) -> dg.TableMetadataValue:
+    """A/R of every endpoint group (by supergroup and name; the first ``GROUP_TABLE_ROWS``)."""
+    return _records(groups.sort_values(["supergroup", "name"]).head(GROUP_TABLE_ROWS))
+
+
+def _preview(groups: pd.DataFrame) -> dg.TableMetadataValue:
+    """The ten endpoint groups of lowest availability."""
+    return _records(groups.sort_values("availability").head(10))
 
 
 @dataclass
@@ -267,13 +276,14 @@ def _compute_day(
             meta.update(
                 {
                     "mean_availability": dg.MetadataValue.float(
-                        float(valid["availability"].mean()) if len(valid) else -1.0
+                        round(float(valid["availability"].mean()), 4) if len(valid) else -1.0
                     ),
                     "min_availability": dg.MetadataValue.float(
                         float(valid["availability"].min()) if len(valid) else -1.0
                     ),
-                    "worst_groups": dg.MetadataValue.md(_preview(groups)),
-                    "availability_by_group": dg.MetadataValue.md(_group_table(groups)),
+                    "worst_groups": _preview(groups),
+                    "availability_by_group": _group_table(groups),
+                    "groups": dg.MetadataValue.int(len(groups)),
                     "kernel_stats": dg.MetadataValue.json(stats),
                     "fallback_snapshots": dg.MetadataValue.json(dates_used),
                     "previous_day_used": dg.MetadataValue.bool(previous is not None),

@@ -112,7 +112,7 @@ def _succeeded_in_earlier_attempts(context: dg.AssetExecutionContext, graph: Gra
 
 
 def _description(graph: GraphSpec, task: TaskSpec) -> str:
-    text = task.description or f"{task.type} task {task.id!r} of {graph.file}"
+    text = task.description or f"{task.type} task {task.id!r} of {graph.shown_file}"
     return f"NOT RUNNABLE ({task.not_runnable}). {text}" if task.not_runnable else text
 
 
@@ -143,7 +143,7 @@ def graph_assets(graph: GraphSpec) -> dg.AssetsDefinition:
         name=f"{graph.name}_tasks",
         specs=_specs(graph),
         can_subset=True,
-        description=graph.description or f"Tasks of {graph.file}",
+        description=graph.description or f"Tasks of {graph.shown_file}",
         pool="taskflows",
     )
     def _graph(

@@ -42,7 +42,7 @@ def _job(graph: GraphSpec) -> dg.JobDefinition:
             dg.define_asset_job(
                 f"taskflow_{graph.name}",
                 selection=dg.AssetSelection.groups(f"taskflow_{graph.name}"),
-                description=graph.description or f"Every task of {graph.file}",
+                description=graph.description or f"Every task of {graph.shown_file}",
             )
         ],
         resources={"spark_submit": SparkSubmitResource(spark_home=os.environ.get("SPARK_HOME"))},

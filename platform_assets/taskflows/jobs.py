@@ -45,7 +45,7 @@ def taskflow_definitions(
         dg.define_asset_job(
             f"taskflow_{g.name}",
             selection=dg.AssetSelection.groups(f"taskflow_{g.name}"),
-            description=g.description or f"Every task of {g.file}",
+            description=g.description or f"Every task of {g.shown_file}",
         )
         for g in graphs
     ]

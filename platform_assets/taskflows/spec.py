@@ -61,6 +61,13 @@ class GraphSpec:
     # what loading the files noticed but accepted: ignored keys, tasks that cannot run
     warnings: tuple[str, ...] = ()
 
+    @property
+    def shown_file(self) -> str:
+        """The graph file as the UI names it: its folder and name, not the machine's absolute
+        path (the ``graph_file`` metadata keeps that)."""
+        parts = self.file.replace("\\", "/").rstrip("/").split("/")
+        return "/".join(parts[-2:])
+
     def task(self, task_id: str) -> TaskSpec:
         for task in self.tasks:
             if task.id == task_id:

@@ -44,7 +44,7 @@ def test_a_range_run_gives_every_day_its_own_results_and_metadata(tmp_path, samp
             assert again["availability_by_group"] == per_day[day]["availability_by_group"]
             assert group_docs(tmp_path, "acme", day) == docs[day]  # upserted, not duplicated
         # the days really differ, so a shared metadata block would have been caught
-        assert len({m["availability_by_group"] for m in per_day.values()}) == len(days)
+        assert len({repr(m["availability_by_group"]) for m in per_day.values()}) == len(days)
 
 
 def test_a_range_run_stops_on_a_day_without_inputs_and_names_it(tmp_path, sample_world):
