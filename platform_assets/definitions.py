@@ -18,11 +18,19 @@ from platform_assets.telemetry import definitions as telemetry
 from platform_assets.warehouse import definitions as warehouse
 from sensors import definitions as sensors
 
-# Beta APIs Weir uses on purpose (single-run backfills; the owners field Dagster's own automation
-# sensor passes). Only these warnings, and only while the definitions are built, are silenced.
+# Beta and preview APIs Weir uses on purpose (single-run backfills; the owners field Dagster's own
+# automation sensor passes; the catalog's spec mapping and code references). Only these warnings,
+# and only while the definitions are built, are silenced.
 BETA_APIS_USED = (
     "Parameter `backfill_policy` of function `asset`",
     "Parameter `owners` of initializer",
+    "Function `Definitions.map_asset_specs`",
+    "Function `with_source_code_references`",
+    "Function `link_code_references_to_git`",
+    "Class `LocalFileCodeReference`",
+    "Class `UrlCodeReference`",
+    "Class `CodeReferencesMetadataValue`",
+    "Class `AnchorBasedFilePathMapping`",
 )
 
 
@@ -37,6 +45,7 @@ def build_definitions(
     with warnings.catch_warnings():
         for beta in BETA_APIS_USED:
             warnings.filterwarnings("ignore", message=beta, category=dg.BetaWarning)
+            warnings.filterwarnings("ignore", message=beta, category=dg.PreviewWarning)
         merged = dg.Definitions.merge(
             argo.build_defs(),
             warehouse.build_defs(),
