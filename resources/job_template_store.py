@@ -122,6 +122,25 @@ MIGRATIONS: tuple[str, ...] = (
             EXECUTE 'ALTER TABLE ' || rel || ' ADD PRIMARY KEY (rel_id), ADD COLUMN schedule'
                 || ' character varying';
         ELSE
+            -- Weir keeps one row per pattern name, job run and (pattern, template) pair; a
+            -- database with duplicates is refused by name before anything changes
+            IF EXISTS (SELECT 1 FROM streamsets.ingestion_pattern GROUP BY pattern_name
+                       HAVING count(*) > 1) THEN
+                RAISE EXCEPTION 'streamsets.ingestion_pattern holds duplicate pattern_name values '
+                    '(%): make them unique, then migrate again', (SELECT string_agg(pattern_name,
+                    ', ') FROM (SELECT pattern_name FROM streamsets.ingestion_pattern
+                    GROUP BY 1 HAVING count(*) > 1) d);
+            END IF;
+            IF EXISTS (SELECT 1 FROM streamsets.job_instance GROUP BY job_run_id
+                       HAVING count(*) > 1) THEN
+                RAISE EXCEPTION 'streamsets.job_instance holds duplicate job_run_id values: '
+                    'keep one row per job run, then migrate again';
+            END IF;
+            IF EXISTS (SELECT 1 FROM streamsets.ingestion_pattern_job_template_relationship
+                       GROUP BY ingestion_pattern_id, job_template_id HAVING count(*) > 1) THEN
+                RAISE EXCEPTION 'streamsets.ingestion_pattern_job_template_relationship holds '
+                    'the same (pattern, template) pair twice: keep one, then migrate again';
+            END IF;
             ALTER TABLE streamsets.job_template ALTER COLUMN create_timestamp SET DEFAULT now();
             ALTER TABLE streamsets.ingestion_pattern
                 ALTER COLUMN create_timestamp SET DEFAULT now();

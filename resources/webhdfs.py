@@ -53,6 +53,21 @@ class WebHdfs:
         parent, _, name = uri.rstrip("/").rpartition("/")
         return any(e.get("pathSuffix") == name for e in self.list_status(parent or "/"))
 
+    def holds_files(self, uri: str, max_depth: int = 3) -> bool:
+        """Whether any file lies under ``uri`` (a metric-data day folder holds part files)."""
+        _, root, authority = self._endpoint(uri)
+        pending = [(root.rstrip("/") or "/", 0)]
+        while pending:
+            folder, depth = pending.pop()
+            for entry in self.list_status(f"{authority}{folder}"):
+                if entry.get("type") == "FILE":
+                    return True
+                if entry.get("type") == "DIRECTORY" and depth < max_depth:
+                    pending.append(
+                        (f"{folder.rstrip('/')}/{entry.get('pathSuffix', '')}", depth + 1)
+                    )
+        return False
+
     def files_named(self, uri: str, name: str, max_depth: int = 6) -> list[tuple[str, float]]:
         """(hdfs:// URI, modification time in seconds) of every file called ``name`` under
         ``uri``, at most ``max_depth`` directories down."""

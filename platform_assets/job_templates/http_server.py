@@ -6,7 +6,8 @@ valid requests fail. Here a connection must deliver a request's headers within
 ``header_timeout_s`` of connecting or of starting the request, else it is closed; the number of
 connections is bounded (``limit_concurrency``: more get a 503 at once), and the app bounds the body
 (size and read time, ``service.py``). The deadline exists for both of uvicorn's HTTP parsers; the
-service uses httptools (C) on uvloop, the h11 one stays for where httptools cannot be installed."""
+service uses httptools (C) on uvloop (both are dependencies), ``parser="h11"`` the pure-Python
+one."""
 
 import asyncio
 from typing import Any

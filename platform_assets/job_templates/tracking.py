@@ -4,7 +4,8 @@ All instances are polled in rounds (the state calls of a round run on at most ``
 threads) until each has ended or the maximum wait, counted from when tracking began, has passed;
 an instance still running then is stopped and reported as failed ("timed out"). Only an instance
 that ended normally is successful. ``on_end`` hears of each instance the round it ends, as the
-original service wrote each instance's metrics row when that instance completed.
+original service wrote each instance's metrics row when that instance completed; an error in it
+does not stop the tracking of the others (it is raised once every instance has ended).
 """
 
 import time
@@ -35,6 +36,7 @@ def track_all(
     """Every instance's end state, in the order of ``job_ids``."""
     started = time.monotonic()
     done: dict[str, TrackedInstance] = {}
+    failures: list[Exception] = []
     with ThreadPoolExecutor(
         max_workers=max(1, min(max_threads, len(job_ids))), thread_name_prefix="sch"
     ) as pool:
@@ -59,7 +61,12 @@ def track_all(
                         True,
                     )
                 if on_end is not None and job_id in done:
-                    on_end(job_id, done[job_id])
+                    try:
+                        on_end(job_id, done[job_id])
+                    except Exception as exc:  # e.g. the store is down: keep tracking the rest
+                        failures.append(exc)
             if len(done) < len(job_ids):
                 sleep(min(poll_s, max(0.01, max_wait_s - (time.monotonic() - started))))
+    if failures:  # every instance was tracked (and stopped past the wait) before this
+        raise failures[0]
     return [done[j] for j in job_ids]

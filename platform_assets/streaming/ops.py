@@ -27,7 +27,7 @@ from resources.monitoring_conf import MonitoringConfResource
 from resources.placement import POOL_FLINK
 from resources.results_store import KEY_FIELDS, ResultsResource
 from resources.storage import LakeResource
-from resources.webhdfs import WebHdfsError
+from resources.webhdfs import WebHdfs, WebHdfsError
 
 AR_JOB_TIMEOUT_S = 4 * 3600
 
@@ -149,8 +149,10 @@ def ensure_sync_stream(
     return _ensure(context, monitoring, config.tenant, "ingest-sync")
 
 
-def _holds_data(path: str) -> bool:
-    """Whether a metric-data folder (local, file:// or s3://) holds at least one file."""
+def _holds_data(path: str, hdfs: WebHdfs | None = None) -> bool:
+    """Whether a metric-data folder (local, file://, s3:// or hdfs://) holds at least one file."""
+    if path.startswith("hdfs://") and hdfs is not None:
+        return hdfs.holds_files(path)
     local = path.removeprefix("file://")
     if "://" not in local:
         folder = Path(local)
@@ -161,7 +163,7 @@ def _holds_data(path: str) -> bool:
         lake = LakeResource(root=f"s3://{bucket}", s3=S3Resource(endpoint_url=endpoint))
         return bool(lake.list(prefix.rstrip("/") + "/"))
     raise dg.Failure(
-        f"cannot check the input path {path!r} (only local and s3:// lakes are checked); "
+        f"cannot check the input path {path!r} (local, s3:// and hdfs:// lakes are checked); "
         "run with check_inputs: false to submit anyway",
         allow_retries=False,
     )
@@ -212,7 +214,11 @@ def submit_ar_batch(
         )
         return {"job_id": None, "arguments": shown}
     if config.check_inputs:
-        missing = [p for p in ar_input_paths(conf, tenant, day) if not _holds_data(p)]
+        hdfs = WebHdfs(monitoring.webhdfs_url, conf.hdfs_user)
+        try:
+            missing = [p for p in ar_input_paths(conf, tenant, day) if not _holds_data(p, hdfs)]
+        except WebHdfsError as exc:
+            raise dg.Failure(f"cannot check the A/R inputs: {exc}") from None
         if missing:
             raise dg.Failure(
                 f"A/R {tenant}/{config.report} {day}: input path(s) missing or empty: "

@@ -181,6 +181,8 @@ def ar_batch_submission(
     settings = conf.tenant(tenant)
     tenant = settings.name  # as the config spells it: paths and names use that spelling
     validate_name(report, "report")
+    # the report as the config spells it (the first wrappers capitalized -r critical)
+    report = {r.lower(): r for r in settings.reports}.get(report.lower(), report)
     if report not in settings.reports:
         raise ConfError(
             f"{conf.path}: [TENANTS:{tenant}] reports: no report {report!r} "

@@ -100,12 +100,12 @@ def run_graph(
     with ThreadPoolExecutor(
         max_workers=graph.max_process_concurrency, thread_name_prefix="task"
     ) as pool:
-        for tid in order:
-            reason = tasks[tid].not_runnable
-            if reason and tid not in done:
-                done.add(tid)
-                yield TaskOutcome(tid, "not_runnable", error=reason)
-                yield from skip_below(tid, "cannot run")
+        blocked = [tid for tid in order if tasks[tid].not_runnable]
+        for tid in blocked:  # all of them first: a blocked task is never reported as skipped
+            done.add(tid)
+            yield TaskOutcome(tid, "not_runnable", error=tasks[tid].not_runnable)
+        for tid in blocked:
+            yield from skip_below(tid, "cannot run")
         while len(done) < len(tasks):
             started = set(running.values())
             for tid in order:

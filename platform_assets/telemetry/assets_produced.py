@@ -14,6 +14,8 @@ re-run: at least once, never lost. An event whose content changes between runs (
 loaded later, for ``denorm_events``) is not produced again: the lake has the newer version.
 """
 
+import hashlib
+
 import pyarrow as pa
 
 from platform_assets.telemetry.topics import LEGACY_TOPICS, TopicRoute
@@ -25,6 +27,10 @@ _SCHEMA = pa.schema([("mid", pa.string())])
 
 def produced_key(topic: str, hour: str) -> str:
     return f"telemetry/produced/{topic}/{hour}.parquet"
+
+
+def _text_id(event: str) -> str:
+    return "sha256:" + hashlib.sha256(event.encode()).hexdigest()
 
 
 def _done(lake: LakeResource, keys: list[str]) -> set[str]:
@@ -49,16 +55,20 @@ def produce_new(
     key = produced_key(topic, hour)
     done = _done(lake, [key] + ([produced_key(legacy_record, hour)] if legacy_record else []))
     mids = table.column("mid").to_pylist()
-    new = [row for row, mid in enumerate(mids) if mid not in done]
+    events = table.column("event").to_pylist()
+    # a row without a mid (a raw event that will fail validation) is known by its text's hash
+    ids = [
+        mid if mid is not None else _text_id(event) for mid, event in zip(mids, events, strict=True)
+    ]
+    new = [row for row, identity in enumerate(ids) if identity not in done]
     if not new:
         return 0
-    events = table.column("event").to_pylist()
     kafka.produce_all(
         topic,
         [events[row].encode() for row in new],
         keys=[(mids[row] or "").encode() for row in new],
     )
-    recorded = sorted(done | {mids[row] for row in new if mids[row] is not None})
+    recorded = sorted(done | {ids[row] for row in new})
     lake.write_table(key, pa.table({"mid": recorded}, schema=_SCHEMA))
     return len(new)
 

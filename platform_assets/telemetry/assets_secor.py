@@ -49,6 +49,16 @@ def _hours(day_start: datetime, day_end: datetime) -> list[datetime]:
     return out
 
 
+def _backed_up_topics(telemetry: TelemetrySettings) -> list[str]:
+    """Every topic this asset writes (so that a topic with nothing left for a day loses its stale
+    files too)."""
+    return [
+        telemetry.routes(stream)[0].name(telemetry.env)
+        for stream in EVENT_STREAMS
+        if telemetry.routes(stream)
+    ] + [topic.replace("{env}", telemetry.env) for topic in REFUSED_TOPICS.values()]
+
+
 def _stream_files(
     lake: LakeResource, telemetry: TelemetrySettings, day: str, hours: list[datetime]
 ) -> list[secor.SecorFile]:
@@ -114,9 +124,25 @@ def build_secor_backups(partitions: TelemetryPartitions) -> dg.AssetsDefinition:
         keys = telemetry_backups.list(f"{backups.PREFIX}/{ingest}/{day}/")
         records = backups.replay_order(telemetry_backups.read_bytes(k) for k in keys)
         files = secor.ingest_files(records, ingest, day, telemetry.backup_roll_bytes)
-        files += _stream_files(lake, telemetry, day, _hours(window.start, window.end))
+        hours = _hours(window.start, window.end)
+        files += _stream_files(lake, telemetry, day, hours)
+        # hours that landed data but whose tables are not written yet: their events are missing
+        # from this backup until the day is backed up again
+        unprocessed = [
+            h.strftime("%Y-%m-%d-%H:00")
+            for h in hours
+            if lake.list(landing.landing_dir(h.strftime("%Y-%m-%d-%H:00")))
+            and not lake.exists(landing.table_key("raw_events", h.strftime("%Y-%m-%d-%H:00")))
+        ]
+        if unprocessed:
+            context.log.warning(
+                f"hours {', '.join(unprocessed)} have landed data but no tables yet: their "
+                "events are not in this backup; back the day up again once they are processed"
+            )
         written = {f.key for f in files}
-        topics = sorted({f.key.split("/")[1] for f in files} | {ingest})
+        topics = sorted(
+            {f.key.split("/")[1] for f in files} | {ingest} | set(_backed_up_topics(telemetry))
+        )
         for file in files:
             telemetry_backups.write_bytes(file.key, file.data)
         stale = [
@@ -144,6 +170,7 @@ def build_secor_backups(partitions: TelemetryPartitions) -> dg.AssetsDefinition:
                 "bytes": sum(len(f.data) for f in files),
                 "stale_files_removed": len(stale),
                 "values_with_newline": newline,
+                "hours_not_processed": dg.MetadataValue.json(unprocessed),
                 "root": telemetry_backups.describe(secor.PREFIX),
             }
         )

@@ -57,7 +57,7 @@ def aggregate_ddl(table: Table, database: str, lake: str) -> str:
     with UTC timestamps in place of the microsecond columns."""
     file_columns = ",\n".join(f"  `{name}` {kind}" for name, kind in aggregate_file_columns(table))
     view_columns = ",\n".join(
-        f"  from_unixtime(`{c.name}_us` / 1000000.0) AS `{c.name}`"
+        f"  CAST(from_unixtime(`{c.name}_us` / 1000000.0) AS timestamp) AS `{c.name}`"
         if c.type == "timestamp"
         else f"  `{c.name}`"
         for c in table.columns

@@ -24,9 +24,14 @@ class Ini:
         self.path = path
         self.consulted: set[tuple[str, str]] = set()
         self.parser = configparser.ConfigParser(interpolation=None, delimiters=("=", ":"))
+        # the same file with keys as written: where a key is a name (a report), its case matters
+        self.cased = configparser.ConfigParser(interpolation=None, delimiters=("=", ":"))
+        self.cased.optionxform = str  # type: ignore[assignment, method-assign]
         try:
             with path.open(encoding="utf-8") as handle:
                 self.parser.read_file(handle)
+            with path.open(encoding="utf-8") as handle:
+                self.cased.read_file(handle)
         except (configparser.Error, UnicodeDecodeError) as exc:
             raise ConfError(
                 f"{path}: not a readable INI file ({str(exc).splitlines()[0]})"
@@ -102,6 +107,10 @@ class Ini:
         if raw in {"false", "no", "off", "0"}:
             return False
         raise self.error(section, key, f"expected true or false, got {raw!r}")
+
+    def keys_as_written(self, section: str) -> list[str]:
+        """The section's keys in the file's own case (INI lookups ignore case)."""
+        return list(self.cased[section]) if self.cased.has_section(section) else []
 
     def sections(self) -> list[str]:
         return self.parser.sections()

@@ -100,8 +100,9 @@ class MonitoringConf:
         """The tenant called ``name`` in any case (the wrappers upper-cased ``-t tenanta``), as
         the config spells it."""
         validate_name(name, "tenant")
-        spelled = {t.lower(): t for t in self.tenants}
-        name = spelled.get(name.lower(), name)
+        if name not in self.tenants:
+            spelled = {t.lower(): t for t in self.tenants}
+            name = spelled.get(name.lower(), name)
         if name not in self.tenants:
             raise RegistryError(
                 f"unknown tenant {name!r}: not in {self.path} (known: "
@@ -227,7 +228,7 @@ def _stream(
 
 def _reports(ini: Ini, section: str) -> dict[str, str]:
     """Report name -> id: ``reports`` + ``report_<name>`` keys, or the first era's
-    ``[TENANTS:<T>:REPORTS]`` section (``<name>: <id>``)."""
+    ``[TENANTS:<T>:REPORTS]`` section (``<name>: <id>``, the name as written)."""
     pairs: list[tuple[str, str, str]] = []  # (report, id, key it came from)
     if ini.has(section, "reports"):
         for report in (r.strip() for r in ini.text(section, "reports").split(",")):
@@ -235,7 +236,7 @@ def _reports(ini: Ini, section: str) -> dict[str, str]:
                 pairs.append((report, ini.text(section, f"report_{report}"), f"report_{report}"))
     elif ini.has(f"{section}:REPORTS"):
         reports_section = f"{section}:REPORTS"
-        for report in ini.parser[reports_section]:
+        for report in ini.keys_as_written(reports_section):
             pairs.append((report, ini.text(reports_section, report), report))
     else:
         ini.text(section, "reports")  # raises, naming file, section and key

@@ -110,3 +110,22 @@ def test_weirs_earlier_schema_is_migrated_with_its_rows(pg_dsn):
     assert (found.id, found.sch_job_template_id) == (template_id, "sch-old")
     _record(store, found.id, "run-9")
     assert _metrics(pg_dsn)[1][0][2] == "run-9"
+
+
+def test_an_original_database_with_duplicate_rows_is_refused_by_name(pg_dsn):
+    """The original allowed the README's relationship insert twice; Weir's lookups need one row, so
+    the migration names the duplicates and changes nothing."""
+    import pytest
+
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute(ORIGINAL_TABLES)
+    _readme_steps(pg_dsn)
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute(readme_sql.INSERT_RELATIONSHIP)
+    with pytest.raises(psycopg.Error, match="same \\(pattern, template\\) pair twice"):
+        JobTemplateStore(dsn=pg_dsn).migrate()
+    with psycopg.connect(pg_dsn) as conn:  # nothing changed: no schema_version step recorded
+        assert conn.execute("SELECT count(*) FROM streamsets.ingestion_pattern_job_template_relationship"
+                            ).fetchone()[0] == 2
+        if conn.execute("SELECT to_regclass('streamsets.schema_version')").fetchone()[0] is not None:
+            assert conn.execute("SELECT count(*) FROM streamsets.schema_version").fetchone()[0] == 0

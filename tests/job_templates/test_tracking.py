@@ -62,3 +62,22 @@ def test_each_instance_is_reported_the_round_it_ends_not_after_the_last():
     track_all(hub, ids, poll_s=0.05, max_wait_s=5.0, on_end=lambda job, _: ended.setdefault(job, time.monotonic()))
     assert list(ended) == ids
     assert ended[ids[0]] - started < 0.6 and ended[ids[1]] - started >= 0.9
+
+
+
+def test_a_failing_report_does_not_stop_the_tracking_of_the_others():
+    """A store error for one ended instance: the others are still tracked (a hung one stopped at
+    the maximum wait), every other row is still reported, then the error is raised."""
+    hub = StandInControlHub()
+    ids = hub.start_template("tpl-4", [{RUN_SECONDS: 0.05}, {RUN_SECONDS: 0.2}, {SIMULATE: "hang"}],
+                             delete_after_completion=False)
+    reported = []
+
+    def report(job_id, outcome):
+        if job_id == ids[0]:
+            raise RuntimeError("the store is down")
+        reported.append(job_id)
+
+    with pytest.raises(RuntimeError, match="the store is down"):
+        track_all(hub, ids, poll_s=0.05, max_wait_s=0.6, on_end=report)
+    assert reported == ids[1:] and hub.state(ids[2]).error_message == "stopped"

@@ -25,12 +25,12 @@ def _sync_files(root: Path, names: list[str]) -> None:
         path.write_bytes(b"x")
 
 
-COMPLETE = ["TENANTA_critical_cfg.json", "TENANTA_ops.json", "TENANTA_critical_ap.json",
-            "critical/metric_profile_2018-02-09.avro",   # two days back
-            "critical/group_endpoints_2018-02-11.avro", "critical/group_endpoints_2018-02-10.avro",
-            "critical/group_groups_2018-02-10.avro",     # one day back
-            "critical/weights_2018-02-08.avro",          # three days back: the furthest allowed
-            "critical/downtimes_2018-02-11.avro", "recomp.json"]
+COMPLETE = ["TENANTA_Critical_cfg.json", "TENANTA_ops.json", "TENANTA_Critical_ap.json",
+            "Critical/metric_profile_2018-02-09.avro",   # two days back
+            "Critical/group_endpoints_2018-02-11.avro", "Critical/group_endpoints_2018-02-10.avro",
+            "Critical/group_groups_2018-02-10.avro",     # one day back
+            "Critical/weights_2018-02-08.avro",          # three days back: the furthest allowed
+            "Critical/downtimes_2018-02-11.avro", "recomp.json"]
 
 
 def _submission(tmp_path: Path, files: list[str]):
@@ -49,23 +49,23 @@ def test_the_readme_eras_arguments_with_the_rollback_rule(tmp_path):
     assert list(submission.args) == [
         "--run.date", "2018-02-11", "--mongo.uri", "mongodb://mongo.example:27017/argo_TENANTA",
         "--mongo.method", "upsert", "--pdata", f"{mdata}/2018-02-10", "--mdata", f"{mdata}/2018-02-11",
-        "--conf", f"{sync}/TENANTA_critical_cfg.json", "--mps", f"{sync}/critical/metric_profile_2018-02-09.avro",
-        "--ops", f"{sync}/TENANTA_ops.json", "--apr", f"{sync}/TENANTA_critical_ap.json",
-        "--egp", f"{sync}/critical/group_endpoints_2018-02-11.avro",
-        "--ggp", f"{sync}/critical/group_groups_2018-02-10.avro",
-        "--weights", f"{sync}/critical/weights_2018-02-08.avro",
-        "--downtimes", f"{sync}/critical/downtimes_2018-02-11.avro", "--rec", f"{sync}/recomp.json",
+        "--conf", f"{sync}/TENANTA_Critical_cfg.json", "--mps", f"{sync}/Critical/metric_profile_2018-02-09.avro",
+        "--ops", f"{sync}/TENANTA_ops.json", "--apr", f"{sync}/TENANTA_Critical_ap.json",
+        "--egp", f"{sync}/Critical/group_endpoints_2018-02-11.avro",
+        "--ggp", f"{sync}/Critical/group_groups_2018-02-10.avro",
+        "--weights", f"{sync}/Critical/weights_2018-02-08.avro",
+        "--downtimes", f"{sync}/Critical/downtimes_2018-02-11.avro", "--rec", f"{sync}/recomp.json",
         "--ams.proxy", "http://proxy.example:3128", "--ams.verify", "false"]
 
 
 def test_a_per_day_recomputation_file_wins_over_the_shared_one(tmp_path):
-    submission = _submission(tmp_path, COMPLETE + ["recomp_TENANTA_critical_2018-02-11.json"])
-    assert submission.args[submission.args.index("--rec") + 1].endswith("/recomp_TENANTA_critical_2018-02-11.json")
+    submission = _submission(tmp_path, COMPLETE + ["recomp_TENANTA_Critical_2018-02-11.json"])
+    assert submission.args[submission.args.index("--rec") + 1].endswith("/recomp_TENANTA_Critical_2018-02-11.json")
 
 
 @pytest.mark.parametrize("drop, missing", [
-    ("critical/downtimes_2018-02-11.avro", "downtimes_2018-02-11.avro: missing"),   # exact day only
-    ("critical/weights_2018-02-08.avro", "weights_2018-02-11.avro: missing, and none of the 3 days"),
+    ("Critical/downtimes_2018-02-11.avro", "downtimes_2018-02-11.avro: missing"),   # exact day only
+    ("Critical/weights_2018-02-08.avro", "weights_2018-02-11.avro: missing, and none of the 3 days"),
     ("TENANTA_ops.json", "TENANTA_ops.json: missing"),
 ])
 def test_a_missing_sync_file_names_the_file(tmp_path, drop, missing):

@@ -98,7 +98,17 @@ def test_a_task_with_an_undefined_dependency_never_starts_and_the_rest_runs(tmp_
     outcomes = _run(graph)
     assert outcomes["tarea6"].status == "not_runnable"
     assert outcomes["tarea6"].error == "depends on undefined task 'tarea5'"
-    assert outcomes["tarea8"].status == "skipped" and outcomes["tarea8"].error == "upstream task 'tarea6' cannot run"
+    assert outcomes["tarea8"].status == "not_runnable"
+    assert outcomes["tarea8"].error == "depends on task 'tarea6' that cannot run"
     assert {t for t, o in outcomes.items() if o.status == "succeeded"} == {"tarea1", "tarea2", "tarea3", "tarea4",
                                                                            "tarea7"}
     assert set(read_times(tmp_path)) == {"tarea1", "tarea2", "tarea3", "tarea4", "tarea7"}
+
+
+
+def test_every_blocked_task_is_not_runnable_whatever_the_file_order(tmp_path):
+    tasks = [{"id": "b", "type": "bash", "command": "true", "depends": ["a"]},   # listed before its parent
+             {"id": "a", "type": "bash", "command": "true", "depends": ["ghost"]},
+             {"id": "c", "type": "bash", "command": "true", "depends": ["b"]}]
+    outcomes = _run(load_graph(write_graph(tmp_path, tasks), tmp_path))
+    assert {t: o.status for t, o in outcomes.items()} == dict.fromkeys("abc", "not_runnable")

@@ -97,15 +97,18 @@ def test_a_file_removed_from_the_hour_tables_goes_from_the_day_too(tmp_path):
     settings, store = resources["telemetry"], resources["telemetry_backups"]
     Inbox(settings.inbox_dir, settings.topic("ingest")).append(0, sample_data.batches(2, 3, HOUR_MS + 60_000, seed=43))
     stale = secor.secor_key(f"{settings.env}.telemetry.raw", "2026-11-23", 0, 99)
+    # a topic with nothing at all for the day now (no extractor failures): its old file goes too
+    gone = secor.secor_key(f"{settings.env}.telemetry.extractor.failed", "2026-11-23", 0, 99)
+    store.write_bytes(gone, secor.secor_file(gone, [b'{"old":2}']).data)
     store.write_bytes(stale, secor.secor_file(stale, [b'{"old":1}']).data)
     defs = build_definitions(resources)
     with dg.instance_for_test() as instance:
         defs.resolve_job_def("telemetry_ingest").execute_in_process(instance=instance)
         _run(defs, instance, "telemetry_hourly", HOUR)
         result = _run(defs, instance, "telemetry_secor_backups", "2026-11-23")
-    assert not store.exists(stale)
+    assert not store.exists(stale) and not store.exists(gone)
     assert result.asset_materializations_for_node("telemetry__secor_backups")[0].metadata[
-        "stale_files_removed"].value == 1
+        "stale_files_removed"].value == 2
 
 
 def test_backups_the_original_secor_wrote_replay_into_a_topic_in_order(tmp_path, kafka_bootstrap):

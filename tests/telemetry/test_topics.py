@@ -64,3 +64,20 @@ def test_a_record_kept_per_stream_before_the_topic_map_still_counts(tmp_path, ka
     assert again == {f"{env}.telemetry.unique": 0, f"{env}.telemetry.cb.audit": 0}
     on_unique = kafka.drain(f"{env}.telemetry.unique", f"check-{env}").messages
     assert sorted(m.key.decode() for m in on_unique) == ["d"]  # a, b were sent before the topic map
+
+
+
+def test_rows_without_a_mid_are_produced_once_too(tmp_path, kafka_bootstrap):
+    """A raw event without a mid (it will fail validation) reaches the raw topic once however often
+    its hour re-runs: known by its text's hash."""
+    env = f"t{uuid.uuid4().hex[:8]}"
+    kafka = KafkaResource(bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, poll_timeout_s=0.2)
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    kafka.create_topic(f"{env}.telemetry.raw")
+    table = pa.table({"mid": ["a", None, None], "eid": ["START", "START", None],
+                      "event": ['{"mid":"a"}', '{"eid":"START"}', '{"oops":1}']})
+    for expected in (3, 0):
+        sent = assets_produced.produce_stream(kafka, lake, "raw_events", "2026-11-23-02:00", env,
+                                              DEFAULT_ROUTES["raw_events"], table)
+        assert sent == {f"{env}.telemetry.raw": expected}
+    assert len(kafka.drain(f"{env}.telemetry.raw", f"check-{env}").messages) == 3

@@ -21,7 +21,7 @@ def test_every_table_and_aggregate_has_its_ddl():
         assert f'CREATE OR REPLACE VIEW "weir_warehouse"."{name}" AS SELECT' in ddl
         assert f"MSCK REPAIR TABLE `weir_warehouse`.`{name}" not in ddl  # unpartitioned: no repair
     assert "PARTITIONED BY (`created_date` date)" in ddl
-    assert "from_unixtime(`hour_start_us` / 1000000.0) AS `hour_start`" in ddl
+    assert "CAST(from_unixtime(`hour_start_us` / 1000000.0) AS timestamp) AS `hour_start`" in ddl
 
 
 @pytest.mark.fast
