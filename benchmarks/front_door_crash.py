@@ -60,6 +60,7 @@ class Burst:
         self.url, self.total, self.clients = url, total, clients
         self.answers: dict[str, str] = {}  # user-run-id -> run_id
         self.latencies: list[float] = []
+        self.answered_at: list[float] = []  # when each answered POST was sent (perf_counter)
         self.unanswered_attempts = 0
         self.lock = threading.Lock()
         self.next = 0
@@ -95,6 +96,7 @@ class Burst:
                 with self.lock:
                     self.answers[body["user-run-id"]] = answer.json()["run_id"]
                     self.latencies.append(elapsed)
+                    self.answered_at.append(started)
                 break
 
 
@@ -128,6 +130,7 @@ def main() -> None:
             while len(burst.answers) < opts.kill_after * opts.requests:
                 time.sleep(0.01)
             service.send_signal(signal.SIGKILL)
+            killed_time = time.perf_counter()
             service.wait()
             killed_at = len(burst.answers)
             service = start_service(port, store.dsn, graphql)
@@ -159,6 +162,14 @@ def main() -> None:
           f"lost {len(lost)} (must be 0)")
     print(f"  latency of the answered POSTs: p50 {statistics.median(latencies) * 1000:.0f} ms, "
           f"p99 {p99 * 1000:.0f} ms (target p99 <= 250 ms)")
+    for label, chosen in (("sent before the kill", [l for l, t in zip(burst.latencies, burst.answered_at)
+                                                    if t < killed_time]),
+                          ("sent after it", [l for l, t in zip(burst.latencies, burst.answered_at)
+                                             if t >= killed_time])):
+        chosen.sort()
+        if chosen:
+            print(f"    {label}: {len(chosen)} POSTs, p50 {statistics.median(chosen) * 1000:.0f} ms, "
+                  f"p99 {chosen[min(len(chosen) - 1, int(len(chosen) * 0.99))] * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -248,6 +248,12 @@ class JobTemplateStore(dg.ConfigurableResource):
     dsn: str
     pool_size: int = 0  # 0: a connection per call (runs); the long-lived REST service pools
 
+    def warm(self, timeout_s: float = 10.0) -> None:
+        """Open the pool's connections now and wait for them (the REST service calls it before it
+        listens, so a burst right after a restart does not queue behind connection setup)."""
+        if self.pool_size > 0 and self.dsn:
+            _pool(self.dsn, self.pool_size).wait(timeout=timeout_s)
+
     def _connect(self):
         """A connection as a context manager that commits on success (pooled or not)."""
         if not self.dsn:

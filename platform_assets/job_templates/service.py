@@ -279,6 +279,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        # uvicorn listens once this startup is done: warm the pool first, so the clients that
+        # retry at once after a restart meet a ready service, not a queue behind connection setup
+        with contextlib.suppress(psycopg.Error, PoolTimeout):
+            await run_in_threadpool(store.warm)
         stop = threading.Event()
         launcher = RequestLauncher(
             store, graphql_url, location, busy=lambda: time.monotonic() - last_post[0] < BUSY_FOR_S

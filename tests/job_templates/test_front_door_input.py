@@ -25,6 +25,9 @@ AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 
 class UnreachableStore:
+    def warm(self) -> None:  # the service warms its pool at startup, before any request
+        pass
+
     def __getattr__(self, name):
         raise AssertionError(f"the store was reached ({name}) for a request that must be refused")
 
