@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 
@@ -70,14 +71,22 @@ def _outcomes(result: dg.ExecuteInProcessResult) -> dict[str, tuple[str, str]]:
     return found
 
 
-def run(opts: argparse.Namespace) -> int:
+def _loaded(opts: argparse.Namespace, warnings_to: TextIO) -> GraphSpec | None:
+    """The graph with what loading noticed printed; None (the reason on stderr) when refused."""
     try:
         graph = _load(opts)
     except GraphSpecError as exc:
         print(f"refused: {exc}", file=sys.stderr)
-        return REFUSED
+        return None
     for warning in graph.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {warning}", file=warnings_to)
+    return graph
+
+
+def run(opts: argparse.Namespace) -> int:
+    graph = _loaded(opts, sys.stderr)  # stdout holds the per-task lines
+    if graph is None:
+        return REFUSED
     if os.environ.get("DAGSTER_HOME"):
         instance = dg.DagsterInstance.get()
     else:
@@ -95,13 +104,9 @@ def run(opts: argparse.Namespace) -> int:
 
 
 def validate(opts: argparse.Namespace) -> int:
-    try:
-        graph = _load(opts)
-    except GraphSpecError as exc:
-        print(f"refused: {exc}", file=sys.stderr)
+    graph = _loaded(opts, sys.stdout)  # the report is the output
+    if graph is None:
         return REFUSED
-    for warning in graph.warnings:
-        print(f"warning: {warning}")
     blocked = [t.id for t in graph.tasks if t.not_runnable]
     print(
         f"graph {graph.name}: {len(graph.tasks)} task(s)"
