@@ -321,6 +321,14 @@ class JobTemplateStore(dg.ConfigurableResource):
             )
         return template_id
 
+    def patterns(self) -> list[tuple[str, str]]:
+        """Every (source, destination) an ingestion pattern serves."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT source, destination FROM streamsets.ingestion_pattern"
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
     def find_template(self, source: str, destination: str) -> JobTemplate:
         with self._connect() as conn:
             row = conn.execute(

@@ -73,11 +73,14 @@ TEMPLATE_CACHE_S = 5.0
 
 class TemplateCache:
     """Templates by (source, target) for ``TEMPLATE_CACHE_S``: a burst of POSTs for the same pattern
-    looks it up once, not once per request (a template added or changed shows within 5 s)."""
+    looks it up once, not once per request (a template added or changed shows within 5 s). Misses
+    are looked up one at a time, so requests that miss together wait for one lookup instead of each
+    querying the store; ``preload`` fills the cache as the service starts."""
 
     def __init__(self, store: JobTemplateStore):
         self.store = store
         self.found: dict[tuple[str, str], tuple[float, JobTemplate]] = {}
+        self.lock = threading.Lock()
 
     def cached(self, source: str, target: str) -> JobTemplate | None:
         """The template if looked up within ``TEMPLATE_CACHE_S`` (no I/O: the event loop calls
@@ -91,9 +94,18 @@ class TemplateCache:
         cached = self.cached(source, target)
         if cached is not None:
             return cached
-        template = self.store.find_template(source, target)
-        self.found[(source, target)] = (time.monotonic(), template)
-        return template
+        with self.lock:
+            cached = self.cached(source, target)  # looked up while this request waited
+            if cached is not None:
+                return cached
+            template = self.store.find_template(source, target)
+            self.found[(source, target)] = (time.monotonic(), template)
+            return template
+
+    def preload(self) -> None:
+        for source, target in self.store.patterns():
+            with contextlib.suppress(TemplateNotFound):
+                self.find(source, target)
 
 
 MAX_DEPTH = 32  # the payload is two levels deep; anything far deeper is refused, not recursed into
@@ -283,6 +295,7 @@ def create_app(
         # retry at once after a restart meet a ready service, not a queue behind connection setup
         with contextlib.suppress(psycopg.Error, PoolTimeout):
             await run_in_threadpool(store.warm)
+            await run_in_threadpool(templates.preload)
         stop = threading.Event()
         launcher = RequestLauncher(
             store, graphql_url, location, busy=lambda: time.monotonic() - last_post[0] < BUSY_FOR_S

@@ -28,6 +28,9 @@ class UnreachableStore:
     def warm(self) -> None:  # the service warms its pool at startup, before any request
         pass
 
+    def patterns(self) -> list:  # and preloads its template cache
+        return []
+
     def __getattr__(self, name):
         raise AssertionError(f"the store was reached ({name}) for a request that must be refused")
 
@@ -137,3 +140,35 @@ def test_half_sent_headers_are_dropped_and_valid_requests_still_answered(parser)
             sock.close()
         server.should_exit = True
         thread.join(10)
+
+
+def test_requests_that_miss_the_template_cache_together_wait_for_one_lookup():
+    """A burst right after a start (or an expiry) queries the store once per pattern, not once per
+    request; preload fills the cache before the service listens."""
+    import threading as _threading
+    import time as _time
+
+    from platform_assets.job_templates.service import TemplateCache
+
+    class SlowStore:
+        def __init__(self):
+            self.lookups = 0
+
+        def find_template(self, source, target):
+            self.lookups += 1
+            _time.sleep(0.2)
+            return (source, target)
+
+        def patterns(self):
+            return [("oracle", "s3")]
+
+    store = SlowStore()
+    cache = TemplateCache(store)
+    threads = [_threading.Thread(target=cache.find, args=("http", "gcs")) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.lookups == 1
+    cache.preload()
+    assert cache.cached("oracle", "s3") == ("oracle", "s3") and store.lookups == 2
