@@ -112,10 +112,22 @@ def topic_routes(override: str = "") -> dict[str, tuple[TopicRoute, ...]]:
 
 
 def problems(routes: Mapping[str, Sequence[TopicRoute]], env: str) -> list[str]:
-    """Topic names that Kafka would refuse, after ``{env}`` is filled in."""
-    return [
+    """Topic names that Kafka would refuse, after ``{env}`` is filled in, and a topic two routes
+    share (each topic keeps one record of what it was sent, and one Secor folder)."""
+    found = [
         f"{stream}: {route.name(env)[:80]!r} is not a Kafka topic name"
         for stream, entries in routes.items()
         for route in entries
         if not TOPIC_NAME.fullmatch(route.name(env))
     ]
+    owners: dict[str, str] = {}
+    for stream, entries in routes.items():
+        for route in entries:
+            topic = route.name(env)
+            if topic in owners:
+                found.append(
+                    f"{stream}: topic {topic[:80]!r} is also {owners[topic]}'s: "
+                    "one stream per topic"
+                )
+            owners.setdefault(topic, stream)
+    return found

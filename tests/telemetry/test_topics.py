@@ -42,6 +42,8 @@ def test_a_deployment_renames_topics_and_bad_maps_are_refused_with_the_reason():
     settings = TelemetrySettings(env="qa", topics='{"raw_events": ["{env}.bad topic"]}')
     assert any("not a Kafka topic name" in p for p in settings.problems())
     assert any("not JSON" in p for p in TelemetrySettings(env="qa", topics="{").problems())
+    shared = TelemetrySettings(env="qa", topics='{"audit_events": ["{env}.telemetry.raw"]}')
+    assert any("also raw_events's: one stream per topic" in p for p in shared.problems())
 
 
 def test_a_record_kept_per_stream_before_the_topic_map_still_counts(tmp_path, kafka_bootstrap):
