@@ -6,6 +6,7 @@ HDFS is to find files (a streaming job's newest checkpoint), and WebHDFS needs n
 (``[HDFS] user`` / ``hdfs_user`` of the monitoring config) with simple authentication.
 """
 
+from collections.abc import Iterator
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -53,32 +54,27 @@ class WebHdfs:
         parent, _, name = uri.rstrip("/").rpartition("/")
         return any(e.get("pathSuffix") == name for e in self.list_status(parent or "/"))
 
-    def holds_files(self, uri: str, max_depth: int = 3) -> bool:
-        """Whether any file lies under ``uri`` (a metric-data day folder holds part files)."""
+    def _walk(self, uri: str, max_depth: int) -> Iterator[tuple[str, dict]]:
+        """(hdfs:// URI, FileStatus) of every entry under ``uri``, ``max_depth`` levels down."""
         _, root, authority = self._endpoint(uri)
         pending = [(root.rstrip("/") or "/", 0)]
         while pending:
             folder, depth = pending.pop()
             for entry in self.list_status(f"{authority}{folder}"):
-                if entry.get("type") == "FILE":
-                    return True
+                child = f"{folder.rstrip('/')}/{entry.get('pathSuffix', '')}"
+                yield f"{authority}{child}", entry
                 if entry.get("type") == "DIRECTORY" and depth < max_depth:
-                    pending.append(
-                        (f"{folder.rstrip('/')}/{entry.get('pathSuffix', '')}", depth + 1)
-                    )
-        return False
+                    pending.append((child, depth + 1))
+
+    def holds_files(self, uri: str, max_depth: int = 3) -> bool:
+        """Whether any file lies under ``uri`` (a metric-data day folder holds part files)."""
+        return any(entry.get("type") == "FILE" for _, entry in self._walk(uri, max_depth))
 
     def files_named(self, uri: str, name: str, max_depth: int = 6) -> list[tuple[str, float]]:
         """(hdfs:// URI, modification time in seconds) of every file called ``name`` under
         ``uri``, at most ``max_depth`` directories down."""
-        _, root, authority = self._endpoint(uri)
-        found, pending = [], [(root.rstrip("/") or "/", 0)]
-        while pending:
-            folder, depth = pending.pop()
-            for entry in self.list_status(f"{authority}{folder}"):
-                child = f"{folder.rstrip('/')}/{entry.get('pathSuffix', '')}"
-                if entry.get("type") == "DIRECTORY" and depth < max_depth:
-                    pending.append((child, depth + 1))
-                elif entry.get("type") == "FILE" and entry.get("pathSuffix") == name:
-                    found.append((f"{authority}{child}", entry.get("modificationTime", 0) / 1000))
-        return found
+        return [
+            (path, entry.get("modificationTime", 0) / 1000)
+            for path, entry in self._walk(uri, max_depth)
+            if entry.get("type") == "FILE" and entry.get("pathSuffix") == name
+        ]

@@ -20,6 +20,7 @@ from platform_assets.telemetry import backups, landing, secor
 from platform_assets.telemetry.assets_landing import TOPIC_BACKUPS
 from platform_assets.telemetry.partitions import TelemetryPartitions
 from platform_assets.telemetry.settings import TelemetrySettings
+from platform_assets.telemetry.topics import TopicRoute
 from resources.storage import LakeResource
 
 if TYPE_CHECKING:  # what dg.define_asset_job returns (not exported by dagster)
@@ -49,37 +50,36 @@ def _hours(day_start: datetime, day_end: datetime) -> list[datetime]:
     return out
 
 
+def _sources(telemetry: TelemetrySettings) -> list[tuple[str, str, str, TopicRoute | None]]:
+    """(stream, topic, value column, route filtering its rows) of every topic this asset writes:
+    the event streams' first routes, then the refused streams' topics."""
+    events = [
+        (stream, routes[0].name(telemetry.env), "event", routes[0])
+        for stream in EVENT_STREAMS
+        if (routes := telemetry.routes(stream))
+    ]
+    refused = [
+        (stream, topic.replace("{env}", telemetry.env), "payload", None)
+        for stream, topic in REFUSED_TOPICS.items()
+    ]
+    return [*events, *refused]
+
+
 def _backed_up_topics(telemetry: TelemetrySettings) -> list[str]:
     """Every topic this asset writes (so that a topic with nothing left for a day loses its stale
     files too)."""
-    return [
-        telemetry.routes(stream)[0].name(telemetry.env)
-        for stream in EVENT_STREAMS
-        if telemetry.routes(stream)
-    ] + [topic.replace("{env}", telemetry.env) for topic in REFUSED_TOPICS.values()]
+    return [topic for _, topic, _, _ in _sources(telemetry)]
 
 
 def _stream_files(
     lake: LakeResource, telemetry: TelemetrySettings, day: str, hours: list[datetime]
 ) -> list[secor.SecorFile]:
     zone = telemetry.backup_timezone
+    sources = _sources(telemetry)
     files = []
     for hour in hours:
         key = hour.strftime("%Y-%m-%d-%H:00")
         hour_ms = int(hour.timestamp() * 1000)
-        sources = [
-            (
-                stream,
-                telemetry.routes(stream)[0].name(telemetry.env),
-                "event",
-                telemetry.routes(stream)[0],
-            )
-            for stream in EVENT_STREAMS
-            if telemetry.routes(stream)
-        ] + [
-            (stream, topic.replace("{env}", telemetry.env), "payload", None)
-            for stream, topic in REFUSED_TOPICS.items()
-        ]
         for stream, topic, column, route in sources:
             path = landing.table_key(stream, key)
             if not lake.exists(path):
