@@ -18,7 +18,7 @@ CODE := platform_assets resources sensors
 $(STAMP): pyproject.toml $(NATIVE)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -e '.[test,streamsets]'
 	# Flink 2.3's jars for the test cluster, kept out of the venv (PyFlink's pins clash with pyspark)
 	$(VENV)/bin/pip install --quiet --no-deps --upgrade --target .flink apache-flink-libraries==2.3.0
 	rm -f $(VENV)/.installed-* && touch $@

@@ -96,7 +96,11 @@ def _local(env: Mapping[str, str], settings: PlatformSettings) -> dict[str, Any]
         "kafka": KafkaResource(
             bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
         ),
-        "connectors": ArgoConnectorResource(),
+        "connectors": ArgoConnectorResource(
+            webhdfs_url=env.get("WEIR_WEBHDFS_URL") or None,
+            webhdfs_user=env.get("WEIR_WEBHDFS_USER") or None,
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+        ),
         "engine": LocalEngine(),
         "unloads": LakeResource(root=env.get("WEIR_WAREHOUSE_LANDING", str(data_dir / "landing"))),
         "warehouse_db": warehouse_db,
@@ -118,7 +122,11 @@ def _prod(env: Mapping[str, str], settings: PlatformSettings) -> dict[str, Any]:
         "lake": LakeResource(root=dg.EnvVar("WEIR_LAKE_ROOT"), s3=_s3(env)),
         "results": MongoResource(url=dg.EnvVar("MONGO_URL")),
         "kafka": KafkaResource(bootstrap_servers=dg.EnvVar("KAFKA_BOOTSTRAP_SERVERS")),
-        "connectors": ArgoConnectorResource(),
+        "connectors": ArgoConnectorResource(
+            webhdfs_url=env.get("WEIR_WEBHDFS_URL") or None,
+            webhdfs_user=env.get("WEIR_WEBHDFS_USER") or None,
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+        ),
         "engine": SparkEngine(pyspark=spark),
         "unloads": LakeResource(root=dg.EnvVar("WEIR_WAREHOUSE_LANDING"), s3=_s3(env)),
         "warehouse_db": PostgresWarehouse(dsn=dg.EnvVar("WAREHOUSE_PG_DSN")),
@@ -160,6 +168,7 @@ def _shared(env: Mapping[str, str]) -> dict[str, Any]:
             stand_in=not env.get("STREAMSETS_CRED_ID"),
             credential_id=secret("STREAMSETS_CRED_ID", env),
             token=secret("STREAMSETS_CRED_TOKEN", env),
+            aster_url=env.get("STREAMSETS_ASTER_URL") or None,
         ),
     }
 

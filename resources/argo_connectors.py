@@ -1,6 +1,8 @@
-"""Fetching ARGO connector snapshots from files or from an ARGO-web-API-shaped HTTP service.
+"""Fetching ARGO connector snapshots from files, from the sync ingestion job's files, or from an
+ARGO-web-API-shaped HTTP service.
 
-Files: ``<root>/<tenant>/connectors/<report>/<kind>/YYYY-MM-DD.json``. API: ``GET
+Files: ``<root>/<tenant>/connectors/<report>/<kind>/YYYY-MM-DD.json``. Sync files: the tenant's sync
+folder as ARGO's sync job and scripts write it (``argo_sync_files``; local, S3 or HDFS). API: ``GET
 <url>/api/v2/<path>?date=YYYY-MM-DD`` with the tenant's token in ``x-api-key`` and the usual
 ``{"status": ..., "data": ...}`` envelope. ``fetch`` answers for one exact day (or None); the
 rollback over earlier days lives in ``platform_assets.argo.connectors``.
@@ -15,7 +17,9 @@ from typing import Any, Protocol
 import dagster as dg
 import requests
 
+from resources.argo_sync_files import SyncFileError, lake_reader, read_sync_snapshot
 from resources.model.tenancy import Source, validate_name
+from resources.webhdfs import WebHdfsError
 
 
 class ConnectorEndpoint(Protocol):
@@ -47,7 +51,13 @@ def snapshot_path(root: str | Path, tenant: str, report: str, kind: str, day: da
 
 
 class ArgoConnectorResource(dg.ConfigurableResource):
+    """``webhdfs_url``/``webhdfs_user`` and ``s3_endpoint_url``: how sync folders on ``hdfs://``
+    and ``s3://`` are reached (``WEIR_WEBHDFS_URL``, ``WEIR_WEBHDFS_USER``, ``S3_ENDPOINT_URL``)."""
+
     timeout_s: float = 30.0
+    webhdfs_url: str | None = None
+    webhdfs_user: str | None = None
+    s3_endpoint_url: str | None = None
 
     def fetch(
         self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date
@@ -62,7 +72,23 @@ class ArgoConnectorResource(dg.ConfigurableResource):
                 raise ConnectorFetchError(
                     f"{kind.name} snapshot {path} is not valid JSON: {exc}"
                 ) from None
+        if source.kind == "sync_files":
+            return self._fetch_sync(source, tenant, report, kind, day)
         return self._fetch_api(source, tenant, report, kind, day)
+
+    def _fetch_sync(
+        self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date
+    ) -> Any | None:
+        read = lake_reader(self.webhdfs_url, self.webhdfs_user, self.s3_endpoint_url)
+        try:
+            data = read_sync_snapshot(read, source.root or "", tenant, report, kind.name, day)
+        except (SyncFileError, WebHdfsError, OSError) as exc:
+            raise ConnectorFetchError(
+                f"tenant {tenant!r}, report {report!r}, {kind.name}: {exc}"
+            ) from None
+        if data == [] and not kind.empty_is_snapshot:
+            return None  # an empty file is no snapshot, as an empty API answer is not
+        return data
 
     def _fetch_api(
         self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date

@@ -248,3 +248,18 @@ def s3_exists(uri: str, endpoint_url: str | None = None) -> bool:
             return False
         raise
     return True
+
+
+def s3_read(uri: str, endpoint_url: str | None = None) -> bytes | None:
+    """The bytes of the object ``s3://bucket/key``; None when there is no such object."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    try:
+        answer = boto3.client("s3", endpoint_url=endpoint_url).get_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return answer["Body"].read()

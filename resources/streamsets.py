@@ -22,16 +22,40 @@ from resources.model.control_hub import ControlHubClient, InstanceState
 
 SIMULATE = "WEIR_SIMULATE"  # stand-in only: finish | fail | hang
 RUN_SECONDS = "WEIR_RUN_SECONDS"  # stand-in only: how long an instance runs
+STOP_TIMEOUT_S = 120  # how long a stop waits for Control Hub to report the instance inactive
+
+
+def _sdk_job_id(job: Any) -> str:
+    """A job's id: ``id`` in SDK 7.x, ``job_id`` in 6.x (each raises for the other)."""
+    try:
+        return str(job.id)
+    except AttributeError:
+        return str(job.job_id)
 
 
 class SdkControlHub:
-    """The real Control Hub through the SDK (as the service Weir replaces used it)."""
+    """The real Control Hub through the SDK (as the service Weir replaces used it). ``aster_url``:
+    where the SDK looks the organisation's Control Hub up (default: StreamSets' cloud login);
+    tests point it at a local HTTP stand-in of Control Hub."""
 
-    def __init__(self, credential_id: str, token: str):
+    def __init__(self, credential_id: str, token: str, aster_url: str | None = None):
         from streamsets.sdk import ControlHub  # imported only where a Control Hub is configured
 
-        self._sch = ControlHub(credential_id=credential_id, token=token)
+        options = {"aster_url": aster_url} if aster_url else {}
+        self._sch = ControlHub(credential_id=credential_id, token=token, **options)
         self._jobs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _job(self, job_id: str) -> Any:
+        """The SDK's job object; one started by an earlier attempt (another process) is looked up
+        in Control Hub by its id."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            job = self._sch.jobs.get(job_id=job_id)
+            with self._lock:
+                self._jobs[job_id] = job
+        return job
 
     def start_template(
         self,
@@ -40,41 +64,57 @@ class SdkControlHub:
         delete_after_completion: bool,
     ) -> list[str]:
         template = self._sch.jobs.get(job_id=template_id)
+        # wait=False: Weir tracks the instances itself; the SDK's own wait raises when an instance
+        # fails before it is seen ACTIVE and waits 300 s for one that finished before that
         instances = self._sch.start_job_template(
             template,
             runtime_parameters=[dict(p) for p in parameter_sets],
             instance_name_suffix="COUNTER",
             attach_to_template=True,
             delete_after_completion=delete_after_completion,
+            wait=False,
         )
-        for job in instances:
-            self._jobs[job.job_id] = job
-        return [job.job_id for job in instances]
+        ids = [_sdk_job_id(job) for job in instances]
+        with self._lock:
+            self._jobs.update(zip(ids, instances, strict=True))
+        return ids
 
     def state(self, job_id: str) -> InstanceState:
-        job = self._jobs[job_id]
+        job = self._job(job_id)
         job.refresh()
-        status = job.status.status
+        status = job.status.status if job.status is not None else None
         if status not in ("INACTIVE", "INACTIVE_ERROR"):
             return InstanceState(job_id, finished=False, successful=False)
-        metrics, history = job.metrics[0], job.history[0]
+        try:
+            history = job.history[0]
+        except IndexError:
+            history = None
+        try:
+            metrics = job.metrics[0]
+        except IndexError:  # an instance that never ran has no record counts
+            metrics = None
         stamp = lambda ms: datetime.fromtimestamp(ms / 1000, UTC) if ms else None  # noqa: E731
         return InstanceState(
             job_id,
             True,
-            status == "INACTIVE" and history.color == "GRAY",
-            history.error_message,
-            metrics.sdc_id,
+            status == "INACTIVE" and getattr(history, "color", None) == "GRAY",
+            getattr(history, "error_message", None),
+            getattr(metrics, "sdc_id", None),
             job.pipeline_id,
-            metrics.input_count,
-            metrics.output_count,
-            metrics.total_error_count,
-            stamp(history.start_time),
-            stamp(history.finish_time),
+            getattr(metrics, "input_count", None),
+            getattr(metrics, "output_count", None),
+            getattr(metrics, "total_error_count", None),
+            stamp(getattr(history, "start_time", None)),
+            stamp(getattr(history, "finish_time", None)),
         )
 
     def stop(self, job_id: str) -> None:
-        self._sch.stop_job(self._jobs[job_id])
+        from streamsets.sdk.exceptions import JobInactiveError
+
+        try:
+            self._sch.stop_job(self._job(job_id), timeout_sec=STOP_TIMEOUT_S)
+        except JobInactiveError:
+            pass  # it ended in error while stopping: stopped all the same (its state says why)
 
 
 class StandInControlHub:
@@ -187,12 +227,14 @@ _STAND_IN = StandInControlHub()
 
 class StreamSetsResource(dg.ConfigurableResource):
     """``stand_in=True`` (the embedded default and tests) or a Control Hub credential from the
-    environment (``STREAMSETS_CRED_ID``, ``STREAMSETS_CRED_TOKEN``). ``stand_in_folder``: where the
+    environment (``STREAMSETS_CRED_ID``, ``STREAMSETS_CRED_TOKEN``; ``STREAMSETS_ASTER_URL`` where
+    the organisation is looked up, if not StreamSets' cloud login). ``stand_in_folder``: where the
     stand-in keeps its instances (default: the machine's temp dir)."""
 
     stand_in: bool = True
     credential_id: str | None = None
     token: str | None = None
+    aster_url: str | None = None
     stand_in_folder: str | None = None
 
     def client(self) -> ControlHubClient:
@@ -204,4 +246,11 @@ class StreamSetsResource(dg.ConfigurableResource):
                 "(STREAMSETS_CRED_ID, STREAMSETS_CRED_TOKEN)",
                 allow_retries=False,
             )
-        return SdkControlHub(self.credential_id, self.token)
+        try:
+            return SdkControlHub(self.credential_id, self.token, self.aster_url)
+        except ImportError:
+            raise dg.Failure(
+                "Control Hub credentials are set but the StreamSets SDK is not installed: "
+                "pip install -e '.[streamsets]'",
+                allow_retries=False,
+            ) from None

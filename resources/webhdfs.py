@@ -49,6 +49,25 @@ class WebHdfs:
         except (ValueError, KeyError, TypeError):
             raise WebHdfsError(f"WebHDFS listing {path}: not a LISTSTATUS answer") from None
 
+    def read(self, uri: str) -> bytes | None:
+        """The bytes of the file ``uri`` (``op=OPEN``, following the namenode's redirect to a
+        datanode); None when it does not exist."""
+        base, path, _ = self._endpoint(uri)
+        params = {"op": "OPEN", **({"user.name": self.user} if self.user else {})}
+        try:
+            answer = requests.get(
+                f"{base}/webhdfs/v1{quote(path)}", params=params, timeout=self.timeout_s
+            )
+        except requests.RequestException as exc:
+            raise WebHdfsError(f"WebHDFS at {base} unreachable reading {path}: {exc}") from None
+        if answer.status_code == 404:
+            return None
+        if answer.status_code != 200:
+            raise WebHdfsError(
+                f"WebHDFS reading {path} answered {answer.status_code}: {answer.text[:200]}"
+            )
+        return answer.content
+
     def exists(self, uri: str) -> bool:
         """Whether the file or directory ``uri`` exists (its parent's listing names it)."""
         parent, _, name = uri.rstrip("/").rpartition("/")

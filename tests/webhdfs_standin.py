@@ -1,6 +1,8 @@
 """A small WebHDFS stand-in: serves ``GET /webhdfs/v1/<path>?op=LISTSTATUS`` over a local directory
 tree (each entry's ``modificationTime`` from the file's mtime, in ms), 404 for a missing path, as
-the namenode answers. It records the ``user.name`` of each request."""
+the namenode answers, and ``op=OPEN`` the way a namenode does it: a 307 redirect to a "datanode"
+(here the same server, ``datanode=true``) that sends the bytes. It records the ``user.name`` of each
+request."""
 
 import json
 import threading
@@ -23,6 +25,9 @@ def webhdfs(root: Path) -> Iterator[tuple[str, list[str]]]:
             users.extend(query.get("user.name", []))
             path = unquote(url.path).removeprefix("/webhdfs/v1")
             folder = root / path.lstrip("/")
+            if query.get("op") == ["OPEN"]:
+                self._open(folder, query)
+                return
             if query.get("op") != ["LISTSTATUS"] or not folder.is_dir():
                 self.send_response(404 if folder != root and not folder.exists() else 400)
                 self.end_headers()
@@ -35,6 +40,24 @@ def webhdfs(root: Path) -> Iterator[tuple[str, list[str]]]:
             self.send_header("Content-Type", "application/json")
             self.end_headers()
             self.wfile.write(body)
+
+        def _open(self, file: Path, query: dict[str, list[str]]) -> None:
+            if not file.is_file():
+                self.send_response(404)
+                self.end_headers()
+                return
+            if query.get("datanode") != ["true"]:
+                self.send_response(307)
+                self.send_header("Location", f"{self.path}&datanode=true")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            data = file.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def log_message(self, *args: object) -> None:
             pass

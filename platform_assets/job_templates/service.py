@@ -68,6 +68,9 @@ def _json(value: Any) -> Any:
 
 
 BUSY_FOR_S = 0.25  # a POST within this long: the front door is busy, launches wait
+# after a (re)start the front door is busy first: clients that were cut off re-send at once, and
+# the launcher, which would otherwise start on the backlog before the port even opens, waits
+STARTUP_QUIET_S = 1.0
 TEMPLATE_CACHE_S = 5.0
 
 
@@ -211,7 +214,8 @@ def create_app(
         )
 
     templates = TemplateCache(store)
-    last_post = [0.0]  # when the latest POST arrived: the launcher waits while requests keep coming
+    # until when the front door counts as busy (launches wait): pushed on by every POST
+    quiet_until = [0.0]
 
     def authorized(request: Request) -> bool:
         if auth == "none":
@@ -239,7 +243,7 @@ def create_app(
             return _error(408, f"the body did not arrive within {BODY_READ_TIMEOUT_S:g}s")
         if body is None:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
-        last_post[0] = time.monotonic()
+        quiet_until[0] = time.monotonic() + BUSY_FOR_S
         try:
             payload = parse_body(body)
             parsed = parse_request(payload)
@@ -297,8 +301,9 @@ def create_app(
             await run_in_threadpool(store.warm)
             await run_in_threadpool(templates.preload)
         stop = threading.Event()
+        quiet_until[0] = time.monotonic() + STARTUP_QUIET_S  # the port opens after this startup
         launcher = RequestLauncher(
-            store, graphql_url, location, busy=lambda: time.monotonic() - last_post[0] < BUSY_FOR_S
+            store, graphql_url, location, busy=lambda: time.monotonic() < quiet_until[0]
         )
         threads = [
             threading.Thread(target=launcher.run, args=(stop,), name=f"launcher-{n}", daemon=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from platform_assets.streaming.conf_logs import logs_section
 from platform_assets.streaming.restore import (
     MetadataLister,
     RestoreRootError,
@@ -22,6 +23,7 @@ from platform_assets.streaming.submissions import (
 )
 from resources.flink import FlinkError, FlinkResource, masked
 from resources.model.ini import ConfError
+from resources.model.monitoring_conf import MonitoringConf
 from resources.model.tenancy import RegistryError
 from resources.monitoring_conf import MonitoringConfResource
 from resources.placement import POOL_FLINK
@@ -93,6 +95,17 @@ def _ensure(
     context: dg.OpExecutionContext, monitoring: MonitoringConfResource, tenant: str, kind: str
 ) -> dict:
     conf = monitoring.load()
+    with logs_section(context.log, conf.logs):
+        return _ensure_stream(context, monitoring, conf, tenant, kind)
+
+
+def _ensure_stream(
+    context: dg.OpExecutionContext,
+    monitoring: MonitoringConfResource,
+    conf: MonitoringConf,
+    tenant: str,
+    kind: str,
+) -> dict:
     try:
         submission = stream_submission(conf, tenant, kind)
     except (ConfError, RegistryError) as exc:
@@ -178,6 +191,17 @@ def submit_ar_batch(
 ) -> dict:
     """Submit the Java A/R job with the original wrapper's arguments and wait for it to finish."""
     conf = monitoring.load()
+    with logs_section(context.log, conf.logs):
+        return _submit_ar_batch(context, config, monitoring, results, conf)
+
+
+def _submit_ar_batch(
+    context: dg.OpExecutionContext,
+    config: ArBatchConfig,
+    monitoring: MonitoringConfResource,
+    results: ResultsResource,
+    conf: MonitoringConf,
+) -> dict:
     try:
         day = date.fromisoformat(config.date)
         submission = ar_batch_submission(

@@ -72,6 +72,58 @@ class TenantSettings:
     streams: Mapping[str, StreamSettings]
 
 
+LOG_MODES = ("console", "syslog", "file")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """The ``[LOGS]`` section of the wrappers: which handlers (``log_modes``), the overall
+    ``log_level`` and each handler's own level, the syslog socket and the log file."""
+
+    modes: tuple[str, ...] = ("console",)
+    level: str = "INFO"
+    console_level: str | None = None
+    syslog_level: str | None = None
+    syslog_socket: str | None = None
+    file_level: str | None = None
+    file_path: str | None = None
+
+
+def _log_settings(ini: Ini) -> LogSettings:
+    if not ini.has("LOGS"):
+        return LogSettings()
+
+    def level(key: str, default: str | None = None) -> str | None:
+        value = ini.optional("LOGS", key)
+        if value is None:
+            return default
+        if value.upper() not in LOG_LEVELS:
+            raise ini.error("LOGS", key, f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    modes = tuple(
+        m.strip().lower() for m in (ini.optional("LOGS", "log_modes") or "console").split(",")
+    )
+    unknown = [m for m in modes if m not in LOG_MODES]
+    if unknown:
+        raise ini.error("LOGS", "log_modes", f"unknown mode(s) {', '.join(unknown)}")
+    settings = LogSettings(
+        modes=modes,
+        level=level("log_level", "INFO") or "INFO",
+        console_level=level("console_level"),
+        syslog_level=level("syslog_level"),
+        syslog_socket=ini.optional("LOGS", "syslog_socket"),
+        file_level=level("file_level"),
+        file_path=ini.optional("LOGS", "file_path"),
+    )
+    if "syslog" in modes and not settings.syslog_socket:
+        raise ini.error("LOGS", "syslog_socket", "missing (log_modes has syslog)")
+    if "file" in modes and not settings.file_path:
+        raise ini.error("LOGS", "file_path", "missing (log_modes has file)")
+    return settings
+
+
 @dataclass(frozen=True)
 class MonitoringConf:
     path: Path
@@ -90,6 +142,7 @@ class MonitoringConf:
     mongo_endpoint: str
     log_level: str
     tenants: Mapping[str, TenantSettings]
+    logs: LogSettings = LogSettings()
     hdfs_user: str | None = None  # whom WebHDFS lists checkpoints as ([HDFS] user / hdfs_user)
     rollback_days: int = 3  # [HDFS] rollback_days: how far back a dated sync file may come from
     # keys of the file that nothing in Weir reads: listed in the runs' metadata, never dropped
@@ -337,6 +390,7 @@ def load_monitoring_conf(explicit: str | Path | None = None) -> MonitoringConf:
         api_host = ini.text("API", "host")
         api_endpoint = f"https://{api_host}"
     metric_template, sync_template = _lake_templates(ini, hdfs)
+    logs = _log_settings(ini)
     return MonitoringConf(
         path=ini.path,
         metric_template=metric_template,
@@ -360,8 +414,9 @@ def load_monitoring_conf(explicit: str | Path | None = None) -> MonitoringConf:
         api_host=api_host,
         api_proxy=ini.optional("API", "proxy"),
         mongo_endpoint=mongo_endpoint or "",
-        log_level=ini.text("LOGS", "log_level", "INFO").upper(),
+        log_level=logs.level,
         tenants=tenants,
+        logs=logs,
         hdfs_user=hdfs.get("hdfs_user"),
         rollback_days=ini.integer("HDFS", "rollback_days", 3) if ini.has("HDFS") else 3,
         warnings=tuple(f"{ini.path}: key not used by Weir: {key}" for key in ini.unread()),

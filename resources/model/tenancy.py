@@ -44,8 +44,9 @@ class Report:
 
 @dataclass(frozen=True)
 class Source:
-    """Where one kind of input comes from: ``files`` (a root directory), ``kafka`` (a topic) or
-    ``api`` (an ARGO-web-API-shaped HTTP service with a per-tenant token)."""
+    """Where one kind of input comes from: ``files`` (a root directory), ``kafka`` (a topic),
+    ``api`` (an ARGO-web-API-shaped HTTP service with a per-tenant token) or ``sync_files`` (the
+    tenant's sync folder of ARGO's sync ingestion job, local, ``s3://`` or ``hdfs://``)."""
 
     kind: str
     root: str | None = None
@@ -92,7 +93,10 @@ class TenantRegistry:
         return self.tenants[name]
 
 
-_SOURCE_KINDS = {"metric_data": {"files", "kafka"}, "connectors": {"files", "api"}}
+_SOURCE_KINDS = {
+    "metric_data": {"files", "kafka"},
+    "connectors": {"files", "api", "sync_files"},
+}
 
 
 def _parse_source(tenant: str, role: str, raw: Any) -> Source:
@@ -108,8 +112,8 @@ def _parse_source(tenant: str, role: str, raw: Any) -> Source:
         url=raw.get("url"),
         token_env=raw.get("token_env"),
     )
-    if source.kind == "files" and not source.root:
-        raise RegistryError(f"tenant {tenant!r}: sources.{role} of kind files needs a root")
+    if source.kind in ("files", "sync_files") and not source.root:
+        raise RegistryError(f"tenant {tenant!r}: sources.{role} of kind {source.kind} needs a root")
     if source.kind == "kafka":
         validate_name(source.topic or "", f"tenant {tenant!r} kafka topic")
         if source.encoding not in {"json", "avro"}:
@@ -156,7 +160,8 @@ def parse_registry(raw: Any, base_dir: Path | None = None) -> TenantRegistry:
 
 
 def _resolve_root(source: Source, base_dir: Path) -> Source:
-    if source.root and not Path(source.root).is_absolute():
+    remote = source.root is not None and ("://" in source.root or source.root.startswith("file:"))
+    if source.root and not remote and not Path(source.root).is_absolute():
         return Source(**{**source.__dict__, "root": str(base_dir / source.root)})
     return source
 

@@ -160,8 +160,9 @@ def test_the_first_eras_ssl_switch_and_unused_keys_are_honoured_or_listed(tmp_pa
     conf = _load(tmp_path, FIRST_ERA)
     assert conf.bus_verify is False  # ssl_enabled: false
     unused = {w.split(": ", 2)[-1] for w in conf.warnings}
-    assert {"[HDFS] writer_bin", "[LOGS] log_modes", "[LOGS] syslog_socket",
-            "[FLINK] path", "[API] tenants"} <= unused
+    assert {"[HDFS] writer_bin", "[FLINK] path", "[API] tenants"} <= unused
+    assert not any("[LOGS]" in w for w in conf.warnings)  # honoured: conf_logs
+    assert (conf.logs.modes, conf.logs.syslog_socket) == (("console", "syslog"), "/dev/log")
     assert not any("ams_endpoint" in w or "mongo_host" in w or "checkpoint_path" in w or "rollback_days" in w
                    for w in conf.warnings)
     assert conf.rollback_days == 3
