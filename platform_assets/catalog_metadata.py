@@ -76,6 +76,8 @@ def column_schemas() -> dict[str, tuple[pa.Schema, str]]:
         "druid_error_events",
         "audit_events",
         "denorm_events",
+        "workflow_summaries",
+        "summary_denorm_events",
     ):
         out[f"telemetry/{name}"] = (EVENT_SCHEMA, f"lake: telemetry/{name}/")
     for name in ("extractor_failed", "extractor_duplicates", "failed_events", "duplicate_events"):

@@ -20,7 +20,8 @@ EXPECTED_ASSETS = {
     *(f"telemetry/{name}" for name in (
         "landing", "topic_backups", "secor_backups", "raw_events", "extractor_duplicates", "extractor_failed", "unique_events",
         "failed_events", "duplicate_events", "routed_events", "druid_log_events", "druid_error_events",
-        "audit_events", "denorm_events", "hourly_event_counts", "workflow_summary", "weekly_active_users")),
+        "audit_events", "denorm_events", "hourly_event_counts", "workflow_summary", "weekly_active_users",
+        "workflow_summaries", "summary_denorm_events")),
 }
 EXPECTED_CHECKS = {
     "argo/metric_data:volume", "argo/endpoint_ar:sanity", "argo/service_ar:sanity", "argo/endpoint_group_ar:sanity",

@@ -385,7 +385,8 @@ def build_hourly_event_counts(hours: dg.PartitionsDefinition) -> dg.AssetsDefini
     return hourly_event_counts
 
 
-def _hours_of(lake: LakeResource, first: datetime, hours: int) -> pa.Table:
+def unique_events_of_hours(lake: LakeResource, first: datetime, hours: int) -> pa.Table:
+    """The unique events of the ``hours`` hours from ``first`` (hours not processed are absent)."""
     parts = [
         lake.read_table(k)
         for n in range(hours)
@@ -408,7 +409,7 @@ def _period_aggregate(
     """``compute`` over the unique events of the ``hours`` hours from ``period``'s start, written as
     the partition ``period`` of ``asset``."""
     first = datetime.fromisoformat(period).replace(tzinfo=UTC)
-    frame = compute(_hours_of(lake, first, hours), period)
+    frame = compute(unique_events_of_hours(lake, first, hours), period)
     lake.write_table(
         landing.table_key(asset, period), pa.Table.from_pandas(frame, preserve_index=False)
     )

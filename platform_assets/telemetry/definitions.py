@@ -1,5 +1,6 @@
 """The telemetry slice: ingest -> landing zone and topic backups -> extract, validate, dedup, route,
-denormalize per hour -> hourly, daily and weekly aggregates. Built from ``TelemetryLayout`` when
+denormalize per hour -> hourly, daily and weekly aggregates, and the original's daily workflow
+summaries. Built from ``TelemetryLayout`` when
 the code location loads."""
 
 import dagster as dg
@@ -11,6 +12,7 @@ from platform_assets.telemetry.assets_secor import (
     build_secor_backups,
     build_secor_schedule,
 )
+from platform_assets.telemetry.assets_summaries import build_summary_assets
 from platform_assets.telemetry.jobs import telemetry_hourly_job, telemetry_ingest
 from platform_assets.telemetry.partitions import telemetry_partitions
 from platform_assets.telemetry.settings import TelemetryLayout
@@ -28,6 +30,7 @@ def build_defs(layout: TelemetryLayout | None = None) -> dg.Definitions:
         assets=[
             *build_ingest_specs(partitions),
             *build_telemetry_assets(partitions, layout.dedup_window_s),
+            *build_summary_assets(partitions.days),
             build_secor_backups(partitions),
         ],
         jobs=[telemetry_ingest, telemetry_hourly_job, secor_job],

@@ -66,20 +66,42 @@ def end_of_day_ms(epoch_ms: int) -> int:
     return int(end.timestamp() * 1000) - 1
 
 
+def summary_dimension_key(kind: str, summary: dict[str, Any]) -> str | None:
+    """The key of ``kind`` for a workflow summary, as the original's summary denormalization read
+    it: the device from ``dimensions.did`` (else ``context.did``), the user from ``uid`` whatever
+    the actor's type, content and dialcode from the object as for events."""
+    if kind == "device":
+        dims = summary.get("dimensions") or {}
+        did = dims.get("did") if isinstance(dims, dict) else None
+        did = did or (summary.get("context") or {}).get("did")
+        return did if isinstance(did, str) and did else None
+    if kind == "user":
+        uid = summary.get("uid")
+        return uid if isinstance(uid, str) and uid else None
+    return dimension_key(kind, summary)
+
+
 def denormalize(
-    events: list[dict[str, Any]], lookup: Lookup, max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    events: list[dict[str, Any]],
+    lookup: Lookup,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+    key_of: Callable[[str, dict[str, Any]], str | None] = dimension_key,
+    time_rules: bool = True,
 ) -> Denormalized:
+    """``key_of``: how an event's dimension keys are read (``summary_dimension_key`` for
+    summaries); ``time_rules``: drop too old and cap future ``ets`` (events, not summaries, whose
+    ``ets`` is when they were computed)."""
     out = Denormalized()
     max_age_ms = max_age_days * 86_400_000
     kept = []
     for event in events:
         syncts = int(event.get("syncts") or 0)
         ets = event.get("ets")
-        if isinstance(ets, (int, float)) and syncts and ets < syncts - max_age_ms:
+        if time_rules and isinstance(ets, (int, float)) and syncts and ets < syncts - max_age_ms:
             out.dropped_too_old += 1
             continue
         kept.append(event)
-    event_keys = [{kind: dimension_key(kind, e) for kind in KINDS} for e in kept]
+    event_keys = [{kind: key_of(kind, e) for kind in KINDS} for e in kept]
     wanted = {
         kind: sorted({key for k in event_keys if (key := k[kind]) is not None}) for kind in KINDS
     }
@@ -89,7 +111,8 @@ def denormalize(
         flags = dict(enriched.get("flags") or {}) if isinstance(enriched.get("flags"), dict) else {}
         syncts = int(event.get("syncts") or 0)
         if (
-            syncts
+            time_rules
+            and syncts
             and isinstance(event.get("ets"), (int, float))
             and event["ets"] > end_of_day_ms(syncts)
         ):

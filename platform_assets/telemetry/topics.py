@@ -5,8 +5,9 @@ The original Flink jobs wrote (keys of their ``kafka.output.*`` configs): the ex
 ``{env}.telemetry.raw`` (every event but LOG, which went straight to ``{env}.druid.events.log``),
 the preprocessor ``{env}.telemetry.unique`` (unique events but LOG, ERROR and iGOT's CB_AUDIT),
 ``{env}.telemetry.error``, ``{env}.telemetry.audit`` and iGOT's ``{env}.telemetry.cb.audit``,
-denormalization ``{env}.telemetry.denorm`` and the Druid validator ``{env}.druid.events.telemetry``
-(the summaries' topics are not produced: see below).
+denormalization ``{env}.telemetry.denorm`` and the Druid validator ``{env}.druid.events.telemetry``;
+the workflow summarizer ``{env}.telemetry.derived`` and the summary denormalization
+``{env}.druid.events.summary``.
 
 ``WEIR_TELEMETRY_TOPICS`` (JSON) replaces the topics of the streams it names, e.g.
 ``{"routed_events": ["{env}.telemetry.unique", {"topic": "{env}.x", "only_eids": ["CB_AUDIT"]}]}``.
@@ -52,11 +53,11 @@ DEFAULT_ROUTES: dict[str, tuple[TopicRoute, ...]] = {
         TopicRoute("{env}.telemetry.denorm"),
         TopicRoute("{env}.druid.events.telemetry"),
     ),
+    # the daily workflow summaries (ME_WORKFLOW_SUMMARY, workflow_summaries.py) as the summarizer
+    # wrote them, and denormalized as the summary denormalization job sent them to Druid
+    "workflow_summaries": (TopicRoute("{env}.telemetry.derived"),),
+    "summary_denorm_events": (TopicRoute("{env}.druid.events.summary"),),
 }
-# Not produced: {env}.telemetry.derived / {env}.druid.events.summary. The original's summaries are
-# the Spark workflow summarizer's ME_WORKFLOW_SUMMARY events (sessions by device, channel and app,
-# nested by START/END, split after 30 idle minutes); Weir's workflow_summary groups by sid, so
-# publishing it under that name would change every figure Druid shows from it.
 # where a stream was produced before topics followed the original names: its record of produced
 # mids (telemetry/produced/<stream>/<hour>) still counts for the same topic, so nothing is re-sent
 LEGACY_TOPICS = {

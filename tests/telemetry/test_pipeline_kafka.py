@@ -352,3 +352,35 @@ def test_a_failed_backup_write_commits_nothing_after_the_last_durable_micro_batc
     assert sum(m.asset_materialization.metadata["messages"].value for m in days) == done
     summary = run_ingest(defs, instance)  # the next run, healthy again, reads on from there
     assert summary["messages"] == 30 - done
+
+
+def test_workflow_summaries_go_to_the_derived_and_druid_summary_topics_once(world):
+    defs, instance, resources, _ = world
+    kafka, settings, lake = resources["kafka"], resources["telemetry"], resources["lake"]
+    values = produce_sample(kafka, settings.topic("ingest"), count=20, seed=11)
+    devices = sorted({e["context"]["did"] for v in values for e in orjson.loads(v)["events"] if e["context"].get("did")})
+    resources["dimensions"].load("device", {did: {"state": "Kerala"} for did in devices[::2]})
+    run_hours(defs, instance, run_ingest(defs, instance)["hours"])
+    assets = [defs.get_assets_def(dg.AssetKey(["telemetry", n])) for n in ("workflow_summaries", "summary_denorm_events")]
+    day = "2026-11-23"
+    for attempt in range(2):  # a day that runs again produces nothing twice
+        result = dg.materialize(assets, partition_key=day, instance=instance, resources=resources)
+        assert result.success
+        produced = {m.asset_key.path[-1]: m.metadata["produced_to_kafka"].value
+                    for m in result.get_asset_materialization_events() for m in [m.materialization]}
+        summaries = lake.read_table(landing.table_key("workflow_summaries", day)).to_pylist()
+        assert summaries and all(s["eid"] == "ME_WORKFLOW_SUMMARY" for s in summaries)
+        assert produced == ({"workflow_summaries": len(summaries), "summary_denorm_events": len(summaries)}
+                            if attempt == 0 else {"workflow_summaries": 0, "summary_denorm_events": 0})
+    derived = kafka.drain(f"{settings.env}.telemetry.derived", f"check-{uuid.uuid4().hex[:6]}").messages
+    druid = kafka.drain(f"{settings.env}.druid.events.summary", f"check-{uuid.uuid4().hex[:6]}").messages
+    assert sorted(json.loads(m.value)["mid"] for m in derived) == sorted(s["mid"] for s in summaries)
+    assert all(m.key == json.loads(m.value)["mid"].encode() for m in derived)
+    enriched = [json.loads(m.value) for m in druid]
+    assert len(enriched) == len(summaries)
+    for summary in enriched:
+        known = summary["dimensions"]["did"] in devices[::2]
+        assert summary["flags"]["device_denorm"] is known
+        assert summary.get("devicedata") == ({"state": "Kerala"} if known else None)
+    assert any(s["flags"]["device_denorm"] for s in enriched)
+    assert all(e["edata"]["eks"]["time_spent"] > 0 for e in enriched)
