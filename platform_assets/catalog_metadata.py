@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from platform_assets.argo.ar_kernel import ENDPOINT_COLUMNS, GROUP_COLUMNS, SERVICE_COLUMNS
 from platform_assets.argo.records import METRIC_TABLE_SCHEMA, QUARANTINE_SCHEMA
+from platform_assets.argo.status_results import STATUS_SCHEMAS
 from platform_assets.telemetry.tables import EVENT_SCHEMA, REFUSED_SCHEMA
 from platform_assets.warehouse.athena_ddl import aggregate_file_columns
 from platform_assets.warehouse.catalog import load_aggregates, load_catalog
@@ -90,6 +91,8 @@ def column_schemas() -> dict[str, tuple[pa.Schema, str]]:
         ("endpoint_group_ar", GROUP_COLUMNS),
     ):
         out[f"argo/{name}"] = (_ar_schema(columns), f"argo_<tenant>.{name} (MongoDB)")
+    for name, schema in STATUS_SCHEMAS.items():
+        out[f"argo/{name}"] = (schema, f"argo_<tenant>.{name} (MongoDB)")
     return out
 
 
@@ -105,6 +108,7 @@ FRESHNESS = {
     "argo/endpoint_ar": DAILY,
     "argo/service_ar": DAILY,
     "argo/endpoint_group_ar": DAILY,
+    **{f"argo/{name}": DAILY for name in STATUS_SCHEMAS},
     **{
         f"telemetry/{name}": HOURLY
         for name in ("raw_events", "unique_events", "routed_events", "denorm_events")

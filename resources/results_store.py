@@ -20,7 +20,20 @@ KEY_FIELDS = {
     "endpoint_ar": ("report", "date", "name", "service", "supergroup"),
     "service_ar": ("report", "date", "name", "supergroup"),
     "endpoint_group_ar": ("report", "date", "name", "supergroup"),
+    # the status collections, keyed as ARGO's batch job upserts them
+    "status_endpoints": (
+        "report",
+        "date_integer",
+        "endpoint_group",
+        "service",
+        "host",
+        "timestamp",
+    ),
+    "status_services": ("report", "date_integer", "endpoint_group", "service", "timestamp"),
+    "status_endpoint_groups": ("report", "date_integer", "endpoint_group", "timestamp"),
 }
+# the field holding the day (YYYYMMDD) in each collection
+DAY_FIELD = {c: "date_integer" if c.startswith("status_") else "date" for c in KEY_FIELDS}
 METHODS = ("upsert", "insert")
 
 
@@ -61,7 +74,7 @@ class MongoResultsStore:
 
     def _collection(self, tenant: str, collection: str) -> Any:
         coll = self._client[f"argo_{validate_name(tenant, 'tenant')}"][collection]
-        coll.create_index([("report", 1), ("date", 1)])
+        coll.create_index([("report", 1), (DAY_FIELD.get(collection, "date"), 1)])
         return coll
 
     def write_day(
@@ -93,7 +106,7 @@ class MongoResultsStore:
         _check(collection, "insert")
         return (
             self._collection(tenant, collection)
-            .delete_many({"report": report, "date": day_int(day)})
+            .delete_many({"report": report, DAY_FIELD[collection]: day_int(day)})
             .deleted_count
         )
 
@@ -103,7 +116,7 @@ class MongoResultsStore:
         coll = self._collection(tenant, collection)
         return [
             {k: v for k, v in d.items() if k != "_id"}
-            for d in coll.find({"report": report, "date": day_int(day)})
+            for d in coll.find({"report": report, DAY_FIELD[collection]: day_int(day)})
         ]
 
 

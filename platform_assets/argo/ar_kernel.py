@@ -105,6 +105,12 @@ class ArResult:
     # topology endpoints (group, service, hostname) without a timeline: they reported only on the
     # previous day (None: not computed, see silent_endpoints)
     silent_endpoints: pd.DataFrame | None = None
+    # the status timelines, one row per change (status_timelines.py): endpoint (group, service,
+    # hostname), service (group, service) and endpoint group (group), each with status, second
+    # of the day and has_threshold_rule
+    status_endpoints: pd.DataFrame | None = None
+    status_services: pd.DataFrame | None = None
+    status_endpoint_groups: pd.DataFrame | None = None
 
 
 def round_half_up(numerator: np.ndarray, denominator: np.ndarray, scale: int) -> np.ndarray:
@@ -261,7 +267,7 @@ def _carried_status(inputs: ArInputs, universe: _Universe) -> np.ndarray:
     series, status, rows = series[order], status[order], rows[order]
     last = np.ones(len(series), dtype=bool)
     last[:-1] = series[1:] != series[:-1]
-    status = _thresholded(
+    status, _ = _thresholded(
         inputs, universe, series[last], _actual_data(prev)[rows[last]], status[last]
     )
     carried[series[last]] = status
@@ -280,22 +286,25 @@ def _thresholded(
     series: np.ndarray,
     actual_data: np.ndarray,
     status: np.ndarray,
-) -> np.ndarray:
-    """Statuses after the report's threshold rules (``thresholds``), record by record."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Statuses after the report's threshold rules (``thresholds``), record by record, and which
+    records a rule gave a status to (the original marks those ``has_threshold_rule``, even when
+    the status stays the same: it compares the two statuses as objects)."""
     rules = inputs.thresholds
+    applied = np.zeros(len(series), dtype=bool)
     if rules is None or len(series) == 0:
-        return status
+        return status, applied
     metric_names = np.array(universe.series_metric, dtype=object)[series]
     candidates = np.flatnonzero(
         pd.Series(metric_names).isin(rules.metrics).to_numpy() & pd.notna(actual_data)
     )
     if len(candidates) == 0:
-        return status
+        return status, applied
     ops = inputs.operations
     try:
         and_table = ops.tables[ops.op("AND")]
     except ProfileError:
-        return status  # the original job needs an AND operation to combine labels
+        return status, applied  # the original job needs an AND operation to combine labels
 
     def combine(a: str, b: str) -> str:
         return ops.states[and_table[ops.code(a), ops.code(b)]]
@@ -316,7 +325,8 @@ def _thresholded(
                 cache[key] = -1  # where the original job would stop, the status stays
         if cache[key] >= 0:
             out[i] = cache[key]
-    return out
+            applied[i] = True
+    return out, applied
 
 
 def _expand(timelines: tl.Timelines, new_to_old: np.ndarray) -> tl.Timelines:
@@ -426,6 +436,7 @@ class _Samples:
     records_outside_profile: int
     records_excluded: int
     not_in_profile: int
+    thresholded: np.ndarray  # series with a record a threshold rule gave a status to
 
 
 def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
@@ -443,9 +454,11 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
     status = np.where(raw_status >= 0, raw_status, ops.unknown).astype(np.int8)
     carried = _carried_status(inputs, universe)
     day_series, day_t, day_status = series[used][in_day], t[in_day], status[in_day]
-    day_status = _thresholded(
+    day_status, applied = _thresholded(
         inputs, universe, day_series, _actual_data(records)[used][in_day], day_status
     )
+    thresholded = np.zeros(len(universe.series_endpoint), dtype=bool)
+    thresholded[day_series[applied]] = True
     reported = np.zeros(len(universe.series_endpoint), dtype=bool)
     reported[day_series] = True
     present = _present_series(inputs, universe, reported, carried)
@@ -474,6 +487,7 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
         int((~used).sum()),
         int(len(inputs.records) - len(records)),
         int((raw_status < 0).sum()),
+        thresholded,
     )
 
 
@@ -598,7 +612,34 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         "endpoint_groups": int(len(groups)),
     }
     stats["silent_endpoints"] = int(len(silent))
-    return ArResult(endpoint_ar, service_ar, group_ar, stats, silent)
+    # has_threshold_rule: a threshold rule gave a status to one of the day's records below
+    thr_series = samples.thresholded & present
+    endpoint_thr = np.bincount(universe.series_endpoint[thr_series], minlength=n_eps) > 0
+    member_thr = endpoint_thr[member_ep] if len(member_ep) else np.zeros(0, dtype=bool)
+    gs_thr = np.bincount(member_gs[(member_gs >= 0) & member_thr], minlength=len(gs)) > 0
+    group_thr = np.bincount(_codes(gs["group"], groups)[gs_thr], minlength=len(groups)) > 0
+    return ArResult(
+        endpoint_ar,
+        service_ar,
+        group_ar,
+        stats,
+        silent,
+        status_rows(member_tl, members[["group", "service", "hostname"]], member_thr),
+        status_rows(service_tl, gs[["group", "service"]], gs_thr),
+        status_rows(group_tl, pd.DataFrame({"group": groups}), group_thr),
+    )
+
+
+def status_rows(
+    timelines: tl.Timelines, keys: pd.DataFrame, thresholded: np.ndarray
+) -> pd.DataFrame:
+    """One row per point of each timeline: the series' key columns, ``t`` (second of the day),
+    ``status`` (code) and ``has_threshold_rule`` (the series')."""
+    rows = keys.iloc[timelines.series].reset_index(drop=True)
+    rows["t"] = timelines.t
+    rows["status"] = timelines.status
+    rows["has_threshold_rule"] = thresholded[timelines.series]
+    return rows
 
 
 def silent_endpoints(inputs: ArInputs) -> pd.DataFrame:

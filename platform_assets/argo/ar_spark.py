@@ -18,12 +18,26 @@ from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar
 RESULT_SCHEMA = (
     "level string, report string, date long, name string, service string, supergroup string, "
     "weight double, availability double, reliability double, up double, unknown double, down "
-    "double, info string"
+    "double, info string, t long, status long, has_threshold_rule boolean"
 )
 _STRING_OUT = ["level", "report", "name", "service", "supergroup", "info"]
 _FLOAT_OUT = ["weight", "availability", "reliability", "up", "unknown", "down"]
-_OUT_COLUMNS = ["level", "report", "date", "name", "service", "supergroup", *_FLOAT_OUT, "info"]
+_STATUS_OUT = ["t", "status", "has_threshold_rule"]
+_OUT_COLUMNS = [
+    "level",
+    "report",
+    "date",
+    "name",
+    "service",
+    "supergroup",
+    *_FLOAT_OUT,
+    "info",
+    *_STATUS_OUT,
+]
 LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
+# status rows travel in the same frame: group as supergroup, host as name
+STATUS_LEVELS = ("status_endpoints", "status_services", "status_endpoint_groups")
+_STATUS_RENAMES = {"group": "supergroup", "hostname": "name"}
 _RECORD_COLUMNS = ["service", "hostname", "metric", "status", "monitoring_host", "actual_data"]
 
 
@@ -59,6 +73,7 @@ def _group_kernel(inputs: ArInputs) -> Any:
             endpoint_groups=inputs.endpoints[["group", "service", "hostname"]],
         )
         result = compute_ar(local)
+        statuses = (result.status_endpoints, result.status_services, result.status_endpoint_groups)
         out = pd.concat(
             [
                 frame.assign(level=level)
@@ -67,6 +82,11 @@ def _group_kernel(inputs: ArInputs) -> Any:
                     (result.endpoint_ar, result.service_ar, result.endpoint_group_ar),
                     strict=True,
                 )
+            ]
+            + [
+                rows.rename(columns=_STATUS_RENAMES).assign(level=level)
+                for level, rows in zip(STATUS_LEVELS, statuses, strict=True)
+                if rows is not None
             ],
             ignore_index=True,
         )
@@ -76,7 +96,11 @@ def _group_kernel(inputs: ArInputs) -> Any:
             out[column] = out[column].astype(object) if column in out else None
         for column in _FLOAT_OUT:
             out[column] = out[column].astype("float64") if column in out else float("nan")
-        out["date"] = out["date"].astype("int64")
+        out["date"] = out["date"].fillna(0).astype("int64")
+        for column in ("t", "status"):
+            out[column] = out[column].fillna(0).astype("int64") if column in out else 0
+        thr = out["has_threshold_rule"] if "has_threshold_rule" in out else False
+        out["has_threshold_rule"] = pd.Series(thr, index=out.index).fillna(False).astype(bool)
         return out[_OUT_COLUMNS]
 
     return run
@@ -108,8 +132,15 @@ def compute_ar_spark(spark: Any, inputs: ArInputs) -> ArResult:
                 [c for c in ("supergroup", "name", "service") if c in columns], kind="stable"
             ).reset_index(drop=True)
         )
+    status_frames = []
+    for level in STATUS_LEVELS:
+        part = out[out["level"] == level].rename(columns={v: k for k, v in _STATUS_RENAMES.items()})
+        keys = ["group", "service", "hostname"][: 3 - STATUS_LEVELS.index(level)]
+        part = part[[*keys, *_STATUS_OUT]].sort_values([*keys, "t"], kind="stable")
+        part["status"] = part["status"].astype("int8")
+        status_frames.append(part.reset_index(drop=True))
     stats = {"records_in": int(len(inputs.records)), "endpoint_groups": int(len(markers))}
-    return ArResult(frames[0], frames[1], frames[2], stats)
+    return ArResult(frames[0], frames[1], frames[2], stats, None, *status_frames)
 
 
 def _columns() -> tuple[list[str], list[str], list[str]]:

@@ -26,6 +26,12 @@ from platform_assets.argo.assets_history import latest_metadata
 from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.partitions import split_tenant_day
+from platform_assets.argo.status_results import (
+    STATUS_LEVELS,
+    STATUS_SCHEMAS,
+    documents,
+    status_table,
+)
 from resources.compute import ComputeEngine, EngineKernel
 from resources.placement import AR_COMPUTE, POOL_MONGO
 from resources.results_store import ResultsResource
@@ -36,6 +42,8 @@ LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
 # the A/R kernel as each engine runs it (identical results: tests/argo/test_spark_engine.py)
 AR_KERNEL: EngineKernel[ArResult] = EngineKernel("ar", local=compute_ar, spark=compute_ar_spark)
 AR_KEYS = {level: dg.AssetKey(["argo", level]) for level in LEVELS}
+# the status timelines, computed with A/R from the same timelines (status_results.py)
+STATUS_KEYS = {level: dg.AssetKey(["argo", level]) for level in STATUS_LEVELS}
 
 # The day's metric data. The day before is also read (statuses carry over midnight) but is not
 # declared: a declared D-1 dependency makes a backfill of days D..E also target E+1, whose own
@@ -58,16 +66,26 @@ def _specs() -> list[dg.AssetSpec]:
         "service_ar": "A/R per service within each endpoint group and day.",
         "endpoint_group_ar": "A/R per endpoint group (e.g. site) and day, with its weight.",
     }
+    descriptions.update(
+        {
+            "status_endpoints": "Status timeline per endpoint (endpoint group, service, host) and "
+            "day: a document per change, as ARGO's status_endpoints.",
+            "status_services": "Status timeline per service within each endpoint group and day, "
+            "as ARGO's status_services.",
+            "status_endpoint_groups": "Status timeline per endpoint group and day, as ARGO's "
+            "status_endpoint_groups.",
+        }
+    )
     return [
         dg.AssetSpec(
-            AR_KEYS[level],
+            key,
             deps=_DEPS,
             description=descriptions[level],
             group_name="argo",
             kinds={"parquet", "mongodb"},
             automation_condition=dg.AutomationCondition.eager(),
         )
-        for level in LEVELS
+        for level, key in {**AR_KEYS, **STATUS_KEYS}.items()
     ]
 
 
@@ -211,7 +229,7 @@ def _compute_day(
     previous = shared.records(name, previous_day(day))
     previous_built = latest_metadata(context.instance, METRIC_DATA, previous_day(day), name) or {}
     started = time.monotonic()
-    frames: dict[str, list[pd.DataFrame]] = {level: [] for level in LEVELS}
+    frames: dict[str, list[pd.DataFrame]] = {level: [] for level in (*LEVELS, *STATUS_LEVELS)}
     expected, stats, dates_used = [], {}, {}
     for report in tenant.reports:
         snapshots = read_snapshots(lake, name, day, report.name)
@@ -224,6 +242,17 @@ def _compute_day(
             LEVELS, (result.endpoint_ar, result.service_ar, result.endpoint_group_ar), strict=True
         ):
             frames[level].append(frame)
+        for level, rows in zip(
+            STATUS_LEVELS,
+            (result.status_endpoints, result.status_services, result.status_endpoint_groups),
+            strict=True,
+        ):
+            if rows is not None:
+                frames[level].append(
+                    status_table(
+                        level, rows, report.id, day, inputs.operations.states, inputs.endpoints
+                    )
+                )
         topo = inputs.endpoints[inputs.endpoints["service"].isin(list(inputs.metric_profile))]
         silent = (
             result.silent_endpoints
@@ -233,7 +262,12 @@ def _compute_day(
         # an endpoint that reported only the day before has no A/R in ARGO either
         expected.append(ar_checks.without(topo[["group", "service", "hostname"]], silent))
         stats[report.name] = result.stats
-    tables = {level: pd.concat(parts, ignore_index=True) for level, parts in frames.items()}
+    tables = {
+        level: pd.concat(parts, ignore_index=True)
+        if parts
+        else STATUS_SCHEMAS[level].empty_table().to_pandas()
+        for level, parts in frames.items()
+    }
     seconds = time.monotonic() - started
 
     violations = {level: ar_checks.sanity_violations(tables[level]) for level in LEVELS}
@@ -242,18 +276,20 @@ def _compute_day(
         tenant.reference_results, store, name, tenant.reports, day
     )
     written = 0
-    for level in LEVELS:
+    for level in (*LEVELS, *STATUS_LEVELS):
         lake.write_table(
             lake_keys.ar_table(level, name, day),
             pa.Table.from_pandas(tables[level], preserve_index=False),
         )
     if sane:
-        for level in LEVELS:
+        for level in (*LEVELS, *STATUS_LEVELS):
             for report in tenant.reports:
-                docs = [
-                    _as_document(d)
-                    for d in tables[level][tables[level]["report"] == report.id].to_dict("records")
-                ]
+                rows = tables[level][tables[level]["report"] == report.id]
+                docs = (
+                    documents(rows)
+                    if level in STATUS_LEVELS
+                    else [_as_document(d) for d in rows.to_dict("records")]
+                )
                 written += store.write_day(name, level, report.id, day, docs, method)
     else:
         context.log.error(f"A/R for {name} {day} failed sanity; results store left unchanged")
@@ -261,7 +297,7 @@ def _compute_day(
     groups = tables["endpoint_group_ar"]
     valid = groups[groups["availability"] >= 0]
     metadata = {}
-    for level in LEVELS:
+    for level in (*LEVELS, *STATUS_LEVELS):
         table = tables[level]
         meta: dict[str, Any] = {
             "rows": dg.MetadataValue.int(len(table)),
@@ -338,12 +374,12 @@ def build_argo_ar(
             )
             if len(keys) > 1:
                 context.log.info(f"A/R {number}/{len(keys)}: {partition_key}")
-        for level in LEVELS:
+        for level, key in {**AR_KEYS, **STATUS_KEYS}.items():
             for day in computed:
                 context.add_asset_metadata(
-                    day.metadata[level], asset_key=AR_KEYS[level], partition_key=day.partition_key
+                    day.metadata[level], asset_key=key, partition_key=day.partition_key
                 )
-            yield dg.MaterializeResult(asset_key=AR_KEYS[level])
+            yield dg.MaterializeResult(asset_key=key)
         yield from _check_results(computed, config.discrepancy_threshold)
 
     return argo_ar

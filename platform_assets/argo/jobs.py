@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from platform_assets.argo.assets_ar import AR_KEYS
+from platform_assets.argo.assets_ar import AR_KEYS, STATUS_KEYS
 from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.partitions import tenant_day_key
@@ -18,7 +18,7 @@ argo_daily_job = dg.define_asset_job(
 argo_recompute_job = dg.define_asset_job(
     "argo_recompute",
     selection=dg.AssetSelection.assets(
-        *(connector_key(k.name) for k in CONNECTOR_KINDS), *AR_KEYS.values()
+        *(connector_key(k.name) for k in CONNECTOR_KINDS), *AR_KEYS.values(), *STATUS_KEYS.values()
     ),
     description="Re-fetch connector snapshots and recompute A/R (metric data untouched).",
 )

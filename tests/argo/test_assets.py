@@ -192,3 +192,28 @@ def test_whole_graph_on_an_s3_lake(tmp_path, sample_world, s3_endpoint):
             assert run_day(defs, instance, day, "globex").success
     assert lake.read_table(f"argo/endpoint_group_ar/globex/{days[1]}.parquet").num_rows == 4
     assert not (tmp_path / "lake").exists()
+
+
+def test_status_timelines_are_written_beside_ar_and_never_doubled(platform):
+    defs, instance, days, tmp_path = platform
+    store = LocalResultsStore(str(tmp_path / "results"))
+    day = days[0]
+    assert run_day(defs, instance, day, "acme").success
+    first = {level: store.read_day("acme", level, "critical-acme", day)
+             for level in ("status_endpoints", "status_services", "status_endpoint_groups")}
+    endpoints = {(d["supergroup"], d["service"], d["name"])  # each endpoint with A/R has a timeline
+                 for d in store.read_day("acme", "endpoint_ar", "critical-acme", day)}
+    assert {(d["endpoint_group"], d["service"], d["host"]) for d in first["status_endpoints"]} == endpoints
+    for level, docs in first.items():
+        assert docs and all(d["date_integer"] == int(day.strftime("%Y%m%d")) for d in docs)
+        assert {d["status"] for d in docs} <= {"OK", "WARNING", "CRITICAL", "UNKNOWN", "MISSING", "DOWNTIME"}
+        starts = {d["timestamp"] for d in docs if d["timestamp"].endswith("T00:00:00Z")}
+        assert starts == {f"{day.isoformat()}T00:00:00Z"}  # every timeline starts at midnight
+        assert all(d["timestamp"].startswith(day.isoformat()) for d in docs)
+    assert all(d["info"]["URL"] == f"https://{d['host']}/" for d in first["status_endpoints"])
+    assert run_day(defs, instance, day, "acme").success  # upsert again: the same documents, once
+    for level, docs in first.items():
+        again = store.read_day("acme", level, "critical-acme", day)
+        assert sorted(map(json.dumps, again)) == sorted(map(json.dumps, docs))
+    meta = instance.get_latest_materialization_event(dg.AssetKey(["argo", "status_endpoints"])).asset_materialization
+    assert meta.metadata["dagster/row_count"].value == len(first["status_endpoints"])

@@ -93,3 +93,27 @@ def test_delete_day_removes_only_that_report_day(store):
     assert store.delete_day("weirtest", "endpoint_ar", "r1", DAY) == 1
     assert store.read_day("weirtest", "endpoint_ar", "r1", DAY) == []
     assert len(store.read_day("weirtest", "endpoint_ar", "r1", date(2024, 3, 11))) == 1
+
+
+def status(group, timestamp, state, day=20240310, service="S", host="h1"):
+    return {"report": "r1", "endpoint_group": group, "service": service, "host": host, "status": state,
+            "timestamp": timestamp, "date_integer": day, "has_threshold_rule": False}
+
+
+def test_status_timelines_keyed_as_argo_upserts_them(store):
+    first = [status("G1", "2024-03-10T00:00:00Z", "OK"), status("G1", "2024-03-10T05:00:00Z", "CRITICAL")]
+    store.write_day("weirtest", "status_endpoints", "r1", DAY, first, "upsert")
+    # the same (group, service, host, timestamp) replaces; another timestamp or host adds
+    store.write_day("weirtest", "status_endpoints", "r1", DAY,
+                    [status("G1", "2024-03-10T05:00:00Z", "WARNING"), status("G1", "2024-03-10T00:00:00Z", "OK", host="h2")],
+                    "upsert")
+    got = sorted((d["host"], d["timestamp"], d["status"]) for d in store.read_day("weirtest", "status_endpoints", "r1", DAY))
+    assert got == [("h1", "2024-03-10T00:00:00Z", "OK"), ("h1", "2024-03-10T05:00:00Z", "WARNING"),
+                   ("h2", "2024-03-10T00:00:00Z", "OK")]
+    other_day = date(2024, 3, 11)
+    store.write_day("weirtest", "status_endpoints", "r1", other_day,
+                    [status("G1", "2024-03-11T00:00:00Z", "OK", day=20240311)], "upsert")
+    store.write_day("weirtest", "status_endpoints", "r1", DAY, [status("G1", "2024-03-10T00:00:00Z", "MISSING")], "insert")
+    assert [d["status"] for d in store.read_day("weirtest", "status_endpoints", "r1", DAY)] == ["MISSING"]
+    assert len(store.read_day("weirtest", "status_endpoints", "r1", other_day)) == 1  # by date_integer
+    assert store.delete_day("weirtest", "status_endpoints", "r1", other_day) == 1

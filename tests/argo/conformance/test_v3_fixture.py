@@ -3,10 +3,12 @@ original's test asserts, reproduced to the last digit by Weir's kernel, on the l
 Spark. Inputs go in as the ARGO web API answers them (envelopes, a profile version dated before the
 day, no weights, a recomputation without a report field)."""
 
+import json
+
 import pytest
 
 from platform_assets.argo.ar_kernel import compute_ar
-from tests.argo.conformance.argo_api import expected_documents, inputs
+from tests.argo.conformance.argo_api import DAY, FACTS, expected_documents, inputs
 
 FIGURES = ("availability", "reliability", "up", "unknown", "down")
 
@@ -59,3 +61,44 @@ def test_spark_reproduces_every_document(spark):
     from platform_assets.argo.ar_spark import compute_ar_spark
 
     assert _compare(compute_ar_spark(spark.spark_session, inputs())) == []
+
+
+STATUS_KEYS = {"status_endpoints": ["group", "service", "hostname"], "status_services": ["group", "service"],
+               "status_endpoint_groups": ["group"]}
+
+
+def _status_rows(result, states) -> dict[str, set]:
+    from platform_assets.argo.status_results import STATUS_LEVELS, status_table
+
+    out = {}
+    for level, rows in zip(STATUS_LEVELS, (result.status_endpoints, result.status_services,
+                                           result.status_endpoint_groups), strict=True):
+        table = status_table(level, rows, "report-id", DAY, states)
+        keys = [c for c in ("endpoint_group", "service", "host") if c in table]
+        out[level] = {tuple(r) for r in table[[*keys, "status", "timestamp"]].itertuples(index=False)}
+        out[level + "_threshold"] = {tuple(r) for r in table.loc[table["has_threshold_rule"], [*keys, "timestamp"]]
+                                     .itertuples(index=False)}
+    return out
+
+
+def _compare_status(result, states) -> None:
+    expected = json.loads((FACTS / "expected_status.json").read_text())
+    got = _status_rows(result, states)
+    for level in STATUS_KEYS:
+        want = {tuple(r) for r in expected[level]}
+        assert len(want) == len(expected[level])  # 53, 26 and 21 rows, none twice
+        assert got[level] == want, (level, sorted(got[level] ^ want))
+        assert got[level + "_threshold"] == {tuple(r) for r in expected[level + "_threshold"]}
+
+
+@pytest.mark.fast
+def test_the_local_engine_reproduces_every_status_row():
+    data = inputs()
+    _compare_status(compute_ar(data), data.operations.states)
+
+
+def test_spark_reproduces_every_status_row(spark):
+    from platform_assets.argo.ar_spark import compute_ar_spark
+
+    data = inputs()
+    _compare_status(compute_ar_spark(spark.spark_session, data), data.operations.states)
