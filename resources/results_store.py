@@ -31,6 +31,15 @@ KEY_FIELDS = {
     ),
     "status_services": ("report", "date_integer", "endpoint_group", "service", "timestamp"),
     "status_endpoint_groups": ("report", "date_integer", "endpoint_group", "timestamp"),
+    "status_metrics": (
+        "report",
+        "date_integer",
+        "endpoint_group",
+        "service",
+        "host",
+        "metric",
+        "timestamp",
+    ),
 }
 # the field holding the day (YYYYMMDD) in each collection
 DAY_FIELD = {c: "date_integer" if c.startswith("status_") else "date" for c in KEY_FIELDS}

@@ -11,7 +11,8 @@ EXPECTED_ASSETS = {
     "argo/metric_data", "argo/metric_data_quarantine", "argo/metric_profile", "argo/topology_endpoints",
     "argo/topology_groups", "argo/downtimes", "argo/weights", "argo/thresholds_profile", "argo/operations_profile",
     "argo/aggregation_profile", "argo/recomputations", "argo/endpoint_ar", "argo/service_ar",
-    "argo/endpoint_group_ar", "argo/status_endpoints", "argo/status_services", "argo/status_endpoint_groups",
+    "argo/endpoint_group_ar", "argo/status_metrics", "argo/status_endpoints", "argo/status_services",
+    "argo/status_endpoint_groups",
     *(f"warehouse/{t}_{kind}" for t in ("dim_company", "dim_space", "dim_person", "dim_calendar", "fact_space_event")
       for kind in ("parquet", "postgres")),
     "warehouse/agg_hourly_space", "warehouse/week_people_count",

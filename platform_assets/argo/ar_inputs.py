@@ -22,6 +22,8 @@ RECORD_COLUMNS = [
     "status",
     "monitoring_host",
     "actual_data",  # read by the threshold rules
+    "summary",  # kept in status_metrics
+    "message",
 ]
 
 

@@ -199,6 +199,9 @@ def _exclude_monitoring(
     return records.loc[~drop]
 
 
+exclude_monitoring = _exclude_monitoring  # what status_metrics shares with the kernel
+
+
 class _Universe:
     """Integer ids for the expected endpoints and metric series of the report."""
 

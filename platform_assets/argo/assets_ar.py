@@ -26,10 +26,13 @@ from platform_assets.argo.assets_history import latest_metadata
 from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.partitions import split_tenant_day
+from platform_assets.argo.status_metrics import status_metric_rows
 from platform_assets.argo.status_results import (
+    METRIC_LEVEL,
     STATUS_LEVELS,
     STATUS_SCHEMAS,
     documents,
+    metric_status_table,
     status_table,
 )
 from resources.compute import ComputeEngine, EngineKernel
@@ -43,7 +46,7 @@ LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
 AR_KERNEL: EngineKernel[ArResult] = EngineKernel("ar", local=compute_ar, spark=compute_ar_spark)
 AR_KEYS = {level: dg.AssetKey(["argo", level]) for level in LEVELS}
 # the status timelines, computed with A/R from the same timelines (status_results.py)
-STATUS_KEYS = {level: dg.AssetKey(["argo", level]) for level in STATUS_LEVELS}
+STATUS_KEYS = {level: dg.AssetKey(["argo", level]) for level in (METRIC_LEVEL, *STATUS_LEVELS)}
 
 # The day's metric data. The day before is also read (statuses carry over midnight) but is not
 # declared: a declared D-1 dependency makes a backfill of days D..E also target E+1, whose own
@@ -68,6 +71,8 @@ def _specs() -> list[dg.AssetSpec]:
     }
     descriptions.update(
         {
+            "status_metrics": "Every metric record of the day per endpoint group, with the status "
+            "before it, threshold rule and exclusions applied, as ARGO's status_metrics.",
             "status_endpoints": "Status timeline per endpoint (endpoint group, service, host) and "
             "day: a document per change, as ARGO's status_endpoints.",
             "status_services": "Status timeline per service within each endpoint group and day, "
@@ -229,7 +234,7 @@ def _compute_day(
     previous = shared.records(name, previous_day(day))
     previous_built = latest_metadata(context.instance, METRIC_DATA, previous_day(day), name) or {}
     started = time.monotonic()
-    frames: dict[str, list[pd.DataFrame]] = {level: [] for level in (*LEVELS, *STATUS_LEVELS)}
+    frames: dict[str, list[pd.DataFrame]] = {level: [] for level in (*LEVELS, *STATUS_KEYS)}
     expected, stats, dates_used = [], {}, {}
     for report in tenant.reports:
         snapshots = read_snapshots(lake, name, day, report.name)
@@ -253,6 +258,10 @@ def _compute_day(
                         level, rows, report.id, day, inputs.operations.states, inputs.endpoints
                     )
                 )
+        # computed by pandas on either engine: a walk over the day's records in series order
+        frames[METRIC_LEVEL].append(
+            metric_status_table(status_metric_rows(inputs), report.id, inputs.endpoints)
+        )
         topo = inputs.endpoints[inputs.endpoints["service"].isin(list(inputs.metric_profile))]
         silent = (
             result.silent_endpoints
@@ -276,18 +285,18 @@ def _compute_day(
         tenant.reference_results, store, name, tenant.reports, day
     )
     written = 0
-    for level in (*LEVELS, *STATUS_LEVELS):
+    for level in (*LEVELS, *STATUS_KEYS):
         lake.write_table(
             lake_keys.ar_table(level, name, day),
             pa.Table.from_pandas(tables[level], preserve_index=False),
         )
     if sane:
-        for level in (*LEVELS, *STATUS_LEVELS):
+        for level in (*LEVELS, *STATUS_KEYS):
             for report in tenant.reports:
                 rows = tables[level][tables[level]["report"] == report.id]
                 docs = (
                     documents(rows)
-                    if level in STATUS_LEVELS
+                    if level in STATUS_KEYS
                     else [_as_document(d) for d in rows.to_dict("records")]
                 )
                 written += store.write_day(name, level, report.id, day, docs, method)
@@ -297,7 +306,7 @@ def _compute_day(
     groups = tables["endpoint_group_ar"]
     valid = groups[groups["availability"] >= 0]
     metadata = {}
-    for level in (*LEVELS, *STATUS_LEVELS):
+    for level in (*LEVELS, *STATUS_KEYS):
         table = tables[level]
         meta: dict[str, Any] = {
             "rows": dg.MetadataValue.int(len(table)),

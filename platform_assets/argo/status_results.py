@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 STATUS_LEVELS = ("status_endpoints", "status_services", "status_endpoint_groups")
+METRIC_LEVEL = "status_metrics"  # one row per metric record (status_metrics.py)
 # the kernel's key columns -> the document's names, per level
 KEYS = {
     "status_endpoints": (("group", "endpoint_group"), ("service", "service"), ("hostname", "host")),
@@ -38,6 +39,29 @@ STATUS_SCHEMAS = {
     )
     for level in STATUS_LEVELS
 }
+STATUS_SCHEMAS[METRIC_LEVEL] = pa.schema(
+    [
+        ("report", pa.string()),
+        ("endpoint_group", pa.string()),
+        ("service", pa.string()),
+        ("host", pa.string()),
+        ("metric", pa.string()),
+        ("tags", pa.string()),  # JSON list (the original fills it only for tag trends: [])
+        ("message", pa.string()),
+        ("summary", pa.string()),
+        ("time_integer", pa.int64()),
+        ("previous_state", pa.string()),
+        ("previous_timestamp", pa.string()),
+        ("actual_data", pa.string()),
+        ("original_status", pa.string()),
+        ("threshold_rule_applied", pa.string()),
+        ("info", pa.string()),
+        ("status", pa.string()),
+        ("timestamp", pa.string()),
+        ("date_integer", pa.int64()),
+        ("has_threshold_rule", pa.bool_()),
+    ]
+)
 _CLOCK: np.ndarray | None = None
 
 
@@ -66,15 +90,7 @@ def status_table(
     for column, name in KEYS[level]:
         out[name] = rows[column].to_numpy(dtype=object)
     if level == "status_endpoints":
-        lookup = {}
-        if info is not None and "info" in info:
-            lookup = {
-                (g, s, h): i
-                for g, s, h, i in info[["group", "service", "hostname", "info"]].itertuples(
-                    index=False
-                )
-                if isinstance(i, str) and i
-            }
+        lookup = _info_lookup(info)
         out["info"] = [
             lookup.get(k)
             for k in zip(out["endpoint_group"], out["service"], out["host"], strict=True)
@@ -86,12 +102,74 @@ def status_table(
     return out
 
 
+def _info_lookup(info: pd.DataFrame | None) -> dict[tuple[str, str, str], str]:
+    if info is None or "info" not in info:
+        return {}
+    return {
+        (g, s, h): i
+        for g, s, h, i in info[["group", "service", "hostname", "info"]].itertuples(index=False)
+        if isinstance(i, str) and i
+    }
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    """Strings, None where absent (NaN from a frame without the column)."""
+    out = values.to_numpy(dtype=object).copy()
+    out[pd.isna(out)] = None
+    return out
+
+
+def metric_status_table(
+    rows: pd.DataFrame, report_id: str, info: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``status_metrics.status_metric_rows`` as the collection's columns."""
+    lookup = _info_lookup(info)
+    stamps = rows["timestamp"].astype(str)
+    out = pd.DataFrame(
+        {
+            "report": np.full(len(rows), report_id, dtype=object),
+            "endpoint_group": rows["group"].to_numpy(dtype=object),
+            "service": rows["service"].to_numpy(dtype=object),
+            "host": rows["hostname"].to_numpy(dtype=object),
+            "metric": rows["metric"].to_numpy(dtype=object),
+            "tags": "[]",
+            "message": _text(rows["message"]),
+            "summary": _text(rows["summary"]),
+            "time_integer": stamps.str.slice(11, 19).str.replace(":", "").astype("int64"),
+            "previous_state": rows["previous_state"].to_numpy(dtype=object),
+            "previous_timestamp": rows["previous_timestamp"].to_numpy(dtype=object),
+            "actual_data": _text(rows["actual_data"]),
+            "original_status": rows["original_status"].to_numpy(dtype=object),
+            "threshold_rule_applied": rows["threshold_rule_applied"].to_numpy(dtype=object),
+            "status": rows["status"].to_numpy(dtype=object),
+            "timestamp": stamps.to_numpy(dtype=object),
+            "date_integer": stamps.str.slice(0, 10).str.replace("-", "").astype("int64"),
+            "has_threshold_rule": rows["has_threshold_rule"].to_numpy(dtype=bool),
+        }
+    )
+    out.insert(
+        14,
+        "info",
+        [
+            lookup.get(k)
+            for k in zip(out["endpoint_group"], out["service"], out["host"], strict=True)
+        ],
+    )
+    return out
+
+
 def documents(table: pd.DataFrame) -> list[dict]:
-    """Rows as MongoDB documents: ``info`` a sub-document where there is one, else left out."""
+    """Rows as MongoDB documents: ``info`` a sub-document where there is one, else left out;
+    ``tags`` a list."""
     docs = table.to_dict("records")
     for doc in docs:
+        for name, value in doc.items():  # pandas' missing strings are NaN: MongoDB wants null
+            if isinstance(value, float) and value != value:
+                doc[name] = None
         if "info" in doc:
             info = doc.pop("info")
             if isinstance(info, str) and info:
                 doc["info"] = json.loads(info)
+        if isinstance(doc.get("tags"), str):
+            doc["tags"] = json.loads(doc["tags"])
     return docs

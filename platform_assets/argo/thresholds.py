@@ -147,6 +147,7 @@ class ThresholdRules:
     metrics: set[str] = field(default_factory=set)
     hosts: set[str] = field(default_factory=set)
     groups: set[str] = field(default_factory=set)
+    texts: dict[str, str] = field(default_factory=dict)  # each rule's thresholds as written
 
     def rule_for(self, group: str, host: str, metric: str) -> str:
         if metric not in self.metrics:
@@ -193,6 +194,7 @@ def parse_thresholds_profile(data: Any) -> ThresholdRules | None:
             metric = rule["metric"]
             host, group = rule.get("host", ""), rule.get("endpoint_group", "")
             out.rules[f"{group}/{host}/{metric}"] = parse_thresholds(rule["thresholds"])
+            out.texts[f"{group}/{host}/{metric}"] = str(rule["thresholds"])
         except (Unreadable, KeyError, TypeError, AttributeError) as exc:
             raise ProfileError(f"thresholds_profile: rule {rule!r}: {exc}") from None
         out.metrics.add(metric)

@@ -201,6 +201,13 @@ def test_status_timelines_are_written_beside_ar_and_never_doubled(platform):
     assert run_day(defs, instance, day, "acme").success
     first = {level: store.read_day("acme", level, "critical-acme", day)
              for level in ("status_endpoints", "status_services", "status_endpoint_groups")}
+    metrics = store.read_day("acme", "status_metrics", "critical-acme", day)
+    records = LakeResource(root=str(tmp_path / "lake")).read_table(
+        f"argo/metric_data/acme/{day.isoformat()}.parquet").num_rows
+    assert records <= len(metrics)  # each record once per group of its endpoint, plus missing series
+    assert all(d["previous_state"] and d["date_integer"] == int(day.strftime("%Y%m%d")) and d["tags"] == []
+               for d in metrics)
+    assert not any(isinstance(v, float) and v != v for d in metrics for v in d.values())  # null, never NaN
     endpoints = {(d["supergroup"], d["service"], d["name"])  # each endpoint with A/R has a timeline
                  for d in store.read_day("acme", "endpoint_ar", "critical-acme", day)}
     assert {(d["endpoint_group"], d["service"], d["host"]) for d in first["status_endpoints"]} == endpoints
@@ -212,6 +219,7 @@ def test_status_timelines_are_written_beside_ar_and_never_doubled(platform):
         assert all(d["timestamp"].startswith(day.isoformat()) for d in docs)
     assert all(d["info"]["URL"] == f"https://{d['host']}/" for d in first["status_endpoints"])
     assert run_day(defs, instance, day, "acme").success  # upsert again: the same documents, once
+    assert len(store.read_day("acme", "status_metrics", "critical-acme", day)) == len(metrics)
     for level, docs in first.items():
         again = store.read_day("acme", level, "critical-acme", day)
         assert sorted(map(json.dumps, again)) == sorted(map(json.dumps, docs))

@@ -74,7 +74,7 @@ def test_wrong_config_is_refused(store):
     with pytest.raises(ValueError, match="write method"):
         store.write_day("weirtest", "endpoint_ar", "r1", DAY, [], "merge")
     with pytest.raises(ValueError, match="unknown results collection"):
-        store.write_day("weirtest", "status_metrics", "r1", DAY, [], "insert")
+        store.write_day("weirtest", "status_flapping", "r1", DAY, [], "insert")
     with pytest.raises(ValueError, match="refused"):
         store.write_day("weir test", "endpoint_ar", "r1", DAY, [], "insert")
 

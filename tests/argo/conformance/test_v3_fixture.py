@@ -102,3 +102,24 @@ def test_spark_reproduces_every_status_row(spark):
 
     data = inputs()
     _compare_status(compute_ar_spark(spark.spark_session, data), data.operations.states)
+
+
+@pytest.mark.fast
+def test_every_status_metrics_row_with_its_previous_state():
+    from collections import Counter
+
+    from platform_assets.argo.status_metrics import status_metric_rows
+    from platform_assets.argo.status_results import metric_status_table
+
+    expected = json.loads((FACTS / "expected_status_metrics.json").read_text())
+    columns = expected["columns"]
+    table = metric_status_table(status_metric_rows(inputs()), "report-id")
+
+    def blank(value):  # the original writes "" where none applies; pandas' missing is NaN
+        return None if value in ("", None) or (isinstance(value, float) and value != value) else value
+
+    got = Counter(tuple(blank(v) for v in row) for row in table[columns].itertuples(index=False))
+    want = Counter(tuple(blank(v) for v in row) for row in expected["rows"])
+    assert sum(want.values()) == 413
+    assert got == want, (sorted((want - got).elements())[:5], sorted((got - want).elements())[:5])
+    assert table["has_threshold_rule"].sum() == 1 and set(table["date_integer"]) == {20220114}
