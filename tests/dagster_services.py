@@ -42,6 +42,15 @@ def production_home(tmp_path: Path, pg_dsn: str) -> tuple[Path, dict[str, str]]:
                   "PLATFORM_ENV": "local", "WEIR_DATA_DIR": str(tmp_path / "data")}
 
 
+def _create_storage(home: Path, env: dict[str, str]) -> None:
+    """Create the instance's tables once, before the webserver and the daemon start together: two
+    processes creating a fresh SQLite schema at once can collide ("table ... already exists")."""
+    subprocess.run([str(BIN / "python"), "-c", "import dagster as dg, sys\n"
+                    "with dg.DagsterInstance.from_config(sys.argv[1]) as i:\n"
+                    "    i.get_runs(limit=1); i.all_instigator_state(); i.get_latest_materialization_event(dg.AssetKey('x'))"
+                    , str(home)], cwd=home, env=env, check=True, capture_output=True, timeout=120)
+
+
 @contextmanager
 def dagster_deployment(home: Path, env: dict[str, str], daemon: bool = True,
                        timeout_s: float = 180) -> Iterator[tuple[str, GraphQL]]:
@@ -52,6 +61,7 @@ def dagster_deployment(home: Path, env: dict[str, str], daemon: bool = True,
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     workspace = str(ROOT / "workspace.yaml")
+    _create_storage(home, full_env)
     commands = [[str(BIN / "dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", str(port)]]
     if daemon:
         commands.append([str(BIN / "dagster-daemon"), "run", "-w", workspace])
