@@ -16,6 +16,7 @@ from resources.flink import FlinkError
 from resources.model.ini import ConfError
 from resources.model.monitoring_conf import load_monitoring_conf
 from resources.monitoring_conf import MonitoringConfResource
+from sensors.default_status import running_unless_absent
 
 ENSURE_OPS = {"ingest-metric": ensure_metric_stream.name, "ingest-sync": ensure_sync_stream.name}
 CLUSTER = "__cluster__"
@@ -24,7 +25,8 @@ CLUSTER = "__cluster__"
 @dg.sensor(
     jobs=list(STREAM_JOBS.values()),
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    # locally only where a JobManager is configured: otherwise it would tick only to skip
+    default_status=running_unless_absent("FLINK_REST_URL"),
     description="Checks each tenant's streaming Flink jobs; restarts a missing or failed one from "
     "its newest restore point and alerts.",
 )

@@ -15,6 +15,7 @@ import dagster as dg
 from platform_assets.telemetry.jobs import telemetry_ingest
 from platform_assets.telemetry.settings import TelemetrySettings
 from resources.kafka import KafkaResource
+from sensors.default_status import running_unless_absent
 
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
@@ -42,7 +43,8 @@ def decide(
 @dg.sensor(
     job=telemetry_ingest,
     minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    # locally the ingest source is the inbox folder unless Kafka is chosen
+    default_status=running_unless_absent("WEIR_TELEMETRY_SOURCE=kafka"),
     description="Starts a telemetry_ingest run when the ingest topic's lag reaches the threshold "
     "or any lag has waited the maximum delay.",
 )

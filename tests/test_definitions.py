@@ -48,7 +48,7 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
     assert checks == EXPECTED_CHECKS
     assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data",
                                              "failure_alerts", "discrepancy_alerts", "flink_job_health", "telemetry_backlog",
-                                             "telemetry_automation"}
+                                             "telemetry_automation", "argo_automation"}
     assert {s.name for s in defs.schedules} == {"argo_daily_schedule", "secor_backups_daily"}
     for job in ("argo_daily", "argo_recompute", "warehouse_load", "warehouse_hourly", "warehouse_weekly",
                 "ingest_metric_stream", "ingest_sync_stream", "ar_batch_flink", "taskflow_example", "job_template_run",

@@ -52,12 +52,6 @@ COLUMNS = [
 _SERIES = ["group", "service", "hostname", "metric"]
 
 
-def _stamp(ts: pd.Series) -> pd.Series:
-    """UTC timestamps as ARGO writes them (``YYYY-MM-DDTHH:MM:SSZ``)."""
-    stamps = pd.to_datetime(ts, utc=True)
-    return stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(object)
-
-
 def _last_of_previous_day(inputs: ArInputs) -> pd.DataFrame | None:
     prev = inputs.previous
     if prev is None or prev.empty:
@@ -120,22 +114,47 @@ def _rules(inputs: ArInputs, rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
+    """Position of each value in ``categories``, -1 where it is not one."""
+    return categories.get_indexer(pd.Index(values, dtype=object)).astype(np.int64)
+
+
+class _Series:
+    """The series the topology and profile expect, (group, service, hostname, metric), sorted by an
+    integer key of (service, hostname, metric): records find theirs (every group of their
+    endpoint) by binary search, not by joining strings."""
+
+    def __init__(self, inputs: ArInputs):
+        profile = inputs.metric_profile
+        topo = inputs.endpoints[inputs.endpoints["service"].isin(list(profile))]
+        members = topo[["group", "service", "hostname"]].drop_duplicates()
+        rows = [
+            (g, sv, h, m)
+            for g, sv, h in members.itertuples(index=False)
+            for m in dict.fromkeys(profile[sv])
+        ]
+        frame = pd.DataFrame(rows, columns=_SERIES)
+        self.services = pd.Index(sorted(frame["service"].unique()))
+        self.hosts = pd.Index(sorted(frame["hostname"].unique()))
+        self.metrics = pd.Index(sorted(frame["metric"].unique()))
+        keys = self.key(frame)
+        order = np.lexsort((frame["group"].to_numpy(dtype=object).astype(str), keys))
+        self.frame = frame.iloc[order].reset_index(drop=True)
+        self.keys = keys[order]
+
+    def key(self, frame: pd.DataFrame) -> np.ndarray:
+        s = _codes(frame["service"], self.services)
+        h = _codes(frame["hostname"], self.hosts)
+        m = _codes(frame["metric"], self.metrics)
+        key = (s * max(len(self.hosts), 1) + h) * max(len(self.metrics), 1) + m
+        return np.where((s >= 0) & (h >= 0) & (m >= 0), key, -1)
+
+
 def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
     """The report-day's ``status_metrics`` rows (``COLUMNS``), in series and time order."""
     day = inputs.day
     midnight = f"{day.isoformat()}T00:00:00Z"
-    profile = inputs.metric_profile
-    topo = inputs.endpoints[inputs.endpoints["service"].isin(list(profile))]
-    expected = pd.DataFrame(
-        [
-            (g, s, h, m)
-            for g, s, h in topo[["group", "service", "hostname"]]
-            .drop_duplicates()
-            .itertuples(index=False)
-            for m in dict.fromkeys(profile[s])
-        ],
-        columns=_SERIES,
-    )
+    series = _Series(inputs)
     today = exclude_monitoring(inputs.records, inputs.exclusions)
     previous = _last_of_previous_day(inputs)
     parts = [p for p in (previous, today) if p is not None and not p.empty]
@@ -152,49 +171,107 @@ def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
     union = (
         pd.concat([p.reindex(columns=wanted) for p in parts], ignore_index=True)
         if parts
-        else pd.DataFrame(columns=wanted)
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in wanted})
     )
-    union["timestamp"] = _stamp(union["timestamp"]) if len(union) else union["timestamp"]
-    rows = union.merge(expected, on=["service", "hostname", "metric"], how="inner")
+    # each record once per expected series of its (service, hostname, metric): one per group
+    record_key = series.key(union) if len(union) else np.zeros(0, dtype=np.int64)
+    lo = np.searchsorted(series.keys, record_key, side="left")
+    hi = np.searchsorted(series.keys, record_key, side="right")
+    counts = np.where(record_key >= 0, hi - lo, 0)
+    record = np.repeat(np.arange(len(union)), counts)
+    first = np.repeat(lo, counts)
+    within = np.arange(len(record)) - np.repeat(np.cumsum(counts) - counts, counts)
+    expected_row = first + within
+    epoch = (
+        (
+            (pd.to_datetime(union["timestamp"], utc=True) - pd.Timestamp(0, tz="UTC"))
+            // pd.Timedelta(seconds=1)
+        ).to_numpy(dtype=np.int64)
+        if len(union)
+        else np.zeros(0, dtype=np.int64)
+    )
+    expected = series.frame
+    rows = pd.DataFrame(
+        {
+            **{c: expected[c].to_numpy(dtype=object)[expected_row] for c in _SERIES},
+            "epoch": epoch[record],
+            **{
+                c: union[c].to_numpy(dtype=object)[record]
+                for c in ("status", "actual_data", "summary", "message")
+            },
+            "row": expected_row,
+        }
+    )
     rows = _rules(inputs, rows)
-    seen = set(zip(union["service"], union["hostname"], union["metric"], strict=True))
-    missing = expected[
-        [
-            k not in seen
-            for k in zip(expected["service"], expected["hostname"], expected["metric"], strict=True)
-        ]
-    ].assign(
-        status=inputs.operations.states[inputs.operations.missing],
-        timestamp=midnight,
-        actual_data="",
-        summary="",
-        message="",
-        original_status="",
-        threshold_rule_applied="",
-        has_threshold_rule=False,
+    # a series with no record on either day: the profile's missing state at midnight
+    seen = np.zeros(len(expected), dtype=bool)
+    seen[expected_row] = True
+    missing = np.flatnonzero(~seen)
+    start = int(pd.Timestamp(day, tz="UTC").timestamp())
+    filler = pd.DataFrame(
+        {
+            **{c: expected[c].to_numpy(dtype=object)[missing] for c in _SERIES},
+            "epoch": np.full(len(missing), start, dtype=np.int64),
+            "status": inputs.operations.states[inputs.operations.missing],
+            "actual_data": "",
+            "summary": "",
+            "message": "",
+            "row": missing,
+            "original_status": "",
+            "threshold_rule_applied": "",
+            "has_threshold_rule": False,
+        }
     )
-    rows = pd.concat([rows, missing], ignore_index=True)
-    rows = rows.drop_duplicates([*_SERIES, "status", "timestamp"])
-    rows = rows.sort_values([*_SERIES, "timestamp"], kind="stable").reset_index(drop=True)
+    rows = pd.concat([rows, filler], ignore_index=True) if len(filler) else rows
+    # exact repeats count once; then series by series, in time order
+    status_code = pd.factorize(rows["status"])[0]
+    row, at = rows["row"].to_numpy(dtype=np.int64), rows["epoch"].to_numpy(dtype=np.int64)
+    order = np.lexsort((status_code, at, row))
+    repeat = np.zeros(len(order), dtype=bool)
+    repeat[1:] = (
+        (row[order][1:] == row[order][:-1])
+        & (at[order][1:] == at[order][:-1])
+        & (status_code[order][1:] == status_code[order][:-1])
+    )
+    rows = rows.iloc[order[~repeat]].reset_index(drop=True)
+    rows["timestamp"] = _format(rows["epoch"].to_numpy(dtype=np.int64), day)
     return _previous(inputs, rows, midnight)
+
+
+def _format(epoch: np.ndarray, day: date) -> np.ndarray:
+    """``YYYY-MM-DDTHH:MM:SSZ`` of epoch seconds: by lookup for the day's seconds, by pandas for
+    the few others (the day before's last records)."""
+    from platform_assets.argo.status_results import clock
+
+    start = int(pd.Timestamp(day, tz="UTC").timestamp())
+    offset = epoch - start
+    on_day = (offset >= 0) & (offset < 86_400)
+    out = np.empty(len(epoch), dtype=object)
+    out[on_day] = f"{day.isoformat()}T" + clock()[offset[on_day]] + "Z"
+    others = ~on_day
+    if others.any():
+        out[others] = (
+            pd.to_datetime(epoch[others], unit="s", utc=True)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_numpy()
+        )
+    return out
 
 
 def _previous(inputs: ArInputs, rows: pd.DataFrame, midnight: str) -> pd.DataFrame:
     """Each row's previous state and time; the day before's record consumed; exclusions."""
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
-    day_prefix = inputs.day.isoformat()
-    keys = rows[_SERIES].to_numpy(dtype=object)
+    row = rows["row"].to_numpy(dtype=np.int64)
     new_series = np.ones(len(rows), dtype=bool)
-    new_series[1:] = (keys[1:] != keys[:-1]).any(axis=1)
-    on_day = rows["timestamp"].str.startswith(day_prefix).to_numpy()
-    prev_state = np.empty(len(rows), dtype=object)
-    prev_time = np.empty(len(rows), dtype=object)
+    new_series[1:] = row[1:] != row[:-1]
+    on_day = rows["timestamp"].str.startswith(inputs.day.isoformat()).to_numpy(dtype=bool)
     status = rows["status"].to_numpy(dtype=object)
     stamps = rows["timestamp"].to_numpy(dtype=object)
+    prev_state = np.empty(len(rows), dtype=object)
+    prev_time = np.empty(len(rows), dtype=object)
     prev_state[1:], prev_time[1:] = status[:-1], stamps[:-1]
-    first = new_series
-    prev_state[first], prev_time[first] = "MISSING", midnight
+    prev_state[new_series], prev_time[new_series] = "MISSING", midnight
     rows["previous_state"], rows["previous_timestamp"] = prev_state, prev_time
     entries = [e for e in inputs.metric_exclusions if e.start.date() <= inputs.day <= e.end.date()]
     if entries:
@@ -211,7 +288,7 @@ def _with_exclusions(inputs: ArInputs, rows: pd.DataFrame, entries, midnight: st
     tomorrow = today + timedelta(days=1)
     excluded_state = EXCLUDED if EXCLUDED in inputs.operations.states else "EXCLUDED"
     out: list[dict] = []
-    for key, series in rows.groupby(_SERIES, sort=False):
+    for key, series in rows.groupby(_SERIES, sort=False, dropna=False):
         group, service, host, metric = key
         entry = matching_entry(entries, [group], service, host, metric)
         records = series.to_dict("records")

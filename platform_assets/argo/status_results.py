@@ -65,7 +65,7 @@ STATUS_SCHEMAS[METRIC_LEVEL] = pa.schema(
 _CLOCK: np.ndarray | None = None
 
 
-def _clock() -> np.ndarray:
+def clock() -> np.ndarray:
     """``HH:MM:SS`` of every second of the day (built once: formatting by lookup, not per row)."""
     global _CLOCK
     if _CLOCK is None:
@@ -96,7 +96,7 @@ def status_table(
             for k in zip(out["endpoint_group"], out["service"], out["host"], strict=True)
         ]
     out["status"] = np.asarray(states, dtype=object)[rows["status"].to_numpy(dtype=np.int64)]
-    out["timestamp"] = f"{day.isoformat()}T" + _clock()[rows["t"].to_numpy(dtype=np.int64)] + "Z"
+    out["timestamp"] = f"{day.isoformat()}T" + clock()[rows["t"].to_numpy(dtype=np.int64)] + "Z"
     out["date_integer"] = int(day.strftime("%Y%m%d"))
     out["has_threshold_rule"] = rows["has_threshold_rule"].to_numpy(dtype=bool)
     return out
