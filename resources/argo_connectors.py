@@ -80,9 +80,11 @@ class ArgoConnectorResource(dg.ConfigurableResource):
         self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date
     ) -> Any | None:
         read = lake_reader(self.webhdfs_url, self.webhdfs_user, self.s3_endpoint_url)
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             data = read_sync_snapshot(read, source.root or "", tenant, report, kind.name, day)
-        except (SyncFileError, WebHdfsError, OSError) as exc:
+        except (SyncFileError, WebHdfsError, OSError, BotoCoreError, ClientError) as exc:
             raise ConnectorFetchError(
                 f"tenant {tenant!r}, report {report!r}, {kind.name}: {exc}"
             ) from None

@@ -16,9 +16,10 @@ The layout is the one the README era's ``ar_job_submit`` read, under the tenant'
   ``recomp_<tenant>_<report>_<day>.json`` (``recomp_<day>.json`` in v1.0), else ``recomp.json``.
 
 A profile written for one day (the historic mode's ``..._<day>.json``) is preferred to the undated
-one. The Avro files carry the day in their name: a day without one is "none for the day", and the
-usual rollback to earlier days applies (never for downtimes). The report's ``_cfg.json`` is not read
-(Weir takes the report's settings from its tenant registry).
+one; a day without any recomputation file has none (a dated one is never taken from the day
+before). The Avro files carry the day in their name: a day without one is "none for the day", and
+the usual rollback to earlier days applies (never for downtimes). The report's ``_cfg.json`` is not
+read (Weir takes the report's settings from its tenant registry).
 """
 
 import io
@@ -54,6 +55,11 @@ def lake_reader(
             return hdfs.read(uri)
         if uri.startswith("s3://"):
             return s3_read(uri, s3_endpoint_url)
+        if "://" in uri and not uri.startswith("file://"):
+            raise SyncFileError(
+                f"{uri}: a sync folder is local, file://, s3:// or hdfs://, not "
+                f"{uri.split('://', 1)[0]}://"
+            )
         path = Path(urlsplit(uri).path if uri.startswith("file:") else uri)
         return path.read_bytes() if path.is_file() else None
 
@@ -178,11 +184,12 @@ def json_candidates(kind: str, tenant: str, report: str, day: date) -> list[str]
     """The JSON file names a kind may have, the first present wins."""
     d = day.isoformat()
     return {
+        # the later writer's per-report names first: where both exist they are the newer
         "operations_profile": [
-            f"{tenant}_ops_{d}.json",
-            f"{tenant}_ops.json",
             f"{tenant}_{report}_ops_{d}.json",
+            f"{tenant}_ops_{d}.json",
             f"{tenant}_{report}_ops.json",
+            f"{tenant}_ops.json",
         ],
         "aggregation_profile": [f"{tenant}_{report}_ap_{d}.json", f"{tenant}_{report}_ap.json"],
         "thresholds_profile": [
@@ -215,4 +222,5 @@ def read_sync_snapshot(
             if kind == "recomputations" and document == {}:
                 return []  # ARGO's job reads "{}" as no recomputations
             return document
-    return None
+    # no recomputation file for the day and no recomp.json: none (never the day before's file)
+    return [] if kind == "recomputations" else None

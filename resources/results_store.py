@@ -43,6 +43,10 @@ KEY_FIELDS = {
 }
 # the field holding the day (YYYYMMDD) in each collection
 DAY_FIELD = {c: "date_integer" if c.startswith("status_") else "date" for c in KEY_FIELDS}
+AR_COLLECTIONS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
+# a status timeline is replaced whole: upserting a recomputed day by (.., timestamp) would keep
+# change points that no longer exist (ARGO clears the report-day the same way, --clearMongo)
+REPLACES_DAY = frozenset(c for c in KEY_FIELDS if c.startswith("status_"))
 METHODS = ("upsert", "insert")
 
 
@@ -97,7 +101,7 @@ class MongoResultsStore:
     ) -> int:
         _check(collection, method)
         coll = self._collection(tenant, collection)
-        if method == "insert":
+        if method == "insert" or collection in REPLACES_DAY:
             self.delete_day(tenant, collection, report, day)
             if docs:
                 coll.insert_many([dict(d) for d in docs], ordered=True)
@@ -168,16 +172,18 @@ class LocalResultsStore:
     ) -> int:
         _check(collection, method)
         keys = KEY_FIELDS[collection]
-        merged: dict[tuple, dict[str, Any]] = {}
-        if method == "upsert":
+        if method == "insert" or collection in REPLACES_DAY:
+            kept = [dict(d) for d in docs]  # as MongoDB's insert_many: every document
+        else:
             merged = {
                 tuple(d[k] for k in keys): d for d in self.read_day(tenant, collection, report, day)
             }
-        merged.update({tuple(d[k] for k in keys): dict(d) for d in docs})
+            merged.update({tuple(d[k] for k in keys): dict(d) for d in docs})
+            kept = list(merged.values())
         path = self._path(tenant, collection, report, day)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(list(merged.values()), sort_keys=True, ensure_ascii=False))
+        tmp.write_text(json.dumps(kept, sort_keys=True, ensure_ascii=False))
         tmp.replace(path)
         return len(docs)
 

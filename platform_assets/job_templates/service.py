@@ -243,7 +243,7 @@ def create_app(
             return _error(408, f"the body did not arrive within {BODY_READ_TIMEOUT_S:g}s")
         if body is None:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
-        quiet_until[0] = time.monotonic() + BUSY_FOR_S
+        quiet_until[0] = max(quiet_until[0], time.monotonic() + BUSY_FOR_S)
         try:
             payload = parse_body(body)
             parsed = parse_request(payload)

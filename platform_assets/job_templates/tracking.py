@@ -47,14 +47,17 @@ def track_all(
                 if state.finished:
                     done[job_id] = TrackedInstance(state, waited, False)
                 elif waited >= max_wait_s:
-                    client.stop(job_id)
-                    stopped = client.state(job_id)
+                    try:
+                        client.stop(job_id)
+                        stopped, how = client.state(job_id), "instance stopped"
+                    except Exception as exc:  # Control Hub refused or timed out: keep tracking
+                        stopped, how = state, f"stop failed: {str(exc)[:200]}"
                     done[job_id] = TrackedInstance(
                         replace(
                             stopped,
                             finished=True,
                             successful=False,
-                            error_message=f"timed out after {max_wait_s:g}s; instance stopped",
+                            error_message=f"timed out after {max_wait_s:g}s; {how}",
                             finish_time=stopped.finish_time or datetime.now(UTC),
                         ),
                         waited,

@@ -27,7 +27,7 @@ from resources.model.monitoring_conf import MonitoringConf
 from resources.model.tenancy import RegistryError
 from resources.monitoring_conf import MonitoringConfResource
 from resources.placement import POOL_FLINK
-from resources.results_store import KEY_FIELDS, ResultsResource
+from resources.results_store import AR_COLLECTIONS, ResultsResource
 from resources.storage import LakeResource
 from resources.webhdfs import WebHdfs, WebHdfsError
 
@@ -252,7 +252,7 @@ def _submit_ar_batch(
     if method == "insert":
         report_id = conf.tenant(tenant).reports[config.report]
         store = results.store()
-        removed = {c: store.delete_day(tenant, c, report_id, day) for c in KEY_FIELDS}
+        removed = {c: store.delete_day(tenant, c, report_id, day) for c in AR_COLLECTIONS}
         context.log.info(
             f"insert mode: removed the earlier results of {config.report} {day}: {removed}"
         )

@@ -6,10 +6,13 @@ the dimension tables as the summary denormalization job did, produced to
 
 A summary's mid is a hash of what it summarizes, so a day that runs again (late events) produces
 only the summaries it did not produce before (``assets_produced``); a summary that changes (a
-session that grew) gets a new mid, as in the original.
+session that grew) gets a new mid, as in the original. Like the original, which summarized a day
+once it was over, a day's summaries go to the topics only once the day has ended and
+``SUMMARY_GRACE`` has passed: the hourly runs of the current day rewrite the lake table, but a
+session still going on is not published half-way (and again, bigger, an hour later).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -19,10 +22,18 @@ from platform_assets.telemetry import landing, tables
 from platform_assets.telemetry.assets import follow_upstream, key, unique_events_of_hours
 from platform_assets.telemetry.denormalization import denormalize, summary_dimension_key
 from platform_assets.telemetry.settings import TelemetrySettings
-from platform_assets.telemetry.workflow_summaries import summarize
+from platform_assets.telemetry.workflow_summaries import once_per_mid, summarize
 from resources.kafka import KafkaResource
 from resources.storage import LakeResource
 from resources.telemetry_dimensions import DimensionsResource
+
+SUMMARY_GRACE = timedelta(hours=1)  # after the day's end: its last hour is processed by then
+
+
+def day_closed(day: str, now: datetime | None = None) -> bool:
+    """Whether the UTC day is over, with the grace after it."""
+    end = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1)
+    return (now or datetime.now(UTC)) >= end + SUMMARY_GRACE
 
 
 def _write_and_produce(
@@ -37,6 +48,14 @@ def _write_and_produce(
     lake.write_table(landing.table_key(name, day), table, **tables.parquet_options(table.schema))
     if not telemetry.produce_routed:
         return {}
+    if not day_closed(day):
+        return {
+            "produced_to_kafka": 0,
+            "kafka_held_until": (
+                datetime.fromisoformat(day) + timedelta(days=1) + SUMMARY_GRACE
+            ).isoformat()
+            + "Z",
+        }
     topics = produced.produce_stream(
         kafka,
         lake,
@@ -71,7 +90,7 @@ def build_summary_assets(days: dg.PartitionsDefinition) -> list[dg.AssetsDefinit
         day = context.partition_key
         first = datetime.fromisoformat(day).replace(tzinfo=UTC)
         events = tables.events_from_table(unique_events_of_hours(lake, first, 24))
-        summaries = summarize(events)
+        summaries = once_per_mid(summarize(events))
         sent = _write_and_produce("workflow_summaries", day, summaries, telemetry, lake, kafka)
         kinds: dict[str, int] = {}
         for summary in summaries:

@@ -30,6 +30,7 @@ Arrays keep first-seen order (the original's came in hash-map order).
 """
 
 import hashlib
+import json
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -358,13 +359,20 @@ def _item(event: Event) -> dict[str, Any]:
     }
 
 
-def group_key(event: Event) -> tuple[str, Any, Any]:
+def _hashable(value: Any) -> Any:
+    """A grouping value as it is, or its JSON text when it is a list or an object."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+def group_key(event: Event) -> tuple[Any, Any, Any]:
     context = _context(event)
     pdata = context.get("pdata") if isinstance(context.get("pdata"), dict) else None
     return (
-        context.get("did") or "",
-        context.get("channel"),
-        pdata.get("id") if pdata else DEFAULT_PDATA_ID,
+        _hashable(context.get("did") or ""),
+        _hashable(context.get("channel")),
+        _hashable(pdata.get("id")) if pdata else DEFAULT_PDATA_ID,
     )
 
 
@@ -474,3 +482,16 @@ def summarize(events: Iterable[Event]) -> list[dict[str, Any]]:
             continue
         groups.setdefault(group_key(event), []).append(event)
     return [s for key in sorted(groups, key=repr) for s in summarize_group(groups[key])]
+
+
+def once_per_mid(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first summary of each mid: the original's summary denormalization let one per mid
+    through to Druid (a START without a type gives an "app" summary and its identical "app"
+    wrapper)."""
+    seen: set[str] = set()
+    out = []
+    for summary in summaries:
+        if summary["mid"] not in seen:
+            seen.add(summary["mid"])
+            out.append(summary)
+    return out

@@ -98,6 +98,9 @@ def _log_settings(ini: Ini) -> LogSettings:
         value = ini.optional("LOGS", key)
         if value is None:
             return default
+        value = {"WARN": "WARNING", "FATAL": "CRITICAL"}.get(
+            value.upper(), value
+        )  # logging's names
         if value.upper() not in LOG_LEVELS:
             raise ini.error("LOGS", key, f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
         return value.upper()

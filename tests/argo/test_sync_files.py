@@ -214,3 +214,37 @@ def test_the_registry_takes_a_sync_folder_anywhere(tmp_path):
     assert registry({"kind": "sync_files", "root": remote}).get("EGI").connector_source.root == remote
     with pytest.raises(RegistryError, match="sync_files needs a root"):
         registry({"kind": "sync_files"})
+
+
+@pytest.mark.fast
+def test_a_root_on_an_unsupported_store_is_a_clear_error(tmp_path):
+    source = Source(kind="sync_files", root="s3a://bucket/tenants/EGI/sync")
+    with pytest.raises(ConnectorFetchError, match=r"local, file://, s3:// or hdfs://, not s3a://"):
+        ArgoConnectorResource().fetch(source, TENANT, report().name, KINDS_BY_NAME["operations_profile"], DAY)
+
+
+@pytest.mark.fast
+def test_recomputations_are_never_taken_from_the_day_before(tmp_path):
+    name = report().name
+    root = _write(tmp_path, {f"recomp_{TENANT}_{name}_{DAY - timedelta(days=1)}.json": b'[{"id": "old"}]\n'})
+    fetch = lambda day: _fetch(root, "recomputations", day)  # noqa: E731
+    snap = select_snapshot(fetch, TENANT, name, "recomputations", DAY)
+    assert (snap.date_used, snap.data) == (DAY, [])  # none for the day, not yesterday's
+
+
+@pytest.mark.fast
+def test_the_per_report_operations_profile_wins_over_the_tenants(tmp_path):
+    name = report().name
+    ops = sync_folder_files()[f"{TENANT}_ops.json"]
+    root = _write(tmp_path, {f"{TENANT}_ops.json": ops.replace(b'"name": "', b'"name": "tenant-'),
+                             f"{TENANT}_{name}_ops.json": ops.replace(b'"name": "', b'"name": "report-')})
+    assert _fetch(root, "operations_profile")["name"].startswith("report-")
+
+
+def test_s3_refusals_name_tenant_report_and_kind(s3_endpoint, monkeypatch):
+    for var, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(var, value)
+    source = Source(kind="sync_files", root="s3://no-such-bucket-weir/sync")
+    with pytest.raises(ConnectorFetchError, match=f"tenant 'EGI', report '{report().name}', aggregation_profile"):
+        ArgoConnectorResource(s3_endpoint_url=s3_endpoint).fetch(
+            source, TENANT, report().name, KINDS_BY_NAME["aggregation_profile"], DAY)

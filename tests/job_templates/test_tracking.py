@@ -81,3 +81,20 @@ def test_a_failing_report_does_not_stop_the_tracking_of_the_others():
     with pytest.raises(RuntimeError, match="the store is down"):
         track_all(hub, ids, poll_s=0.05, max_wait_s=0.6, on_end=report)
     assert reported == ids[1:] and hub.state(ids[2]).error_message == "stopped"
+
+
+def test_a_stop_that_fails_is_reported_and_the_others_are_still_tracked():
+    class RefusingStop(StandInControlHub):
+        def stop(self, job_id):
+            raise TimeoutError("Control Hub did not report the job inactive")
+
+    hub = RefusingStop()
+    ids = hub.start_template("tpl-stop", [{SIMULATE: "hang"}, {SIMULATE: "hang", "B": 1},
+                                          {SIMULATE: "finish", RUN_SECONDS: 0.05}], False)
+    reported = []
+    first, second, done = track_all(hub, ids, poll_s=0.05, max_wait_s=0.3,
+                                    on_end=lambda job_id, outcome: reported.append(job_id))
+    for hung in (first, second):
+        assert hung.timed_out and not hung.state.successful
+        assert "stop failed: Control Hub did not report the job inactive" in hung.state.error_message
+    assert done.state.successful and sorted(reported) == sorted(ids)

@@ -100,20 +100,29 @@ def status(group, timestamp, state, day=20240310, service="S", host="h1"):
             "timestamp": timestamp, "date_integer": day, "has_threshold_rule": False}
 
 
-def test_status_timelines_keyed_as_argo_upserts_them(store):
-    first = [status("G1", "2024-03-10T00:00:00Z", "OK"), status("G1", "2024-03-10T05:00:00Z", "CRITICAL")]
-    store.write_day("weirtest", "status_endpoints", "r1", DAY, first, "upsert")
-    # the same (group, service, host, timestamp) replaces; another timestamp or host adds
-    store.write_day("weirtest", "status_endpoints", "r1", DAY,
-                    [status("G1", "2024-03-10T05:00:00Z", "WARNING"), status("G1", "2024-03-10T00:00:00Z", "OK", host="h2")],
-                    "upsert")
-    got = sorted((d["host"], d["timestamp"], d["status"]) for d in store.read_day("weirtest", "status_endpoints", "r1", DAY))
-    assert got == [("h1", "2024-03-10T00:00:00Z", "OK"), ("h1", "2024-03-10T05:00:00Z", "WARNING"),
-                   ("h2", "2024-03-10T00:00:00Z", "OK")]
+@pytest.mark.parametrize("method", ["upsert", "insert"])
+def test_a_status_timeline_replaces_its_report_day_whole(store, method):
+    """A recomputed day's timeline: a change point that no longer exists must not survive, as
+    ARGO's clearMongo; other days and reports are untouched."""
+    first = [status("G1", "2024-03-10T00:00:00Z", "OK"), status("G1", "2024-03-10T10:00:00Z", "CRITICAL"),
+             status("G1", "2024-03-10T11:00:00Z", "OK")]
+    store.write_day("weirtest", "status_endpoints", "r1", DAY, first, method)
     other_day = date(2024, 3, 11)
     store.write_day("weirtest", "status_endpoints", "r1", other_day,
-                    [status("G1", "2024-03-11T00:00:00Z", "OK", day=20240311)], "upsert")
-    store.write_day("weirtest", "status_endpoints", "r1", DAY, [status("G1", "2024-03-10T00:00:00Z", "MISSING")], "insert")
-    assert [d["status"] for d in store.read_day("weirtest", "status_endpoints", "r1", DAY)] == ["MISSING"]
+                    [status("G1", "2024-03-11T00:00:00Z", "OK", day=20240311)], method)
+    store.write_day("weirtest", "status_endpoints", "r2", DAY, [dict(status("G1", "2024-03-10T00:00:00Z", "OK"), report="r2")],
+                    method)
+    store.write_day("weirtest", "status_endpoints", "r1", DAY, [status("G1", "2024-03-10T00:00:00Z", "OK")], method)
+    assert [(d["timestamp"], d["status"]) for d in store.read_day("weirtest", "status_endpoints", "r1", DAY)] == [
+        ("2024-03-10T00:00:00Z", "OK")]
     assert len(store.read_day("weirtest", "status_endpoints", "r1", other_day)) == 1  # by date_integer
+    assert len(store.read_day("weirtest", "status_endpoints", "r2", DAY)) == 1
     assert store.delete_day("weirtest", "status_endpoints", "r1", other_day) == 1
+
+
+def test_status_metrics_keep_two_records_of_one_second(store):
+    """Two records of a series at the same second with different statuses (two monitoring
+    hosts) are two documents, locally as in MongoDB."""
+    docs = [dict(status("G1", "2024-03-10T05:00:00Z", state), metric="m1") for state in ("OK", "CRITICAL")]
+    store.write_day("weirtest", "status_metrics", "r1", DAY, docs, "upsert")
+    assert sorted(d["status"] for d in store.read_day("weirtest", "status_metrics", "r1", DAY)) == ["CRITICAL", "OK"]

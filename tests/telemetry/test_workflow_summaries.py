@@ -142,3 +142,33 @@ def test_mids_are_stable_across_runs():
 @pytest.mark.parametrize("value, rounded", [(0.125, 0.13), (2.675, 2.68), (1.005, 1.01), (12.165, 12.17)])
 def test_rounding_is_half_up_on_the_shortest_decimal(value, rounded):
     assert round2(value) == rounded
+
+
+def test_a_device_or_channel_that_is_not_text_groups_instead_of_crashing():
+    base = 1_700_000_000_000
+    odd = [dict(_event("START", base, "app"), context={"did": ["d", 1], "channel": {"x": 1}, "pdata": {"id": ["p"]}}),
+           dict(_event("INTERACT", base + 2000, "click"), context={"did": ["d", 1], "channel": {"x": 1},
+                                                                  "pdata": {"id": ["p"]}})]
+    [summary] = summarize(odd)
+    assert summary["edata"]["eks"]["time_spent"] == 2.0
+
+
+def test_a_start_without_type_gives_one_summary_per_mid_to_the_topics():
+    from platform_assets.telemetry.workflow_summaries import once_per_mid
+
+    base = 1_700_000_000_000
+    events = [_event("START", base), _event("INTERACT", base + 3000, "click"),
+              _event("INTERACT", base + 3000 + 31 * 60_000, "click")]
+    summaries = summarize(events)  # at the break the original emits the "app" wrapper and the START's "app"
+    assert len(summaries) == 2 and len({s["mid"] for s in summaries}) == 1
+    assert len(once_per_mid(summaries)) == 1
+
+
+def test_a_day_goes_to_the_topics_only_once_it_is_over():
+    from datetime import UTC, datetime
+
+    from platform_assets.telemetry.assets_summaries import day_closed
+
+    assert not day_closed("2026-11-23", datetime(2026, 11, 23, 23, 59, tzinfo=UTC))
+    assert not day_closed("2026-11-23", datetime(2026, 11, 24, 0, 30, tzinfo=UTC))  # within the grace
+    assert day_closed("2026-11-23", datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
