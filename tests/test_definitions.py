@@ -41,9 +41,14 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
     for var in ("WEIR_TENANT_REGISTRY", "WEIR_LAKE_ROOT", "MONGO_URL", "KAFKA_BOOTSTRAP_SERVERS",
                 "WEIR_WAREHOUSE_LANDING", "WAREHOUSE_PG_DSN", "WEIR_TELEMETRY_BACKUP_ROOT", "TELEMETRY_DIMS_PG_DSN"):
         monkeypatch.setenv(var, "unused")
+    monkeypatch.setenv("PLATFORM_ENV", env)
     defs = build_definitions(resources_for(env))
     graph = defs.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == EXPECTED_ASSETS
+    # kinds true to the environment: results in ARGO's MongoDB in prod, in files locally
+    results = "mongodb" if env == "prod" else "json"
+    for name in ("endpoint_ar", "endpoint_group_ar", "status_metrics", "status_endpoints"):
+        assert graph.get(dg.AssetKey(["argo", name])).kinds == {"parquet", results}
     checks = {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
     assert checks == EXPECTED_CHECKS
     assert {s.name for s in defs.sensors} == {"tenant_registry_sensor", "late_connector_data", "late_metric_data",

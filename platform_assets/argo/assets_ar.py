@@ -63,7 +63,7 @@ class ArConfig(dg.Config):
     write_method: str | None = None  # "upsert" or "insert"; default: the results resource's
 
 
-def _specs() -> list[dg.AssetSpec]:
+def _specs(results_kind: str) -> list[dg.AssetSpec]:
     descriptions = {
         "endpoint_ar": "A/R per endpoint (hostname, service, endpoint group) and day.",
         "service_ar": "A/R per service within each endpoint group and day.",
@@ -87,7 +87,7 @@ def _specs() -> list[dg.AssetSpec]:
             deps=_DEPS,
             description=descriptions[level],
             group_name="argo",
-            kinds={"parquet", "mongodb"},
+            kinds={"parquet", results_kind},
             automation_condition=dg.AutomationCondition.eager(),
         )
         for level, key in {**AR_KEYS, **STATUS_KEYS}.items()
@@ -348,12 +348,14 @@ def _compute_day(
 
 
 def build_argo_ar(
-    partitions_def: dg.PartitionsDefinition, backfill_policy: dg.BackfillPolicy | None
+    partitions_def: dg.PartitionsDefinition,
+    backfill_policy: dg.BackfillPolicy | None,
+    results_kind: str = "mongodb",
 ) -> dg.AssetsDefinition:
     """The three A/R assets of a tenant-day, computed together, over the slice's tenant-days."""
 
     @dg.multi_asset(
-        specs=_specs(),
+        specs=_specs(results_kind),
         check_specs=_check_specs(),
         partitions_def=partitions_def,
         can_subset=False,

@@ -23,7 +23,7 @@ def build_defs(settings: ArgoSettings | None = None) -> dg.Definitions:
                 partitions, policy, date.fromisoformat(settings.start_date), settings.future_hours
             ),
             *build_connector_assets(partitions, policy),
-            build_argo_ar(partitions, policy),
+            build_argo_ar(partitions, policy, settings.results_kind),
         ],
         jobs=[argo_daily_job, argo_recompute_job],
         schedules=[argo_daily_schedule],

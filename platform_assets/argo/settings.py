@@ -6,6 +6,7 @@ loads (``platform_assets.argo.definitions.build_defs``), never at import.
 | ``WEIR_START_DATE``         | start_date      | 2024-01-01   |
 | ``WEIR_ARGO_BACKFILL_POLICY`` | backfill_policy | single_run |
 | ``WEIR_ARGO_FUTURE_HOURS`` | future_hours    | 24           |
+| ``PLATFORM_ENV``            | results_kind    | json (local), mongodb (prod) |
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class ArgoSettings:
     backfill_policy: str = "single_run"  # or per_partition
     # how far past now a Kafka record's timestamp may be; later ones are quarantined
     future_hours: int = 24
+    # where A/R and status results are stored, as the catalog's kind shows it: ARGO's MongoDB in
+    # prod, the results files of the embedded default elsewhere
+    results_kind: str = "json"
 
     def __post_init__(self) -> None:
         if not 0 <= self.future_hours <= 24 * 366:
@@ -52,6 +56,7 @@ class ArgoSettings:
             start_date=env.get("WEIR_START_DATE", cls.start_date),
             backfill_policy=env.get("WEIR_ARGO_BACKFILL_POLICY", cls.backfill_policy),
             future_hours=_hours(env.get("WEIR_ARGO_FUTURE_HOURS", str(cls.future_hours))),
+            results_kind="mongodb" if env.get("PLATFORM_ENV") == "prod" else "json",
         )
 
 
