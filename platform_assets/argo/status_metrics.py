@@ -63,37 +63,34 @@ def _last_of_previous_day(inputs: ArInputs) -> pd.DataFrame | None:
     return order.drop_duplicates(["service", "hostname", "metric"], keep="last").drop(columns="_ts")
 
 
-def _rules(inputs: ArInputs, rows: pd.DataFrame) -> pd.DataFrame:
-    """``status``, ``original_status``, ``threshold_rule_applied``, ``has_threshold_rule``."""
-    rows["original_status"] = ""
-    rows["threshold_rule_applied"] = ""
-    rows["has_threshold_rule"] = False
+Columns = dict[str, np.ndarray]  # the rows as plain arrays: no pandas copy per step
+
+
+def _rules(inputs: ArInputs, rows: Columns) -> None:
+    """Set ``status``, ``original_status``, ``threshold_rule_applied``, ``has_threshold_rule``."""
+    n = len(rows["status"])
+    rows["original_status"] = np.full(n, "", dtype=object)
+    rows["threshold_rule_applied"] = np.full(n, "", dtype=object)
+    rows["has_threshold_rule"] = np.zeros(n, dtype=bool)
     rules = inputs.thresholds
-    if rules is None or rows.empty:
-        return rows
+    if rules is None or n == 0:
+        return
     candidates = np.flatnonzero(
-        rows["metric"].isin(rules.metrics).to_numpy() & rows["actual_data"].notna().to_numpy()
+        pd.Series(rows["metric"]).isin(rules.metrics).to_numpy() & pd.notna(rows["actual_data"])
     )
     if len(candidates) == 0:
-        return rows
+        return
     ops = inputs.operations
     try:
         and_table = ops.tables[ops.op("AND")]
     except Exception:  # no AND operation: the original cannot combine labels, nothing changes
-        return rows
+        return
 
     def combine(a: str, b: str) -> str:
         return ops.states[and_table[ops.code(a), ops.code(b)]]
 
-    status = rows["status"].to_numpy(dtype=object).copy()
-    original = rows["original_status"].to_numpy(dtype=object).copy()
-    applied = rows["threshold_rule_applied"].to_numpy(dtype=object).copy()
-    flagged = np.zeros(len(rows), dtype=bool)
-    groups, hosts = rows["group"].to_numpy(dtype=object), rows["hostname"].to_numpy(dtype=object)
-    metrics, data = (
-        rows["metric"].to_numpy(dtype=object),
-        rows["actual_data"].to_numpy(dtype=object),
-    )
+    groups, hosts, metrics = rows["group"], rows["hostname"], rows["metric"]
+    status, data = rows["status"], rows["actual_data"]
     for i in candidates.tolist():
         rule = rules.rule_for(groups[i], hosts[i], metrics[i])
         if rule not in rules.rules:
@@ -103,15 +100,10 @@ def _rules(inputs: ArInputs, rows: pd.DataFrame) -> pd.DataFrame:
         except (ValueError, IndexError, KeyError):
             continue
         if name:
-            original[i], applied[i], status[i], flagged[i] = (
-                status[i],
-                rules.texts.get(rule, ""),
-                name,
-                True,
-            )
-    rows["status"], rows["original_status"] = status, original
-    rows["threshold_rule_applied"], rows["has_threshold_rule"] = applied, flagged
-    return rows
+            rows["original_status"][i] = status[i]
+            rows["threshold_rule_applied"][i] = rules.texts.get(rule, "")
+            status[i] = name
+            rows["has_threshold_rule"][i] = True
 
 
 def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
@@ -140,6 +132,7 @@ class _Series:
         keys = self.key(frame)
         order = np.lexsort((frame["group"].to_numpy(dtype=object).astype(str), keys))
         self.frame = frame.iloc[order].reset_index(drop=True)
+        self.columns = {c: self.frame[c].to_numpy(dtype=object) for c in _SERIES}
         self.keys = keys[order]
 
     def key(self, frame: pd.DataFrame) -> np.ndarray:
@@ -148,6 +141,14 @@ class _Series:
         m = _codes(frame["metric"], self.metrics)
         key = (s * max(len(self.hosts), 1) + h) * max(len(self.metrics), 1) + m
         return np.where((s >= 0) & (h >= 0) & (m >= 0), key, -1)
+
+
+def _objects(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.full(len(frame), None, dtype=object)
+    out = frame[column].to_numpy(dtype=object).copy()
+    out[pd.isna(out)] = None
+    return out
 
 
 def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
@@ -179,9 +180,8 @@ def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
     hi = np.searchsorted(series.keys, record_key, side="right")
     counts = np.where(record_key >= 0, hi - lo, 0)
     record = np.repeat(np.arange(len(union)), counts)
-    first = np.repeat(lo, counts)
     within = np.arange(len(record)) - np.repeat(np.cumsum(counts) - counts, counts)
-    expected_row = first + within
+    expected_row = np.repeat(lo, counts) + within
     epoch = (
         (
             (pd.to_datetime(union["timestamp"], utc=True) - pd.Timestamp(0, tz="UTC"))
@@ -190,51 +190,35 @@ def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
         if len(union)
         else np.zeros(0, dtype=np.int64)
     )
-    expected = series.frame
-    rows = pd.DataFrame(
-        {
-            **{c: expected[c].to_numpy(dtype=object)[expected_row] for c in _SERIES},
-            "epoch": epoch[record],
-            **{
-                c: union[c].to_numpy(dtype=object)[record]
-                for c in ("status", "actual_data", "summary", "message")
-            },
-            "row": expected_row,
-        }
-    )
-    rows = _rules(inputs, rows)
     # a series with no record on either day: the profile's missing state at midnight
-    seen = np.zeros(len(expected), dtype=bool)
+    seen = np.zeros(len(series.frame), dtype=bool)
     seen[expected_row] = True
     missing = np.flatnonzero(~seen)
     start = int(pd.Timestamp(day, tz="UTC").timestamp())
-    filler = pd.DataFrame(
-        {
-            **{c: expected[c].to_numpy(dtype=object)[missing] for c in _SERIES},
-            "epoch": np.full(len(missing), start, dtype=np.int64),
-            "status": inputs.operations.states[inputs.operations.missing],
-            "actual_data": "",
-            "summary": "",
-            "message": "",
-            "row": missing,
-            "original_status": "",
-            "threshold_rule_applied": "",
-            "has_threshold_rule": False,
-        }
-    )
-    rows = pd.concat([rows, filler], ignore_index=True) if len(filler) else rows
+    rows: Columns = {
+        "row": np.concatenate([expected_row, missing]),
+        "epoch": np.concatenate([epoch[record], np.full(len(missing), start, dtype=np.int64)]),
+    }
+    for column in ("status", "actual_data", "summary", "message"):
+        values = _objects(union, column)[record]
+        filler = inputs.operations.states[inputs.operations.missing] if column == "status" else ""
+        rows[column] = np.concatenate([values, np.full(len(missing), filler, dtype=object)])
+    for column in _SERIES:
+        rows[column] = series.columns[column][rows["row"]]
+    _rules(inputs, rows)
     # exact repeats count once; then series by series, in time order
     status_code = pd.factorize(rows["status"])[0]
-    row, at = rows["row"].to_numpy(dtype=np.int64), rows["epoch"].to_numpy(dtype=np.int64)
+    row, at = rows["row"], rows["epoch"]
     order = np.lexsort((status_code, at, row))
-    repeat = np.zeros(len(order), dtype=bool)
-    repeat[1:] = (
+    keep = np.ones(len(order), dtype=bool)
+    keep[1:] = ~(
         (row[order][1:] == row[order][:-1])
         & (at[order][1:] == at[order][:-1])
         & (status_code[order][1:] == status_code[order][:-1])
     )
-    rows = rows.iloc[order[~repeat]].reset_index(drop=True)
-    rows["timestamp"] = _format(rows["epoch"].to_numpy(dtype=np.int64), day)
+    chosen = order[keep]
+    rows = {name: values[chosen] for name, values in rows.items()}
+    rows["timestamp"] = _format(rows["epoch"], day)
     return _previous(inputs, rows, midnight)
 
 
@@ -246,8 +230,10 @@ def _format(epoch: np.ndarray, day: date) -> np.ndarray:
     start = int(pd.Timestamp(day, tz="UTC").timestamp())
     offset = epoch - start
     on_day = (offset >= 0) & (offset < 86_400)
+    prefix = f"{day.isoformat()}T"
     out = np.empty(len(epoch), dtype=object)
-    out[on_day] = f"{day.isoformat()}T" + clock()[offset[on_day]] + "Z"
+    stamps = np.array([f"{prefix}{t}Z" for t in clock()], dtype=object)  # once per day
+    out[on_day] = stamps[offset[on_day]]
     others = ~on_day
     if others.any():
         out[others] = (
@@ -258,26 +244,36 @@ def _format(epoch: np.ndarray, day: date) -> np.ndarray:
     return out
 
 
-def _previous(inputs: ArInputs, rows: pd.DataFrame, midnight: str) -> pd.DataFrame:
+def _previous(inputs: ArInputs, rows: Columns, midnight: str) -> pd.DataFrame:
     """Each row's previous state and time; the day before's record consumed; exclusions."""
-    if rows.empty:
+    n = len(rows["row"])
+    if n == 0:
         return pd.DataFrame(columns=COLUMNS)
-    row = rows["row"].to_numpy(dtype=np.int64)
-    new_series = np.ones(len(rows), dtype=bool)
+    row = rows["row"]
+    new_series = np.ones(n, dtype=bool)
     new_series[1:] = row[1:] != row[:-1]
-    on_day = rows["timestamp"].str.startswith(inputs.day.isoformat()).to_numpy(dtype=bool)
-    status = rows["status"].to_numpy(dtype=object)
-    stamps = rows["timestamp"].to_numpy(dtype=object)
-    prev_state = np.empty(len(rows), dtype=object)
-    prev_time = np.empty(len(rows), dtype=object)
+    start = int(pd.Timestamp(inputs.day, tz="UTC").timestamp())
+    on_day = (rows["epoch"] >= start) & (rows["epoch"] < start + 86_400)
+    status, stamps = rows["status"], rows["timestamp"]
+    prev_state = np.empty(n, dtype=object)
+    prev_time = np.empty(n, dtype=object)
     prev_state[1:], prev_time[1:] = status[:-1], stamps[:-1]
     prev_state[new_series], prev_time[new_series] = "MISSING", midnight
     rows["previous_state"], rows["previous_timestamp"] = prev_state, prev_time
     entries = [e for e in inputs.metric_exclusions if e.start.date() <= inputs.day <= e.end.date()]
     if entries:
-        return _with_exclusions(inputs, rows, entries, midnight)[COLUMNS]
+        frame = pd.DataFrame({c: rows[c] for c in COLUMNS}, dtype=object)
+        frame["has_threshold_rule"] = frame["has_threshold_rule"].astype(bool)
+        return _with_exclusions(inputs, frame, entries, midnight)[COLUMNS]
     # only a series' first row can be the day before's (one record per series is kept from it)
-    return rows[on_day][COLUMNS].reset_index(drop=True)
+    return _frame({c: rows[c][on_day] for c in COLUMNS})
+
+
+def _frame(columns: Columns) -> pd.DataFrame:
+    """The rows as a frame of plain objects (no string-dtype conversion of a million values)."""
+    frame = pd.DataFrame(columns, dtype=object)
+    frame["has_threshold_rule"] = columns["has_threshold_rule"].astype(bool)
+    return frame
 
 
 def _with_exclusions(inputs: ArInputs, rows: pd.DataFrame, entries, midnight: str) -> pd.DataFrame:

@@ -71,6 +71,7 @@ BUSY_FOR_S = 0.25  # a POST within this long: the front door is busy, launches w
 # after a (re)start the front door is busy first: clients that were cut off re-send at once, and
 # the launcher, which would otherwise start on the backlog before the port even opens, waits
 STARTUP_QUIET_S = 1.0
+WARM_THREADS = 40  # anyio's default worker-thread limit
 TEMPLATE_CACHE_S = 5.0
 
 
@@ -300,6 +301,9 @@ def create_app(
         with contextlib.suppress(psycopg.Error, PoolTimeout):
             await run_in_threadpool(store.warm)
             await run_in_threadpool(templates.preload)
+        # and start the worker threads the store calls run on (made one per request otherwise,
+        # just when the burst of re-sent requests arrives)
+        await asyncio.gather(*(run_in_threadpool(time.sleep, 0.005) for _ in range(WARM_THREADS)))
         stop = threading.Event()
         quiet_until[0] = time.monotonic() + STARTUP_QUIET_S  # the port opens after this startup
         launcher = RequestLauncher(
