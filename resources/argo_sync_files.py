@@ -113,37 +113,24 @@ def _metric_profile(uri: str, records: list[dict[str, Any]], day: date) -> Any:
     ]
 
 
-def _group_endpoints(uri: str, records: list[dict[str, Any]], day: date) -> Any:
-    rows = []
-    for record in records:
-        kind, group, service, host = _fields(uri, record, ("type", "group", "service", "hostname"))
-        rows.append(
+def _topology(names: tuple[str, ...]) -> Callable[[str, list[dict[str, Any]], date], Any]:
+    """Topology records (``names`` and ``tags``) as the API's list, each dated for the day."""
+
+    def convert(uri: str, records: list[dict[str, Any]], day: date) -> Any:
+        return [
             {
                 "date": day.isoformat(),
-                "type": kind,
-                "group": group,
-                "service": service,
-                "hostname": host,
-                "tags": _tags(record),
+                **dict(zip(names, _fields(uri, r, names), strict=True)),
+                "tags": _tags(r),
             }
-        )
-    return rows
+            for r in records
+        ]
+
+    return convert
 
 
-def _group_groups(uri: str, records: list[dict[str, Any]], day: date) -> Any:
-    rows = []
-    for record in records:
-        kind, group, subgroup = _fields(uri, record, ("type", "group", "subgroup"))
-        rows.append(
-            {
-                "date": day.isoformat(),
-                "type": kind,
-                "group": group,
-                "subgroup": subgroup,
-                "tags": _tags(record),
-            }
-        )
-    return rows
+_group_endpoints = _topology(("type", "group", "service", "hostname"))
+_group_groups = _topology(("type", "group", "subgroup"))
 
 
 def _weights(uri: str, records: list[dict[str, Any]], day: date) -> Any:

@@ -331,7 +331,3 @@ def _with_exclusions(inputs: ArInputs, rows: pd.DataFrame, entries, midnight: st
             else:
                 prev_state, prev_time = record["status"], record["timestamp"]
     return pd.DataFrame(out, columns=COLUMNS) if out else pd.DataFrame(columns=COLUMNS)
-
-
-def day_of(stamp: str) -> date:
-    return date.fromisoformat(stamp[:10])
