@@ -85,14 +85,16 @@ def column_schemas() -> dict[str, tuple[pa.Schema, str]]:
         out[f"telemetry/{name}"] = (REFUSED_SCHEMA, f"lake: telemetry/{name}/")
     out["argo/metric_data"] = (METRIC_TABLE_SCHEMA, "lake: argo/metric_data/")
     out["argo/metric_data_quarantine"] = (QUARANTINE_SCHEMA, "lake: argo/metric_data_quarantine/")
+    # database.collection of the results store: ARGO's MongoDB in prod, the same names as folders of
+    # JSON files locally (the asset's kinds say which)
     for name, columns in (
         ("endpoint_ar", ENDPOINT_COLUMNS),
         ("service_ar", SERVICE_COLUMNS),
         ("endpoint_group_ar", GROUP_COLUMNS),
     ):
-        out[f"argo/{name}"] = (_ar_schema(columns), f"argo_<tenant>.{name} (MongoDB)")
+        out[f"argo/{name}"] = (_ar_schema(columns), f"argo_<tenant>.{name}")
     for name, schema in STATUS_SCHEMAS.items():
-        out[f"argo/{name}"] = (schema, f"argo_<tenant>.{name} (MongoDB)")
+        out[f"argo/{name}"] = (schema, f"argo_<tenant>.{name}")
     return out
 
 

@@ -18,9 +18,9 @@ from platform_assets.telemetry import definitions as telemetry
 from platform_assets.warehouse import definitions as warehouse
 from sensors import definitions as sensors
 
-# Beta and preview APIs Weir uses on purpose (single-run backfills; the owners field Dagster's own
-# automation sensor passes; the catalog's spec mapping and code references). Only these warnings,
-# and only while the definitions are built, are silenced.
+# Beta and preview APIs Weir uses on purpose (single-run backfills; checks judged per partition;
+# the owners field Dagster's own automation sensor passes; the catalog's spec mapping and code
+# references). Only these warnings, and only while the definitions are built, are silenced.
 BETA_APIS_USED = (
     "Parameter `backfill_policy` of function `asset`",
     "Parameter `owners` of initializer",
@@ -31,6 +31,7 @@ BETA_APIS_USED = (
     "Class `UrlCodeReference`",
     "Class `CodeReferencesMetadataValue`",
     "Class `AnchorBasedFilePathMapping`",
+    "Specifying a partitions_def on an AssetCheckSpec",
 )
 
 

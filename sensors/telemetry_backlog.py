@@ -4,7 +4,9 @@ Launches when the uncommitted lag reaches ``WEIR_TELEMETRY_LAG_THRESHOLD`` messa
 1000), or when any lag has waited ``WEIR_TELEMETRY_MAX_DELAY_S`` seconds (default 300) since the
 last launch; never while an ingest run is queued or in progress (two drains would race for the same
 offsets). The cursor keeps the last launch time. The lag comes from the consumer group's committed
-offsets and the broker's cached high watermarks (resources/kafka.py).
+offsets and the broker's cached high watermarks (resources/kafka.py). Every lag it reads is also
+recorded on ``telemetry/ingest_topic`` as an observation, at most every five minutes and at every
+launch (sensors/observations.py), so the backlog is plotted in the catalog.
 """
 
 import json
@@ -12,10 +14,14 @@ import time
 
 import dagster as dg
 
+from platform_assets.telemetry.assets_landing import INGEST_TOPIC
 from platform_assets.telemetry.jobs import telemetry_ingest
 from platform_assets.telemetry.settings import TelemetrySettings
 from resources.kafka import KafkaResource
 from sensors.default_status import running_unless_absent
+from sensors.observations import observe_if_due
+
+LAG_OBSERVED_EVERY_S = 300.0
 
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
@@ -64,7 +70,8 @@ def telemetry_backlog(
         )
     topic = telemetry.topic("ingest")
     try:
-        lag = sum(kafka.lag(topic, telemetry.consumer_group).values())
+        by_partition = kafka.lag(topic, telemetry.consumer_group)
+        lag = sum(by_partition.values())
     except Exception as exc:  # broker down or topic missing: say so in the UI, try again next tick
         return dg.SensorResult(
             skip_reason=f"cannot read the lag of {topic}: {str(exc)[:300]}", cursor=context.cursor
@@ -77,10 +84,23 @@ def telemetry_backlog(
         telemetry.backlog_lag_threshold,
         telemetry.backlog_max_delay_s,
     )
+    metadata = {
+        f"lag/{topic}": dg.MetadataValue.float(float(lag)),
+        "lag_by_partition": dg.MetadataValue.json({str(p): n for p, n in by_partition.items()}),
+    }
+    observed = observe_if_due(
+        context.instance,
+        INGEST_TOPIC,
+        metadata,
+        {},
+        f"consumer group {telemetry.consumer_group}: {lag} messages behind",
+        every_s=0.0 if reason else LAG_OBSERVED_EVERY_S,
+    )
     if reason is None:
         return dg.SensorResult(
             skip_reason=f"lag {lag} on {topic}: below threshold and within the max delay",
             cursor=context.cursor,
+            asset_events=observed,
         )
     state["last_launch"] = now
     return dg.SensorResult(
@@ -91,4 +111,5 @@ def telemetry_backlog(
             )
         ],
         cursor=json.dumps(state),
+        asset_events=observed,
     )

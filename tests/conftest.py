@@ -1,5 +1,6 @@
 """Shared fixtures: real services (see tests/services.py) and a tiny two-tenant sample world."""
 
+import contextlib
 import os
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -8,7 +9,9 @@ import pytest
 import yaml
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+# the suite's fixtures date some data in 2024: the slices' partitions start there, not 30 days back
 os.environ.setdefault("WEIR_START_DATE", "2024-01-01")
+os.environ.setdefault("WEIR_TELEMETRY_START_DATE", "2024-01-01")
 
 from tests import services  # noqa: E402
 
@@ -68,9 +71,9 @@ def sample_world(tmp_path: Path):
     return registry, days
 
 
-@pytest.fixture
-def pg_dsn():
-    """A fresh database on the machine's PostgreSQL server (dropped afterwards)."""
+@contextlib.contextmanager
+def fresh_database():
+    """A new database on the machine's PostgreSQL server, dropped afterwards; yields its DSN."""
     import uuid
 
     import psycopg
@@ -82,9 +85,18 @@ def pg_dsn():
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc}); `make postgres` starts it")
     admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"{base}/{name}"
-    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def pg_dsn():
+    """A fresh database for one test."""
+    with fresh_database() as dsn:
+        yield dsn
 
 
 _session_status: dict[str, int] = {}

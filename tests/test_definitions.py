@@ -12,14 +12,14 @@ EXPECTED_ASSETS = {
     "argo/topology_groups", "argo/downtimes", "argo/weights", "argo/thresholds_profile", "argo/operations_profile",
     "argo/aggregation_profile", "argo/recomputations", "argo/endpoint_ar", "argo/service_ar",
     "argo/endpoint_group_ar", "argo/status_metrics", "argo/status_endpoints", "argo/status_services",
-    "argo/status_endpoint_groups",
+    "argo/status_endpoint_groups", "streaming/metric_stream", "streaming/sync_stream",
     *(f"warehouse/{t}_{kind}" for t in ("dim_company", "dim_space", "dim_person", "dim_calendar", "fact_space_event")
       for kind in ("parquet", "postgres")),
     "warehouse/agg_hourly_space", "warehouse/week_people_count",
     "warehouse/agg_hourly_space_postgres", "warehouse/week_people_count_postgres",
     *(f"taskflows/example/{t}" for t in ("extract_orders", "extract_customers", "join", "publish")),
     *(f"telemetry/{name}" for name in (
-        "landing", "topic_backups", "secor_backups", "raw_events", "extractor_duplicates", "extractor_failed", "unique_events",
+        "ingest_topic", "landing", "topic_backups", "secor_backups", "raw_events", "extractor_duplicates", "extractor_failed", "unique_events",
         "failed_events", "duplicate_events", "routed_events", "druid_log_events", "druid_error_events",
         "audit_events", "denorm_events", "hourly_event_counts", "workflow_summary", "weekly_active_users",
         "workflow_summaries", "summary_denorm_events")),
@@ -61,6 +61,10 @@ def test_every_asset_check_job_schedule_and_sensor_is_defined(env, monkeypatch):
         assert defs.resolve_job_def(job) is not None
     blocking = {k.name for k, spec in ((c, graph.get_check_spec(c)) for c in graph.asset_check_keys) if spec.blocking}
     assert blocking == {"sanity", "source_completeness", "reference_discrepancy"}  # warn: a setting
+    # every check of a partitioned asset judges partitions, with its asset's partitions
+    for check_key in graph.asset_check_keys:
+        partitions = graph.get(check_key.asset_key).partitions_def
+        assert graph.get_check_spec(check_key).partitions_def == partitions, check_key
 
 
 # tabular assets whose columns are built at run time (pandas aggregates, the landing batches): no
@@ -96,7 +100,9 @@ def test_the_catalog_explains_itself():
     assert nodes["argo/endpoint_group_ar"].freshness_policy is not None
     assert nodes["telemetry/unique_events"].freshness_policy is not None
     no_code = {k for k, n in nodes.items() if "dagster/code_references" not in n.metadata}
-    assert no_code == {"telemetry/landing", "telemetry/topic_backups"}  # specs the ingest job reports
+    # specs the ingest job reports, and what sensors observe
+    assert no_code == {"telemetry/landing", "telemetry/topic_backups", "telemetry/ingest_topic",
+                       "streaming/metric_stream", "streaming/sync_stream"}
     reference = nodes["argo/endpoint_ar"].metadata["dagster/code_references"].code_references[0]
     assert reference.file_path.endswith("platform_assets/argo/assets_ar.py") and reference.line_number > 0
     assert "/" not in nodes["taskflows/example/join"].description.split(" of ")[-1].rsplit("/", 1)[0]
@@ -121,7 +127,8 @@ def test_workspace_and_instance_files_point_at_the_code_location():
     assert workspace["load_from"][0]["python_module"]["module_name"] == "platform_assets.definitions"
     instance = yaml.safe_load(open("dagster.yaml"))
     assert instance["storage"]["postgres"]["postgres_db"]["password"] == {"env": "DAGSTER_PG_PASSWORD"}
-    assert instance["run_coordinator"]["module"] == "dagster.core.run_coordinator"
+    assert (instance["run_coordinator"]["module"], instance["run_coordinator"]["class"]) == (
+        "platform_assets.tenant_runs", "TenantRunCoordinator")
     assert instance["run_retries"]["enabled"] is True
 
 

@@ -38,8 +38,9 @@ def _failure_messages(dsn: str, run_ids: list[str]) -> list[str]:
         events = [deserialize_value(row[0]) for row in conn.execute(
             "SELECT event FROM event_logs WHERE run_id = ANY(%s) AND dagster_event_type IN "
             "('STEP_FAILURE', 'RUN_FAILURE')", (run_ids,))]
-    return [str(getattr(getattr(e.dagster_event.event_specific_data, "error", None), "message", e.message))[:600]
-            for e in events]
+    errors = [getattr(e.dagster_event.event_specific_data, "error", None) for e in events]
+    # the whole chain (an op's error wraps its cause), its end where the cause is told
+    return [error.to_string()[-1500:] if error else e.message[:600] for e, error in zip(events, errors)]
 
 
 def test_backfill_of_seven_days_through_graphql_on_postgres(tmp_path, pg_dsn):
@@ -81,6 +82,9 @@ def test_backfill_of_seven_days_through_graphql_on_postgres(tmp_path, pg_dsn):
                             (backfill,)).fetchone()[0]
         ranged = conn.execute("SELECT count(DISTINCT run_id) FROM run_tags WHERE run_id = ANY(%s) "
                               "AND key = 'dagster/asset_partition_range_start'", (run_ids,)).fetchone()[0]
+        # the ranged run is queued under its tenant, so the per-tenant run limit covers it
+        tenants = conn.execute("SELECT value FROM run_tags WHERE run_id = ANY(%s) AND key = 'weir/partition_tenant'",
+                               (run_ids,)).fetchall()
         materialized = conn.execute(
             "SELECT partition, count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
             "AND asset_key = %s GROUP BY partition", (dg.AssetKey(["argo", "endpoint_group_ar"]).to_string(),)).fetchall()
@@ -88,4 +92,5 @@ def test_backfill_of_seven_days_through_graphql_on_postgres(tmp_path, pg_dsn):
     # of the seven days in one ranged run, each day materialized once
     assert runs == len(run_ids) == 1
     assert ranged == 1
+    assert tenants == [("acme",)]
     assert dict(materialized) == {p: 1 for p in partitions}  # every day once: nothing lost, nothing twice

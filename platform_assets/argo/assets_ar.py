@@ -25,7 +25,7 @@ from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.assets_history import latest_metadata
 from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
-from platform_assets.argo.partitions import split_tenant_day
+from platform_assets.argo.partitions import split_tenant_day, tenant_series
 from platform_assets.argo.status_metrics import status_metric_rows
 from platform_assets.argo.status_results import (
     METRIC_LEVEL,
@@ -35,6 +35,7 @@ from platform_assets.argo.status_results import (
     metric_status_table,
     status_table,
 )
+from platform_assets.partition_checks import per_partition
 from resources.compute import ComputeEngine, EngineKernel
 from resources.placement import AR_COMPUTE, POOL_MONGO
 from resources.results_store import ResultsResource
@@ -94,13 +95,15 @@ def _specs(results_kind: str) -> list[dg.AssetSpec]:
     ]
 
 
-def _check_specs() -> list[dg.AssetCheckSpec]:
+def _check_specs(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
+    """The A/R checks, each judged per tenant-day (partition_checks.py)."""
     specs = [
         dg.AssetCheckSpec(
             "sanity",
             asset=AR_KEYS[level],
             blocking=True,
             description="rates in [0,100] or -1; up+unknown+down <= 1",
+            partitions_def=partitions_def,
         )
         for level in LEVELS
     ]
@@ -109,6 +112,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             "completeness",
             asset=AR_KEYS["endpoint_ar"],
             description="every topology endpoint has an endpoint_ar row",
+            partitions_def=partitions_def,
         )
     )
     specs.append(
@@ -116,6 +120,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             "discrepancy",
             asset=AR_KEYS["endpoint_group_ar"],
             description="group availability against a reference or the previous run",
+            partitions_def=partitions_def,
         )
     )
     return specs
@@ -225,7 +230,11 @@ def _compute_day(
     engine: ComputeEngine,
     store,
     method: str,
+    selected: set[str],
 ) -> ArDay:
+    """One tenant-day: compute every level, write the ``selected`` ones (lake, then the results
+    store when sane). With none selected (a check-only run) nothing is written: the checks judge a
+    fresh computation against what is stored."""
     day, name = split_tenant_day(partition_key)
     tenant = shared.tenant(name)
     records = shared.records(name, day)
@@ -285,13 +294,14 @@ def _compute_day(
         tenant.reference_results, store, name, tenant.reports, day
     )
     written = 0
-    for level in (*LEVELS, *STATUS_KEYS):
+    chosen = [level for level in (*LEVELS, *STATUS_KEYS) if level in selected]
+    for level in chosen:
         lake.write_table(
             lake_keys.ar_table(level, name, day),
             pa.Table.from_pandas(tables[level], preserve_index=False),
         )
     if sane:
-        for level in (*LEVELS, *STATUS_KEYS):
+        for level in chosen:
             for report in tenant.reports:
                 rows = tables[level][tables[level]["report"] == report.id]
                 docs = (
@@ -300,13 +310,13 @@ def _compute_day(
                     else [_as_document(d) for d in rows.to_dict("records")]
                 )
                 written += store.write_day(name, level, report.id, day, docs, method)
-    else:
+    elif chosen:
         context.log.error(f"A/R for {name} {day} failed sanity; results store left unchanged")
 
     groups = tables["endpoint_group_ar"]
     valid = groups[groups["availability"] >= 0]
     metadata = {}
-    for level in (*LEVELS, *STATUS_KEYS):
+    for level in chosen:
         table = tables[level]
         meta: dict[str, Any] = {
             "rows": dg.MetadataValue.int(len(table)),
@@ -314,18 +324,20 @@ def _compute_day(
             "engine": dg.MetadataValue.text(engine.name()),
             "compute_seconds": dg.MetadataValue.float(round(seconds, 3)),
             "results_written": dg.MetadataValue.bool(sane),
+            "tenant": dg.MetadataValue.text(name),
             "write_method": dg.MetadataValue.text(method),
             "path": dg.MetadataValue.path(lake.describe(lake_keys.ar_table(level, name, day))),
         }
         if level == "endpoint_group_ar":
+            mean = round(float(valid["availability"].mean()), 4) if len(valid) else -1.0
+            least = float(valid["availability"].min()) if len(valid) else -1.0
             meta.update(
                 {
-                    "mean_availability": dg.MetadataValue.float(
-                        round(float(valid["availability"].mean()), 4) if len(valid) else -1.0
-                    ),
-                    "min_availability": dg.MetadataValue.float(
-                        float(valid["availability"].min()) if len(valid) else -1.0
-                    ),
+                    "mean_availability": dg.MetadataValue.float(mean),
+                    "min_availability": dg.MetadataValue.float(least),
+                    # one plot line per tenant: the UI plots a key across partitions, and the
+                    # tenants' days interleave under the shared keys above
+                    **tenant_series(name, mean_availability=mean, min_availability=least),
                     "worst_groups": _preview(groups),
                     "availability_by_group": _group_table(groups),
                     "groups": dg.MetadataValue.int(len(groups)),
@@ -352,13 +364,17 @@ def build_argo_ar(
     backfill_policy: dg.BackfillPolicy | None,
     results_kind: str = "mongodb",
 ) -> dg.AssetsDefinition:
-    """The three A/R assets of a tenant-day, computed together, over the slice's tenant-days."""
+    """The A/R and status assets of a tenant-day, computed together, over the slice's tenant-days.
+
+    Subsettable: the kernel computes every level at once, so selecting one asset (``dagster asset
+    materialize --select argo/endpoint_group_ar``) computes all and writes only the selected ones;
+    selecting only checks writes nothing and judges a fresh computation."""
 
     @dg.multi_asset(
         specs=_specs(results_kind),
-        check_specs=_check_specs(),
+        check_specs=_check_specs(partitions_def),
         partitions_def=partitions_def,
-        can_subset=False,
+        can_subset=True,
         pool=POOL_MONGO,
         op_tags=AR_COMPUTE,
         backfill_policy=backfill_policy,
@@ -373,99 +389,88 @@ def build_argo_ar(
     ):
         """Every tenant-day of the run: one for a daily or sensor run, a whole date range for a
         single-run backfill. Each day keeps its own metadata (the late-data sensors read it per
-        partition); the checks of a range run judge all
-        its days together and name the failing ones."""
+        partition) and its own check results."""
         store = results.store()
         method = config.write_method or results.write_method
+        levels = {**AR_KEYS, **STATUS_KEYS}
+        selected = {level for level, key in levels.items() if key in context.selected_asset_keys}
         keys = sorted(context.partition_keys)
         computed, shared = [], RunInputs(registry, lake)
         for number, partition_key in enumerate(keys, 1):
             computed.append(
-                _compute_day(context, partition_key, config, shared, lake, engine, store, method)
+                _compute_day(
+                    context, partition_key, config, shared, lake, engine, store, method, selected
+                )
             )
             if len(keys) > 1:
                 context.log.info(f"A/R {number}/{len(keys)}: {partition_key}")
-        for level, key in {**AR_KEYS, **STATUS_KEYS}.items():
+        for level, key in levels.items():
+            if level not in selected:
+                continue
             for day in computed:
                 context.add_asset_metadata(
                     day.metadata[level], asset_key=key, partition_key=day.partition_key
                 )
             yield dg.MaterializeResult(asset_key=key)
-        yield from _check_results(computed, config.discrepancy_threshold)
+        yield from per_partition(context, _check_results(computed, config.discrepancy_threshold))
 
     return argo_ar
 
 
-def _failing(days: list[ArDay], failed) -> list[str]:
-    return [d.partition_key for d in days if failed(d)]
-
-
-def _check_results(days: list[ArDay], threshold: float) -> Iterator[dg.AssetCheckResult]:
-    """One result per check for all the run's days (a range run names its failing partitions)."""
-    for level in LEVELS:
-        bad = pd.concat(
-            [d.violations[level].assign(partition=d.partition_key) for d in days], ignore_index=True
-        )
-        yield dg.AssetCheckResult(
-            asset_key=AR_KEYS[level],
-            check_name="sanity",
-            passed=bad.empty,
-            metadata={
-                "violations": len(bad),
-                "failing_partitions": _failing(
-                    days, lambda d, level=level: not d.violations[level].empty
+def _check_results(
+    days: list[ArDay], threshold: float
+) -> Iterator[tuple[str, dg.AssetCheckResult]]:
+    """Every check's result for each of the run's tenant-days."""
+    for day in days:
+        for level in LEVELS:
+            bad = day.violations[level]
+            yield (
+                day.partition_key,
+                dg.AssetCheckResult(
+                    asset_key=AR_KEYS[level],
+                    check_name="sanity",
+                    passed=bad.empty,
+                    metadata={
+                        "violations": len(bad),
+                        "examples": dg.MetadataValue.md(bad.head(5).to_markdown(index=False))
+                        if not bad.empty
+                        else "none",
+                    },
                 ),
-                "examples": dg.MetadataValue.md(bad.head(5).to_markdown(index=False))
-                if not bad.empty
-                else "none",
-            },
+            )
+        yield (
+            day.partition_key,
+            dg.AssetCheckResult(
+                asset_key=AR_KEYS["endpoint_ar"],
+                check_name="completeness",
+                passed=day.missing.empty,
+                metadata={
+                    "missing_endpoints": len(day.missing),
+                    "examples": day.missing.head(10).to_dict("records"),
+                },
+            ),
         )
-    missing = pd.concat(
-        [d.missing.assign(partition=d.partition_key) for d in days], ignore_index=True
-    )
-    yield dg.AssetCheckResult(
-        asset_key=AR_KEYS["endpoint_ar"],
-        check_name="completeness",
-        passed=missing.empty,
-        metadata={
-            "missing_endpoints": len(missing),
-            "failing_partitions": _failing(days, lambda d: not d.missing.empty),
-            "examples": missing.head(10).to_dict("records"),
-        },
-    )
-    yield _discrepancy(days, threshold)
+        yield day.partition_key, _discrepancy(day, threshold)
 
 
-def _discrepancy(days: list[ArDay], threshold: float) -> dg.AssetCheckResult:
+def _discrepancy(day: ArDay, threshold: float) -> dg.AssetCheckResult:
     key = AR_KEYS["endpoint_group_ar"]
-    compared = [d for d in days if d.reference is not None]
-    kinds = sorted({d.reference_kind for d in days})
-    if not compared:
+    if day.reference is None:
         return dg.AssetCheckResult(
             asset_key=key,
             check_name="discrepancy",
             passed=True,
-            metadata={"reference": ", ".join(kinds), "note": "nothing to compare with yet"},
+            metadata={"reference": day.reference_kind, "note": "nothing to compare with yet"},
         )
-    off = pd.concat(
-        [
-            ar_checks.group_discrepancies(
-                d.tables["endpoint_group_ar"], d.reference, threshold
-            ).assign(partition=d.partition_key)
-            for d in compared
-        ],
-        ignore_index=True,
-    )
+    off = ar_checks.group_discrepancies(day.tables["endpoint_group_ar"], day.reference, threshold)
     return dg.AssetCheckResult(
         asset_key=key,
         check_name="discrepancy",
         passed=off.empty,
         metadata={
-            "reference": ", ".join(kinds),
+            "reference": day.reference_kind,
             "threshold_points": threshold,
             "groups_over_threshold": len(off),
-            "days_compared": len(compared),
-            "failing_partitions": sorted(set(off["partition"])) if len(off) else [],
             "max_difference": float(off["difference"].max())
             if len(off) and off["difference"].notna().any()
             else 0.0,

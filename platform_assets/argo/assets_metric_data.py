@@ -16,8 +16,9 @@ import dagster as dg
 import pyarrow as pa
 
 from platform_assets.argo import ingest, lake_keys
-from platform_assets.argo.partitions import split_tenant_day, tenant_day_key
+from platform_assets.argo.partitions import split_tenant_day, tenant_day_key, tenant_series
 from platform_assets.argo.records import IngestWindow, RecordSorter, dedup_and_sort
+from platform_assets.partition_checks import CheckEvent, per_partition
 from resources.kafka import Batch, KafkaResource
 from resources.model.tenancy import Tenant
 from resources.placement import POOL_KAFKA
@@ -146,7 +147,9 @@ def build_metric_data(
             dg.AssetCheckSpec(
                 "volume",
                 asset=METRIC_DATA,
-                description="Record count against the trailing 7 days (warns under 95%).",
+                description="Record count against the trailing 7 days (warns under 95%); a "
+                "day without records warns with the reason.",
+                partitions_def=partitions_def,
             )
         ],
         partitions_def=partitions_def,
@@ -158,7 +161,7 @@ def build_metric_data(
         registry: TenantRegistryResource,
         lake: LakeResource,
         kafka: KafkaResource,
-    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    ) -> Iterator[dg.MaterializeResult | CheckEvent]:
         """Every tenant-day of the run: one for daily and sensor runs, a date range for a single-run
         backfill. A tenant's topic is drained once (records land in their own day's folder) and its
         offsets are committed only after all of the run's days of that tenant are written."""
@@ -187,7 +190,7 @@ def build_metric_data(
                 kafka.commit(batch)
         yield dg.MaterializeResult(asset_key=METRIC_DATA)
         yield dg.MaterializeResult(asset_key=METRIC_QUARANTINE)
-        yield _volume_of_run(checks)
+        yield from per_partition(context, checks)
 
     return metric_data
 
@@ -215,7 +218,7 @@ def _write_day(
         reasons[label] = reasons.get(label, 0) + 1
     if bad.num_rows:
         context.log.warning(f"{bad.num_rows} records quarantined for {name} {day}: {reasons}")
-    data = {
+    data: dict[str, Any] = {
         "records": dg.MetadataValue.int(good.num_rows),
         "quarantined": dg.MetadataValue.int(bad.num_rows),
         "input_files": dg.MetadataValue.int(n_inputs),
@@ -231,22 +234,11 @@ def _write_day(
         "reasons": dg.MetadataValue.json(reasons),
         "path": dg.MetadataValue.path(lake.describe(lake_keys.metric_quarantine(name, day))),
     }
-    return data, quarantine, volume_check(good.num_rows, _trailing_counts(context, day, name))
-
-
-def _volume_of_run(checks: list[tuple[str, dg.AssetCheckResult]]) -> dg.AssetCheckResult:
-    """A single day's volume check as it is; a range run's judges all its days and names the low
-    ones."""
-    if len(checks) == 1:
-        return checks[0][1]
-    low = [partition_key for partition_key, check in checks if not check.passed]
-    return dg.AssetCheckResult(
-        check_name="volume",
-        asset_key=METRIC_DATA,
-        passed=not low,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"days": len(checks), "failing_partitions": low},
+    data.update(tenant_series(name, records=good.num_rows))
+    volume = volume_check(
+        good.num_rows, _trailing_counts(context, day, name), n_inputs, bad.num_rows
     )
+    return data, quarantine, volume
 
 
 def _trailing_counts(context: dg.AssetExecutionContext, day: date, tenant: str) -> list[float]:
@@ -255,7 +247,28 @@ def _trailing_counts(context: dg.AssetExecutionContext, day: date, tenant: str) 
     return trailing_values(context.instance, METRIC_DATA, day, tenant, "records")
 
 
-def volume_check(count: int, history: list[float]) -> dg.AssetCheckResult:
+def volume_check(
+    count: int, history: list[float], inputs: int | None = None, refused: int = 0
+) -> dg.AssetCheckResult:
+    """The day's record count against the trailing days' median. A day without a single good
+    record is never "normal", whatever the history: it warns and says why (no input at all, or
+    inputs holding no good record)."""
+    if count == 0:
+        if inputs == 0:
+            reason = "no input for the day: no metric data file or message arrived"
+        else:
+            reason = f"no good record in the day's {inputs} input(s)" + (
+                f"; {refused} refused (see argo/metric_data_quarantine)" if refused else ""
+            )
+        return dg.AssetCheckResult(
+            check_name="volume",
+            asset_key=METRIC_DATA,
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=reason,
+            metadata={"records": 0, "refused": refused, "reason": reason},
+        )
+    history = [h for h in history if h > 0]  # an empty day is an outage, never the norm
     if not history:
         return dg.AssetCheckResult(
             check_name="volume",

@@ -48,3 +48,12 @@ def backfill_policy(name: str) -> dg.BackfillPolicy | None:
     if name == "per_partition":
         return dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
     raise ValueError(f"WEIR_ARGO_BACKFILL_POLICY must be single_run or per_partition, not {name!r}")
+
+
+def tenant_series(tenant: str, **figures: float) -> dict[str, dg.MetadataValue]:
+    """Figures under tenant-named keys (``mean_availability/<tenant>``). The UI plots a metadata
+    key across an asset's partitions, where date|tenant keys interleave the tenants; a key per
+    tenant gives each tenant its own line."""
+    return {
+        f"{key}/{tenant}": dg.MetadataValue.float(float(value)) for key, value in figures.items()
+    }

@@ -3,7 +3,7 @@ loads (``platform_assets.argo.definitions.build_defs``), never at import.
 
 | variable                    | field           | default      |
 |-----------------------------|-----------------|--------------|
-| ``WEIR_START_DATE``         | start_date      | 2024-01-01   |
+| ``WEIR_START_DATE``         | start_date      | -30d (30 days back, start_dates.py) |
 | ``WEIR_ARGO_BACKFILL_POLICY`` | backfill_policy | single_run |
 | ``WEIR_ARGO_FUTURE_HOURS`` | future_hours    | 24           |
 | ``PLATFORM_ENV``            | results_kind    | json (local), mongodb (prod) |
@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+
+from platform_assets.start_dates import RECENT, StartDateError, resolve_start
 
 BACKFILL_POLICIES = ("single_run", "per_partition")
 
@@ -25,7 +26,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class ArgoSettings:
-    start_date: str = "2024-01-01"  # first day of the tenant-day partitions (YYYY-MM-DD)
+    # first day of the tenant-day partitions: YYYY-MM-DD, or -<N>d (N days before today)
+    start_date: str = RECENT
     backfill_policy: str = "single_run"  # or per_partition
     # how far past now a Kafka record's timestamp may be; later ones are quarantined
     future_hours: int = 24
@@ -39,11 +41,10 @@ class ArgoSettings:
                 f"WEIR_ARGO_FUTURE_HOURS must be 0..8784 hours, not {self.future_hours!r}"
             )
         try:
-            date.fromisoformat(self.start_date)
-        except ValueError:
-            raise SettingsError(
-                f"WEIR_START_DATE {self.start_date!r} is not a YYYY-MM-DD date"
-            ) from None
+            start = resolve_start(self.start_date, "WEIR_START_DATE")
+            object.__setattr__(self, "start_date", start)
+        except StartDateError as exc:
+            raise SettingsError(str(exc)) from None
         if self.backfill_policy not in BACKFILL_POLICIES:
             raise SettingsError(
                 f"WEIR_ARGO_BACKFILL_POLICY must be one of {BACKFILL_POLICIES}, "
@@ -53,7 +54,7 @@ class ArgoSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ArgoSettings:
         return cls(
-            start_date=env.get("WEIR_START_DATE", cls.start_date),
+            start_date=env.get("WEIR_START_DATE", RECENT),
             backfill_policy=env.get("WEIR_ARGO_BACKFILL_POLICY", cls.backfill_policy),
             future_hours=_hours(env.get("WEIR_ARGO_FUTURE_HOURS", str(cls.future_hours))),
             results_kind="mongodb" if env.get("PLATFORM_ENV") == "prod" else "json",

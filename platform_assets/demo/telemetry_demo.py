@@ -36,8 +36,11 @@ OUTPUTS = (
 def run(
     defs: dg.Definitions, instance: dg.DagsterInstance, settings: TelemetrySettings, quiet: dict
 ) -> bool:
-    first_hour = (int(time.time() * 1000) // HOUR_MS - 3) * HOUR_MS
-    values = sample_data.batches(60, 50, first_hour, spread_ms=3 * HOUR_MS, seed=23)
+    # ten minutes into the hour three hours ago: an event's own time (up to ten minutes before its
+    # batch's sync time) then falls in the hour the batch is filed under, so every hour and day the
+    # batches land in also holds events, at any time of day (midnight included)
+    first_sync = (int(time.time() * 1000) // HOUR_MS - 3) * HOUR_MS + 600_000
+    values = sample_data.batches(60, 50, first_sync, spread_ms=3 * HOUR_MS, seed=23)
     Inbox(settings.inbox_dir, settings.topic("ingest")).append(0, [*values, *HOSTILE, values[5]])
     ingest = defs.resolve_job_def("telemetry_ingest").execute_in_process(
         instance=instance, run_config=quiet

@@ -35,3 +35,15 @@ def incidents(jobs: Sequence[Mapping[str, Any]], expected: Sequence[str]) -> dic
             else Incident(name, "MISSING", None)
         )
     return found
+
+
+def job_states(jobs: Sequence[Mapping[str, Any]], expected: Sequence[str]) -> dict[str, str]:
+    """Each expected job's state as an operator reads it: a live run's state if there is one,
+    else its newest run's (FAILED, CANCELED, FINISHED...), else MISSING."""
+    states: dict[str, str] = {}
+    for name in expected:
+        runs = [j for j in jobs if j.get("name") == name]
+        alive = [j for j in runs if j.get("state") in ALIVE]
+        newest = max(alive or runs, key=lambda j: j.get("start-time", 0), default=None)
+        states[name] = str(newest["state"]) if newest else "MISSING"
+    return states

@@ -181,7 +181,7 @@ def graph_assets(graph: GraphSpec) -> dg.AssetsDefinition:
                 "ended": _stamp(outcome.ended),
                 "duration_s": round(outcome.duration_s, 3),
                 "attempts": outcome.attempts,
-                "log_file": str(logs.task_path(outcome.task_id)),
+                "log_file": dg.MetadataValue.path(str(logs.task_path(outcome.task_id))),
             }
             if outcome.status == "succeeded":
                 metadata: dict[str, Any] = {**meta, **(outcome.details or {})}

@@ -216,6 +216,7 @@ def build_process_telemetry_hour(
                 "failed_share",
                 asset=key("unique_events"),
                 description="share of events failing validation (warns over 5 %)",
+                partitions_def=hours,
             )
         ],
         partitions_def=hours,

@@ -20,13 +20,14 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
+from platform_assets.start_dates import RECENT, StartDateError, resolve_start
 from platform_assets.telemetry.extraction import SourceMessage
 from platform_assets.telemetry.topics import TopicRoute, TopicsError, topic_routes
 from platform_assets.telemetry.topics import problems as topic_problems
@@ -34,7 +35,7 @@ from resources.kafka import Batch, KafkaResource, Message
 
 TOPIC_NAMES = {"ingest": "telemetry.ingest"}  # what Weir reads; what it produces: topics.py
 
-DEFAULT_START_DATE = "2024-01-01"
+DEFAULT_START_DATE = RECENT  # 30 days before the code location loads (start_dates.py)
 DEFAULT_BACKUP_TIMEZONE = "Asia/Kolkata"
 DEFAULT_DEDUP_WINDOW_S = 3600
 
@@ -51,7 +52,7 @@ class TelemetryLayout:
 
     | variable                          | field            | default      |
     |-----------------------------------|------------------|--------------|
-    | ``WEIR_TELEMETRY_START_DATE``     | start_date       | 2024-01-01   |
+    | ``WEIR_TELEMETRY_START_DATE``     | start_date       | -30d         |
     | ``WEIR_TELEMETRY_BACKUP_TZ``      | backup_timezone  | Asia/Kolkata |
     | ``WEIR_TELEMETRY_DEDUP_WINDOW_S`` | dedup_window_s   | 3600         |
 
@@ -64,12 +65,15 @@ class TelemetryLayout:
 
     def __post_init__(self) -> None:
         try:
-            date.fromisoformat(self.start_date)
+            start = resolve_start(self.start_date, "WEIR_TELEMETRY_START_DATE")
+            object.__setattr__(self, "start_date", start)
+        except StartDateError as exc:
+            raise LayoutError(str(exc)) from None
+        try:
             ZoneInfo(self.backup_timezone)
         except (ValueError, ZoneInfoNotFoundError):
             raise LayoutError(
-                f"WEIR_TELEMETRY_START_DATE {self.start_date!r} must be YYYY-MM-DD and "
-                f"WEIR_TELEMETRY_BACKUP_TZ {self.backup_timezone!r} a known timezone"
+                f"WEIR_TELEMETRY_BACKUP_TZ {self.backup_timezone!r} is not a known timezone"
             ) from None
         if self.dedup_window_s < 0:
             raise LayoutError(

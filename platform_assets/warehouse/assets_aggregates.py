@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
+from platform_assets.partition_checks import per_partition
 from platform_assets.warehouse import aggregates_duckdb, aggregates_spark, lake_paths
 from platform_assets.warehouse.aggregates import HOUR_US, to_event_frame
 from platform_assets.warehouse.assets_parquet import parquet_key
@@ -73,59 +74,84 @@ def read_facts(lake: LakeResource, first: date, last: date) -> pd.DataFrame:
     return to_event_frame(table)
 
 
-def _reference_check(
+def _windows(
+    context: dg.AssetExecutionContext, partitions: dg.PartitionsDefinition
+) -> list[tuple[str, int, int]]:
+    """(partition key, start us, end us) of each of the run's partitions."""
+    out = []
+    for partition_key in context.partition_keys:
+        window = partitions.time_window_for_partition_key(partition_key)  # type: ignore[attr-defined]
+        out.append((partition_key, _us(window.start), _us(window.end)))
+    return out
+
+
+def _reference_checks(
     key: dg.AssetKey,
     result: pd.DataFrame,
     config: AggregateConfig,
     keys: list[str],
     values: list[str],
-    window: tuple[int, int],
+    windows: list[tuple[str, int, int]],
     time_column: str,
     blocking: bool,
-) -> dg.AssetCheckResult:
+) -> list[tuple[str, dg.AssetCheckResult]]:
+    """The run's result against the reference export, judged per partition (each window's rows
+    against the reference's rows of that window); the export is read once."""
     name = key.path[-1]
+    severity = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
     reference_dir = (
         config.reference_dir or WarehouseSettings.from_env().reference_dir
     )  # read as the run starts
     path = Path(reference_dir) / f"{name}.csv" if reference_dir else None
     if path is None or not path.exists():
-        return dg.AssetCheckResult(
-            check_name="reference_discrepancy",
-            passed=True,
-            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-            metadata={"note": "no reference export configured"},
-        )
+        return [
+            (
+                partition_key,
+                dg.AssetCheckResult(
+                    asset_key=key,
+                    check_name="reference_discrepancy",
+                    passed=True,
+                    severity=severity,
+                    metadata={"note": "no reference export configured"},
+                ),
+            )
+            for partition_key, _, _ in windows
+        ]
+    moment = f"{time_column}_us"
     reference = pd.read_csv(path)
-    reference[f"{time_column}_us"] = (
-        pd.to_datetime(reference[time_column], utc=True).dt.as_unit("us").astype("int64")
-    )
-    reference = reference[
-        (reference[f"{time_column}_us"] >= window[0]) & (reference[f"{time_column}_us"] < window[1])
-    ]
+    reference[moment] = pd.to_datetime(reference[time_column], utc=True).dt.as_unit("us")
+    reference[moment] = reference[moment].astype("int64")
     tolerances = Tolerances(
         config.max_row_difference, config.value_tolerance_pct, config.max_mismatched_pct
     )
-    found = compare(result, reference, [f"{time_column}_us", *keys], values, tolerances)
-    return dg.AssetCheckResult(
-        check_name="reference_discrepancy",
-        passed=found.passed,
-        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-        description=_verdict(found),
-        metadata={
-            "reference": str(path),
-            "rows": found.rows,
-            "reference_rows": found.reference_rows,
-            "row_difference_pct": found.row_difference_pct,
-            "rows_passed": found.rows_passed,
-            "mismatched": found.mismatched,
-            "only_ours": found.only_ours,
-            "only_reference": found.only_reference,
-            "mismatched_pct": found.mismatched_pct,
-            "values_passed": found.values_passed,
-            "tolerances": dict(tolerances.__dict__),
-            "mismatched_keys": found.mismatched_keys,
-        },
-    )
+    judged = []
+    for partition_key, first, last in windows:
+        ours = result[(result[moment] >= first) & (result[moment] < last)]
+        theirs = reference[(reference[moment] >= first) & (reference[moment] < last)]
+        found = compare(ours, theirs, [moment, *keys], values, tolerances)
+        verdict = dg.AssetCheckResult(
+            asset_key=key,
+            check_name="reference_discrepancy",
+            passed=found.passed,
+            severity=severity,
+            description=_verdict(found),
+            metadata={
+                "reference": str(path),
+                "rows": found.rows,
+                "reference_rows": found.reference_rows,
+                "row_difference_pct": found.row_difference_pct,
+                "rows_passed": found.rows_passed,
+                "mismatched": found.mismatched,
+                "only_ours": found.only_ours,
+                "only_reference": found.only_reference,
+                "mismatched_pct": found.mismatched_pct,
+                "values_passed": found.values_passed,
+                "tolerances": dict(tolerances.__dict__),
+                "mismatched_keys": found.mismatched_keys,
+            },
+        )
+        judged.append((partition_key, verdict))
+    return judged
 
 
 def _verdict(found: Discrepancy) -> str:
@@ -165,6 +191,7 @@ def build_agg_hourly_space(
                 asset=HOURLY_KEY,
                 description=_REFERENCE_CHECK,
                 blocking=blocking,
+                partitions_def=hours,
             )
         ],
         description="Per space and UTC hour: events, distinct people, occupied minutes, peak "
@@ -184,9 +211,9 @@ def build_agg_hourly_space(
             (window.end - timedelta(microseconds=1)).date(),
         )
         result = engine.run(HOURLY_SPACE, events, start, end)
-        hours = result["hour_start_us"].to_numpy()
+        hour_starts = result["hour_start_us"].to_numpy()
         for hour_us in range(start, end, HOUR_US):
-            part = result[hours == hour_us]
+            part = result[hour_starts == hour_us]
             key = datetime.fromtimestamp(hour_us / 1_000_000, tz=UTC).strftime("%Y-%m-%d-%H:%M")
             lake.write_table(
                 lake_paths.aggregate_file("agg_hourly_space", key),
@@ -202,15 +229,18 @@ def build_agg_hourly_space(
                 "fact_rows_read": dg.MetadataValue.int(len(events)),
             }
         )
-        yield _reference_check(
-            HOURLY_KEY,
-            result,
-            config,
-            ["space_id"],
-            ["events", "distinct_people", "occupied_minutes", "peak_people_count"],
-            (start, end),
-            "hour_start",
-            blocking,
+        yield from per_partition(
+            context,
+            _reference_checks(
+                HOURLY_KEY,
+                result,
+                config,
+                ["space_id"],
+                ["events", "distinct_people", "occupied_minutes", "peak_people_count"],
+                _windows(context, hours),
+                "hour_start",
+                blocking,
+            ),
         )
 
     return agg_hourly_space
@@ -236,6 +266,7 @@ def build_week_people_count(
                 asset=WEEKLY_KEY,
                 description=_REFERENCE_CHECK,
                 blocking=blocking,
+                partitions_def=weeks,
             )
         ],
         description="Per company and ISO week (Monday 00:00 UTC): distinct people and events.",
@@ -267,15 +298,18 @@ def build_week_people_count(
                 "engine": dg.MetadataValue.text(engine.name()),
             }
         )
-        yield _reference_check(
-            WEEKLY_KEY,
-            result,
-            config,
-            ["company_id"],
-            ["distinct_people", "events"],
-            (start, end),
-            "week_start",
-            blocking,
+        yield from per_partition(
+            context,
+            _reference_checks(
+                WEEKLY_KEY,
+                result,
+                config,
+                ["company_id"],
+                ["distinct_people", "events"],
+                _windows(context, weeks),
+                "week_start",
+                blocking,
+            ),
         )
 
     return week_people_count

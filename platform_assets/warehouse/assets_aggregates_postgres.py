@@ -13,6 +13,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from platform_assets.partition_checks import per_partition
 from platform_assets.warehouse import lake_paths
 from platform_assets.warehouse.aggregate_rows import database_rows
 from platform_assets.warehouse.assets_aggregates import HOURLY_KEY, WEEKLY_KEY
@@ -57,7 +58,9 @@ def _load_asset(
             dg.AssetCheckSpec(
                 "parity",
                 asset=key,
-                description="database rows and summed events in the window == the aggregate files'",
+                description="database rows and summed events in the window == the aggregate "
+                "files', judged per partition",
+                partitions_def=partitions,
             )
         ],
         description=f"{table.name} in the warehouse database: each run replaces its window "
@@ -66,20 +69,25 @@ def _load_asset(
     def _load(context: dg.AssetExecutionContext, lake: LakeResource, warehouse_db: WarehouseDb):
         window = context.partition_time_window
         start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
-        parts = []
-        for name in files(start, end):
-            path = lake_paths.aggregate_file(table.name, name)
-            if not lake.exists(path):
-                raise dg.Failure(
-                    f"{table.name}: no aggregate file for {name}; materialize "
-                    f"{upstream.to_user_string()} for this window first",
-                    allow_retries=False,
-                )
-            parts.append(database_rows(table, lake.read_table(path)))
-        rows = pa.concat_tables(parts) if parts else table.schema().empty_table()
+        by_partition: dict[str, tuple[datetime, datetime, pa.Table]] = {}
+        for partition_key in context.partition_keys:
+            own = partitions.time_window_for_partition_key(partition_key)  # type: ignore[attr-defined]
+            first, last = own.start.astimezone(UTC), own.end.astimezone(UTC)
+            parts = []
+            for name in files(first, last):
+                path = lake_paths.aggregate_file(table.name, name)
+                if not lake.exists(path):
+                    raise dg.Failure(
+                        f"{table.name}: no aggregate file for {name}; materialize "
+                        f"{upstream.to_user_string()} for this window first",
+                        allow_retries=False,
+                    )
+                parts.append(database_rows(table, lake.read_table(path)))
+            own_rows = pa.concat_tables(parts) if parts else table.schema().empty_table()
+            by_partition[partition_key] = (first, last, own_rows)
+        rows = pa.concat_tables([r for _, _, r in by_partition.values()])
         loaded = warehouse_db.replace_window(table, rows, start, end)
-        in_db, events_in_db = warehouse_db.window_totals(table, start, end, "events")
-        events = float(pc.sum(rows.column("events")).as_py() or 0)
+        in_db, _ = warehouse_db.window_totals(table, start, end, "events")
         yield dg.MaterializeResult(
             metadata={
                 "rows_loaded": dg.MetadataValue.int(loaded),
@@ -89,16 +97,7 @@ def _load_asset(
                 "window": dg.MetadataValue.text(f"[{start.isoformat()}, {end.isoformat()})"),
             }
         )
-        yield dg.AssetCheckResult(
-            check_name="parity",
-            passed=in_db == rows.num_rows and events_in_db == events,
-            metadata={
-                "database_rows": in_db,
-                "file_rows": rows.num_rows,
-                "database_events": events_in_db,
-                "file_events": events,
-            },
-        )
+        yield from per_partition(context, _parity(key, table, by_partition, warehouse_db))
 
     return _load
 
@@ -114,3 +113,29 @@ def build_aggregate_loads(
             WEEKLY_POSTGRES_KEY, WEEKLY_KEY, AGGREGATES["week_people_count"], weeks, _week_files
         ),
     ]
+
+
+def _parity(
+    key: dg.AssetKey,
+    table: Table,
+    by_partition: dict[str, tuple[datetime, datetime, pa.Table]],
+    warehouse_db: WarehouseDb,
+) -> list[tuple[str, dg.AssetCheckResult]]:
+    """Rows and summed events of each partition's window: the database against its files."""
+    judged = []
+    for partition_key, (first, last, rows) in by_partition.items():
+        in_db, events_in_db = warehouse_db.window_totals(table, first, last, "events")
+        events = float(pc.sum(rows.column("events")).as_py() or 0)
+        result = dg.AssetCheckResult(
+            asset_key=key,
+            check_name="parity",
+            passed=in_db == rows.num_rows and events_in_db == events,
+            metadata={
+                "database_rows": in_db,
+                "file_rows": rows.num_rows,
+                "database_events": events_in_db,
+                "file_events": events,
+            },
+        )
+        judged.append((partition_key, result))
+    return judged

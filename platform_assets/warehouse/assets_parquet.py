@@ -15,6 +15,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from platform_assets.partition_checks import per_partition
 from platform_assets.warehouse import lake_paths
 from platform_assets.warehouse.catalog import (
     CompletenessRule,
@@ -204,7 +205,8 @@ def _parquet_asset(table: Table, day_partitions: dg.PartitionsDefinition) -> dg.
                 blocking=True,
                 description=f"rows >= {rule.min_share:.0%} of the manifest count (else the "
                 f"same-weekday median) and >= {rule.min_share:.0%} of active {rule.entities_table} "
-                "present",
+                "present (judged per day)",
+                partitions_def=day_partitions,
             )
         ]
         if rule
@@ -308,13 +310,22 @@ def _parquet_asset(table: Table, day_partitions: dg.PartitionsDefinition) -> dg.
                     lake.delete(marker)
                 else:
                     lake.write_bytes(marker, json.dumps(r.__dict__).encode())
-            yield dg.AssetCheckResult(
-                check_name="source_completeness",
-                passed=not failed,
-                metadata={
-                    "failed_days": failed,
-                    "days": [r.__dict__ for r in results][:31],
-                },
+            if failed:
+                context.log.warning(f"{table.name}: source incomplete on {', '.join(failed)}")
+            yield from per_partition(
+                context,
+                [
+                    (
+                        r.day,
+                        dg.AssetCheckResult(
+                            asset_key=parquet_key(table.name),
+                            check_name="source_completeness",
+                            passed=r.passed,
+                            metadata={k: v for k, v in r.__dict__.items() if v is not None},
+                        ),
+                    )
+                    for r in results
+                ],
             )
 
     return _parquet

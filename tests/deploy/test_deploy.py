@@ -30,14 +30,22 @@ def test_dagster_yaml_validates_against_the_instance_schema(monkeypatch):
     config, _ = dagster_instance_config(str(ROOT), "dagster.yaml")
     assert config["run_monitoring"]["max_runtime_seconds"] == 21600
     limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
-    assert {"key": "dagster/partition/tenant", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+    assert {"key": "weir/partition_tenant", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
 
 
 def test_helm_values_agree_with_the_instance_config():
     instance = yaml.safe_load((ROOT / "dagster.yaml").read_text())
-    queued = VALUES["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
-    assert queued["maxConcurrentRuns"] == instance["concurrency"]["runs"]["max_concurrent_runs"]
-    assert queued["tagConcurrencyLimits"] == instance["concurrency"]["runs"]["tag_concurrency_limits"]
+    coordinator = VALUES["dagsterDaemon"]["runCoordinator"]
+    assert coordinator["type"] == "CustomRunCoordinator"
+    custom = coordinator["config"]["customRunCoordinator"]
+    assert (custom["module"], custom["class"]) == (instance["run_coordinator"]["module"],
+                                                   instance["run_coordinator"]["class"])
+    assert custom["config"]["max_concurrent_runs"] == instance["concurrency"]["runs"]["max_concurrent_runs"]
+    assert custom["config"]["tag_concurrency_limits"] == instance["concurrency"]["runs"]["tag_concurrency_limits"]
+    # the coordinator is Weir's code: wherever runs are submitted runs Weir's image
+    image = VALUES["dagster-user-deployments"]["deployments"][0]["image"]["repository"]
+    assert VALUES["dagsterDaemon"]["image"]["repository"] == image
+    assert VALUES["dagsterWebserver"]["image"]["repository"] == image
     assert VALUES["dagsterDaemon"]["runMonitoring"]["maxRuntimeSeconds"] == \
         instance["run_monitoring"]["max_runtime_seconds"]
     [deployment] = VALUES["dagster-user-deployments"]["deployments"]

@@ -165,12 +165,23 @@ def test_health_sensor_relaunches_a_cancelled_job_once_and_alerts(world):
 
         healthy = tick(None)
         assert healthy.run_requests == [] and json.loads(healthy.cursor) == {}
+        # each tenant's job state is recorded on the stream's asset, then only when it changes
+        observed = {e.asset_key.to_user_string(): e for e in healthy.asset_events}
+        assert observed["streaming/metric_stream"].metadata[f"state/{tenant}"].value == "RUNNING"
+        assert observed["streaming/metric_stream"].metadata[f"running/{tenant}"].value == 1.0
+        for event in healthy.asset_events:
+            instance.report_runless_asset_event(event)
+        assert tick(healthy.cursor).asset_events == []
         name = stream_job_name(load_monitoring_conf(conf), tenant, "ingest-metric")
         job_id = flink.find_running(name)
         flink.cancel(job_id)
         flink.wait(job_id)
         incident = tick(healthy.cursor)
         [request] = incident.run_requests
+        [changed] = incident.asset_events
+        assert changed.asset_key == dg.AssetKey(["streaming", "metric_stream"])
+        assert changed.metadata[f"state/{tenant}"].value == "CANCELED"
+        assert changed.metadata[f"running/{tenant}"].value == 0.0
         assert request.job_name == "ingest_metric_stream"
         assert request.run_config == {"ops": {"ensure_metric_stream": {"config": {"tenant": tenant}}}}
         assert len(hooks) == 1 and "canceled" in json.dumps(hooks[0]) and tenant in json.dumps(hooks[0])

@@ -302,14 +302,22 @@ def test_backlog_sensor_launches_on_lag_and_not_twice(world):
         first = telemetry_backlog(context)
     # lag 3 is under the threshold of 5, but nothing was ever launched: the max delay has passed
     assert len(first.run_requests) == 1 and first.run_requests[0].tags["weir/lag"] == "3"
+    # the lag is recorded on the topic's asset (plotted in the UI): at a launch, and not every tick
+    [observed] = first.asset_events
+    assert observed.asset_key == dg.AssetKey(["telemetry", "ingest_topic"])
+    assert observed.metadata[f"lag/{settings.topic('ingest')}"].value == 3.0
+    assert sum(observed.metadata["lag_by_partition"].value.values()) == 3
+    instance.report_runless_asset_event(observed)
     cursor = first.cursor
     with dg.build_sensor_context(instance=instance, resources=sensor_resources, cursor=cursor) as context:
         second = telemetry_backlog(context)
     assert not second.run_requests and "below threshold" in second.skip_reason.skip_message  # launched just now
+    assert not second.asset_events  # observed moments ago
     kafka.produce_all(settings.topic("ingest"), sample_data.batches(4, 2, START, seed=4))
     with dg.build_sensor_context(instance=instance, resources=sensor_resources, cursor=cursor) as context:
         third = telemetry_backlog(context)
     assert len(third.run_requests) == 1 and third.run_requests[0].tags["weir/lag"] == "7"
+    assert third.asset_events[0].metadata[f"lag/{settings.topic('ingest')}"].value == 7.0
     run_ingest(defs, instance)
     with dg.build_sensor_context(instance=instance, resources=sensor_resources, cursor=third.cursor) as context:
         assert "lag 0" in telemetry_backlog(context).skip_reason.skip_message

@@ -11,6 +11,7 @@ import pytest
 
 from platform_assets.warehouse.catalog import load_catalog
 from resources.storage import LakeResource
+from tests.conftest import fresh_database
 from tests.warehouse.world import write_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +38,14 @@ def _state(root: Path, dsn: str) -> dict:
     return state
 
 
-@pytest.fixture
-def clean_state(tmp_path_factory, pg_dsn):
+@pytest.fixture(scope="module")
+def clean_state(tmp_path_factory):
+    """What a load never interrupted leaves, computed once for every kill point."""
     root = tmp_path_factory.mktemp("clean")
     write_world(root)
-    assert _load(root, pg_dsn) == 0
-    return _state(root, pg_dsn)
+    with fresh_database() as dsn:
+        assert _load(root, dsn) == 0
+        return _state(root, dsn)
 
 
 @pytest.mark.parametrize(("point", "nth"), [("parquet", 20), ("parquet", 170), ("before_db", 3),
