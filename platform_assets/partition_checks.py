@@ -4,13 +4,18 @@ A check declared with its asset's partitions (``AssetCheckSpec(partitions_def=..
 status per partition, so a failing day, or a run that failed, never paints the partitions that
 passed. A single-partition run reports through Dagster's ``AssetCheckResult``, which links each
 result to the materialization it judged. A range run (a single-run backfill) has no partition of
-its own to attach a result to, so it reports one ``AssetCheckEvaluation`` per partition and then
-emits each check's output once, as an ``AssetCheckResult`` would have.
+its own to attach a result to, so it reports one ``AssetCheckEvaluation`` per partition, linked to
+that partition's latest materialization as Dagster links a single run's (without the link Dagster
+does not count the result as the partition's current status), and then emits each check's output
+once, as an ``AssetCheckResult`` would have.
 """
 
 from collections.abc import Iterable, Iterator
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 CheckEvent = dg.AssetCheckResult | dg.AssetCheckEvaluation | dg.Output
 
@@ -40,6 +45,9 @@ def per_partition(
         blocking = context.assets_def.get_spec_for_check_key(key).blocking
         for partition_key, result in judged:
             yield dg.AssetCheckEvaluation(
+                target_materialization_data=_latest_materialization(
+                    context.instance, key.asset_key, partition_key
+                ),
                 asset_key=key.asset_key,
                 check_name=key.name,
                 passed=result.passed,
@@ -52,3 +60,17 @@ def per_partition(
         yield dg.Output(
             None, output_name=context.assets_def.get_output_name_for_asset_check_key(key)
         )
+
+
+def _latest_materialization(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_key: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The partition's latest materialization (the one this run just made, when it made one)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp
+    )

@@ -110,5 +110,8 @@ def _observations(
             )
         compared = {f"state/{tenant}": state for tenant, state in by_tenant.items()}
         summary = ", ".join(f"{tenant} {state}" for tenant, state in by_tenant.items())
-        events += observe_if_due(instance, key, metadata, compared, f"Flink jobs: {summary}")
+        try:
+            events += observe_if_due(instance, key, metadata, compared, f"Flink jobs: {summary}")
+        except Exception:  # noqa: BLE001 - the state record must never cost the health reaction
+            continue  # (its alerts are sent, its cursor must be kept); the next tick records it
     return events

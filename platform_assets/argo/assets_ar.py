@@ -404,6 +404,7 @@ def build_argo_ar(
             )
             if len(keys) > 1:
                 context.log.info(f"A/R {number}/{len(keys)}: {partition_key}")
+        _fail_on_unreported_sanity(context, computed)
         for level, key in levels.items():
             if level not in selected:
                 continue
@@ -415,6 +416,26 @@ def build_argo_ar(
         yield from per_partition(context, _check_results(computed, config.discrepancy_threshold))
 
     return argo_ar
+
+
+def _fail_on_unreported_sanity(context: dg.AssetExecutionContext, days: list[ArDay]) -> None:
+    """A level that failed sanity leaves the results store unchanged for every level of the day;
+    when that level's own sanity check is not in the run (a subset run), the run fails saying so,
+    rather than report the selected assets written when they were not."""
+    unreported = [
+        f"{level} of {day.partition_key} ({len(day.violations[level])} rows)"
+        for day in days
+        for level in LEVELS
+        if not day.violations[level].empty
+        and dg.AssetCheckKey(AR_KEYS[level], "sanity") not in context.selected_asset_check_keys
+    ]
+    if unreported:
+        raise dg.Failure(
+            "A/R failed sanity on levels this run does not select: "
+            + "; ".join(unreported)
+            + ". Nothing was written to the results store; run the whole A/R multi-asset to see "
+            "the checks' details."
+        )
 
 
 def _check_results(

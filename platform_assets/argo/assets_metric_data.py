@@ -257,7 +257,8 @@ def volume_check(
         if inputs == 0:
             reason = "no input for the day: no metric data file or message arrived"
         else:
-            reason = f"no good record in the day's {inputs} input(s)" + (
+            what = f"the day's {inputs} input(s)" if inputs is not None else "the day's inputs"
+            reason = f"no good record in {what}" + (
                 f"; {refused} refused (see argo/metric_data_quarantine)" if refused else ""
             )
         return dg.AssetCheckResult(

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from platform_assets.start_dates import RECENT, StartDateError, resolve_start
+from platform_assets.start_dates import RECENT, StartDateError, pinned_start, resolve_start
 
 BACKFILL_POLICIES = ("single_run", "per_partition")
 
@@ -53,8 +53,9 @@ class ArgoSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ArgoSettings:
+        """The settings of this deployment (a relative start pinned: start_dates.py)."""
         return cls(
-            start_date=env.get("WEIR_START_DATE", RECENT),
+            start_date=_start(env),
             backfill_policy=env.get("WEIR_ARGO_BACKFILL_POLICY", cls.backfill_policy),
             future_hours=_hours(env.get("WEIR_ARGO_FUTURE_HOURS", str(cls.future_hours))),
             results_kind="mongodb" if env.get("PLATFORM_ENV") == "prod" else "json",
@@ -66,3 +67,10 @@ def _hours(text: str) -> int:
         return int(text)
     except ValueError:
         raise SettingsError(f"WEIR_ARGO_FUTURE_HOURS {text!r} is not a whole number") from None
+
+
+def _start(env: Mapping[str, str]) -> str:
+    try:
+        return pinned_start(env.get("WEIR_START_DATE", RECENT), "WEIR_START_DATE", env)
+    except StartDateError as exc:
+        raise SettingsError(str(exc)) from None

@@ -57,21 +57,19 @@ def run(data_dir: Path, days: list[date]) -> int:
 
     from platform_assets.argo.partitions import TENANTS_PARTITION, tenant_day_key
     from platform_assets.definitions import defs
+    from platform_assets.demo.located_runs import run_job
 
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(TENANTS_PARTITION, [name for name, _, _ in TENANTS])
     job = defs.resolve_job_def("argo_daily")
     for day in days:
         for name, _, _ in TENANTS:
-            result = job.execute_in_process(
-                partition_key=str(tenant_day_key(day, name)),
-                instance=instance,
-                raise_on_error=False,
-                run_config=QUIET,
+            success = run_job(
+                defs, instance, job.name, QUIET, partition_key=str(tenant_day_key(day, name))
             )
-            status = "ok" if result.success else "FAILED"
+            status = "ok" if success else "FAILED"
             print(f"materialized argo graph for {day} | {name}: {status}", flush=True)
-            if not result.success:
+            if not success:
                 return 1
     print_summary(data_dir, days)
 

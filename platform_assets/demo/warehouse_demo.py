@@ -39,20 +39,22 @@ def write_sample(data_dir: Path, days: list) -> None:
 
 
 def run(defs, instance, days: list, quiet: dict) -> bool:  # noqa: ANN001 - Dagster objects
+    from platform_assets.demo.located_runs import run_job
     from platform_assets.warehouse.catalog import load_catalog
 
     def in_range(job: str, first: str, last: str, config: dict | None = None) -> bool:
-        result = defs.resolve_job_def(job).execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={**quiet, **(config or {})},
+        success = run_job(
+            defs,
+            instance,
+            job,
+            {**quiet, **(config or {})},
             tags={
                 "dagster/asset_partition_range_start": first,
                 "dagster/asset_partition_range_end": last,
             },
         )
-        print(f"{job:>17} {first} .. {last}: {'ok' if result.success else 'FAILED'}", flush=True)
-        return result.success
+        print(f"{job:>17} {first} .. {last}: {'ok' if success else 'FAILED'}", flush=True)
+        return success
 
     replace = {
         "ops": {

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
-from platform_assets.start_dates import RECENT, StartDateError, resolve_start
+from platform_assets.start_dates import RECENT, StartDateError, pinned_start, resolve_start
 from platform_assets.telemetry.extraction import SourceMessage
 from platform_assets.telemetry.topics import TopicRoute, TopicsError, topic_routes
 from platform_assets.telemetry.topics import problems as topic_problems
@@ -42,6 +42,15 @@ DEFAULT_DEDUP_WINDOW_S = 3600
 
 class LayoutError(ValueError):
     """A telemetry layout setting has a value the definitions cannot be built from."""
+
+
+def _start(env: Mapping[str, str]) -> str:
+    """The hour partitions' first day, a relative start pinned (start_dates.py)."""
+    value = env.get("WEIR_TELEMETRY_START_DATE", DEFAULT_START_DATE)
+    try:
+        return pinned_start(value, "WEIR_TELEMETRY_START_DATE", env)
+    except StartDateError as exc:
+        raise LayoutError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,7 @@ class TelemetryLayout:
                 f"WEIR_TELEMETRY_DEDUP_WINDOW_S {window!r} is not a whole number of seconds"
             ) from None
         return cls(
-            start_date=env.get("WEIR_TELEMETRY_START_DATE", DEFAULT_START_DATE),
+            start_date=_start(env),
             backup_timezone=env.get("WEIR_TELEMETRY_BACKUP_TZ", DEFAULT_BACKUP_TIMEZONE),
             dedup_window_s=window_s,
         )

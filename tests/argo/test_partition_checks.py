@@ -23,11 +23,16 @@ VOLUME = dg.AssetCheckKey(METRIC_DATA, "volume")
 
 
 def statuses(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> dict[str, str]:
-    """Partition -> the latest execution status of the check on it."""
-    return {
-        info.partition_key: info.latest_execution_status.value
-        for info in instance.event_log_storage.get_asset_check_partition_info([key])
-    }
+    """Partition -> the check's status on it as Dagster (and its UI) reckons it: a result counts only
+    while it judges the partition's latest materialization."""
+    from dagster._core.definitions.partitions.context import partition_loading_context
+    from dagster._core.storage.asset_check_state import AssetCheckState, bulk_update_asset_check_state
+
+    partitions = build_definitions().resolve_asset_graph().get(key.asset_key).partitions_def
+    with partition_loading_context(dynamic_partitions_store=instance):
+        state = bulk_update_asset_check_state(instance, [(key, partitions)], {key: AssetCheckState.empty()})[key]
+        return {partition: status.value for status, subset in state.subsets.items()
+            for partition in subset.subset_value.get_partition_keys()}
 
 
 def test_a_range_run_judges_each_day_and_one_bad_day_leaves_the_others_green(tmp_path, sample_world):
@@ -127,3 +132,24 @@ def test_one_ar_asset_selected_alone_writes_only_itself(tmp_path, sample_world):
                 if e.event_type_value == "ASSET_CHECK_EVALUATION"] == [SANITY]
         assert not [e for e in only_check.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
         assert not group_docs(tmp_path, "acme", day)
+
+
+def test_a_subset_run_fails_when_an_unselected_level_fails_sanity(tmp_path, sample_world):
+    """The group level is insane; a run selecting only endpoint_ar must not report it written."""
+    from tests.argo.test_assets import InsaneEngine
+
+    registry, days = sample_world
+    store = LocalResultsStore(str(tmp_path / "results"))
+    with dg.instance_for_test() as instance:
+        register_tenants(instance, registry)
+        sane = build_definitions(local_resources(tmp_path, registry))
+        assert run_day(sane, instance, days[0], "acme").success  # metric data and snapshots
+        shutil.rmtree(tmp_path / "results")
+        defs = build_definitions(local_resources(tmp_path, registry, engine=InsaneEngine()))
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, partition_key=str(tenant_day_key(days[0], "acme")),
+            asset_selection=[AR_KEYS["endpoint_ar"]], raise_on_error=False)
+        assert not result.success
+        [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        assert "endpoint_group_ar of" in failure.event_specific_data.error.message
+        assert not store.read_day("acme", "endpoint_ar", "critical-acme", days[0])
