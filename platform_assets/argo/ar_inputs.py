@@ -78,6 +78,7 @@ def build_inputs(
         group_exclusions=recomputations.group_periods,
         thresholds=parsed["thresholds_profile"],
         semantics=semantics,
+        status_changes_ignored=recomputations.status_changes_ignored,
     )
 
 

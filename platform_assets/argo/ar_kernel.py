@@ -94,6 +94,8 @@ class ArInputs:
     thresholds: ThresholdRules | None = None  # the report's threshold profile, if any
     # "argo_v3": the original batch job's numbers, quirks included; "corrected" (tenancy.SEMANTICS)
     semantics: str = "argo_v3"
+    # recomputation status changes (v2's applied_status_changes) left unapplied, as ARGO's v3 does
+    status_changes_ignored: int = 0
 
 
 @dataclass

@@ -280,6 +280,16 @@ def _compute_day(
         # an endpoint that reported only the day before has no A/R in ARGO either
         expected.append(ar_checks.without(topo[["group", "service", "hostname"]], silent))
         stats[report.name] = result.stats
+        if inputs.status_changes_ignored:
+            # what ARGO's v3 batch job does too; said, never silent
+            stats[report.name] = {
+                **result.stats,
+                "recomputation_status_changes_ignored": inputs.status_changes_ignored,
+            }
+            context.log.warning(
+                f"{name} {day} {report.name}: {inputs.status_changes_ignored} recomputation "
+                "applied_status_changes not applied (ARGO's v3 batch job does not apply them)"
+            )
     tables = {
         level: pd.concat(parts, ignore_index=True)
         if parts

@@ -251,6 +251,9 @@ class Recomputations:
     groups: set[str]
     metrics: list[MetricExclusion]  # in document order: the first that matches a series applies
     group_periods: list[GroupExclusion] = field(default_factory=list)  # in document order
+    # entries of v2's ``applied_status_changes``: ARGO's v3 batch job does not read them (its
+    # recomputation parser has no such field), so neither does Weir; they are counted and reported
+    status_changes_ignored: int = 0
 
 
 @dataclass(frozen=True)
@@ -276,10 +279,12 @@ def parse_recomputations(data: Any, report_names: set[str]) -> Recomputations:
     excluded_groups: set[str] = set()
     metrics: list[MetricExclusion] = []
     periods: list[GroupExclusion] = []
+    ignored = 0
     try:
         for rec in data:
             if rec.get("report") not in (None, "", *report_names):
                 continue
+            ignored += len(rec.get("applied_status_changes") or [])
             excluded_groups.update(rec.get("exclude", []))
             # ARGO reads exclude_metrics only from a request that also has an ``exclude`` list
             if "exclude" in rec and rec.get("start_time") and rec.get("end_time"):
@@ -306,4 +311,4 @@ def parse_recomputations(data: Any, report_names: set[str]) -> Recomputations:
                 )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProfileError(f"recomputations: malformed ({exc!r})") from None
-    return Recomputations(exclusions, excluded_groups, metrics, periods)
+    return Recomputations(exclusions, excluded_groups, metrics, periods, ignored)

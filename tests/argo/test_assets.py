@@ -225,3 +225,15 @@ def test_status_timelines_are_written_beside_ar_and_never_doubled(platform):
         assert sorted(map(json.dumps, again)) == sorted(map(json.dumps, docs))
     meta = instance.get_latest_materialization_event(dg.AssetKey(["argo", "status_endpoints"])).asset_materialization
     assert meta.metadata["dagster/row_count"].value == len(first["status_endpoints"])
+
+
+def test_unapplied_status_changes_are_reported_in_the_kernel_stats(platform):
+    defs, instance, days, tmp_path = platform
+    day = days[0]
+    path = snapshot_path(tmp_path / "sources", "acme", "Critical", "recomputations", day)
+    path.write_text(json.dumps([{"id": "r1", "start_time": f"{day}T01:00:00Z", "end_time": f"{day}T02:00:00Z",
+                                 "exclude": [], "applied_status_changes": [{"hostname": "h", "state": "OK"}]}]))
+    result = run_day(defs, instance, day, "acme")
+    assert result.success
+    meta = instance.get_latest_materialization_event(dg.AssetKey(["argo", "endpoint_group_ar"])).asset_materialization
+    assert meta.metadata["kernel_stats"].value["Critical"]["recomputation_status_changes_ignored"] == 1
