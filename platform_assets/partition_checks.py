@@ -38,6 +38,9 @@ def per_partition(
         if key in selected:
             by_key.setdefault(key, []).append((partition_key, result))
     single = context.partition_key if context.has_partition_key else None
+    # one lookup per (asset, partition), however many of the asset's checks judge it
+    targets: dict[tuple[dg.AssetKey, str], AssetCheckEvaluationTargetMaterializationData | None]
+    targets = {}
     for key, judged in by_key.items():
         if [partition_key for partition_key, _ in judged] == [single]:
             yield judged[0][1]
@@ -45,8 +48,8 @@ def per_partition(
         blocking = context.assets_def.get_spec_for_check_key(key).blocking
         for partition_key, result in judged:
             yield dg.AssetCheckEvaluation(
-                target_materialization_data=_latest_materialization(
-                    context.instance, key.asset_key, partition_key
+                target_materialization_data=_target(
+                    targets, context.instance, key.asset_key, partition_key
                 ),
                 asset_key=key.asset_key,
                 check_name=key.name,
@@ -60,6 +63,19 @@ def per_partition(
         yield dg.Output(
             None, output_name=context.assets_def.get_output_name_for_asset_check_key(key)
         )
+
+
+def _target(
+    seen: dict[tuple[dg.AssetKey, str], AssetCheckEvaluationTargetMaterializationData | None],
+    instance: dg.DagsterInstance,
+    asset_key: dg.AssetKey,
+    partition_key: str,
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    if (asset_key, partition_key) not in seen:
+        seen[(asset_key, partition_key)] = _latest_materialization(
+            instance, asset_key, partition_key
+        )
+    return seen[(asset_key, partition_key)]
 
 
 def _latest_materialization(

@@ -64,3 +64,13 @@ def run_day(defs: dg.Definitions, instance: dg.DagsterInstance, day: date, tenan
 def check_results(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     return {f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
             for e in (ev.event_specific_data for ev in result.all_events if ev.event_type_value == "ASSET_CHECK_EVALUATION")}
+
+
+def use_reference_results(registry: Path, folder: Path, tenant: int = 0) -> None:
+    """Give the registry's ``tenant``-th tenant the old system's results in ``folder``
+    (``reference_results``: ``<day>.json`` files the discrepancy check compares with)."""
+    import yaml
+
+    doc = yaml.safe_load(registry.read_text())
+    doc["tenants"][tenant]["reference_results"] = str(folder)
+    registry.write_text(yaml.safe_dump(doc))

@@ -74,15 +74,24 @@ def read_facts(lake: LakeResource, first: date, last: date) -> pd.DataFrame:
     return to_event_frame(table)
 
 
+def partition_windows(
+    context: dg.AssetExecutionContext, partitions: dg.PartitionsDefinition
+) -> list[tuple[str, datetime, datetime]]:
+    """(partition key, start, end) in UTC of each of the run's partitions."""
+    out = []
+    for partition_key in context.partition_keys:
+        window = partitions.time_window_for_partition_key(partition_key)  # type: ignore[attr-defined]
+        out.append((partition_key, window.start.astimezone(UTC), window.end.astimezone(UTC)))
+    return out
+
+
 def _windows(
     context: dg.AssetExecutionContext, partitions: dg.PartitionsDefinition
 ) -> list[tuple[str, int, int]]:
     """(partition key, start us, end us) of each of the run's partitions."""
-    out = []
-    for partition_key in context.partition_keys:
-        window = partitions.time_window_for_partition_key(partition_key)  # type: ignore[attr-defined]
-        out.append((partition_key, _us(window.start), _us(window.end)))
-    return out
+    return [
+        (key, _us(start), _us(end)) for key, start, end in partition_windows(context, partitions)
+    ]
 
 
 def _reference_checks(

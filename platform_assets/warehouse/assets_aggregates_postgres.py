@@ -16,7 +16,11 @@ import pyarrow.compute as pc
 from platform_assets.partition_checks import per_partition
 from platform_assets.warehouse import lake_paths
 from platform_assets.warehouse.aggregate_rows import database_rows
-from platform_assets.warehouse.assets_aggregates import HOURLY_KEY, WEEKLY_KEY
+from platform_assets.warehouse.assets_aggregates import (
+    HOURLY_KEY,
+    WEEKLY_KEY,
+    partition_windows,
+)
 from platform_assets.warehouse.catalog import load_aggregates
 from resources.model.tables import Table
 from resources.placement import POOL_POSTGRES_LOAD, POSTGRES_LOAD
@@ -70,9 +74,7 @@ def _load_asset(
         window = context.partition_time_window
         start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
         by_partition: dict[str, tuple[datetime, datetime, pa.Table]] = {}
-        for partition_key in context.partition_keys:
-            own = partitions.time_window_for_partition_key(partition_key)  # type: ignore[attr-defined]
-            first, last = own.start.astimezone(UTC), own.end.astimezone(UTC)
+        for partition_key, first, last in partition_windows(context, partitions):
             parts = []
             for name in files(first, last):
                 path = lake_paths.aggregate_file(table.name, name)

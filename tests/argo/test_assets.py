@@ -12,7 +12,7 @@ from resources.argo_connectors import snapshot_path
 from resources.compute import LocalEngine
 from resources.results_store import LocalResultsStore
 from resources.storage import LakeResource
-from tests.platform import check_results, local_resources, register_tenants, run_day
+from tests.platform import use_reference_results, check_results, local_resources, register_tenants, run_day
 
 
 @pytest.fixture
@@ -128,11 +128,7 @@ def test_failed_sanity_blocks_the_results_store_write(tmp_path, sample_world):
 
 def test_discrepancy_against_a_reference_beyond_threshold(tmp_path, sample_world):
     registry, days = sample_world
-    import yaml
-
-    doc = yaml.safe_load(registry.read_text())
-    doc["tenants"][0]["reference_results"] = str(tmp_path / "reference")
-    registry.write_text(yaml.safe_dump(doc))
+    use_reference_results(registry, tmp_path / "reference")
     with dg.instance_for_test() as instance:
         register_tenants(instance, registry)
         defs = build_definitions(local_resources(tmp_path, registry))

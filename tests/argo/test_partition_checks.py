@@ -6,7 +6,6 @@ import json
 import shutil
 
 import dagster as dg
-import yaml
 
 from platform_assets.argo.assets_ar import AR_KEYS, STATUS_KEYS
 from platform_assets.argo.assets_metric_data import METRIC_DATA
@@ -15,7 +14,7 @@ from platform_assets.definitions import build_definitions
 from resources.results_store import LocalResultsStore
 from tests.argo.test_ar_range import run_range
 from tests.argo.test_assets import group_docs
-from tests.platform import local_resources, register_tenants, run_day
+from tests.platform import use_reference_results, local_resources, register_tenants, run_day
 
 DISCREPANCY = dg.AssetCheckKey(AR_KEYS["endpoint_group_ar"], "discrepancy")
 SANITY = dg.AssetCheckKey(AR_KEYS["endpoint_group_ar"], "sanity")
@@ -37,9 +36,7 @@ def statuses(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> dict[str, s
 
 def test_a_range_run_judges_each_day_and_one_bad_day_leaves_the_others_green(tmp_path, sample_world):
     registry, days = sample_world
-    doc = yaml.safe_load(registry.read_text())
-    doc["tenants"][0]["reference_results"] = str(tmp_path / "reference")
-    registry.write_text(yaml.safe_dump(doc))
+    use_reference_results(registry, tmp_path / "reference")
     with dg.instance_for_test() as instance:
         register_tenants(instance, registry)
         defs = build_definitions(local_resources(tmp_path, registry))
