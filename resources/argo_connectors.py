@@ -30,7 +30,8 @@ class ConnectorEndpoint(Protocol):
 
     @property
     def api_path(self) -> str:
-        """Under ``<url>/api/v2/``, ``{report}`` filled with the report's name."""
+        """Under ``<url>/api/v2/``: ``{report}`` filled with the report's name, ``{report_id}``
+        with its id."""
         ...
 
     @property
@@ -60,8 +61,15 @@ class ArgoConnectorResource(dg.ConfigurableResource):
     s3_endpoint_url: str | None = None
 
     def fetch(
-        self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date
+        self,
+        source: Source,
+        tenant: str,
+        report: str,
+        kind: ConnectorEndpoint,
+        day: date,
+        report_id: str | None = None,
     ) -> Any | None:
+        """The snapshot of ``kind`` for the report-day, or None when the source has none."""
         if source.kind == "files":
             path = snapshot_path(source.root or "", tenant, report, kind.name, day)
             if not path.exists():
@@ -74,7 +82,7 @@ class ArgoConnectorResource(dg.ConfigurableResource):
                 ) from None
         if source.kind == "sync_files":
             return self._fetch_sync(source, tenant, report, kind, day)
-        return self._fetch_api(source, tenant, report, kind, day)
+        return self._fetch_api(source, tenant, report, kind, day, report_id or report)
 
     def _fetch_sync(
         self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date
@@ -93,10 +101,19 @@ class ArgoConnectorResource(dg.ConfigurableResource):
         return data
 
     def _fetch_api(
-        self, source: Source, tenant: str, report: str, kind: ConnectorEndpoint, day: date
+        self,
+        source: Source,
+        tenant: str,
+        report: str,
+        kind: ConnectorEndpoint,
+        day: date,
+        report_id: str,
     ) -> Any | None:
         token = source.token or (os.environ.get(source.token_env, "") if source.token_env else "")
-        api_path = kind.api_path.format(report=validate_name(report, "report"))
+        api_path = kind.api_path.format(
+            report=validate_name(report, "report"),
+            report_id=validate_name(report_id, "report id"),
+        )
         url = f"{(source.url or '').rstrip('/')}/api/v2/{api_path}"
         response = requests.get(
             url,

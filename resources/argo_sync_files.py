@@ -18,8 +18,8 @@ The layout is the one the README era's ``ar_job_submit`` read, under the tenant'
 A profile written for one day (the historic mode's ``..._<day>.json``) is preferred to the undated
 one; a day without any recomputation file has none (a dated one is never taken from the day
 before). The Avro files carry the day in their name: a day without one is "none for the day", and
-the usual rollback to earlier days applies (never for downtimes). The report's ``_cfg.json`` is not
-read (Weir takes the report's settings from its tenant registry).
+the usual rollback to earlier days applies (never for downtimes). The report's ``_cfg.json`` (the
+web API's report document, as ``update_profiles`` saves it) is the report-config snapshot.
 """
 
 import io
@@ -160,6 +160,8 @@ def _downtimes(uri: str, records: list[dict[str, Any]], day: date) -> Any:
 
 AVRO_KINDS: dict[str, tuple[str, Callable[[str, list[dict[str, Any]], date], Any]]] = {
     "metric_profile": ("metric_profile", _metric_profile),
+    # the same file of the day before (the caller asks for that day)
+    "metric_profile_previous_day": ("metric_profile", _metric_profile),
     "topology_endpoints": ("group_endpoints", _group_endpoints),
     "topology_groups": ("group_groups", _group_groups),
     "weights": ("weights", _weights),
@@ -179,6 +181,8 @@ def json_candidates(kind: str, tenant: str, report: str, day: date) -> list[str]
             f"{tenant}_ops.json",
         ],
         "aggregation_profile": [f"{tenant}_{report}_ap_{d}.json", f"{tenant}_{report}_ap.json"],
+        # the report's config, as the profile scripts save the web API's /reports/<id> answer
+        "report_config": [f"{tenant}_{report}_cfg_{d}.json", f"{tenant}_{report}_cfg.json"],
         "thresholds_profile": [
             f"{tenant}_{report}_thresholds_{d}.json",
             f"{tenant}_{report}_thresholds.json",

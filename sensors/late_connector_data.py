@@ -10,12 +10,11 @@ per change: the run key and the cursor both carry the content signature, never a
 import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 
 import dagster as dg
 
 from platform_assets.argo.assets_ar import AR_KEYS
-from platform_assets.argo.assets_connectors import connector_key
+from platform_assets.argo.assets_connectors import connector_key, day_fetcher
 from platform_assets.argo.assets_history import latest_metadata
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.connectors import MissingSnapshotError, select_snapshot
@@ -39,9 +38,7 @@ def changed_snapshots(
         for report in tenant.reports:
             try:
                 now = select_snapshot(
-                    partial(
-                        connectors.fetch, tenant.connector_source, tenant.name, report.name, kind
-                    ),
+                    day_fetcher(connectors, tenant.connector_source, tenant.name, report, kind),
                     tenant.name,
                     report.name,
                     kind.name,

@@ -18,7 +18,9 @@ from resources.argo_connectors import snapshot_path
 
 @contextmanager
 def argo_web_api(root: Path, tokens: dict[str, tuple[str, str]]):
-    """tokens: api key -> (tenant, report). Yields the base URL."""
+    """tokens: api key -> (tenant, report[, report id]). Yields the base URL. Kinds sharing a path
+    (the metric profile of the day and of the day before) are served from the first kind's files,
+    as the web API answers both from one resource."""
     routes = {}
     for kind in CONNECTOR_KINDS:
         routes[kind.name] = kind.api_path
@@ -32,9 +34,11 @@ def argo_web_api(root: Path, tokens: dict[str, tuple[str, str]]):
             who = tokens.get(self.headers.get("x-api-key", ""))
             if who is None:
                 return self._send(401, {"status": {"message": "Unauthorized", "code": "401"}})
-            tenant, report = who
+            tenant, report, *rest = who
+            report_id = rest[0] if rest else report
             tail = url.path.removeprefix("/api/v2/")
-            kind = next((k for k, t in routes.items() if t.format(report=report) == tail), None)
+            kind = next((k for k, t in routes.items()
+                         if t.format(report=report, report_id=report_id) == tail), None)
             if kind is None:
                 return self._send(404, {"status": {"message": "Not Found", "code": "404"}})
             day = date.fromisoformat(parse_qs(url.query)["date"][0])

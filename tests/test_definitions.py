@@ -8,7 +8,8 @@ from platform_assets.definitions import build_definitions
 from platform_assets.environments import resources_for
 
 EXPECTED_ASSETS = {
-    "argo/metric_data", "argo/metric_data_quarantine", "argo/metric_profile", "argo/topology_endpoints",
+    "argo/metric_data", "argo/metric_data_quarantine", "argo/report_config", "argo/metric_profile",
+    "argo/metric_profile_previous_day", "argo/topology_endpoints",
     "argo/topology_groups", "argo/downtimes", "argo/weights", "argo/thresholds_profile", "argo/operations_profile",
     "argo/aggregation_profile", "argo/recomputations", "argo/endpoint_ar", "argo/service_ar",
     "argo/endpoint_group_ar", "argo/status_metrics", "argo/status_endpoints", "argo/status_services",

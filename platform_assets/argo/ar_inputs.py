@@ -9,8 +9,10 @@ from typing import Any
 import pandas as pd
 
 from platform_assets.argo import lake_keys
+from platform_assets.argo import profiles as pr
 from platform_assets.argo.ar_kernel import ArInputs
-from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
+from platform_assets.argo.connector_kinds import CONNECTOR_KINDS, KINDS_BY_NAME
+from platform_assets.argo.report_config import ReportContext
 from resources.model.lake import LakeReader
 from resources.model.tenancy import Report
 
@@ -49,6 +51,21 @@ def read_snapshots(
     return out
 
 
+def _data(snapshots: dict[str, dict[str, Any]], kind: str) -> Any:
+    """A kind's snapshot data; an optional kind left out reads as an empty snapshot."""
+    if kind not in snapshots and KINDS_BY_NAME[kind].optional:
+        return []
+    return snapshots[kind]["data"]
+
+
+def report_context(report: Report, snapshots: dict[str, dict[str, Any]]) -> ReportContext:
+    """The report with its config, when the report-config snapshot holds one."""
+    config = KINDS_BY_NAME["report_config"].parse(
+        _data(snapshots, "report_config"), ReportContext(report)
+    )
+    return ReportContext(report, config)
+
+
 def build_inputs(
     report: Report,
     day: date,
@@ -57,10 +74,16 @@ def build_inputs(
     snapshots: dict[str, dict[str, Any]],
     semantics: str = "argo_v3",
 ) -> ArInputs:
+    context = report_context(report, snapshots)
     parsed = {
-        kind.name: kind.parse(snapshots[kind.name]["data"], report) for kind in CONNECTOR_KINDS
+        kind.name: kind.parse(_data(snapshots, kind.name), context)
+        for kind in CONNECTOR_KINDS
+        if kind.name != "report_config"
     }
     recomputations = parsed["recomputations"]
+    today_version = pr.parse_metric_profile_version(
+        pr.unwrap(_data(snapshots, "metric_profile")), report.name, context.profile("metric")
+    )
     return ArInputs(
         report=report.id,
         day=day,
@@ -79,6 +102,9 @@ def build_inputs(
         thresholds=parsed["thresholds_profile"],
         semantics=semantics,
         status_changes_ignored=recomputations.status_changes_ignored,
+        new_metrics=pr.new_metric_entries(
+            today_version, parsed["metric_profile_previous_day"], day.isoformat()
+        ),
     )
 
 

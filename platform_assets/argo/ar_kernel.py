@@ -82,7 +82,7 @@ class ArInputs:
     aggregation: AggregationProfile
     operations: OperationsProfile
     endpoints: pd.DataFrame  # group, service, hostname[, info]
-    supergroups: dict[str, str]
+    supergroups: dict[str, str]  # endpoint group -> its supergroup (none: null, as ARGO writes)
     downtimes: pd.DataFrame  # hostname, service, start, end
     weights: dict[str, float]
     exclusions: list[MonitoringExclusion] = field(default_factory=list)
@@ -96,6 +96,8 @@ class ArInputs:
     semantics: str = "argo_v3"
     # recomputation status changes (v2's applied_status_changes) left unapplied, as ARGO's v3 does
     status_changes_ignored: int = 0
+    # (service, metric) entries the metric profile gained on the day: UNKNOWN from midnight
+    new_metrics: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -428,6 +430,16 @@ def _series_keys(
     ]
 
 
+def _new_entry_series(inputs: ArInputs, universe: _Universe) -> np.ndarray:
+    """Which metric series are of a (service, metric) the metric profile gained on the day."""
+    n = len(universe.series_endpoint)
+    if not inputs.new_metrics or n == 0:
+        return np.zeros(n, dtype=bool)
+    services = universe.endpoints["service"].to_numpy(dtype=object)[universe.series_endpoint]
+    pairs = zip(services.tolist(), universe.series_metric, strict=True)
+    return np.fromiter((p in inputs.new_metrics for p in pairs), dtype=bool, count=n)
+
+
 @dataclass
 class _Samples:
     """The day's status samples per metric series, after every recomputation rule."""
@@ -464,6 +476,14 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
     )
     thresholded = np.zeros(len(universe.series_endpoint), dtype=bool)
     thresholded[day_series[applied]] = True
+    new = _new_entry_series(inputs, universe)
+    if new.any():  # UNKNOWN at midnight, before the day's records, whether or not any came
+        new_series = np.flatnonzero(new)
+        day_series = np.concatenate([new_series, day_series])
+        day_t = np.concatenate([np.zeros(len(new_series), dtype=day_t.dtype), day_t])
+        day_status = np.concatenate(
+            [np.full(len(new_series), ops.unknown, dtype=day_status.dtype), day_status]
+        )
     reported = np.zeros(len(universe.series_endpoint), dtype=bool)
     reported[day_series] = True
     present = _present_series(inputs, universe, reported, carried)
@@ -594,7 +614,7 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     group_frame = pd.DataFrame(
         {
             "name": groups,
-            "supergroup": [inputs.supergroups.get(g, "") for g in groups],
+            "supergroup": [inputs.supergroups.get(g) for g in groups],
             "weight": [float(inputs.weights.get(g, 0.0)) for g in groups],
         }
     )

@@ -124,6 +124,8 @@ def compute_ar_spark(spark: Any, inputs: ArInputs) -> ArResult:
         )
     )
     out = sdf.groupBy("group").applyInPandas(_group_kernel(slim), schema=RESULT_SCHEMA).toPandas()
+    for column in _STRING_OUT:  # a null string (a group without supergroup) stays None, not NaN
+        out[column] = out[column].astype(object).where(out[column].notna(), None)
     frames = []
     for level, columns in zip(LEVELS, _columns(), strict=True):
         part = out[out["level"] == level][columns].reset_index(drop=True)

@@ -25,6 +25,7 @@ from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.assets_history import latest_metadata
 from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
+from platform_assets.argo.connectors import candidate_days
 from platform_assets.argo.partitions import split_tenant_day, tenant_series
 from platform_assets.argo.status_metrics import status_metric_rows
 from platform_assets.argo.status_results import (
@@ -248,7 +249,9 @@ def _compute_day(
     for report in tenant.reports:
         snapshots = read_snapshots(lake, name, day, report.name)
         dates_used[report.name] = {
-            k: s["date_used"] for k, s in snapshots.items() if s["date_used"] != day.isoformat()
+            k: s["date_used"]
+            for k, s in snapshots.items()
+            if s["date_used"] != candidate_days(k, day, 0)[0].isoformat()
         }
         inputs = build_inputs(report, day, records, previous, snapshots, tenant.semantics)
         result = engine.run(AR_KERNEL, inputs)
@@ -280,10 +283,15 @@ def _compute_day(
         # an endpoint that reported only the day before has no A/R in ARGO either
         expected.append(ar_checks.without(topo[["group", "service", "hostname"]], silent))
         stats[report.name] = result.stats
+        if inputs.new_metrics:  # UNKNOWN from midnight, as the original starts them
+            stats[report.name] = {
+                **result.stats,
+                "new_metric_profile_entries": len(inputs.new_metrics),
+            }
         if inputs.status_changes_ignored:
             # what ARGO's v3 batch job does too; said, never silent
             stats[report.name] = {
-                **result.stats,
+                **stats[report.name],
                 "recomputation_status_changes_ignored": inputs.status_changes_ignored,
             }
             context.log.warning(

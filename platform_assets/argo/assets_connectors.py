@@ -5,7 +5,10 @@ its content hash; the hash is what ``late_connector_data`` compares against the 
 """
 
 import json
+from collections.abc import Callable
+from datetime import date
 from functools import partial
+from typing import Any
 
 import dagster as dg
 
@@ -18,6 +21,7 @@ from platform_assets.argo.connectors import (
 )
 from platform_assets.argo.partitions import split_tenant_day
 from resources.argo_connectors import ArgoConnectorResource
+from resources.model.tenancy import Report, Source
 from resources.storage import LakeResource
 from resources.tenant_registry import TenantRegistryResource
 
@@ -28,6 +32,17 @@ class ConnectorConfig(dg.Config):
 
 def connector_key(kind: str) -> dg.AssetKey:
     return dg.AssetKey(["argo", kind])
+
+
+def day_fetcher(
+    connectors: ArgoConnectorResource,
+    source: Source,
+    tenant: str,
+    report: Report,
+    kind: ConnectorKind,
+) -> Callable[[date], Any | None]:
+    """The source's snapshot of ``kind`` for a given day (what ``select_snapshot`` tries)."""
+    return partial(connectors.fetch, source, tenant, report.name, kind, report_id=report.id)
 
 
 def _fetch_day(
@@ -41,11 +56,11 @@ def _fetch_day(
 ) -> dict[str, dg.MetadataValue]:
     day, name = split_tenant_day(partition_key)
     tenant = registry.tenant(name)
-    used, hashes = {}, {}
+    used, hashes, fallbacks = {}, {}, 0
     for report in tenant.reports:
         try:
             snap = select_snapshot(
-                partial(connectors.fetch, tenant.connector_source, name, report.name, kind),
+                day_fetcher(connectors, tenant.connector_source, name, report, kind),
                 name,
                 report.name,
                 kind.name,
@@ -55,8 +70,9 @@ def _fetch_day(
         except MissingSnapshotError as exc:
             raise dg.Failure(str(exc), allow_retries=False) from None
         if snap.fallback:
+            fallbacks += 1
             context.log.warning(
-                f"{kind.name} for {name}/{report.name} {day}: none for the day, "
+                f"{kind.name} for {name}/{report.name} {day}: none for its day, "
                 f"using the snapshot of {snap.date_used}"
             )
         doc = {
@@ -73,7 +89,7 @@ def _fetch_day(
         hashes[report.name] = snap.content_hash
     return {
         "date_used": dg.MetadataValue.json(used),
-        "fallback_reports": dg.MetadataValue.int(sum(d != day.isoformat() for d in used.values())),
+        "fallback_reports": dg.MetadataValue.int(fallbacks),
         "content_hashes": dg.MetadataValue.json(hashes),
     }
 

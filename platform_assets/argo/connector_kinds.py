@@ -13,24 +13,44 @@ from typing import Any
 
 from platform_assets.argo import profiles as pr
 from platform_assets.argo import thresholds as th
-from resources.model.tenancy import Report
+from platform_assets.argo.report_config import ReportContext, parse_report_config
 
 
 @dataclass(frozen=True)
 class ConnectorKind:
     name: str
-    api_path: str  # under <url>/api/v2/, ``{report}`` filled with the report's name
-    parse: Callable[[Any, Report], Any]  # snapshot data -> the A/R kernel's input
+    # under <url>/api/v2/: ``{report}`` filled with the report's name, ``{report_id}`` its id
+    api_path: str
+    # snapshot data, the report (and its config) -> the A/R kernel's input
+    parse: Callable[[Any, ReportContext], Any]
     exact_day: bool = False  # never taken from an earlier day (rollback not allowed)
     empty_is_snapshot: bool = False  # an empty API answer is a valid snapshot, not "none yet"
     optional: bool = False  # none within the rollback window is an empty snapshot, not a failure
+    day_offset: int = (
+        0  # fetched for the day this many days from the report-day (-1: the day before)
+    )
 
 
 CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
+    # the report's own config: which profiles it uses, its topology schema (read first)
+    ConnectorKind(
+        "report_config",
+        "reports/{report_id}",
+        lambda d, r: parse_report_config(pr.unwrap(d), r.report),
+        optional=True,
+    ),
     ConnectorKind(
         "metric_profile",
         "metric_profiles",
-        lambda d, r: pr.parse_metric_profile(pr.unwrap(d), r.name),
+        lambda d, r: pr.parse_metric_profile(pr.unwrap(d), r.name, r.profile("metric")),
+    ),
+    # the metric profile in force the day before: a metric the day's version adds starts UNKNOWN
+    ConnectorKind(
+        "metric_profile_previous_day",
+        "metric_profiles",
+        lambda d, r: pr.parse_metric_profile_version(pr.unwrap(d), r.name, r.profile("metric")),
+        optional=True,
+        day_offset=-1,
     ),
     ConnectorKind(
         "topology_endpoints",
@@ -40,7 +60,9 @@ CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
     ConnectorKind(
         "topology_groups",
         "topology/groups/by_report/{report}",
-        lambda d, r: pr.parse_topology_groups(pr.unwrap(d)),
+        lambda d, r: pr.parse_topology_groups(
+            pr.unwrap(d), r.config.group_type if r.config else None
+        ),
     ),
     ConnectorKind(
         "downtimes",
@@ -61,19 +83,21 @@ CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
     ConnectorKind(
         "thresholds_profile",
         "thresholds_profiles",
-        lambda d, r: th.parse_thresholds_profile(pr.unwrap(d)),
+        lambda d, r: th.parse_thresholds_profile(
+            pr.unwrap(d), r.profile("thresholds"), r.uses_thresholds
+        ),
         empty_is_snapshot=True,
         optional=True,
     ),
     ConnectorKind(
         "operations_profile",
         "operations_profiles",
-        lambda d, r: pr.parse_operations_profile(pr.unwrap(d), r.name),
+        lambda d, r: pr.parse_operations_profile(pr.unwrap(d), r.name, r.profile("operations")),
     ),
     ConnectorKind(
         "aggregation_profile",
         "aggregation_profiles",
-        lambda d, r: pr.parse_aggregation_profile(pr.unwrap(d), r.name),
+        lambda d, r: pr.parse_aggregation_profile(pr.unwrap(d), r.name, r.profile("aggregation")),
     ),
     ConnectorKind(
         "recomputations",

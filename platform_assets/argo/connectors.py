@@ -40,12 +40,17 @@ class SelectedSnapshot:
 
     @property
     def fallback(self) -> bool:
-        return self.date_used != self.valid_for
+        """Taken from an earlier day than the kind's own for the report-day."""
+        return self.date_used != candidate_days(self.kind, self.valid_for, 0)[0]
 
 
 def candidate_days(kind: str, day: date, rollback_days: int) -> list[date]:
-    depth = 0 if KINDS_BY_NAME[kind].exact_day else rollback_days
-    return [day - timedelta(days=i) for i in range(depth + 1)]
+    """The days tried for the report-day ``day``, first to last (from the kind's own day: the
+    day before for the previous day's metric profile)."""
+    spec = KINDS_BY_NAME[kind]
+    depth = 0 if spec.exact_day else rollback_days
+    first = day + timedelta(days=spec.day_offset)
+    return [first - timedelta(days=i) for i in range(depth + 1)]
 
 
 def select_snapshot(

@@ -30,8 +30,26 @@ def unwrap(data: Any) -> Any:
     return data
 
 
-def _one(kind: str, data: Any, report: str) -> dict[str, Any]:
-    """Profiles arrive as one object or as the API's list of profiles; pick the report's."""
+def pick_profile(
+    kind: str, data: Any, report: str, profile: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """Profiles arrive as one object or as the API's list of profiles. With ``profile`` (the id
+    and name the report's config names) the profile with that id, as ARGO's job fetches it (in a
+    file whose profiles carry no id, the one with that name); else the only one, or the one named
+    like the report."""
+    docs = [data] if isinstance(data, dict) else data if isinstance(data, list) else None
+    if profile is not None and docs is not None:
+        profile_id, profile_name = profile
+        dicts = [d for d in docs if isinstance(d, dict)]
+        chosen = [d for d in dicts if d.get("id") == profile_id] or [
+            d for d in dicts if "id" not in d and (len(dicts) == 1 or d.get("name") == profile_name)
+        ]
+        if chosen:
+            return chosen[-1]
+        raise ProfileError(
+            f"{kind}: the report's config names profile id {profile_id!r} (field profiles[].id); "
+            f"the snapshot holds {[d.get('id', d.get('name')) for d in dicts]}"
+        )
     if isinstance(data, dict):
         return data
     if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
@@ -67,8 +85,10 @@ class OperationsProfile:
         return self.operations.index(name)
 
 
-def parse_operations_profile(data: Any, report: str = "") -> OperationsProfile:
-    doc = _one("operations_profile", data, report)
+def parse_operations_profile(
+    data: Any, report: str = "", profile: tuple[str, str] | None = None
+) -> OperationsProfile:
+    doc = pick_profile("operations_profile", data, report, profile)
     try:
         states = tuple(doc["available_states"])
         defaults = doc["defaults"]
@@ -127,8 +147,10 @@ class AggregationProfile:
         return out
 
 
-def parse_aggregation_profile(data: Any, report: str = "") -> AggregationProfile:
-    doc = _one("aggregation_profile", data, report)
+def parse_aggregation_profile(
+    data: Any, report: str = "", profile: tuple[str, str] | None = None
+) -> AggregationProfile:
+    doc = pick_profile("aggregation_profile", data, report, profile)
     try:
         groups = tuple(
             ProfileGroup(
@@ -141,13 +163,55 @@ def parse_aggregation_profile(data: Any, report: str = "") -> AggregationProfile
         raise ProfileError(f"aggregation_profile: malformed ({exc!r})") from None
 
 
-def parse_metric_profile(data: Any, report: str = "") -> dict[str, tuple[str, ...]]:
+def parse_metric_profile(
+    data: Any, report: str = "", profile: tuple[str, str] | None = None
+) -> dict[str, tuple[str, ...]]:
     """service -> its metrics, in profile order."""
-    doc = _one("metric_profile", data, report)
+    doc = pick_profile("metric_profile", data, report, profile)
     try:
         return {s["service"]: tuple(dict.fromkeys(s["metrics"])) for s in doc["services"]}
     except (KeyError, TypeError) as exc:
         raise ProfileError(f"metric_profile: malformed ({exc!r})") from None
+
+
+@dataclass(frozen=True)
+class MetricProfileVersion:
+    """One version of a metric profile as the batch job compares versions: its name, the date
+    the version starts (None when the snapshot carries none) and its (service, metric) entries."""
+
+    name: str
+    date: str | None
+    entries: frozenset[tuple[str, str]]
+
+
+def parse_metric_profile_version(
+    data: Any, report: str = "", profile: tuple[str, str] | None = None
+) -> MetricProfileVersion | None:
+    """The metric profile's version (None for an empty snapshot)."""
+    if data in (None, [], {}):
+        return None
+    doc = pick_profile("metric_profile", data, report, profile)
+    services = parse_metric_profile(doc)
+    return MetricProfileVersion(
+        str(doc.get("name") or ""),
+        str(doc["date"]) if doc.get("date") else None,
+        frozenset((s, m) for s, metrics in services.items() for m in metrics),
+    )
+
+
+def new_metric_entries(
+    today: MetricProfileVersion | None, day_before: MetricProfileVersion | None, day: str
+) -> frozenset[tuple[str, str]]:
+    """(service, metric) entries the profile gained on ``day``: ARGO's job compares the version in
+    force on the day with the one of the day before only when the day's version starts that very
+    day; an entry the day before's version lacks (every entry when the profile was renamed: it
+    compares profile, service and metric) starts the day UNKNOWN, never MISSING.
+    Without a version of the day before (the API had none) there are none, as in the original."""
+    if today is None or today.date != day or day_before is None:
+        return frozenset()
+    if day_before.name != today.name:
+        return today.entries
+    return today.entries - day_before.entries
 
 
 def parse_topology_endpoints(data: Any) -> pd.DataFrame:
@@ -172,20 +236,26 @@ def _info(tags: dict[str, Any] | None) -> str | None:
     return json.dumps(info, sort_keys=True) if info else None
 
 
-def parse_topology_groups(data: Any) -> dict[str, str]:
-    """endpoint group (subgroup) -> its supergroup (e.g. site -> NGI)."""
+def parse_topology_groups(data: Any, group_type: str | None = None) -> dict[str, str]:
+    """endpoint group (subgroup) -> its supergroup (e.g. site -> NGI): the first entry naming the
+    subgroup, as ARGO's job looks it up; with ``group_type`` (the report config's type of groups
+    of groups) only entries of that type count, and a group with none has no supergroup."""
     if not isinstance(data, list):
         raise ProfileError("topology_groups: expected a list of groups")
+    out: dict[str, str] = {}
     try:
-        return {g["subgroup"]: g["group"] for g in data}
-    except (KeyError, TypeError) as exc:
+        for g in data:
+            if group_type is None or g.get("type") == group_type:
+                out.setdefault(g["subgroup"], g["group"])
+    except (KeyError, TypeError, AttributeError) as exc:
         raise ProfileError(f"topology_groups: malformed entry ({exc!r})") from None
+    return out
 
 
 def parse_weights(data: Any, report: str = "") -> dict[str, float]:
     if data in (None, [], {}):
         return {}
-    doc = _one("weights", data, report)
+    doc = pick_profile("weights", data, report)
     try:
         return {g["name"]: float(g["value"]) for g in doc.get("groups", [])}
     except (KeyError, TypeError, ValueError) as exc:

@@ -8,7 +8,9 @@ The rules, carried over as facts from the original (``PickEndpoints``, ``FillMis
   exclusions) are kept when their endpoint is in the topology and their metric in the service's
   metric profile; each goes to every endpoint group of its endpoint.
 - A series the topology and profile expect but with no record on either day gets one row at
-  ``<day>T00:00:00Z`` with the profile's missing state and empty message, summary and actual data.
+  ``<day>T00:00:00Z`` with the profile's missing state and empty message, summary and actual data;
+  a series of a metric the profile gained on the day (``ArInputs.new_metrics``) gets one with the
+  unknown state instead, whether it has records or not.
 - Threshold rules (by the row's own endpoint group) may set the status: ``original_status`` is
   then the record's status, ``threshold_rule_applied`` the rule's thresholds and
   ``has_threshold_rule`` true (the original marks every record a rule gave a status to, since it
@@ -135,6 +137,13 @@ class _Series:
         self.columns = {c: self.frame[c].to_numpy(dtype=object) for c in _SERIES}
         self.keys = keys[order]
 
+    def of_new_metrics(self, new_metrics: frozenset[tuple[str, str]]) -> np.ndarray:
+        """Which series are of a (service, metric) in ``new_metrics``."""
+        if not new_metrics:
+            return np.zeros(len(self.frame), dtype=bool)
+        pairs = zip(self.columns["service"].tolist(), self.columns["metric"].tolist(), strict=True)
+        return np.fromiter((p in new_metrics for p in pairs), dtype=bool, count=len(self.frame))
+
     def key(self, frame: pd.DataFrame) -> np.ndarray:
         s = _codes(frame["service"], self.services)
         h = _codes(frame["hostname"], self.hosts)
@@ -190,19 +199,29 @@ def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
         if len(union)
         else np.zeros(0, dtype=np.int64)
     )
-    # a series with no record on either day: the profile's missing state at midnight
+    # a series with no record on either day: the profile's missing state at midnight; a series
+    # of a metric the profile gained on the day: its unknown state at midnight, records or not
     seen = np.zeros(len(series.frame), dtype=bool)
     seen[expected_row] = True
-    missing = np.flatnonzero(~seen)
+    new = series.of_new_metrics(inputs.new_metrics)
+    missing = np.flatnonzero(~seen & ~new)
+    unknown = np.flatnonzero(new)
+    filled = np.concatenate([missing, unknown])
     start = int(pd.Timestamp(day, tz="UTC").timestamp())
     rows: Columns = {
-        "row": np.concatenate([expected_row, missing]),
-        "epoch": np.concatenate([epoch[record], np.full(len(missing), start, dtype=np.int64)]),
+        "row": np.concatenate([expected_row, filled]),
+        "epoch": np.concatenate([epoch[record], np.full(len(filled), start, dtype=np.int64)]),
     }
+    states = inputs.operations.states
+    fill_status = np.array(
+        [states[inputs.operations.missing]] * len(missing)
+        + [states[inputs.operations.unknown]] * len(unknown),
+        dtype=object,
+    )
     for column in ("status", "actual_data", "summary", "message"):
         values = _objects(union, column)[record]
-        filler = inputs.operations.states[inputs.operations.missing] if column == "status" else ""
-        rows[column] = np.concatenate([values, np.full(len(missing), filler, dtype=object)])
+        filler = fill_status if column == "status" else np.full(len(filled), "", dtype=object)
+        rows[column] = np.concatenate([values, filler])
     for column in _SERIES:
         rows[column] = series.columns[column][rows["row"]]
     _rules(inputs, rows)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from platform_assets.argo.profiles import ProfileError
+from platform_assets.argo.profiles import ProfileError, pick_profile
 
 _SPLIT = re.compile(r"(?:;|[ ]+)(?=[a-zA-Z])")
 _UNITS = ("s", "us", "ms", "%", "B", "KB", "MB", "TB", "c")  # tried in the original's order
@@ -181,11 +181,25 @@ class ThresholdRules:
         return status
 
 
-def parse_thresholds_profile(data: Any) -> ThresholdRules | None:
-    """The profile's rules; None when there is none (an empty snapshot)."""
-    if data in (None, [], {}):
+def parse_thresholds_profile(
+    data: Any, profile: tuple[str, str] | None = None, used: bool = True
+) -> ThresholdRules | None:
+    """The profile's rules; None when there is none (an empty snapshot) or when the report's
+    config names no thresholds profile (``used`` false: ARGO's job then applies none). With
+    ``profile`` (id, name from the report's config) the profile with that id."""
+    if not used:
         return None
-    doc = data[0] if isinstance(data, list) and len(data) == 1 else data
+    if data in (None, [], {}):
+        if profile is not None:
+            raise ProfileError(
+                f"thresholds_profile: the report's config names profile id {profile[0]!r} "
+                "(field profiles[].id); the snapshot holds none"
+            )
+        return None
+    if profile is not None:
+        doc = pick_profile("thresholds_profile", data, "", profile)
+    else:
+        doc = data[0] if isinstance(data, list) and len(data) == 1 else data
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise ProfileError("thresholds_profile: expected {'rules': [...]}")
     out = ThresholdRules()

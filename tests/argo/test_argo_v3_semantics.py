@@ -11,6 +11,7 @@ import pytest
 from platform_assets.argo import profiles as pr
 from platform_assets.argo.ar_kernel import compute_ar, round_half_up, round_like_argo
 from platform_assets.argo.connector_kinds import KINDS_BY_NAME
+from platform_assets.argo.report_config import ReportContext
 from resources.model.tenancy import Report
 from tests.argo.kernel_world import DAY, at, inputs
 
@@ -111,7 +112,7 @@ ENVELOPE = {"status": {"message": "Success", "code": "200"}}
 
 
 def test_connector_kinds_take_the_web_apis_envelope():
-    report = Report("Critical", "r1")
+    report = ReportContext(Report("Critical", "r1"))
     topology = {**ENVELOPE, "data": [{"group": "G1", "type": "SITES", "service": "S", "hostname": "h1", "tags": {}}]}
     assert len(KINDS_BY_NAME["topology_endpoints"].parse(topology, report)) == 1
     groups = {**ENVELOPE, "data": [{"group": "NGI", "type": "NGI", "subgroup": "G1", "tags": {}}]}
@@ -262,7 +263,7 @@ def test_v2_status_changes_are_counted_and_left_unapplied_as_v3_does():
             "exclude": ["G9"]}
     with_changes = {**base, "applied_status_changes": [{"hostname": "h1", "state": "CRITICAL"},
                                                        {"metric": "m1", "group": "G1", "state": "OK"}]}
-    parsed = KINDS_BY_NAME["recomputations"].parse({**ENVELOPE, "data": [with_changes]}, report)
-    plain = KINDS_BY_NAME["recomputations"].parse({**ENVELOPE, "data": [base]}, report)
+    parsed = KINDS_BY_NAME["recomputations"].parse({**ENVELOPE, "data": [with_changes]}, ReportContext(report))
+    plain = KINDS_BY_NAME["recomputations"].parse({**ENVELOPE, "data": [base]}, ReportContext(report))
     assert parsed.status_changes_ignored == 2 and plain.status_changes_ignored == 0
     assert replace(parsed, status_changes_ignored=0) == plain

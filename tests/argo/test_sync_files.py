@@ -19,7 +19,7 @@ from platform_assets.argo.connector_kinds import CONNECTOR_KINDS, KINDS_BY_NAME
 from platform_assets.argo.connectors import MissingSnapshotError, select_snapshot
 from resources.argo_connectors import ArgoConnectorResource, ConnectorFetchError
 from resources.model.tenancy import RegistryError, Source, parse_registry
-from tests.argo.conformance.argo_api import DAY, _facts, _records, expected_documents, report
+from tests.argo.conformance.argo_api import DAY, _facts, api_answers, _records, expected_documents, report
 from tests.argo.conformance.test_v3_fixture import _compare
 from tests.webhdfs_standin import webhdfs
 
@@ -78,6 +78,8 @@ def sync_folder_files(day: date = DAY) -> dict[str, bytes]:
             "groups": [{"name": g["name"], "operation": g["operation"],
                         "services": [{"name": s, "operation": o} for s, o in g["services"].items()]}
                        for g in aggregation["groups"]]}),
+        # the report's config as update_profiles saves the web API's answer
+        f"{TENANT}_{name}_cfg.json": one_line(api_answers()["report_config"]["data"][0]),
         f"{TENANT}_{name}_thresholds.json": one_line(
             {"id": thresholds["id"], "name": thresholds["name"], "rules": thresholds["rules"]}),
         f"recomp_{TENANT}_{name}_{d}.json": one_line([

@@ -35,7 +35,19 @@ def api_answers() -> dict[str, dict[str, Any]]:
     downtimes = _facts("downtimes")
     thresholds = _facts("thresholds")
     recomputations = _facts("recomputations")["recomputations"]
+    report = _facts("report")
+    profiles = [{"id": p["id"], "name": p["name"], "type": t} for t, p in report["profiles"].items()]
+    # the test harness hands the job its thresholds profile directly; through the web API the
+    # report's config names it, as here
+    profiles.append({"id": thresholds["id"], "name": thresholds["name"], "type": "thresholds"})
     return {
+        "report_config": _envelope([{
+            "id": report["report_id"], "tenant": report["tenant"], "disabled": False,
+            "info": {"name": report["report_name"]}, "thresholds": report["thresholds"],
+            "topology_schema": {"group": {"type": report["group_of_groups_type"],
+                                          "group": {"type": report["endpoint_group_type"]}}},
+            "computations": report["computations"], "profiles": profiles,
+            "filter_tags": report["filter_tags"]}]),
         "metric_profile": _envelope([{
             "id": metric["id"], "date": metric["date"], "name": metric["name"],
             "services": [{"service": s, "metrics": m} for s, m in metric["services"].items()]}]),
