@@ -101,7 +101,7 @@ def build_inputs(
         group_exclusions=recomputations.group_periods,
         thresholds=parsed["thresholds_profile"],
         semantics=semantics,
-        status_changes_ignored=recomputations.status_changes_ignored,
+        status_changes=recomputations.status_changes,
         new_metrics=pr.new_metric_entries(
             today_version, parsed["metric_profile_previous_day"], day.isoformat()
         ),

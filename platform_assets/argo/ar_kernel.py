@@ -1,12 +1,15 @@
 """Availability / reliability of one report-day, following ARGO's v3 batch algorithm.
 
 metric timelines -> endpoint (metric_operation) -> downtimes -> service (per-service operation)
--> profile group (its operation) -> endpoint group (profile_operation). Pure computation over
-pandas/numpy: the same function runs in-process and inside Spark's ``applyInPandas``.
+-> profile group (its operation) -> endpoint group (profile_operation); a recomputation's
+applied_status_changes act on the metric, endpoint, service and group timelines on the way.
+Pure computation over pandas/numpy: the same function runs in-process and inside Spark's
+``applyInPandas``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from platform_assets.argo import downtimes, metric_exclusions
+from platform_assets.argo import downtimes, metric_exclusions, status_changes
 from platform_assets.argo import timelines as tl
 from platform_assets.argo.profiles import (
     AggregationProfile,
@@ -25,6 +28,7 @@ from platform_assets.argo.profiles import (
     MonitoringExclusion,
     OperationsProfile,
     ProfileError,
+    StatusChange,
 )
 from platform_assets.argo.thresholds import ThresholdRules, Unreadable
 
@@ -94,8 +98,8 @@ class ArInputs:
     thresholds: ThresholdRules | None = None  # the report's threshold profile, if any
     # "argo_v3": the original batch job's numbers, quirks included; "corrected" (tenancy.SEMANTICS)
     semantics: str = "argo_v3"
-    # recomputation status changes (v2's applied_status_changes) left unapplied, as ARGO's v3 does
-    status_changes_ignored: int = 0
+    # recomputation ``applied_status_changes`` (status_changes.py)
+    status_changes: list[StatusChange] = field(default_factory=list)
     # (service, metric) entries the metric profile gained on the day: UNKNOWN from midnight
     new_metrics: frozenset[tuple[str, str]] = frozenset()
 
@@ -115,6 +119,10 @@ class ArResult:
     status_endpoints: pd.DataFrame | None = None
     status_services: pd.DataFrame | None = None
     status_endpoint_groups: pd.DataFrame | None = None
+    # the metric timelines (keys: service, hostname, metric, present) and the profile groups'
+    # ("functions": group, function), kept as built (status_rows renders them; local engine only)
+    metric_timelines: tuple[tl.Timelines, pd.DataFrame] | None = None
+    function_timelines: tuple[tl.Timelines, pd.DataFrame] | None = None
 
 
 def round_half_up(numerator: np.ndarray, denominator: np.ndarray, scale: int) -> np.ndarray:
@@ -516,6 +524,21 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
     )
 
 
+MEMBER_KEYS = ["group", "service", "hostname"]
+
+
+def _changed(
+    inputs: ArInputs, level: str, timelines: tl.Timelines, keys: Callable[[], pd.DataFrame]
+) -> tl.Timelines:
+    """``timelines`` of ``level`` after the recomputations' applied_status_changes (``keys``: the
+    series' group, service, hostname, metric as the level has them; built only when needed)."""
+    chosen = status_changes.for_level(inputs.status_changes, level, inputs.day)
+    if not chosen:
+        return timelines
+    matching = status_changes.matcher(keys())
+    return status_changes.apply(timelines, chosen, matching, inputs.day, inputs.operations)
+
+
 def compute_ar(inputs: ArInputs) -> ArResult:
     ops = inputs.operations
     universe = _Universe(inputs)
@@ -524,6 +547,14 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     day_series, day_t, day_status = samples.series, samples.t, samples.status
     carried, present = samples.carried, samples.present
     metric_tl = tl.from_samples(day_series, day_t, day_status, n_series, ops.missing, carried)
+    metric_tl = _changed(
+        inputs,
+        "metric",
+        metric_tl,
+        lambda: pd.DataFrame(
+            _series_keys(inputs, universe), columns=["group", "service", "hostname", "metric"]
+        ),
+    )
 
     n_eps = len(universe.endpoints)
     endpoint_tl = tl.combine(
@@ -562,7 +593,9 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     keep_member = endpoint_present[member_ep] if len(member_ep) else member_ep.astype(bool)
     silent = members.loc[~keep_member, ["group", "service", "hostname"]].reset_index(drop=True)
     members, member_ep = members[keep_member].reset_index(drop=True), member_ep[keep_member]
-    member_tl = _expand(endpoint_tl, member_ep)
+    member_tl = _changed(
+        inputs, "endpoint", _expand(endpoint_tl, member_ep), lambda: members[MEMBER_KEYS]
+    )
     endpoint_ar = _frame(
         members.rename(columns={"hostname": "name", "group": "supergroup"}),
         tl.durations(member_tl, len(members), len(ops.states)),
@@ -586,6 +619,7 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     )
     gs_op = np.array([ops.op(svc_groups[s][1]) for s in gs["service"]], dtype=np.int64)
     service_tl = tl.combine(member_tl, member_gs, gs_op, ops.tables, len(gs))
+    service_tl = _changed(inputs, "service", service_tl, lambda: gs)
     service_ar = _frame(
         gs.rename(columns={"service": "name", "group": "supergroup"}),
         tl.durations(service_tl, len(gs), len(ops.states)),
@@ -611,6 +645,7 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         ops.tables,
         len(groups),
     )
+    group_tl = _changed(inputs, "group", group_tl, lambda: pd.DataFrame({"group": groups}))
     group_frame = pd.DataFrame(
         {
             "name": groups,
@@ -652,6 +687,29 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         status_rows(member_tl, members[["group", "service", "hostname"]], member_thr),
         status_rows(service_tl, gs[["group", "service"]], gs_thr),
         status_rows(group_tl, pd.DataFrame({"group": groups}), group_thr),
+        metric_timelines=(metric_tl, _metric_keys(universe, present)),
+        function_timelines=(
+            pgroup_tl,
+            pd.DataFrame(
+                {
+                    "group": gp["group"],
+                    "function": [inputs.aggregation.groups[p].name for p in gp["pg"]],
+                }
+            ),
+        ),
+    )
+
+
+def _metric_keys(universe: _Universe, present: np.ndarray) -> pd.DataFrame:
+    """Each metric series' service, hostname and metric, and whether it has a timeline."""
+    endpoints = universe.endpoints.iloc[universe.series_endpoint]
+    return pd.DataFrame(
+        {
+            "service": endpoints["service"].to_numpy(),
+            "hostname": endpoints["hostname"].to_numpy(),
+            "metric": universe.series_metric,
+            "present": present,
+        }
     )
 
 

@@ -288,16 +288,11 @@ def _compute_day(
                 **result.stats,
                 "new_metric_profile_entries": len(inputs.new_metrics),
             }
-        if inputs.status_changes_ignored:
-            # what ARGO's v3 batch job does too; said, never silent
+        if inputs.status_changes:  # applied_status_changes of the day's recomputations
             stats[report.name] = {
                 **stats[report.name],
-                "recomputation_status_changes_ignored": inputs.status_changes_ignored,
+                "recomputation_status_changes": len(inputs.status_changes),
             }
-            context.log.warning(
-                f"{name} {day} {report.name}: {inputs.status_changes_ignored} recomputation "
-                "applied_status_changes not applied (ARGO's v3 batch job does not apply them)"
-            )
     tables = {
         level: pd.concat(parts, ignore_index=True)
         if parts

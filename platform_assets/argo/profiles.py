@@ -316,14 +316,63 @@ class GroupExclusion:
 
 
 @dataclass(frozen=True)
+class StatusChange:
+    """One ``applied_status_changes`` entry of a recomputation: ``state`` forced over the
+    recomputation's period on the timeline its most specific field names (metric, else hostname,
+    else service, else group); the other fields narrow which series it matches."""
+
+    state: str
+    group: str | None
+    service: str | None
+    hostname: str | None
+    metric: str | None
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def level(self) -> str:
+        if self.metric is not None:
+            return "metric"
+        if self.hostname is not None:
+            return "endpoint"
+        return "service" if self.service is not None else "group"
+
+    @property
+    def priority(self) -> int:
+        """The original's order within a level: entries narrowed by more fields apply later, so
+        they win where entries overlap (group entries keep document order)."""
+        if self.level == "group":
+            return 0
+        own = {"metric": None, "endpoint": "hostname", "service": "service"}[self.level]
+        fields = {"group": self.group, "service": self.service, "hostname": self.hostname}
+        return 1 + sum(v is not None for k, v in fields.items() if k != own)
+
+
+def _status_change(entry: Any, start: pd.Timestamp, end: pd.Timestamp) -> StatusChange:
+    if not isinstance(entry, dict) or not isinstance(entry.get("state"), str):
+        raise ProfileError(
+            f"recomputations: an applied_status_changes entry has no state (field state): {entry!r}"
+        )
+    named = {k: entry.get(k) for k in ("group", "service", "hostname", "metric")}
+    if named["metric"] is None and entry.get("netric") is not None:  # a misspelling ARGO reads
+        named["metric"] = entry["netric"]
+    if all(v is None for v in named.values()):
+        raise ProfileError(
+            "recomputations: an applied_status_changes entry names no metric, hostname, service "
+            f"or group: {entry!r}"
+        )
+    fields = {k: None if v is None else str(v) for k, v in named.items()}
+    return StatusChange(entry["state"], start=start, end=end, **fields)
+
+
+@dataclass(frozen=True)
 class Recomputations:
     monitoring: list[MonitoringExclusion]
     groups: set[str]
     metrics: list[MetricExclusion]  # in document order: the first that matches a series applies
     group_periods: list[GroupExclusion] = field(default_factory=list)  # in document order
-    # entries of v2's ``applied_status_changes``: ARGO's v3 batch job does not read them (its
-    # recomputation parser has no such field), so neither does Weir; they are counted and reported
-    status_changes_ignored: int = 0
+    # ``applied_status_changes``: a status forced on a metric, endpoint, service or group
+    status_changes: list[StatusChange] = field(default_factory=list)  # in document order
 
 
 @dataclass(frozen=True)
@@ -349,12 +398,19 @@ def parse_recomputations(data: Any, report_names: set[str]) -> Recomputations:
     excluded_groups: set[str] = set()
     metrics: list[MetricExclusion] = []
     periods: list[GroupExclusion] = []
-    ignored = 0
+    changes: list[StatusChange] = []
     try:
         for rec in data:
             if rec.get("report") not in (None, "", *report_names):
                 continue
-            ignored += len(rec.get("applied_status_changes") or [])
+            if rec.get("applied_status_changes"):
+                if not (rec.get("start_time") and rec.get("end_time")):
+                    raise ProfileError(
+                        "recomputations: a request with applied_status_changes has no "
+                        "start_time or end_time"
+                    )
+                window = _utc(rec["start_time"]), _utc(rec["end_time"])
+                changes += [_status_change(e, *window) for e in rec["applied_status_changes"]]
             excluded_groups.update(rec.get("exclude", []))
             # ARGO reads exclude_metrics only from a request that also has an ``exclude`` list
             if "exclude" in rec and rec.get("start_time") and rec.get("end_time"):
@@ -379,6 +435,8 @@ def parse_recomputations(data: Any, report_names: set[str]) -> Recomputations:
                         _utc(src.get("end_time", rec["end_time"])),
                     )
                 )
+    except ProfileError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProfileError(f"recomputations: malformed ({exc!r})") from None
-    return Recomputations(exclusions, excluded_groups, metrics, periods, ignored)
+    return Recomputations(exclusions, excluded_groups, metrics, periods, changes)

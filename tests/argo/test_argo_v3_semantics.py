@@ -253,17 +253,3 @@ def test_an_entry_naming_a_group_matches_alike_on_both_engines():
     slice_g2 = replace(world, endpoints=world.endpoints[world.endpoints["group"] == "G2"],
                        endpoint_groups=world.endpoints[["group", "service", "hostname"]])
     assert compute_ar(slice_g2).endpoint_ar["availability"].tolist() == [whole["G2"]]
-
-
-def test_v2_status_changes_are_counted_and_left_unapplied_as_v3_does():
-    """ARGO's v3 batch job has no applied_status_changes in its recomputation parser: the A/R is
-    the same with or without them, and Weir says how many it left unapplied."""
-    report = Report(name="Critical", id="r1")
-    base = {"id": "x", "start_time": "2024-03-10T00:00:00Z", "end_time": "2024-03-10T06:00:00Z",
-            "exclude": ["G9"]}
-    with_changes = {**base, "applied_status_changes": [{"hostname": "h1", "state": "CRITICAL"},
-                                                       {"metric": "m1", "group": "G1", "state": "OK"}]}
-    parsed = KINDS_BY_NAME["recomputations"].parse({**ENVELOPE, "data": [with_changes]}, ReportContext(report))
-    plain = KINDS_BY_NAME["recomputations"].parse({**ENVELOPE, "data": [base]}, ReportContext(report))
-    assert parsed.status_changes_ignored == 2 and plain.status_changes_ignored == 0
-    assert replace(parsed, status_changes_ignored=0) == plain
