@@ -27,6 +27,7 @@ from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.connectors import candidate_days
 from platform_assets.argo.partitions import split_tenant_day, tenant_series
+from platform_assets.argo.profiles import ProfileError
 from platform_assets.argo.status_metrics import status_metric_rows
 from platform_assets.argo.status_results import (
     METRIC_LEVEL,
@@ -253,8 +254,13 @@ def _compute_day(
             for k, s in snapshots.items()
             if s["date_used"] != candidate_days(k, day, 0)[0].isoformat()
         }
-        inputs = build_inputs(report, day, records, previous, snapshots, tenant.semantics)
-        result = engine.run(AR_KERNEL, inputs)
+        try:
+            inputs = build_inputs(report, day, records, previous, snapshots, tenant.semantics)
+            result = engine.run(AR_KERNEL, inputs)
+        except ProfileError as exc:  # an input Weir cannot use: said with where it came from
+            raise dg.Failure(
+                f"tenant {name!r}, report {report.name!r}, {day}: {exc}", allow_retries=False
+            ) from None
         for level, frame in zip(
             LEVELS, (result.endpoint_ar, result.service_ar, result.endpoint_group_ar), strict=True
         ):

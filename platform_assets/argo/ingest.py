@@ -99,8 +99,8 @@ def sort_file(sorter: RecordSorter, name: str, payload: bytes) -> None:
     quarantine row naming its offset and the number of records it held (``avro_blocks``)."""
     if name.endswith(".avro"):
         container = read_container(payload)
-        for i, record in enumerate(container.records):
-            sorter.add(f"{name}#{i}", record)
+        for i, record in enumerate(container.records):  # strings decoded from UTF-8: text
+            sorter.add(f"{name}#{i}", record, decoded_from_utf8=True)
         for block in container.lost:
             held = "an unknown number of" if block.records is None else str(block.records)
             sorter.reject(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -167,8 +167,14 @@ def _preview(raw: Any) -> str:
     return text[:RAW_PREVIEW_CHARS].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def check_record(record: dict[str, Any], day: date | None) -> tuple[datetime | None, str | None]:
-    """Return (timestamp, None) for a good record or (None, reason) for a bad one."""
+def check_record(
+    record: dict[str, Any],
+    day: date | None,
+    parse: Callable[[str], datetime] = parse_timestamp,
+    decoded_from_utf8: bool = False,
+) -> tuple[datetime | None, str | None]:
+    """Return (timestamp, None) for a good record or (None, reason) for a bad one. A record
+    ``decoded_from_utf8`` (Avro) cannot hold a lone surrogate: its strings are not checked again."""
     if not isinstance(record, dict):
         return None, f"a {type(record).__name__}, not a metric record"
     for name in REQUIRED_FIELDS:
@@ -180,13 +186,13 @@ def check_record(record: dict[str, Any], day: date | None) -> tuple[datetime | N
     for name in OPTIONAL_FIELDS:
         if record.get(name) is not None and not isinstance(record[name], str):
             return None, f"field {name!r} is a {type(record[name]).__name__}, not a string"
-    broken = not_text(record)
+    broken = None if decoded_from_utf8 else not_text(record)
     if broken:
         return None, broken
     if not STATUS_NAME.fullmatch(record["status"]):
         return None, f"not a status name {record['status'][:40]!r}"
     try:
-        ts = parse_timestamp(record["timestamp"])
+        ts = parse(record["timestamp"])
     except (ValueError, TypeError):
         return None, f"bad timestamp {record['timestamp'][:40]!r}"
     if day is not None and ts.date() != day:
@@ -202,6 +208,9 @@ def check_record(record: dict[str, Any], day: date | None) -> tuple[datetime | N
     return ts, None
 
 
+MEMO_LIMIT = 200_000  # distinct timestamps / tag maps remembered while sorting
+
+
 @dataclass
 class RecordSorter:
     """Accumulates decoded payloads into a good-record table and a quarantine table."""
@@ -215,9 +224,13 @@ class RecordSorter:
     _bad: dict[str, list[Any]] = field(
         default_factory=lambda: {f.name: [] for f in QUARANTINE_SCHEMA}
     )
+    _stamps: dict[str, datetime] = field(default_factory=dict)
+    _tag_texts: dict[tuple, str] = field(default_factory=dict)
 
-    def add(self, origin: str, record: dict[str, Any]) -> datetime | None:
-        ts, reason = check_record(record, self.day)
+    def add(
+        self, origin: str, record: dict[str, Any], decoded_from_utf8: bool = False
+    ) -> datetime | None:
+        ts, reason = check_record(record, self.day, self._timestamp, decoded_from_utf8)
         if reason is not None:
             self.reject(origin, record, reason)
             return None
@@ -226,8 +239,30 @@ class RecordSorter:
         for name in ("service", "hostname", "metric", "status", *OPTIONAL_FIELDS):
             good[name].append(record.get(name))
         tags = record.get("tags")
-        good["tags"].append(json.dumps(tags, sort_keys=True, ensure_ascii=False) if tags else None)
+        good["tags"].append(self._tags_text(tags) if tags else None)
         return ts
+
+    def _timestamp(self, text: str) -> datetime:
+        """``parse_timestamp``, each distinct text parsed once (a day's records share at most
+        86,400 seconds); the memo is bounded so hostile input cannot grow it without end."""
+        parsed = self._stamps.get(text)
+        if parsed is None:
+            parsed = parse_timestamp(text)
+            if len(self._stamps) >= MEMO_LIMIT:
+                self._stamps.clear()
+            self._stamps[text] = parsed
+        return parsed
+
+    def _tags_text(self, tags: dict[str, Any]) -> str:
+        """The tags as canonical JSON text, each distinct map encoded once."""
+        key = tuple(sorted(tags.items()))
+        text = self._tag_texts.get(key)
+        if text is None:
+            text = json.dumps(tags, sort_keys=True, ensure_ascii=False)
+            if len(self._tag_texts) >= MEMO_LIMIT:
+                self._tag_texts.clear()
+            self._tag_texts[key] = text
+        return text
 
     def reject(self, origin: str, raw: Any, reason: str) -> None:
         self._bad["origin"].append(origin)

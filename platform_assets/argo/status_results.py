@@ -180,16 +180,37 @@ def metric_status_table(
 
 def documents(table: pd.DataFrame) -> list[dict]:
     """Rows as MongoDB documents: ``info`` a sub-document where there is one, else left out;
-    ``tags`` a list."""
-    docs = table.to_dict("records")
-    for doc in docs:
-        for name, value in doc.items():  # pandas' missing strings are NaN: MongoDB wants null
-            if isinstance(value, float) and value != value:
-                doc[name] = None
-        if "info" in doc:
-            info = doc.pop("info")
-            if isinstance(info, str) and info:
-                doc["info"] = json.loads(info)
-        if isinstance(doc.get("tags"), str):
-            doc["tags"] = json.loads(doc["tags"])
+    ``tags`` a list; missing values null. Built column by column (a million rows a day in
+    ``status_metrics``): each distinct ``info``/``tags`` text is parsed once and its value shared
+    by the documents that carry it."""
+    names = [c for c in table.columns if c != "info"]
+    arrays = []
+    for name in names:
+        values = table[name].to_numpy(dtype=object)
+        if table[name].dtype == object:
+            values = values.copy()
+            values[pd.isna(values)] = None  # pandas' missing strings are NaN: MongoDB wants null
+        if name == "tags":
+            values = _parsed(values)
+        arrays.append(values)
+    docs = [dict(zip(names, row, strict=True)) for row in zip(*arrays, strict=True)]
+    if "info" in table:
+        for doc, info in zip(docs, _parsed(table["info"].to_numpy(dtype=object)), strict=True):
+            if info is not None:
+                doc["info"] = info
     return docs
+
+
+def _parsed(texts: np.ndarray) -> list:
+    """JSON texts parsed, each distinct text once; None for no text (empty, null or NaN)."""
+    cache: dict[str, object] = {}
+    out: list[object] = []
+    for text in texts.tolist():
+        if not isinstance(text, str) or not text:
+            out.append(None)
+            continue
+        value = cache.get(text)
+        if value is None:
+            value = cache[text] = json.loads(text)
+        out.append(value)
+    return out

@@ -233,3 +233,25 @@ def test_applied_status_changes_are_counted_in_the_kernel_stats(platform):
     assert result.success
     meta = instance.get_latest_materialization_event(dg.AssetKey(["argo", "endpoint_group_ar"])).asset_materialization
     assert meta.metadata["kernel_stats"].value["Critical"]["recomputation_status_changes"] == 1
+
+
+def test_a_report_config_naming_a_profile_the_snapshot_lacks_fails_naming_all(platform):
+    """Tenant, report, day, kind and field in the step's failure, and nothing written."""
+    defs, instance, days, tmp_path = platform
+    day = days[0]
+    path = snapshot_path(tmp_path / "sources", "acme", "Critical", "report_config", day)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"status": {"code": "200"}, "data": [{
+        "id": "critical-acme", "info": {"name": "Critical"},
+        "topology_schema": {"group": {"type": "NGI", "group": {"type": "SITES"}}},
+        "profiles": [{"id": "no-such-profile", "type": "metric"}, {"id": "a", "type": "aggregation"},
+                     {"id": "o", "type": "operations"}]}]}))
+    profile = snapshot_path(tmp_path / "sources", "acme", "Critical", "metric_profile", day)
+    profile.write_text(json.dumps({**json.loads(profile.read_text()), "id": "the-real-profile"}))
+    result = run_day(defs, instance, day, "acme")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert all(part in message for part in ("'acme'", "'Critical'", day.isoformat(), "metric_profile",
+                                            "profiles[].id", "no-such-profile")), message
+    assert group_docs(tmp_path, "acme", day) == []

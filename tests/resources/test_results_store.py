@@ -126,3 +126,15 @@ def test_status_metrics_keep_two_records_of_one_second(store):
     docs = [dict(status("G1", "2024-03-10T05:00:00Z", state), metric="m1") for state in ("OK", "CRITICAL")]
     store.write_day("weirtest", "status_metrics", "r1", DAY, docs, "upsert")
     assert sorted(d["status"] for d in store.read_day("weirtest", "status_metrics", "r1", DAY)) == ["CRITICAL", "OK"]
+
+
+def test_the_local_store_writes_what_orjson_refuses_and_reads_it_back(tmp_path):
+    """A lone surrogate (a connector's JSON may carry one) is written by the standard library's
+    escapes instead of orjson, never lost; a float NaN is stored as null."""
+    local = LocalResultsStore(str(tmp_path))
+    hostile = {**doc("h\ud800", 1.0), "info": {"URL": "x\udfff"}}
+    local.write_day("acme", "status_endpoints", "r1", DAY, [hostile, doc("h2", 1.5)], "insert")
+    assert local.read_day("acme", "status_endpoints", "r1", DAY) == [hostile, doc("h2", 1.5)]
+    local.write_day("acme", "status_endpoints", "r1", DAY, [doc("h3", 99.12345), doc("h4", float("nan"))], "insert")
+    back = local.read_day("acme", "status_endpoints", "r1", DAY)
+    assert back[0] == doc("h3", 99.12345) and back[1]["availability"] is None
