@@ -35,6 +35,11 @@ class ConnectorEndpoint(Protocol):
         ...
 
     @property
+    def fetched_as(self) -> str:
+        """The kind's name at the source (files folder, sync file)."""
+        ...
+
+    @property
     def empty_is_snapshot(self) -> bool:
         """An empty answer is a snapshot, not "none for the day"."""
         ...
@@ -71,7 +76,7 @@ class ArgoConnectorResource(dg.ConfigurableResource):
     ) -> Any | None:
         """The snapshot of ``kind`` for the report-day, or None when the source has none."""
         if source.kind == "files":
-            path = snapshot_path(source.root or "", tenant, report, kind.name, day)
+            path = snapshot_path(source.root or "", tenant, report, kind.fetched_as, day)
             if not path.exists():
                 return None
             try:
@@ -91,7 +96,7 @@ class ArgoConnectorResource(dg.ConfigurableResource):
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            data = read_sync_snapshot(read, source.root or "", tenant, report, kind.name, day)
+            data = read_sync_snapshot(read, source.root or "", tenant, report, kind.fetched_as, day)
         except (SyncFileError, WebHdfsError, OSError, BotoCoreError, ClientError) as exc:
             raise ConnectorFetchError(
                 f"tenant {tenant!r}, report {report!r}, {kind.name}: {exc}"

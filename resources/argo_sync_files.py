@@ -160,8 +160,6 @@ def _downtimes(uri: str, records: list[dict[str, Any]], day: date) -> Any:
 
 AVRO_KINDS: dict[str, tuple[str, Callable[[str, list[dict[str, Any]], date], Any]]] = {
     "metric_profile": ("metric_profile", _metric_profile),
-    # the same file of the day before (the caller asks for that day)
-    "metric_profile_previous_day": ("metric_profile", _metric_profile),
     "topology_endpoints": ("group_endpoints", _group_endpoints),
     "topology_groups": ("group_groups", _group_groups),
     "weights": ("weights", _weights),

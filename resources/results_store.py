@@ -134,13 +134,19 @@ class MongoResultsStore:
         ]
 
 
+STANDARD_LIBRARY_MARK = b" "  # leads a file orjson could not write: read back by json, too
+
+
 def _encoded(docs: list[dict[str, Any]]) -> bytes:
     """The documents as one JSON array, keys sorted (orjson: a day's million status documents in
-    about a second; the standard library where orjson refuses a value, e.g. a lone surrogate)."""
+    about a second). Where orjson refuses a value (a lone surrogate, an integer beyond 64 bits)
+    the standard library writes it, behind a leading space that tells ``read_day`` to read it
+    with the standard library too (orjson would read such an integer as a float)."""
     try:
         return orjson.dumps(docs, option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(docs, sort_keys=True).encode()  # \u escapes: valid UTF-8 always
+        # \u escapes: valid UTF-8 always
+        return STANDARD_LIBRARY_MARK + json.dumps(docs, sort_keys=True).encode()
 
 
 class LocalResultsStore:
@@ -165,9 +171,11 @@ class LocalResultsStore:
         if not path.exists():
             return []
         data = path.read_bytes()
+        if data.startswith(STANDARD_LIBRARY_MARK):
+            return json.loads(data)
         try:
             return orjson.loads(data)
-        except orjson.JSONDecodeError:  # what only the standard library writes (\u escapes)
+        except orjson.JSONDecodeError:  # a file written before orjson (NaN, surrogates)
             return json.loads(data)
 
     def delete_day(self, tenant: str, collection: str, report: str, day: date) -> int:

@@ -92,7 +92,11 @@ def build_inputs(
         metric_profile=parsed["metric_profile"],
         aggregation=parsed["aggregation_profile"],
         operations=parsed["operations_profile"],
-        endpoints=parsed["topology_endpoints"],
+        endpoints=pr.mark_memberships(
+            parsed["topology_endpoints"],
+            context.config.endpoint_group_type if context.config else None,
+            pr.topology_subgroups(pr.unwrap(_data(snapshots, "topology_groups"))),
+        ),
         supergroups=parsed["topology_groups"],
         downtimes=parsed["downtimes"],
         weights=parsed["weights"],

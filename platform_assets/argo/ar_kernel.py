@@ -85,7 +85,8 @@ class ArInputs:
     metric_profile: dict[str, tuple[str, ...]]
     aggregation: AggregationProfile
     operations: OperationsProfile
-    endpoints: pd.DataFrame  # group, service, hostname[, info]
+    # group, service, hostname[, info][, valid: ARGO takes the endpoint's records for the group]
+    endpoints: pd.DataFrame
     supergroups: dict[str, str]  # endpoint group -> its supergroup (none: null, as ARGO writes)
     downtimes: pd.DataFrame  # hostname, service, start, end
     weights: dict[str, float]
@@ -214,12 +215,19 @@ def _exclude_monitoring(
 exclude_monitoring = _exclude_monitoring  # what status_metrics shares with the kernel
 
 
+def report_topology(inputs: ArInputs) -> pd.DataFrame:
+    """The topology entries the report computes: services both in the metric profile and in the
+    aggregation profile (ARGO's job drops the records, and fills no gaps, of any other)."""
+    services = set(inputs.metric_profile) & set(inputs.aggregation.service_groups())
+    return inputs.endpoints[inputs.endpoints["service"].isin(sorted(services))]
+
+
 class _Universe:
     """Integer ids for the expected endpoints and metric series of the report."""
 
     def __init__(self, inputs: ArInputs) -> None:
         profile = inputs.metric_profile
-        topo = inputs.endpoints[inputs.endpoints["service"].isin(list(profile))]
+        topo = report_topology(inputs)
         if "info" not in topo:
             topo = topo.assign(info=None)
         self.memberships = topo.reset_index(drop=True)
@@ -527,6 +535,54 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
 MEMBER_KEYS = ["group", "service", "hostname"]
 
 
+def _missing_memberships(
+    inputs: ArInputs,
+    member_tl: tl.Timelines,
+    chosen: np.ndarray,
+    member_ep: np.ndarray,
+    downtime_rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tl.Timelines:
+    """Memberships whose group ARGO's job does not take records for (``mark_memberships``):
+    MISSING all day, then their endpoint's downtimes, as the original builds them from its
+    FillMissing record."""
+    ops = inputs.operations
+    missing = tl.Timelines(
+        chosen.astype(np.int64),
+        np.zeros(len(chosen), np.int64),
+        np.full(len(chosen), ops.missing, np.int8),
+    )
+    dt_endpoint, dt_start, dt_end = downtime_rows
+    pairs = (
+        pd.DataFrame({"member": chosen, "endpoint": member_ep[chosen]})
+        .merge(
+            pd.DataFrame(
+                {
+                    "endpoint": dt_endpoint,
+                    "start": dt_start,
+                    "end": dt_end,
+                    "order": np.arange(len(dt_endpoint)),
+                }
+            ),
+            on="endpoint",
+        )
+        .sort_values("order", kind="stable")
+    )
+    member, start, end = (pairs[c].to_numpy(dtype=np.int64) for c in ("member", "start", "end"))
+    if inputs.semantics == "argo_v3":
+        missing = downtimes.apply(missing, member, start, end, ops.down)
+    else:
+        clip = np.clip
+        missing = tl.override(
+            missing, member, clip(start, 0, tl.DAY_SECONDS), clip(end, 0, tl.DAY_SECONDS), ops.down
+        )
+    keep = ~np.isin(member_tl.series, chosen)
+    series = np.concatenate([member_tl.series[keep], missing.series])
+    t = np.concatenate([member_tl.t[keep], missing.t])
+    status = np.concatenate([member_tl.status[keep], missing.status])
+    order = np.lexsort((t, series))
+    return tl.Timelines(series[order], t[order], status[order])
+
+
 def _changed(
     inputs: ArInputs, level: str, timelines: tl.Timelines, keys: Callable[[], pd.DataFrame]
 ) -> tl.Timelines:
@@ -536,7 +592,9 @@ def _changed(
     if not chosen:
         return timelines
     matching = status_changes.matcher(keys())
-    return status_changes.apply(timelines, chosen, matching, inputs.day, inputs.operations)
+    return status_changes.apply(
+        timelines, chosen, matching, inputs.day, inputs.operations, inputs.semantics
+    )
 
 
 def compute_ar(inputs: ArInputs) -> ArResult:
@@ -566,6 +624,7 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     )
     endpoint_present = np.bincount(universe.series_endpoint[present], minlength=n_eps) > 0
     dt_endpoint, dt_start, dt_end = _downtime_seconds(inputs, universe)
+    downtime_rows = (dt_endpoint, dt_start, dt_end)  # every downtime, present endpoint or not
     on_present = endpoint_present[dt_endpoint] if len(dt_endpoint) else dt_endpoint.astype(bool)
     dt_endpoint, dt_start, dt_end = (
         dt_endpoint[on_present],
@@ -591,11 +650,17 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         pd.MultiIndex.from_frame(members[["service", "hostname"]])
     ).astype(np.int64)
     keep_member = endpoint_present[member_ep] if len(member_ep) else member_ep.astype(bool)
+    invalid = ~members["valid"].to_numpy(dtype=bool) if "valid" in members else None
+    if invalid is not None:
+        keep_member |= invalid  # MISSING all day, whatever the endpoint reported
     silent = members.loc[~keep_member, ["group", "service", "hostname"]].reset_index(drop=True)
     members, member_ep = members[keep_member].reset_index(drop=True), member_ep[keep_member]
-    member_tl = _changed(
-        inputs, "endpoint", _expand(endpoint_tl, member_ep), lambda: members[MEMBER_KEYS]
-    )
+    member_tl = _expand(endpoint_tl, member_ep)
+    if invalid is not None and invalid[keep_member].any():
+        member_tl = _missing_memberships(
+            inputs, member_tl, np.flatnonzero(invalid[keep_member]), member_ep, downtime_rows
+        )
+    member_tl = _changed(inputs, "endpoint", member_tl, lambda: members[MEMBER_KEYS])
     endpoint_ar = _frame(
         members.rename(columns={"hostname": "name", "group": "supergroup"}),
         tl.durations(member_tl, len(members), len(ops.states)),
@@ -649,7 +714,8 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     group_frame = pd.DataFrame(
         {
             "name": groups,
-            "supergroup": [inputs.supergroups.get(g) for g in groups],
+            # objects: a missing supergroup stays None (null), never a string column's NaN
+            "supergroup": pd.Series([inputs.supergroups.get(g) for g in groups], dtype=object),
             "weight": [float(inputs.weights.get(g, 0.0)) for g in groups],
         }
     )

@@ -11,16 +11,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar
+from platform_assets.argo import timelines as tl
+from platform_assets.argo.ar_kernel import ArInputs, ArResult, compute_ar, status_rows
 
 RESULT_SCHEMA = (
     "level string, report string, date long, name string, service string, supergroup string, "
     "weight double, availability double, reliability double, up double, unknown double, down "
-    "double, info string, t long, status long, has_threshold_rule boolean"
+    "double, info string, t long, status long, has_threshold_rule boolean, metric string"
 )
-_STRING_OUT = ["level", "report", "name", "service", "supergroup", "info"]
+_STRING_OUT = ["level", "report", "name", "service", "supergroup", "info", "metric"]
 _FLOAT_OUT = ["weight", "availability", "reliability", "up", "unknown", "down"]
 _STATUS_OUT = ["t", "status", "has_threshold_rule"]
 _OUT_COLUMNS = [
@@ -33,11 +35,15 @@ _OUT_COLUMNS = [
     *_FLOAT_OUT,
     "info",
     *_STATUS_OUT,
+    "metric",
 ]
 LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
 # status rows travel in the same frame: group as supergroup, host as name
 STATUS_LEVELS = ("status_endpoints", "status_services", "status_endpoint_groups")
 _STATUS_RENAMES = {"group": "supergroup", "hostname": "name"}
+# on request, the metric timelines (group, service, host, metric) and the profile groups' (group,
+# function as name) travel the same way
+TIMELINE_LEVELS = ("metric_timelines", "function_timelines")
 _RECORD_COLUMNS = ["service", "hostname", "metric", "status", "monitoring_host", "actual_data"]
 
 
@@ -58,8 +64,24 @@ def _records_for_spark(frame: pd.DataFrame | None, previous: bool) -> pd.DataFra
     return out
 
 
-def _group_kernel(inputs: ArInputs) -> Any:
-    """The function Spark runs per group: rebuild that group's ArInputs and call compute_ar."""
+def _timeline_rows(result: ArResult, group: str) -> list[pd.DataFrame]:
+    """The group's metric and function timelines as rows of the result frame."""
+    out = []
+    if result.metric_timelines is not None:
+        timelines, keys = result.metric_timelines
+        rows = status_rows(timelines, keys, np.zeros(len(keys), dtype=bool))
+        rows = rows[rows["present"]].drop(columns="present")
+        out.append(rows.rename(columns={"hostname": "name"}).assign(supergroup=group))
+    if result.function_timelines is not None:
+        timelines, keys = result.function_timelines
+        rows = status_rows(timelines, keys, np.zeros(len(keys), dtype=bool))
+        out.append(rows.rename(columns={"group": "supergroup", "function": "name"}))
+    return [frame.assign(level=level) for frame, level in zip(out, TIMELINE_LEVELS, strict=True)]
+
+
+def _group_kernel(inputs: ArInputs, timelines: bool = False) -> Any:
+    """The function Spark runs per group: rebuild that group's ArInputs and call compute_ar
+    (``timelines``: also return its metric and function timelines)."""
 
     def run(group_rows: pd.DataFrame) -> pd.DataFrame:
         group = group_rows["group"].iloc[0]
@@ -87,7 +109,8 @@ def _group_kernel(inputs: ArInputs) -> Any:
                 rows.rename(columns=_STATUS_RENAMES).assign(level=level)
                 for level, rows in zip(STATUS_LEVELS, statuses, strict=True)
                 if rows is not None
-            ],
+            ]
+            + (_timeline_rows(result, group) if timelines else []),
             ignore_index=True,
         )
         for (
@@ -106,7 +129,9 @@ def _group_kernel(inputs: ArInputs) -> Any:
     return run
 
 
-def compute_ar_spark(spark: Any, inputs: ArInputs) -> ArResult:
+def compute_ar_spark(spark: Any, inputs: ArInputs, timelines: bool = False) -> ArResult:
+    """A/R and status timelines computed group by group on Spark; with ``timelines`` the metric
+    and function (profile group) timelines too (rows per group; conformance checks use them)."""
     memberships = inputs.endpoints[["group", "service", "hostname"]].drop_duplicates()
     records = pd.concat(
         [_records_for_spark(inputs.records, False), _records_for_spark(inputs.previous, True)],
@@ -123,7 +148,8 @@ def compute_ar_spark(spark: Any, inputs: ArInputs) -> ArResult:
             {c: object for c in ["group", *_RECORD_COLUMNS]}
         )
     )
-    out = sdf.groupBy("group").applyInPandas(_group_kernel(slim), schema=RESULT_SCHEMA).toPandas()
+    kernel = _group_kernel(slim, timelines)
+    out = sdf.groupBy("group").applyInPandas(kernel, schema=RESULT_SCHEMA).toPandas()
     for column in _STRING_OUT:  # a null string (a group without supergroup) stays None, not NaN
         out[column] = out[column].astype(object).where(out[column].notna(), None)
     frames = []
@@ -142,7 +168,34 @@ def compute_ar_spark(spark: Any, inputs: ArInputs) -> ArResult:
         part["status"] = part["status"].astype("int8")
         status_frames.append(part.reset_index(drop=True))
     stats = {"records_in": int(len(inputs.records)), "endpoint_groups": int(len(markers))}
-    return ArResult(frames[0], frames[1], frames[2], stats, None, *status_frames)
+    result = ArResult(frames[0], frames[1], frames[2], stats, None, *status_frames)
+    if timelines:
+        result.metric_timelines, result.function_timelines = (
+            _as_timelines(out[out["level"] == level], keys)
+            for level, keys in zip(
+                TIMELINE_LEVELS,
+                (["supergroup", "service", "name", "metric"], ["supergroup", "name"]),
+                strict=True,
+            )
+        )
+    return result
+
+
+def _as_timelines(rows: pd.DataFrame, keys: list[str]) -> tuple[tl.Timelines, pd.DataFrame]:
+    """Rows of one timeline level back into Timelines and their key frame (group, service,
+    hostname, metric / group, function)."""
+    names = {"supergroup": "group", "name": "hostname" if "metric" in keys else "function"}
+    rows = rows.sort_values([*keys, "t"], kind="stable")
+    codes, uniques = pd.MultiIndex.from_frame(rows[keys]).factorize()
+    frame = uniques.to_frame(index=False).rename(columns=names)
+    if "metric" in keys:
+        frame["present"] = True
+    timelines = tl.Timelines(
+        codes.astype(np.int64),
+        rows["t"].to_numpy(dtype=np.int64),
+        rows["status"].to_numpy(dtype=np.int8),
+    )
+    return timelines, frame
 
 
 def _columns() -> tuple[list[str], list[str], list[str]]:

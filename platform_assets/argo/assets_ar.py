@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from platform_assets.argo import ar_checks, lake_keys
 from platform_assets.argo.ar_inputs import build_inputs, previous_day, read_records, read_snapshots
-from platform_assets.argo.ar_kernel import ArResult, compute_ar, silent_endpoints
+from platform_assets.argo.ar_kernel import ArResult, compute_ar, report_topology, silent_endpoints
 from platform_assets.argo.ar_spark import compute_ar_spark
 from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.assets_history import latest_metadata
@@ -141,10 +141,18 @@ def _reference(
     return None, "none"
 
 
+FIGURE_FIELDS = ("availability", "reliability", "up", "unknown", "down", "weight")
+
+
 def _as_document(row: dict) -> dict:
     """A result row as ARGO stores it: ``info`` is a sub-document, absent fields are left out."""
-    doc = {k: v for k, v in row.items() if k != "info"}
-    if row.get("info"):
+    # a missing string (NaN in a pandas text column) is null, as MongoDB and ARGO have it
+    doc = {
+        k: None if isinstance(v, float) and v != v and k not in FIGURE_FIELDS else v
+        for k, v in row.items()
+        if k != "info"
+    }
+    if isinstance(row.get("info"), str) and row["info"]:
         doc["info"] = json.loads(row["info"])
     return doc
 
@@ -280,7 +288,7 @@ def _compute_day(
         frames[METRIC_LEVEL].append(
             metric_status_table(status_metric_rows(inputs), report.id, inputs.endpoints)
         )
-        topo = inputs.endpoints[inputs.endpoints["service"].isin(list(inputs.metric_profile))]
+        topo = report_topology(inputs)
         silent = (
             result.silent_endpoints
             if result.silent_endpoints is not None

@@ -26,9 +26,14 @@ class ConnectorKind:
     exact_day: bool = False  # never taken from an earlier day (rollback not allowed)
     empty_is_snapshot: bool = False  # an empty API answer is a valid snapshot, not "none yet"
     optional: bool = False  # none within the rollback window is an empty snapshot, not a failure
-    day_offset: int = (
-        0  # fetched for the day this many days from the report-day (-1: the day before)
-    )
+    # fetched for the day this many days from the report-day (-1: the day before)
+    day_offset: int = 0
+    source_name: str | None = None  # the kind the source keeps it as, when not its own name
+
+    @property
+    def fetched_as(self) -> str:
+        """The kind's name at the source (files folder, sync file)."""
+        return self.source_name or self.name
 
 
 CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
@@ -48,9 +53,12 @@ CONNECTOR_KINDS: tuple[ConnectorKind, ...] = (
     ConnectorKind(
         "metric_profile_previous_day",
         "metric_profiles",
-        lambda d, r: pr.parse_metric_profile_version(pr.unwrap(d), r.name, r.profile("metric")),
+        lambda d, r: pr.parse_metric_profile_version(
+            pr.unwrap(d), r.name, r.profile("metric"), absent_ok=True
+        ),
         optional=True,
         day_offset=-1,
+        source_name="metric_profile",
     ),
     ConnectorKind(
         "topology_endpoints",

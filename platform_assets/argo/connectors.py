@@ -68,7 +68,7 @@ def select_snapshot(
         if data is not None:
             return SelectedSnapshot(kind, report, day, candidate, data, content_hash(data))
     if KINDS_BY_NAME[kind].optional:  # e.g. ARGO's job never reads weights: none is empty
-        return SelectedSnapshot(kind, report, day, day, [], content_hash([]))
+        return SelectedSnapshot(kind, report, day, tried[0], [], content_hash([]))
     raise MissingSnapshotError(
         f"no {kind} snapshot for tenant {tenant!r}, report {report!r}, valid for "
         f"{day.isoformat()}: tried {', '.join(d.isoformat() for d in tried)}"

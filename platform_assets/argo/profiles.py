@@ -137,28 +137,40 @@ class AggregationProfile:
     metric_operation: str
     profile_operation: str
     groups: tuple[ProfileGroup, ...]
+    # service -> the group listing it last in the document (ARGO indexes services so)
+    last_listed_in: dict[str, str] = field(default_factory=dict)
 
     def service_groups(self) -> dict[str, tuple[int, str]]:
-        """service -> (profile group index, operation). A service sits in one profile group."""
+        """service -> (profile group index, operation). A service listed in several profile
+        groups counts in the one that lists it last, as in ARGO's job."""
+        index = {group.name: gi for gi, group in enumerate(self.groups)}
         out: dict[str, tuple[int, str]] = {}
         for gi, group in enumerate(self.groups):
             for service, op in group.services.items():
-                out.setdefault(service, (gi, op))
+                out[service] = (gi, op)
+        for service, name in self.last_listed_in.items():
+            gi = index[name]
+            out[service] = (gi, self.groups[gi].services[service])
         return out
 
 
 def parse_aggregation_profile(
     data: Any, report: str = "", profile: tuple[str, str] | None = None
 ) -> AggregationProfile:
+    """The profile's operations and groups ("functions"). Groups are keyed by name, as in ARGO's
+    job: groups listed twice under one name are one group, with the first one's operation and the
+    services of all (a service's operation from its last entry)."""
     doc = pick_profile("aggregation_profile", data, report, profile)
     try:
-        groups = tuple(
-            ProfileGroup(
-                g["name"], g["operation"], {s["name"]: s["operation"] for s in g["services"]}
-            )
-            for g in doc["groups"]
-        )
-        return AggregationProfile(doc["metric_operation"], doc["profile_operation"], groups)
+        merged: dict[str, ProfileGroup] = {}
+        last: dict[str, str] = {}
+        for g in doc["groups"]:
+            group = merged.setdefault(g["name"], ProfileGroup(g["name"], g["operation"], {}))
+            for s in g["services"]:
+                group.services[s["name"]] = s["operation"]
+                last[s["name"]] = g["name"]
+        groups = tuple(merged.values())
+        return AggregationProfile(doc["metric_operation"], doc["profile_operation"], groups, last)
     except (KeyError, TypeError) as exc:
         raise ProfileError(f"aggregation_profile: malformed ({exc!r})") from None
 
@@ -185,12 +197,18 @@ class MetricProfileVersion:
 
 
 def parse_metric_profile_version(
-    data: Any, report: str = "", profile: tuple[str, str] | None = None
+    data: Any, report: str = "", profile: tuple[str, str] | None = None, absent_ok: bool = False
 ) -> MetricProfileVersion | None:
-    """The metric profile's version (None for an empty snapshot)."""
+    """The metric profile's version (None for an empty snapshot; with ``absent_ok``, also when
+    the snapshot does not hold the profile: one created that day had no version the day before)."""
     if data in (None, [], {}):
         return None
-    doc = pick_profile("metric_profile", data, report, profile)
+    try:
+        doc = pick_profile("metric_profile", data, report, profile)
+    except ProfileError:
+        if absent_ok:
+            return None
+        raise
     services = parse_metric_profile(doc)
     return MetricProfileVersion(
         str(doc.get("name") or ""),
@@ -223,12 +241,46 @@ def parse_topology_endpoints(data: Any) -> pd.DataFrame:
     if not isinstance(data, list):
         raise ProfileError("topology_endpoints: expected a list of endpoints")
     try:
-        rows = [(e["group"], e["service"], e["hostname"], _info(e.get("tags"))) for e in data]
+        rows = [
+            (e["group"], e["service"], e["hostname"], _info(e.get("tags")), e.get("type"))
+            for e in data
+        ]
     except (KeyError, TypeError, AttributeError) as exc:
         raise ProfileError(f"topology_endpoints: malformed entry ({exc!r})") from None
-    frame = pd.DataFrame(rows, columns=["group", "service", "hostname", "info"], dtype=object)
-    frame = frame.drop_duplicates(["group", "service", "hostname"])
-    return frame.sort_values(["group", "service", "hostname"]).reset_index(drop=True)
+    columns = ["group", "service", "hostname", "info", "type"]
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    keys = ["group", "service", "hostname"]
+    types = frame.groupby(keys, sort=False)["type"].agg(lambda t: tuple(dict.fromkeys(t)))
+    frame = frame.drop_duplicates(keys).drop(columns="type")
+    frame["types"] = types.reindex(pd.MultiIndex.from_frame(frame[keys])).to_numpy()
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def topology_subgroups(data: Any) -> frozenset[str]:
+    """Every group ``topology_groups`` lists as a subgroup, whatever its type."""
+    if not isinstance(data, list):
+        return frozenset()
+    return frozenset(g["subgroup"] for g in data if isinstance(g, dict) and "subgroup" in g)
+
+
+def mark_memberships(
+    endpoints: pd.DataFrame, endpoint_group_type: str | None, subgroups: frozenset[str]
+) -> pd.DataFrame:
+    """``endpoints`` with ``valid``: whether ARGO's job takes the endpoint's records for that
+    group, i.e. the group is of the report's endpoint-group type (when the report's config says
+    which; an entry that gives no type counts as of that type) and a subgroup in
+    ``topology_groups`` (when that lists any). The original fills an invalid membership MISSING
+    all day instead (its FillMissing expects every topology entry)."""
+    valid = np.ones(len(endpoints), dtype=bool)
+    if endpoint_group_type is not None and "types" in endpoints:
+        valid &= np.fromiter(
+            (endpoint_group_type in t or None in t for t in endpoints["types"]),
+            dtype=bool,
+            count=len(endpoints),
+        )
+    if subgroups:
+        valid &= endpoints["group"].isin(subgroups).to_numpy()
+    return endpoints.assign(valid=valid)
 
 
 def _info(tags: dict[str, Any] | None) -> str | None:

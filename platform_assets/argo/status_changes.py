@@ -8,7 +8,9 @@ The rules, carried over as facts:
   timelines) or group (endpoint-group timelines; ``exclude`` still sets UNKNOWN in
   ``endpoint_group_ar`` after it); its other fields narrow the series it matches;
 * the period is clipped to the day: the state holds from its start (midnight at the earliest) to
-  its end, where the status in force before the period comes back (none after midnight);
+  its end, where the status in force before the period comes back (none after midnight); a period
+  left empty by the clipping (one ending at midnight, or ending as it starts) forces the state from
+  that instant to the next change (``argo_v3``: the original's sample map), nothing (``corrected``);
 * within a level, entries narrowed by more fields apply after the others, so they win where two
   overlap; otherwise document order;
 * a metric series is shared by the groups of its endpoint in Weir, so a metric entry naming a
@@ -34,7 +36,7 @@ def for_level(changes: Sequence[StatusChange], level: str, day: date) -> list[St
     meets = [
         c
         for c in changes
-        if c.level == level and c.start < midnight + timedelta(days=1) and c.end > midnight
+        if c.level == level and c.start < midnight + timedelta(days=1) and c.end >= midnight
     ]
     return sorted(meets, key=lambda c: c.priority)  # stable: document order within a priority
 
@@ -45,8 +47,12 @@ def apply(
     matching: Callable[[StatusChange], np.ndarray],
     day: date,
     ops: OperationsProfile,
+    semantics: str = "argo_v3",
 ) -> tl.Timelines:
-    """``timelines`` with each change's state forced on the series ``matching`` returns for it."""
+    """``timelines`` with each change's state forced on the series ``matching`` returns for it.
+    A period that is empty once clipped to the day (it ends as it starts, e.g. at midnight) forces
+    its state from that instant to the series' next change in ``argo_v3``, as the original's
+    sample map does; ``corrected`` leaves it out."""
     midnight = pd.Timestamp(day, tz="UTC")
     for change in changes:
         series = matching(change)
@@ -59,6 +65,11 @@ def apply(
             )
         start = max(0, int((change.start - midnight).total_seconds() // 1))
         end = min(tl.DAY_SECONDS, int((change.end - midnight).total_seconds() // 1))
+        if end < start or (end == start and semantics != "argo_v3"):
+            continue  # ends before it starts: the original fails on it; nothing here
+        if end == start:
+            timelines = tl.set_point(timelines, series, start, ops.code(change.state))
+            continue
         timelines = tl.override(
             timelines,
             series,

@@ -10,7 +10,9 @@ The rules, carried over as facts from the original (``PickEndpoints``, ``FillMis
 - A series the topology and profile expect but with no record on either day gets one row at
   ``<day>T00:00:00Z`` with the profile's missing state and empty message, summary and actual data;
   a series of a metric the profile gained on the day (``ArInputs.new_metrics``) gets one with the
-  unknown state instead, whether it has records or not.
+  unknown state instead, whether it has records or not. A membership whose group ARGO takes no
+  records for (not of the report's endpoint-group type, or not a subgroup in ``topology_groups``:
+  ``profiles.mark_memberships``) has no record rows, only the missing state at midnight.
 - Threshold rules (by the row's own endpoint group) may set the status: ``original_status`` is
   then the record's status, ``threshold_rule_applied`` the rule's thresholds and
   ``has_threshold_rule`` true (the original marks every record a rule gave a status to, since it
@@ -31,7 +33,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from platform_assets.argo.ar_kernel import ArInputs, exclude_monitoring
+from platform_assets.argo.ar_kernel import ArInputs, exclude_monitoring, report_topology
 from platform_assets.argo.metric_exclusions import matching_entry
 from platform_assets.argo.profiles import EXCLUDED
 
@@ -120,14 +122,18 @@ class _Series:
 
     def __init__(self, inputs: ArInputs):
         profile = inputs.metric_profile
-        topo = inputs.endpoints[inputs.endpoints["service"].isin(list(profile))]
-        members = topo[["group", "service", "hostname"]].drop_duplicates()
+        topo = report_topology(inputs)
+        if "valid" not in topo:
+            topo = topo.assign(valid=True)
+        members = topo[["group", "service", "hostname", "valid"]].drop_duplicates(
+            ["group", "service", "hostname"]
+        )
         rows = [
-            (g, sv, h, m)
-            for g, sv, h in members.itertuples(index=False)
+            (g, sv, h, m, v)
+            for g, sv, h, v in members.itertuples(index=False)
             for m in dict.fromkeys(profile[sv])
         ]
-        frame = pd.DataFrame(rows, columns=_SERIES)
+        frame = pd.DataFrame(rows, columns=[*_SERIES, "valid"])
         self.services = pd.Index(sorted(frame["service"].unique()))
         self.hosts = pd.Index(sorted(frame["hostname"].unique()))
         self.metrics = pd.Index(sorted(frame["metric"].unique()))
@@ -135,6 +141,8 @@ class _Series:
         order = np.lexsort((frame["group"].to_numpy(dtype=object).astype(str), keys))
         self.frame = frame.iloc[order].reset_index(drop=True)
         self.columns = {c: self.frame[c].to_numpy(dtype=object) for c in _SERIES}
+        # a membership ARGO takes no records for (profiles.mark_memberships): MISSING at midnight
+        self.valid = self.frame["valid"].to_numpy(dtype=bool)
         self.keys = keys[order]
 
     def of_new_metrics(self, new_metrics: frozenset[tuple[str, str]]) -> np.ndarray:
@@ -191,6 +199,8 @@ def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
     record = np.repeat(np.arange(len(union)), counts)
     within = np.arange(len(record)) - np.repeat(np.cumsum(counts) - counts, counts)
     expected_row = np.repeat(lo, counts) + within
+    taken = series.valid[expected_row]
+    record, expected_row = record[taken], expected_row[taken]
     epoch = (
         (
             (pd.to_datetime(union["timestamp"], utc=True) - pd.Timestamp(0, tz="UTC"))

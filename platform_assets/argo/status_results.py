@@ -187,9 +187,10 @@ def documents(table: pd.DataFrame) -> list[dict]:
     arrays = []
     for name in names:
         values = table[name].to_numpy(dtype=object)
-        if table[name].dtype == object:
-            values = values.copy()
-            values[pd.isna(values)] = None  # pandas' missing strings are NaN: MongoDB wants null
+        missing = pd.isna(values)  # NaN or pd.NA, whatever the column's dtype: MongoDB wants null
+        if missing.any():
+            values = values.copy()  # may be a read-only view of the frame
+            values[missing] = None
         if name == "tags":
             values = _parsed(values)
         arrays.append(values)

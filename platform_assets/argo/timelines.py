@@ -167,6 +167,18 @@ def override(
     return _compress(all_s, all_t, all_status)
 
 
+def set_point(tl: Timelines, series: np.ndarray, t: int, status: int) -> Timelines:
+    """``status`` from second ``t`` of the given series until their next change (a point put in,
+    or replacing the one at ``t``)."""
+    series = np.unique(np.asarray(series, dtype=np.int64))
+    keep = ~np.isin(tl.keys(), series * _SPAN + t)
+    all_s = np.concatenate([tl.series[keep], series])
+    all_t = np.concatenate([tl.t[keep], np.full(len(series), t, dtype=np.int64)])
+    all_status = np.concatenate([tl.status[keep], np.full(len(series), status, dtype=np.int8)])
+    order = np.lexsort((all_t, all_s))
+    return compact(all_s[order], all_t[order], all_status[order])
+
+
 def durations(tl: Timelines, n_series: int, n_states: int) -> np.ndarray:
     """Seconds spent in each status: array (n_series, n_states)."""
     if len(tl) == 0:

@@ -5,12 +5,14 @@ thresholds profile or none, and every way a config can be unusable, each with a 
 from dataclasses import replace
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 from platform_assets.argo import profiles as pr
 from platform_assets.argo.ar_inputs import build_inputs
 from platform_assets.argo.ar_kernel import compute_ar
 from platform_assets.argo.connector_kinds import KINDS_BY_NAME
+from platform_assets.argo.assets_connectors import day_fetcher
 from platform_assets.argo.connectors import select_snapshot
 from platform_assets.argo.report_config import ReportContext, parse_report_config
 from platform_assets.argo.status_metrics import status_metric_rows
@@ -24,6 +26,7 @@ from tests.argo_api import argo_web_api
 pytestmark = pytest.mark.fast
 
 REPORT = Report("Critical", "r-1")
+OK_DAY = [(at(0), "S", "h1", "m1", "OK"), (at(0), "S", "h1", "m2", "OK")]
 ENVELOPE = {"status": {"message": "Success", "code": "200"}}
 
 
@@ -189,13 +192,17 @@ def test_the_previous_days_profile_is_fetched_for_the_day_before(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(__import__("json").dumps([metric_profile("mp-1", "P", services, str(day))]))
     source, kind = Source(kind="files", root=str(root)), KINDS_BY_NAME["metric_profile_previous_day"]
-    # the kind reads the metric_profile folder for its own day
-    fetch = lambda d: ArgoConnectorResource().fetch(  # noqa: E731
-        source, "acme", "Critical", KINDS_BY_NAME["metric_profile"], d)
+    resource, report_entry = ArgoConnectorResource(), Report("Critical", "r-1")
+    # as the connector asset fetches it: the metric_profile folder, from the day before back
+    fetch = day_fetcher(resource, source, "acme", report_entry, kind)
     snap = select_snapshot(fetch, "acme", "Critical", kind.name, DAY)
     assert snap.date_used == DAY - timedelta(days=2) and snap.fallback
-    today = select_snapshot(fetch, "acme", "Critical", "metric_profile", DAY)
+    today = select_snapshot(day_fetcher(resource, source, "acme", report_entry, KINDS_BY_NAME["metric_profile"]),
+                            "acme", "Critical", "metric_profile", DAY)
     assert not today.fallback
+    # none the day before at all: an empty snapshot of its own day, not a fallback
+    empty = select_snapshot(lambda d: None, "acme", "Critical", kind.name, DAY)
+    assert empty.data == [] and empty.date_used == DAY - timedelta(days=1) and not empty.fallback
     data = inputs([(at(0), "S", "h1", "m1", "OK")])
     snapshots = {"metric_profile": {"data": today.data}, "metric_profile_previous_day": {"data": snap.data}}
     for other in ("topology_endpoints", "topology_groups", "downtimes", "operations_profile",
@@ -203,6 +210,14 @@ def test_the_previous_days_profile_is_fetched_for_the_day_before(tmp_path):
         snapshots[other] = {"data": _minimal(other)}
     built = build_inputs(Report("Critical", "r-1"), DAY, data.records, None, snapshots)
     assert built.new_metrics == {("S", "m2")}
+    # a profile created that day (the day before holds another): nothing new, no failure
+    snapshots["report_config"] = {"data": [config(profiles=[
+        {"id": "mp-1", "type": "metric"}, {"id": "ap-1", "type": "aggregation"}, {"id": "op-1", "type": "operations"}])]}
+    snapshots["metric_profile_previous_day"] = {"data": [metric_profile("mp-0", "OLD", {"S": ["m1"]})]}
+    for name in ("aggregation_profile", "operations_profile"):
+        snapshots[name]["data"] = [{**snapshots[name]["data"][0], "id": {"aggregation_profile": "ap-1",
+                                                                          "operations_profile": "op-1"}[name]}]
+    assert build_inputs(Report("Critical", "r-1"), DAY, data.records, None, snapshots).new_metrics == set()
 
 
 def _minimal(kind: str):
@@ -218,3 +233,90 @@ def _minimal(kind: str):
                                              "services": [{"name": "S", "operation": "OR"}]}]}],
         "recomputations": [],
     }[kind]
+
+
+def test_profile_groups_are_keyed_by_name_and_a_service_counts_in_its_last_group():
+    """ARGO's aggregation profile manager keeps one group per name (the first one's operation)
+    and indexes each service to the last group that lists it."""
+    doc = {"metric_operation": "AND", "profile_operation": "AND", "groups": [
+        {"name": "compute", "operation": "OR", "services": [{"name": "A", "operation": "OR"}]},
+        {"name": "storage", "operation": "AND", "services": [{"name": "B", "operation": "AND"}]},
+        {"name": "compute", "operation": "AND", "services": [{"name": "C", "operation": "AND"},
+                                                              {"name": "B", "operation": "OR"}]}]}
+    profile = pr.parse_aggregation_profile(doc)
+    assert [(g.name, g.operation, g.services) for g in profile.groups] == [
+        ("compute", "OR", {"A": "OR", "C": "AND", "B": "OR"}), ("storage", "AND", {"B": "AND"})]
+    assert profile.service_groups() == {"A": (0, "OR"), "B": (0, "OR"), "C": (0, "AND")}
+    # three services under one name: the group is OR over them, not AND over three groups
+    day = [(at(0), "S1", "h1", "m1", "OK"), (at(0), "S2", "h2", "m1", "CRITICAL")]
+    same_name = {"metric_operation": "AND", "profile_operation": "AND", "groups": [
+        {"name": "f", "operation": "OR", "services": [{"name": s, "operation": "OR"}]} for s in ("S1", "S2")]}
+    world = replace(inputs(day, endpoints=[("G1", "S1", "h1"), ("G1", "S2", "h2")],
+                           metrics={"S1": ("m1",), "S2": ("m1",)}),
+                    aggregation=pr.parse_aggregation_profile(same_name))
+    assert compute_ar(world).endpoint_group_ar["availability"].tolist() == [100.0]
+
+
+# --- memberships ARGO takes no records for ----------------------------------------------------
+
+def test_a_membership_outside_the_reports_topology_is_missing_all_day():
+    """h1 sits in G1 (a subgroup in topology_groups) and G2 (not one): ARGO's job takes h1's
+    records for G1 only and fills G2's copy MISSING all day (downtimes still apply to it)."""
+    endpoints = pd.DataFrame([("G1", "S", "h1", None, ("SITES",)), ("G2", "S", "h1", None, ("SITES",))],
+                             columns=["group", "service", "hostname", "info", "types"])
+    marked = pr.mark_memberships(endpoints, "SITES", frozenset({"G1", "G9"}))
+    assert marked["valid"].tolist() == [True, False]
+    world = replace(inputs(OK_DAY, endpoints=[("G1", "S", "h1"), ("G2", "S", "h1")]), endpoints=marked,
+                    downtimes=pd.DataFrame([("h1", "S", at(9), at(10))], columns=["hostname", "service", "start", "end"]))
+    result = compute_ar(world)
+    ops = world.operations
+    by_group = {g: [(int(t), ops.states[s]) for t, s in zip(rows["t"], rows["status"], strict=True)]
+                for g, rows in result.status_endpoints.groupby("group")}
+    assert by_group["G1"] == [(0, "OK"), (9 * 3600, "DOWNTIME"), (10 * 3600 + 60, "OK")]
+    assert by_group["G2"] == [(0, "MISSING"), (9 * 3600, "DOWNTIME"), (10 * 3600 + 60, "MISSING")]
+    ar = result.endpoint_ar.set_index("supergroup")
+    assert ar.loc["G1", "reliability"] == 100.0 and ar.loc["G2", "up"] == 0.0
+    rows = status_metric_rows(world)
+    g2 = rows[rows["group"] == "G2"][["metric", "status", "timestamp"]].values.tolist()
+    assert g2 == [["m1", "MISSING", f"{DAY}T00:00:00Z"], ["m2", "MISSING", f"{DAY}T00:00:00Z"]]
+    assert len(rows[rows["group"] == "G1"]) == 2
+
+
+def test_the_endpoint_group_type_comes_from_the_reports_config():
+    topology = [{"group": "G1", "type": "SITES", "service": "S", "hostname": "h1"},
+                {"group": "SG", "type": "SERVICEGROUPS", "service": "S", "hostname": "h1"},
+                {"group": "G3", "service": "S", "hostname": "h3"}]  # no type: taken as the report's
+    endpoints = pr.parse_topology_endpoints(topology)
+    marked = pr.mark_memberships(endpoints, "SITES", frozenset())
+    assert dict(zip(marked["group"], marked["valid"], strict=True)) == {"G1": True, "G3": True, "SG": False}
+    # without a config (no type known) and without topology groups, every membership is taken
+    assert pr.mark_memberships(endpoints, None, frozenset())["valid"].all()
+
+
+def test_a_service_outside_the_aggregation_profile_is_not_computed():
+    """T is in the metric profile but in no profile group: ARGO's job drops its records and fills
+    no gaps for it, so it has no endpoint_ar, no status rows and no status_metrics."""
+    day = [(at(0), "S", "h1", "m1", "OK"), (at(0), "T", "h2", "m1", "CRITICAL")]
+    world = inputs(day, endpoints=[("G1", "S", "h1"), ("G1", "T", "h2")], metrics={"S": ("m1",), "T": ("m1",)})
+    only_s = pr.parse_aggregation_profile({"metric_operation": "AND", "profile_operation": "AND", "groups": [
+        {"name": "g", "operation": "OR", "services": [{"name": "S", "operation": "OR"}]}]})
+    result = compute_ar(replace(world, aggregation=only_s))
+    assert result.endpoint_ar["service"].tolist() == ["S"] and set(result.status_endpoints["service"]) == {"S"}
+    assert result.stats["records_outside_profile"] == 1
+    assert set(status_metric_rows(replace(world, aggregation=only_s))["service"]) == {"S"}
+    assert compute_ar(world).endpoint_ar["service"].tolist() == ["S", "T"]  # both in the profile
+
+
+def test_a_group_without_supergroup_is_null_and_upserted_once(tmp_path):
+    """The document has supergroup null (never a NaN) on either path, so upserting the same day
+    twice replaces it."""
+    from platform_assets.argo.assets_ar import _as_document
+    from resources.results_store import LocalResultsStore
+
+    result = compute_ar(replace(inputs([(at(0), "S", "h1", "m1", "OK")]), supergroups={}))
+    docs = [_as_document(d) for d in result.endpoint_group_ar.to_dict("records")]
+    assert docs[0]["supergroup"] is None
+    store = LocalResultsStore(str(tmp_path))
+    for _ in range(2):
+        store.write_day("acme", "endpoint_group_ar", "r1", DAY, docs, "upsert")
+    assert [d["supergroup"] for d in store.read_day("acme", "endpoint_group_ar", "r1", DAY)] == [None]

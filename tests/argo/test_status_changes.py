@@ -110,3 +110,18 @@ def test_the_status_change_and_the_excluded_group_together():
     assert points(result, "status_endpoint_groups") == [(0, "OK"), (3600, "CRITICAL"), (7200, "OK")]
     group = result.endpoint_group_ar.iloc[0]
     assert group.availability == round(11 / 12 * 100, 5)  # 11 h up of 12 h known (12:00-24:00 unknown)
+
+
+def test_a_period_left_empty_by_the_day_forces_its_state_to_the_next_change_in_argo_v3():
+    """The original's sample map: a period ending as it starts (or at midnight, from the day
+    before) puts its state at that instant, which lasts to the series' next change; ``corrected``
+    leaves such a period out."""
+    day = [(at(0), "S", "h1", "m1", "OK"), (at(5), "S", "h1", "m1", "WARNING"), (at(0), "S", "h1", "m2", "OK")]
+    point = changes({"hostname": "h1", "state": "CRITICAL"}, start=1, end=1)
+    midnight = changes({"hostname": "h1", "state": "CRITICAL"}, start=-5, end=0)
+    assert points(compute_ar(replace(inputs(day), status_changes=point))) == [
+        (0, "OK"), (3600, "CRITICAL"), (18000, "WARNING")]
+    assert points(compute_ar(replace(inputs(day), status_changes=midnight))) == [(0, "CRITICAL"), (18000, "WARNING")]
+    for empty in (point, midnight):
+        corrected = replace(inputs(day), status_changes=empty, semantics="corrected")
+        assert points(compute_ar(corrected)) == [(0, "OK"), (18000, "WARNING")]

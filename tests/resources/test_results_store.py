@@ -138,3 +138,6 @@ def test_the_local_store_writes_what_orjson_refuses_and_reads_it_back(tmp_path):
     local.write_day("acme", "status_endpoints", "r1", DAY, [doc("h3", 99.12345), doc("h4", float("nan"))], "insert")
     back = local.read_day("acme", "status_endpoints", "r1", DAY)
     assert back[0] == doc("h3", 99.12345) and back[1]["availability"] is None
+    huge = {**doc("h5", 1.0), "count": 2**70}  # beyond 64 bits: exact, never a float
+    local.write_day("acme", "status_endpoints", "r1", DAY, [huge], "insert")
+    assert local.read_day("acme", "status_endpoints", "r1", DAY) == [huge]

@@ -108,8 +108,9 @@ def weir_timelines(result: ArResult, data: ArInputs) -> dict[str, dict[tuple, di
         # a metric series is one per (service, hostname, metric), in each group of its endpoint
         timelines, keys = result.metric_timelines
         rows = status_rows(timelines, keys, keys["present"].to_numpy() & False)
-        rows = rows[rows["present"]].merge(data.endpoints[["group", "service", "hostname"]],
-                                           on=["service", "hostname"])
+        rows = rows[rows["present"]]
+        if "group" not in rows:  # the local engine's series are per endpoint, in each of its groups
+            rows = rows.merge(data.endpoints[["group", "service", "hostname"]], on=["service", "hostname"])
         rows = rows.sort_values([*LEVEL_KEYS["metric"], "t"], kind="stable")
         out["metric"] = _series(rows, LEVEL_KEYS["metric"], states)
     return out
