@@ -187,7 +187,7 @@ def _as_timelines(rows: pd.DataFrame, keys: list[str]) -> tuple[tl.Timelines, pd
     names = {"supergroup": "group", "name": "hostname" if "metric" in keys else "function"}
     rows = rows.sort_values([*keys, "t"], kind="stable")
     codes, uniques = pd.MultiIndex.from_frame(rows[keys]).factorize()
-    frame = uniques.to_frame(index=False).rename(columns=names)
+    frame = uniques.to_frame(index=False, name=keys).rename(columns=names)
     if "metric" in keys:
         frame["present"] = True
     timelines = tl.Timelines(
