@@ -250,9 +250,12 @@ def parse_topology_endpoints(data: Any) -> pd.DataFrame:
     columns = ["group", "service", "hostname", "info", "type"]
     frame = pd.DataFrame(rows, columns=columns, dtype=object)
     keys = ["group", "service", "hostname"]
-    types = frame.groupby(keys, sort=False)["type"].agg(lambda t: tuple(dict.fromkeys(t)))
-    frame = frame.drop_duplicates(keys).drop(columns="type")
-    frame["types"] = types.reindex(pd.MultiIndex.from_frame(frame[keys])).to_numpy()
+    if frame.duplicated(keys).any():  # one entry under several types: all of its types
+        types = frame.groupby(keys, sort=False)["type"].agg(lambda t: tuple(dict.fromkeys(t)))
+        frame = frame.drop_duplicates(keys).drop(columns="type")
+        frame["types"] = types.reindex(pd.MultiIndex.from_frame(frame[keys])).to_numpy()
+    else:
+        frame["types"] = [(t,) for t in frame.pop("type")]
     return frame.sort_values(keys).reset_index(drop=True)
 
 
