@@ -417,13 +417,24 @@ def _excluded_groups(inputs: ArInputs, group_tl: tl.Timelines, groups: pd.Index)
     index = np.array([i for i, _ in chosen], dtype=np.int64)
     start = np.array([int((g.start - day).total_seconds() // 1) for _, g in chosen], np.int64)
     end = np.array([int((g.end - day).total_seconds() // 1) for _, g in chosen], np.int64)
-    unknown = inputs.operations.unknown
+    return _forced(inputs, group_tl, index, start, end, inputs.operations.unknown)
+
+
+def _forced(
+    inputs: ArInputs,
+    timelines: tl.Timelines,
+    series: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    status: int,
+) -> tl.Timelines:
+    """``status`` forced on each (series, start, end) period, in seconds from midnight, as the
+    tenant's semantics has downtimes: ``argo_v3`` the original's rules (one minute past the end,
+    in the API's order), ``corrected`` [start, end) clipped to the day, whatever the order."""
     if inputs.semantics == "argo_v3":
-        return downtimes.apply(group_tl, index, start, end, unknown)
-    clip = np.clip
-    return tl.override(
-        group_tl, index, clip(start, 0, tl.DAY_SECONDS), clip(end, 0, tl.DAY_SECONDS), unknown
-    )
+        return downtimes.apply(timelines, series, start, end, status)
+    day = tl.DAY_SECONDS
+    return tl.override(timelines, series, np.clip(start, 0, day), np.clip(end, 0, day), status)
 
 
 def _series_keys(
@@ -568,13 +579,7 @@ def _missing_memberships(
         .sort_values("order", kind="stable")
     )
     member, start, end = (pairs[c].to_numpy(dtype=np.int64) for c in ("member", "start", "end"))
-    if inputs.semantics == "argo_v3":
-        missing = downtimes.apply(missing, member, start, end, ops.down)
-    else:
-        clip = np.clip
-        missing = tl.override(
-            missing, member, clip(start, 0, tl.DAY_SECONDS), clip(end, 0, tl.DAY_SECONDS), ops.down
-        )
+    missing = _forced(inputs, missing, member, start, end, ops.down)
     keep = ~np.isin(member_tl.series, chosen)
     series = np.concatenate([member_tl.series[keep], missing.series])
     t = np.concatenate([member_tl.t[keep], missing.t])
@@ -631,16 +636,7 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         dt_start[on_present],
         dt_end[on_present],
     )
-    if inputs.semantics == "argo_v3":  # the original's rules, one minute past the end and all
-        endpoint_tl = downtimes.apply(endpoint_tl, dt_endpoint, dt_start, dt_end, ops.down)
-    else:  # DOWNTIME on [start, end), the true status after, whatever the order
-        endpoint_tl = tl.override(
-            endpoint_tl,
-            dt_endpoint,
-            np.clip(dt_start, 0, tl.DAY_SECONDS),
-            np.clip(dt_end, 0, tl.DAY_SECONDS),
-            ops.down,
-        )
+    endpoint_tl = _forced(inputs, endpoint_tl, dt_endpoint, dt_start, dt_end, ops.down)
 
     # endpoint-in-group memberships: an endpoint in two groups counts in both; an endpoint without
     # a timeline has no A/R and is in no service
