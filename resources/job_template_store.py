@@ -8,7 +8,7 @@ steps applied); run it with ``python -m platform_assets.job_templates.migrate``.
 import hashlib
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -214,6 +214,17 @@ class InstanceRecord:
 
 
 @dataclass(frozen=True)
+class NewRequest:
+    """A request the REST front door is about to record; ``request_id`` is the run_id it answers
+    with if the request is new."""
+
+    request_id: str
+    user_id: str
+    user_run_id: str
+    config: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class RunRequest:
     """A request the REST front door accepted; ``id`` is the run_id it answered with."""
 
@@ -406,25 +417,65 @@ class JobTemplateStore(dg.ConfigurableResource):
         """Record a request once per (user_id, user_run_id): (its run id, whether it is new). A
         repeat of the same request answers the first one's id; a different request under the same
         pair raises RequestConflict."""
-        key, digest = _idempotency(user_id, user_run_id, config)
+        [outcome] = self.accept_requests([NewRequest(request_id, user_id, user_run_id, config)])
+        if isinstance(outcome, RequestConflict):
+            raise outcome
+        return outcome
+
+    def accept_requests(
+        self, batch: Sequence["NewRequest"]
+    ) -> list[tuple[str, bool] | RequestConflict]:
+        """``accept_request`` for requests that arrived together, in one transaction (a group
+        commit: the REST front door writes a burst with one round of statements and one commit
+        instead of one per request). One outcome per request, in order; a request repeated
+        within the batch is a repeat of its first occurrence there."""
+        keyed = [
+            (item, *_idempotency(item.user_id, item.user_run_id, item.config)) for item in batch
+        ]
+        first: dict[str, tuple[NewRequest, str]] = {}
+        for item, key, digest in sorted(keyed, key=lambda row: row[1]):
+            # in key order: two batches holding the same pairs lock their rows in the same order
+            # (never a deadlock); a sort is stable, so each pair's first occurrence stays first
+            first.setdefault(key, (item, digest))
         with self._connect() as conn:
-            created = conn.execute(
-                "INSERT INTO streamsets.run_request "
-                "(id, user_id, user_run_id, config, idempotency_key, payload_hash) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING "
-                "RETURNING id",
-                (request_id, user_id, user_run_id, Jsonb(dict(config)), key, digest),
-            ).fetchall()
-            if created:
-                return request_id, True
-            row = conn.execute(
-                "SELECT id::text, payload_hash FROM streamsets.run_request "
-                "WHERE idempotency_key = %s",
-                (key,),
-            ).fetchall()[0]
-        if row[1] != digest:
-            raise RequestConflict(row[0])
-        return row[0], False
+            created = {
+                row[0]
+                for row in conn.execute(
+                    "INSERT INTO streamsets.run_request "
+                    "(id, user_id, user_run_id, config, idempotency_key, payload_hash) "
+                    "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::jsonb[], "
+                    "%s::text[], %s::text[]) ON CONFLICT (idempotency_key) DO NOTHING "
+                    "RETURNING idempotency_key",
+                    (
+                        [item.request_id for item, _ in first.values()],
+                        [item.user_id for item, _ in first.values()],
+                        [item.user_run_id for item, _ in first.values()],
+                        [Jsonb(dict(item.config)) for item, _ in first.values()],
+                        list(first),
+                        [digest for _, digest in first.values()],
+                    ),
+                ).fetchall()
+            }
+            repeated = [key for key in first if key not in created]
+            stored: dict[str, tuple[str, str]] = {}
+            if repeated:
+                stored = {
+                    row[0]: (row[1], row[2])
+                    for row in conn.execute(
+                        "SELECT idempotency_key, id::text, payload_hash "
+                        "FROM streamsets.run_request WHERE idempotency_key = ANY(%s)",
+                        (repeated,),
+                    ).fetchall()
+                }
+        outcomes: list[tuple[str, bool] | RequestConflict] = []
+        for item, key, digest in keyed:
+            if key in created:  # the batch's first occurrence of the pair created it
+                owner, owner_digest = first[key]
+                run_id, stored_digest, new = owner.request_id, owner_digest, owner is item
+            else:
+                (run_id, stored_digest), new = stored[key], False
+            outcomes.append((run_id, new) if stored_digest == digest else RequestConflict(run_id))
+        return outcomes
 
     def claim_requests(self, limit: int) -> list[RunRequest]:
         """Mark up to ``limit`` due requests as launching, oldest first; concurrent launchers (other

@@ -9,10 +9,11 @@ Bearer-token auth (``JOB_TEMPLATE_API_TOKEN``) by default; ``--auth none`` serve
 service's open door (its README's curl sends no token), and only on a loopback address, so an
 unauthenticated service is never reachable from another machine. A request is validated and
 its template looked up (4xx before anything is recorded), then recorded durably in the store and
-answered with its ``run_id``; the service's launcher thread launches it as a run of
-``job_template_run`` through the Dagster GraphQL API (``DAGSTER_GRAPHQL_URL``), tagged
-``weir/request_id=<run_id>`` (see launcher.py for why the POST does not wait for Dagster).
-GET shows each request's state and Dagster run id. Run it with:
+answered with its ``run_id`` (requests arriving together share one transaction:
+group_commit.py); the service's launcher thread launches it as a run of ``job_template_run``
+through the Dagster GraphQL API (``DAGSTER_GRAPHQL_URL``), tagged ``weir/request_id=<run_id>``
+(see launcher.py for why the POST does not wait for Dagster). GET shows each request's state
+and Dagster run id. Run it with:
 
     .venv/bin/python -m platform_assets.job_templates.service [--port 8888] [--auth none]
 """
@@ -37,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from platform_assets.job_templates.group_commit import GroupCommit
 from platform_assets.job_templates.http_server import (
     HEADER_TIMEOUT_S,
     MAX_CONNECTIONS,
@@ -48,6 +50,7 @@ from platform_assets.job_templates.settings import JobTemplatesSettings
 from resources.job_template_store import (
     JobTemplate,
     JobTemplateStore,
+    NewRequest,
     RequestConflict,
     TemplateNotFound,
 )
@@ -215,6 +218,10 @@ def create_app(
         )
 
     templates = TemplateCache(store)
+    # POSTs arriving together share one transaction
+    recorder: GroupCommit[NewRequest, tuple[str, bool]] = GroupCommit(
+        lambda batch: store.accept_requests(batch)  # looked up per batch, not at startup
+    )
     # until when the front door counts as busy (launches wait): pushed on by every POST
     quiet_until = [0.0]
 
@@ -262,12 +269,13 @@ def create_app(
         except TemplateNotFound as exc:
             return _error(404, str(exc))
         try:
-            run_id, _ = await run_in_threadpool(
-                store.accept_request,
-                str(uuid.uuid4()),
-                parsed.user_id,
-                parsed.user_run_id,
-                {k: payload[k] for k in CONFIG_KEYS},
+            run_id, _ = await recorder.accept(
+                NewRequest(
+                    str(uuid.uuid4()),
+                    parsed.user_id,
+                    parsed.user_run_id,
+                    {k: payload[k] for k in CONFIG_KEYS},
+                )
             )
         except RequestConflict as exc:
             return _error(409, str(exc))
@@ -317,6 +325,7 @@ def create_app(
             thread.start()
         yield
         stop.set()
+        await recorder.close()
         for thread in threads:
             thread.join(timeout=35)
 

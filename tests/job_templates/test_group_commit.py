@@ -1,0 +1,155 @@
+"""Group commit: POSTs that arrive together are recorded in one transaction, each with the answer
+it would get alone (new, repeat, or conflict), and a batch the store cannot write is answered 503
+for every request in it with nothing recorded. Against the machine's PostgreSQL."""
+
+import asyncio
+import threading
+
+import psycopg
+import pytest
+from starlette.testclient import TestClient
+
+from platform_assets.job_templates.group_commit import GroupCommit
+from platform_assets.job_templates.service import create_app
+from resources.job_template_store import JobTemplateStore, NewRequest, RequestConflict
+
+TOKEN = "t0ken"
+URL = "/streamsets/job-template-runner"
+
+
+@pytest.fixture
+def store(pg_dsn):
+    store = JobTemplateStore(dsn=pg_dsn)
+    store.migrate()
+    store.add_template("oracle_to_s3", "oracle", "s3", "sch-tpl-1", {}, {})
+    return store
+
+
+def config(user_run_id: str, table: str = "orders", user_id: str = "u1") -> dict:
+    return {"user-id": user_id, "user-run-id": user_run_id, "source-type": "oracle", "target-type": "s3",
+            "runtime-parameters": [{"TABLE": table}]}
+
+
+def request(n: int, user_run_id: str, table: str = "orders", user_id: str = "u1") -> NewRequest:
+    return NewRequest(f"00000000-0000-0000-0000-{n:012d}", user_id, user_run_id,
+                      config(user_run_id, table, user_id))
+
+
+def test_one_batch_answers_each_request_as_if_it_came_alone(store):
+    store.accept_request("00000000-0000-0000-0000-000000000099", "u1", "old", config("old"))
+    outcomes = store.accept_requests([
+        request(1, "a"),
+        request(2, "old"),  # a repeat of a stored request
+        request(3, "old", table="other"),  # a different request under a stored pair
+        request(4, "b"),
+        request(5, "a"),  # a repeat of the batch's own first request
+        request(6, "b", table="other"),  # a conflict with the batch's own request
+        request(7, "a", user_id="u2"),  # another user's pair
+    ])
+    assert outcomes[0] == ("00000000-0000-0000-0000-000000000001", True)
+    assert outcomes[1] == ("00000000-0000-0000-0000-000000000099", False)
+    assert isinstance(outcomes[2], RequestConflict)
+    assert outcomes[2].run_id == "00000000-0000-0000-0000-000000000099"
+    assert outcomes[3] == ("00000000-0000-0000-0000-000000000004", True)
+    assert outcomes[4] == ("00000000-0000-0000-0000-000000000001", False)
+    assert isinstance(outcomes[5], RequestConflict)
+    assert outcomes[5].run_id == "00000000-0000-0000-0000-000000000004"
+    assert outcomes[6] == ("00000000-0000-0000-0000-000000000007", True)
+    assert store.request_counts()["accepted"] == 4  # old, a, b, a (u2)
+
+
+def test_concurrent_batches_holding_the_same_pairs_record_each_once(store):
+    """Two writers with the same pairs in opposite orders: no deadlock, one row per pair, both
+    batches answered with the same run ids."""
+    firsts = [request(n, f"pair-{n}") for n in range(1, 41)]
+    seconds = [request(100 + n, f"pair-{n}") for n in range(40, 0, -1)]
+    results: dict[str, list] = {}
+
+    def write(name: str, batch: list[NewRequest]) -> None:
+        results[name] = store.accept_requests(batch)
+
+    threads = [threading.Thread(target=write, args=(name, batch))
+               for name, batch in (("first", firsts), ("second", seconds))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    by_pair = {item.user_run_id: outcome[0] for item, outcome in zip(firsts, results["first"])}
+    assert {item.user_run_id: outcome[0] for item, outcome in zip(seconds, results["second"])} == by_pair
+    created = [o[1] for o in results["first"] + results["second"]]
+    assert created.count(True) == 40
+    assert store.request_counts()["accepted"] == 40
+
+
+class CountingStore(JobTemplateStore):
+    """The real store, counting the batches it is handed."""
+
+    def accept_requests(self, batch):
+        self.__dict__.setdefault("batches", []).append(len(batch))
+        return super().accept_requests(batch)
+
+
+def test_a_burst_of_posts_shares_transactions_and_each_gets_its_own_answer(pg_dsn, store):
+    counting = CountingStore(dsn=pg_dsn, pool_size=4)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(create_app(counting, "http://127.0.0.1:9/graphql", TOKEN, launcher_threads=0)) as client:
+        answers: list = [None] * 48
+
+        def post(n: int) -> None:
+            body = config(f"burst-{n % 40}")  # 8 of them repeat another's request
+            answers[n] = client.post(URL, json=body, headers=headers)
+
+        threads = [threading.Thread(target=post, args=(n,)) for n in range(48)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert [a.status_code for a in answers] == [200] * 48
+    run_ids = [a.json()["run_id"] for a in answers]
+    assert all(run_ids[n] == run_ids[n + 40] for n in range(8))
+    assert len(set(run_ids)) == 40
+    assert sum(counting.batches) == 48 and len(counting.batches) < 48  # some requests shared
+    with psycopg.connect(pg_dsn) as conn:
+        stored = dict(conn.execute("SELECT user_run_id, id::text FROM streamsets.run_request").fetchall())
+    assert stored == {f"burst-{n}": run_ids[n] for n in range(40)}
+
+
+class BrokenStore:
+    """Fails every batch as a database that went away would."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def accept_requests(self, batch):
+        self.calls += 1
+        raise psycopg.OperationalError("the connection was lost")
+
+
+def test_a_batch_the_store_cannot_write_fails_every_request_in_it():
+    broken = BrokenStore()
+    recorder = GroupCommit(broken.accept_requests)
+
+    async def burst():
+        results = await asyncio.gather(
+            *(recorder.accept(NewRequest(f"id-{n}", "u1", f"r{n}", config(f"r{n}"))) for n in range(10)),
+            return_exceptions=True)
+        await recorder.close()
+        return results
+
+    results = asyncio.run(burst())
+    assert all(isinstance(r, psycopg.OperationalError) for r in results)
+    assert 1 <= broken.calls < 10
+
+
+def test_the_writers_keep_working_after_a_failed_batch(store):
+    recorder = GroupCommit(store.accept_requests, writers=1)
+
+    async def two_rounds():
+        with pytest.raises(RequestConflict):
+            await recorder.accept(request(1, "r"))
+            await recorder.accept(request(2, "r", table="x"))
+        again = await recorder.accept(request(3, "s"))
+        await recorder.close()
+        return again
+
+    assert asyncio.run(two_rounds()) == ("00000000-0000-0000-0000-000000000003", True)
