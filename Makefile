@@ -6,7 +6,8 @@
 #   make dev        the Dagster UI on the local instance under .weir/ (DATA=.weir/demo: the demo's data)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
-NATIVE := platform_assets/telemetry/_event_reader.c platform_assets/warehouse/_unload_scan.c
+NATIVE := platform_assets/telemetry/_event_reader.c platform_assets/warehouse/_unload_scan.c \
+  platform_assets/argo/_avro_columns.c
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(NATIVE) | sha1sum | cut -c1-12)
 LOCAL_HOME := $(CURDIR)/.weir/dagster_home
 DATA ?= .weir

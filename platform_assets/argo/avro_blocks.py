@@ -99,12 +99,29 @@ def read_header(payload: bytes) -> tuple[dict[str, bytes], bytes, int]:
     return metadata, payload[pos : pos + SYNC_SIZE], pos + SYNC_SIZE
 
 
-def read_container(payload: bytes) -> Container:
-    """Every record of every intact block; the damaged blocks with what they cost."""
-    out = Container()
+@dataclass
+class Frame:
+    """A block whose framing checks out: its records' bytes, decompressed."""
+
+    offset: int  # byte offset of the block in the file
+    records: int  # its declared record count
+    data: bytes
+
+
+@dataclass
+class Framed:
+    schema: Any = None  # the writer's schema (JSON), None when the header is unreadable
+    frames: list[Frame] = field(default_factory=list)
+    lost: list[LostBlock] = field(default_factory=list)
+
+
+def frame_blocks(payload: bytes) -> Framed:
+    """The file's blocks, each checked for its size, its sync marker and its decompression;
+    a damaged one is lost with its declared record count, and reading resumes at the next sync."""
+    out = Framed()
     try:
         metadata, sync, pos = read_header(payload)
-        schema = fastavro.parse_schema(json.loads(metadata["avro.schema"]))
+        schema = json.loads(metadata["avro.schema"])
         codec = metadata.get("avro.codec", b"null").decode()
     except Exception as exc:  # any damage to the header or its schema: nothing can be read
         out.lost.append(LostBlock(0, None, f"unreadable Avro header: {type(exc).__name__}: {exc}"))
@@ -112,6 +129,7 @@ def read_container(payload: bytes) -> Container:
     if codec not in _DECOMPRESS:
         out.lost.append(LostBlock(0, None, f"Avro codec {codec!r} is not supported"))
         return out
+    out.schema = schema
     while pos < len(payload):
         start, count = pos, None
         try:
@@ -123,7 +141,7 @@ def read_container(payload: bytes) -> Container:
                 raise Truncated("the file ends inside the block")
             if payload[pos + size : pos + size + SYNC_SIZE] != sync:
                 raise ValueError("no sync marker after the block")
-            records = _decode_block(_DECOMPRESS[codec](payload[pos : pos + size]), schema, count)
+            data = _DECOMPRESS[codec](payload[pos : pos + size])
         except Exception as exc:  # a damaged block, whatever the damage: skip to the next sync
             plausible = count if count is not None and 0 < count <= len(payload) else None
             out.lost.append(LostBlock(start, plausible, f"{type(exc).__name__}: {exc}"))
@@ -132,8 +150,29 @@ def read_container(payload: bytes) -> Container:
                 break
             pos = found + SYNC_SIZE
             continue
-        out.records.extend(records)
+        out.frames.append(Frame(start, count, data))
         pos += size + SYNC_SIZE
+    return out
+
+
+def read_container(payload: bytes) -> Container:
+    """Every record of every intact block; the damaged blocks with what they cost."""
+    framed = frame_blocks(payload)
+    out = Container(lost=list(framed.lost))
+    if framed.schema is None:
+        return out
+    try:
+        schema = fastavro.parse_schema(framed.schema)
+    except Exception as exc:
+        return Container(
+            lost=[LostBlock(0, None, f"unreadable Avro header: {type(exc).__name__}: {exc}")]
+        )
+    for frame in framed.frames:
+        try:
+            out.records.extend(_decode_block(frame.data, schema, frame.records))
+        except Exception as exc:  # a block that decodes badly is lost whole
+            out.lost.append(LostBlock(frame.offset, frame.records, f"{type(exc).__name__}: {exc}"))
+    out.lost.sort(key=lambda block: block.offset)
     return out
 
 

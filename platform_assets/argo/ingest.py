@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from platform_assets.argo.avro_blocks import read_container
+from platform_assets.argo.avro_columns import read_columns
 from platform_assets.argo.records import (
     DecodeError,
     IngestWindow,
@@ -93,23 +94,30 @@ def to_json_lines(records: Iterable[dict[str, Any]]) -> bytes:
 
 
 def sort_file(sorter: RecordSorter, name: str, payload: bytes) -> None:
-    """Feed one metric file (Avro container, or JSON lines) into ``sorter``.
+    """Feed one metric file (Avro container, or JSON lines) into ``sorter``. An Avro file of
+    ARGO's metric schema is read as columns (``avro_columns``), any other through fastavro.
 
     A damaged Avro file keeps every record of its intact blocks; each damaged block is one
     quarantine row naming its offset and the number of records it held (``avro_blocks``)."""
     if name.endswith(".avro"):
-        container = read_container(payload)
-        for i, record in enumerate(container.records):  # strings decoded from UTF-8: text
-            sorter.add(f"{name}#{i}", record, decoded_from_utf8=True)
-        for block in container.lost:
+        columns = read_columns(payload)  # None: a schema only fastavro's path reads
+        if columns is not None:
+            sorter.add_columns(name, columns)
+            lost = columns.lost
+        else:
+            container = read_container(payload)
+            for i, record in enumerate(container.records):  # strings decoded from UTF-8: text
+                sorter.add(f"{name}#{i}", record, decoded_from_utf8=True)
+            lost = container.lost
+        for block in lost:
             held = "an unknown number of" if block.records is None else str(block.records)
             sorter.reject(
                 f"{name}@byte{block.offset}",
                 payload[block.offset : block.offset + 200],
                 f"unreadable Avro block: {held} records lost ({block.reason})",
             )
-        sorter.records_unreadable += container.records_lost
-        sorter.blocks_of_unknown_size += container.blocks_of_unknown_size
+        sorter.records_unreadable += sum(block.records or 0 for block in lost)
+        sorter.blocks_of_unknown_size += sum(1 for block in lost if block.records is None)
         return
     for lineno, line in enumerate(payload.splitlines(), start=1):
         if not line.strip():

@@ -16,7 +16,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import fastavro
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from platform_assets.argo.avro_columns import Columns, decode_map
 
 # The fields of ARGO's metric_data Avro record (field names and nullability as in ARGO).
 METRIC_AVRO_SCHEMA = fastavro.parse_schema(
@@ -208,6 +212,25 @@ def check_record(
     return ts, None
 
 
+_NO_STAMP = np.iinfo(np.int64).min  # an unparseable timestamp, in epoch seconds
+
+
+def _reason(failure: int, record: dict[str, Any], day: date | None) -> str:
+    """The reason ``check_record`` gives for ``add_columns``' failure code (1-5: a required
+    field missing, in REQUIRED_FIELDS order; then status, timestamp, day window)."""
+    required = len(REQUIRED_FIELDS)
+    if failure <= required:
+        return f"missing field {REQUIRED_FIELDS[failure - 1]!r}"
+    if failure == required + 1:
+        return f"not a status name {record['status'][:40]!r}"
+    if failure == required + 2:
+        return f"bad timestamp {record['timestamp'][:40]!r}"
+    return (
+        f"timestamp {record['timestamp'][:40]!r} outside the day window "
+        f"{day.isoformat() if day else ''}"
+    )
+
+
 MEMO_LIMIT = 200_000  # distinct timestamps / tag maps remembered while sorting
 
 
@@ -226,6 +249,7 @@ class RecordSorter:
     )
     _stamps: dict[str, datetime] = field(default_factory=dict)
     _tag_texts: dict[tuple, str] = field(default_factory=dict)
+    _chunks: list[pa.Table] = field(default_factory=list)  # good records added as columns
 
     def add(
         self, origin: str, record: dict[str, Any], decoded_from_utf8: bool = False
@@ -264,6 +288,92 @@ class RecordSorter:
             self._tag_texts[key] = text
         return text
 
+    def add_columns(self, name: str, columns: Columns) -> None:
+        """A file's records read as columns (``avro_columns``): the same checks as ``add``, in the
+        same order and with the same reasons, made once per distinct value (a day's records share
+        few timestamps and statuses) instead of once per record. Rejected rows are named
+        ``<file>#<n>`` as ``add`` names them."""
+        rows = columns.rows
+        if rows == 0:
+            return
+        arrays = columns.arrays
+        # the first failing check of each record, as check_record orders them (0: none)
+        failure = np.zeros(rows, dtype=np.int8)
+        checks: list[np.ndarray] = []
+        for field_name in REQUIRED_FIELDS:
+            column = arrays.get(field_name)
+            if column is None:
+                checks.append(np.ones(rows, dtype=bool))
+                continue
+            empty = pc.fill_null(pc.equal(pc.binary_length(column), 0), True)
+            checks.append(empty.to_numpy(zero_copy_only=False))
+        absent = pa.nulls(rows, pa.string())
+        status = pc.dictionary_encode(arrays.get("status", absent))
+        # a null status is "missing" (checked above); the last code stands for it
+        named = np.array(
+            [bool(STATUS_NAME.fullmatch(v)) for v in status.dictionary.to_pylist()] + [True]
+        )
+        codes = status.indices.fill_null(len(named) - 1).to_numpy(zero_copy_only=False)
+        checks.append(~named[codes])
+        stamps = pc.dictionary_encode(arrays.get("timestamp", absent))
+        seconds, outside = self._stamp_codes(stamps.dictionary.to_pylist())
+        stamp_codes = stamps.indices.fill_null(0).to_numpy(zero_copy_only=False)
+        checks.append(seconds[stamp_codes] == _NO_STAMP)
+        checks.append(outside[stamp_codes])
+        for code in range(len(checks), 0, -1):  # the earliest failing check wins
+            failure[checks[code - 1]] = code
+        good = failure == 0
+        tags = self._tags_column(
+            arrays.get("tags", pa.nulls(rows, pa.binary())),
+            columns.value_null_branch.get("tags", -1),
+        )
+        table = pa.table(
+            {
+                "timestamp": pa.array(seconds[stamp_codes], pa.int64()).cast(
+                    METRIC_TABLE_SCHEMA.field("timestamp").type
+                ),
+                **{
+                    f: arrays.get(f, absent)
+                    for f in ("service", "hostname", "metric", "status", *OPTIONAL_FIELDS)
+                },
+                "tags": tags,
+            },
+            schema=METRIC_TABLE_SCHEMA,
+        )
+        if good.all():
+            self._chunks.append(table)
+            return
+        self._chunks.append(table.filter(pa.array(good)))
+        for row in np.flatnonzero(~good).tolist():
+            record = columns.record(row)
+            self.reject(f"{name}#{row}", record, _reason(int(failure[row]), record, self.day))
+
+    def _stamp_codes(self, texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+        """Per distinct timestamp text: its epoch seconds (``_NO_STAMP`` when unparseable) and
+        whether it falls outside the sorter's day."""
+        seconds = np.full(len(texts) or 1, _NO_STAMP, dtype=np.int64)
+        outside = np.zeros(len(texts) or 1, dtype=bool)
+        for i, text in enumerate(texts):
+            if not text:
+                continue
+            try:
+                ts = self._timestamp(text)
+            except (ValueError, TypeError):
+                continue
+            seconds[i] = int(ts.timestamp())
+            outside[i] = self.day is not None and ts.date() != self.day
+        return seconds, outside
+
+    def _tags_column(self, raw: pa.Array, value_null_branch: int) -> pa.Array:
+        """The canonical JSON text of each record's tags (null for none or an empty map), each
+        distinct map decoded once."""
+        encoded = pc.dictionary_encode(raw)
+        texts = []
+        for value in encoded.dictionary.to_pylist():
+            tags = decode_map(value, value_null_branch)
+            texts.append(self._tags_text(tags) if tags else None)
+        return pc.take(pa.array(texts, pa.string()), encoded.indices)
+
     def reject(self, origin: str, raw: Any, reason: str) -> None:
         self._bad["origin"].append(origin)
         self._bad["raw"].append(_preview(raw))
@@ -279,6 +389,8 @@ class RecordSorter:
 
     def tables(self) -> tuple[pa.Table, pa.Table]:
         good = pa.table(self._good, schema=METRIC_TABLE_SCHEMA)
+        if self._chunks:
+            good = pa.concat_tables([good, *self._chunks])
         bad = pa.table(self._bad, schema=QUARANTINE_SCHEMA)
         return good, bad
 
