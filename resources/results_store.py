@@ -1,6 +1,7 @@
 """Where A/R results go: ARGO's MongoDB collections, or local files with the same semantics.
 
-Both stores implement ``write_day(tenant, collection, report, day, docs, method)``:
+Both stores implement ``write_day(tenant, collection, report, day, docs, method)``, ``docs`` a
+list of dicts or a ``DocumentTable`` (millions of status documents: taken a chunk at a time):
 - ``upsert`` replaces each document by its key (report, date, name[, service], supergroup);
 - ``insert`` deletes the whole report-day first, then inserts.
 Re-running a partition therefore never duplicates. MongoDB cannot run on this machine, so the
@@ -8,13 +9,16 @@ pymongo code is tested with mongomock and against a real server only when MONGO_
 """
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
 import dagster as dg
 import orjson
+import pyarrow.parquet as pq
 
+from resources.model.documents import DocumentTable
 from resources.model.tenancy import validate_name
 
 KEY_FIELDS = {
@@ -62,6 +66,16 @@ def day_int(day: date) -> int:
     return int(day.strftime("%Y%m%d"))
 
 
+Documents = list[dict[str, Any]] | DocumentTable  # a table: too many to hold as dicts at once
+
+
+def _dict_chunks(docs: Documents) -> Iterator[list[dict[str, Any]]]:
+    if isinstance(docs, list):
+        yield docs
+    else:
+        yield from docs.dict_chunks()
+
+
 class ResultsStore(Protocol):
     def write_day(
         self,
@@ -69,7 +83,7 @@ class ResultsStore(Protocol):
         collection: str,
         report: str,
         day: date,
-        docs: list[dict[str, Any]],
+        docs: Documents,
         method: str,
     ) -> int: ...
 
@@ -97,21 +111,23 @@ class MongoResultsStore:
         collection: str,
         report: str,
         day: date,
-        docs: list[dict[str, Any]],
+        docs: Documents,
         method: str,
     ) -> int:
         _check(collection, method)
         coll = self._collection(tenant, collection)
         if method == "insert" or collection in REPLACES_DAY:
             self.delete_day(tenant, collection, report, day)
-            if docs:
-                coll.insert_many([dict(d) for d in docs], ordered=True)
+            for chunk in _dict_chunks(docs):
+                if chunk:
+                    coll.insert_many([dict(d) for d in chunk], ordered=True)
             return len(docs)
         keys = KEY_FIELDS[collection]
         # one replace_one per document: plain and portable
         # (mongomock's bulk_write lags pymongo 4.20)
-        for d in docs:
-            coll.replace_one({k: d[k] for k in keys}, dict(d), upsert=True)
+        for chunk in _dict_chunks(docs):
+            for d in chunk:
+                coll.replace_one({k: d[k] for k in keys}, dict(d), upsert=True)
         return len(docs)
 
     def delete_day(self, tenant: str, collection: str, report: str, day: date) -> int:
@@ -150,7 +166,9 @@ def _encoded(docs: list[dict[str, Any]]) -> bytes:
 
 
 class LocalResultsStore:
-    """The embedded default: one JSON file per tenant/collection/report/day, replaced atomically."""
+    """The embedded default: one file per tenant/collection/report/day, replaced atomically: JSON,
+    or Parquet for documents handed over as a table (a day's status timelines), read back as the
+    same documents."""
 
     def __init__(self, root: str) -> None:
         self._root = Path(root)
@@ -168,6 +186,13 @@ class LocalResultsStore:
         self, tenant: str, collection: str, report: str, day: date
     ) -> list[dict[str, Any]]:
         path = self._path(tenant, collection, report, day)
+        table = path.with_suffix(".parquet")
+        if table.exists():
+            return [
+                d
+                for chunk in DocumentTable.from_stored(pq.read_table(table)).dict_chunks()
+                for d in chunk
+            ]
         if not path.exists():
             return []
         data = path.read_bytes()
@@ -181,8 +206,14 @@ class LocalResultsStore:
     def delete_day(self, tenant: str, collection: str, report: str, day: date) -> int:
         _check(collection, "insert")
         path = self._path(tenant, collection, report, day)
-        count = len(self.read_day(tenant, collection, report, day))
+        table = path.with_suffix(".parquet")
+        count = (
+            pq.ParquetFile(table).metadata.num_rows
+            if table.exists()
+            else len(self.read_day(tenant, collection, report, day))
+        )
         path.unlink(missing_ok=True)
+        table.unlink(missing_ok=True)
         return count
 
     def write_day(
@@ -191,24 +222,34 @@ class LocalResultsStore:
         collection: str,
         report: str,
         day: date,
-        docs: list[dict[str, Any]],
+        docs: Documents,
         method: str,
     ) -> int:
         _check(collection, method)
         keys = KEY_FIELDS[collection]
-        if method == "insert" or collection in REPLACES_DAY:
-            kept = docs  # as MongoDB's insert_many: every document
+        path = self._path(tenant, collection, report, day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        replaced = method == "insert" or collection in REPLACES_DAY
+        if replaced and isinstance(docs, DocumentTable):
+            # kept as the table it came as (a day's status_metrics is millions of documents)
+            pq.write_table(docs.stored(), tmp)
+            tmp.replace(path.with_suffix(".parquet"))
+            path.unlink(missing_ok=True)
+            return len(docs)
+        if replaced:
+            kept = [d for chunk in _dict_chunks(docs) for d in chunk]  # as insert_many: all
         else:
             merged = {
                 tuple(d[k] for k in keys): d for d in self.read_day(tenant, collection, report, day)
             }
-            merged.update({tuple(d[k] for k in keys): dict(d) for d in docs})
+            merged.update(
+                {tuple(d[k] for k in keys): dict(d) for c in _dict_chunks(docs) for d in c}
+            )
             kept = list(merged.values())
-        path = self._path(tenant, collection, report, day)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
         tmp.write_bytes(_encoded(kept))
         tmp.replace(path)
+        path.with_suffix(".parquet").unlink(missing_ok=True)
         return len(docs)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from platform_assets.argo import ar_checks, lake_keys
 from platform_assets.argo.ar_inputs import build_inputs, previous_day, read_records, read_snapshots
@@ -33,12 +34,13 @@ from platform_assets.argo.status_results import (
     METRIC_LEVEL,
     STATUS_LEVELS,
     STATUS_SCHEMAS,
-    documents,
+    document_table,
     metric_status_table,
     status_table,
 )
 from platform_assets.partition_checks import per_partition
 from resources.compute import ComputeEngine, EngineKernel
+from resources.model.documents import DocumentTable
 from resources.placement import AR_COMPUTE, POOL_MONGO
 from resources.results_store import ResultsResource
 from resources.storage import LakeResource
@@ -322,20 +324,20 @@ def _compute_day(
     )
     written = 0
     chosen = [level for level in (*LEVELS, *STATUS_KEYS) if level in selected]
+    arrow = {level: pa.Table.from_pandas(tables[level], preserve_index=False) for level in chosen}
     for level in chosen:
-        lake.write_table(
-            lake_keys.ar_table(level, name, day),
-            pa.Table.from_pandas(tables[level], preserve_index=False),
-        )
+        lake.write_table(lake_keys.ar_table(level, name, day), arrow[level])
     if sane:
         for level in chosen:
             for report in tenant.reports:
-                rows = tables[level][tables[level]["report"] == report.id]
-                docs = (
-                    documents(rows)
-                    if level in STATUS_KEYS
-                    else [_as_document(d) for d in rows.to_dict("records")]
-                )
+                docs: list[dict] | DocumentTable
+                if level in STATUS_KEYS:  # millions a day: streamed, never all dicts at once
+                    docs = document_table(
+                        arrow[level].filter(pc.equal(arrow[level]["report"], report.id))
+                    )
+                else:
+                    rows = tables[level][tables[level]["report"] == report.id]
+                    docs = [_as_document(d) for d in rows.to_dict("records")]
                 written += store.write_day(name, level, report.id, day, docs, method)
     elif chosen:
         context.log.error(f"A/R for {name} {day} failed sanity; results store left unchanged")

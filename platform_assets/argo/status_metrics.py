@@ -61,10 +61,12 @@ def _last_of_previous_day(inputs: ArInputs) -> pd.DataFrame | None:
     if prev is None or prev.empty:
         return None
     prev = exclude_monitoring(prev, inputs.exclusions)
-    order = prev.assign(_ts=pd.to_datetime(prev["timestamp"], utc=True)).sort_values(
-        ["service", "hostname", "metric", "_ts"], kind="stable"
-    )
-    return order.drop_duplicates(["service", "hostname", "metric"], keep="last").drop(columns="_ts")
+    stamps = pd.to_datetime(prev["timestamp"], utc=True)
+    if not stamps.is_monotonic_increasing:  # the lake's records are in time order already
+        order = np.argsort(stamps.to_numpy(), kind="stable")
+        prev = prev.iloc[order]
+    # each series' last record in time (among records of the same second, the last listed)
+    return prev.drop_duplicates(["service", "hostname", "metric"], keep="last")
 
 
 Columns = dict[str, np.ndarray]  # the rows as plain arrays: no pandas copy per step

@@ -10,12 +10,13 @@ Documents as the original's Mongo output has them: ``report`` (the report's id),
 with the same insert/upsert semantics as A/R; upsert keys are the original's (``results_store``).
 """
 
-import json
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from resources.model.documents import DocumentTable
 
 STATUS_LEVELS = ("status_endpoints", "status_services", "status_endpoint_groups")
 METRIC_LEVEL = "status_metrics"  # one row per metric record (status_metrics.py)
@@ -178,40 +179,12 @@ def metric_status_table(
     return out
 
 
-def documents(table: pd.DataFrame) -> list[dict]:
-    """Rows as MongoDB documents: ``info`` a sub-document where there is one, else left out;
-    ``tags`` a list; missing values null. Built column by column (a million rows a day in
-    ``status_metrics``): each distinct ``info``/``tags`` text is parsed once and its value shared
-    by the documents that carry it."""
-    names = [c for c in table.columns if c != "info"]
-    arrays = []
-    for name in names:
-        values = table[name].to_numpy(dtype=object)
-        missing = pd.isna(values)  # NaN or pd.NA, whatever the column's dtype: MongoDB wants null
-        if missing.any():
-            values = values.copy()  # may be a read-only view of the frame
-            values[missing] = None
-        if name == "tags":
-            values = _parsed(values)
-        arrays.append(values)
-    docs = [dict(zip(names, row, strict=True)) for row in zip(*arrays, strict=True)]
-    if "info" in table:
-        for doc, info in zip(docs, _parsed(table["info"].to_numpy(dtype=object)), strict=True):
-            if info is not None:
-                doc["info"] = info
-    return docs
+# the collections' JSON-text columns that are sub-documents: info is left out where there is
+# none, tags is null
+SUBDOCUMENTS = {"info": True, "tags": False}
 
 
-def _parsed(texts: np.ndarray) -> list:
-    """JSON texts parsed, each distinct text once; None for no text (empty, null or NaN)."""
-    cache: dict[str, object] = {}
-    out: list[object] = []
-    for text in texts.tolist():
-        if not isinstance(text, str) or not text:
-            out.append(None)
-            continue
-        value = cache.get(text)
-        if value is None:
-            value = cache[text] = json.loads(text)
-        out.append(value)
-    return out
+def document_table(table: pa.Table) -> DocumentTable:
+    """A report-day's status rows (as the lake has them) as documents for the results store:
+    streamed, never two million dicts at once (``resources.model.documents``)."""
+    return DocumentTable(table, SUBDOCUMENTS)

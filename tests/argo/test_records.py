@@ -86,3 +86,38 @@ def test_exact_duplicates_collapse_and_order_is_canonical():
     assert [t.hour for t in table.column("timestamp").to_pylist()] == [1, 2, 3]
     again, _ = sort_lines(list(reversed(lines)))
     assert dedup_and_sort(again).equals(table)
+
+
+def _by_hash_aggregation(table):
+    """The reference: distinct rows by a hash aggregation over every field, then sorted."""
+    from platform_assets.argo.records import CANONICAL_ORDER, METRIC_TABLE_SCHEMA
+
+    keys = METRIC_TABLE_SCHEMA.names
+    distinct = table.group_by(keys, use_threads=False).aggregate([]).select(keys)
+    return distinct.sort_by(CANONICAL_ORDER).cast(METRIC_TABLE_SCHEMA)
+
+
+def test_dedup_and_sort_keeps_exactly_the_distinct_rows_nulls_and_empty_strings_apart():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from platform_assets.argo.records import METRIC_TABLE_SCHEMA
+    import pyarrow as pa
+
+    small = st.one_of(st.none(), st.sampled_from(["", "a", "b", "é"]))
+    row = st.fixed_dictionaries({
+        "timestamp": st.sampled_from([1_710_028_800, 1_710_028_801, 1_710_050_000]),
+        **{name: small for name in METRIC_TABLE_SCHEMA.names if name != "timestamp"},
+    })
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(row, max_size=40), st.randoms())
+    def check(rows, rng):
+        rows = rows + [dict(r) for r in rows if rng.random() < 0.5]  # repeats
+        rng.shuffle(rows)
+        columns = {n: [r[n] for r in rows] for n in METRIC_TABLE_SCHEMA.names}
+        columns["timestamp"] = pa.array(columns["timestamp"], pa.int64()).cast(METRIC_TABLE_SCHEMA.field("timestamp").type)
+        table = pa.table(columns, schema=METRIC_TABLE_SCHEMA)
+        assert dedup_and_sort(table).equals(_by_hash_aggregation(table))
+
+    check()
