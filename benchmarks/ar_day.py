@@ -12,7 +12,6 @@ identical results. Prints figures and ratios; asserts nothing about time.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.peak_memory import peak_rss_mb  # noqa: E402
 
 DAY = date(2024, 3, 10)
 LEVELS = ("endpoint_ar", "service_ar", "endpoint_group_ar")
@@ -91,7 +92,7 @@ def run_engine(folder: Path, engine: str) -> dict:
     for level, keys in STATUS.items():
         frame = getattr(result, level).sort_values([*keys, "t"], kind="stable").reset_index(drop=True)
         frame.astype({"status": "int64"}).to_parquet(folder / f"{engine}_{level}.parquet")
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     return {"engine": engine, "seconds": seconds, "peak_rss_mb": rss_mb, "records": int(len(inputs.records)),
             "status_rows": int(sum(len(getattr(result, level)) for level in STATUS)), **extra}
 

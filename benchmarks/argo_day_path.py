@@ -20,7 +20,6 @@ records/s, the ``argo_daily`` run <= 2x the kernel, peak RSS <= 1.5 GB. Asserts 
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.peak_memory import peak_rss_mb  # noqa: E402
 
 DAY = date(2024, 3, 10)
 TENANT, REPORT = "bench", "Critical"
@@ -155,7 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.phase:
         figures = phase(args.phase[1])
-        figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        figures["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(figures))
         return
     with tempfile.TemporaryDirectory(prefix="weir-argo-path-") as tmp:

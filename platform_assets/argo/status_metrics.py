@@ -61,10 +61,9 @@ def _last_of_previous_day(inputs: ArInputs) -> pd.DataFrame | None:
     if prev is None or prev.empty:
         return None
     prev = exclude_monitoring(prev, inputs.exclusions)
-    stamps = pd.to_datetime(prev["timestamp"], utc=True)
-    if not stamps.is_monotonic_increasing:  # the lake's records are in time order already
-        order = np.argsort(stamps.to_numpy(), kind="stable")
-        prev = prev.iloc[order]
+    stamps = pd.to_datetime(prev["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]")
+    if len(stamps) > 1 and (stamps[1:] < stamps[:-1]).any():  # the lake's are in time order
+        prev = prev.iloc[np.argsort(stamps, kind="stable")]
     # each series' last record in time (among records of the same second, the last listed)
     return prev.drop_duplicates(["service", "hostname", "metric"], keep="last")
 
