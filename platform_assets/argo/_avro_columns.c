@@ -4,7 +4,7 @@
  * sorter then takes each apart again; a day of 1.9M records spent most of its ingest there.
  *
  * decode(blocks, counts, fields) -> (columns, rows, failed)
- *   blocks: list of bytes, each one decompressed block's records
+ *   blocks: list of buffers (bytes, memoryview), each one decompressed block's records
  *   counts: list of int, the records each block declares
  *   fields: tuple of (type, null_branch, value_null_branch) per writer field, in order:
  *     type 0 a string, 1 a map of strings (its raw Avro bytes are the column value);
@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* a growing bytes object: the column's buffer is handed to Python as it is, never copied */
 typedef struct {
+    PyObject *bytes;
     char *data;
     Py_ssize_t size, capacity;
 } Buffer;
@@ -33,11 +35,26 @@ static int reserve(Buffer *b, Py_ssize_t extra) {
     if (b->size + extra <= b->capacity) return 0;
     Py_ssize_t capacity = b->capacity ? b->capacity : 4096;
     while (capacity < b->size + extra) capacity *= 2;
-    char *grown = realloc(b->data, (size_t)capacity);
-    if (!grown) return -1;
-    b->data = grown;
+    if (!b->bytes) {
+        b->bytes = PyBytes_FromStringAndSize(NULL, capacity);
+        if (!b->bytes) return -1;
+    } else if (_PyBytes_Resize(&b->bytes, capacity) < 0) {
+        return -1; /* the old object is gone: nothing to free */
+    }
+    b->data = PyBytes_AS_STRING(b->bytes);
     b->capacity = capacity;
     return 0;
+}
+
+/* the buffer's bytes, trimmed to its size (a new reference; the buffer is left empty) */
+static PyObject *take_bytes(Buffer *b) {
+    PyObject *out = b->bytes;
+    if (!out) return PyBytes_FromStringAndSize("", 0);
+    if (_PyBytes_Resize(&out, b->size) < 0) out = NULL;
+    b->bytes = NULL;
+    b->data = NULL;
+    b->size = b->capacity = 0;
+    return out;
 }
 
 typedef struct {
@@ -198,9 +215,9 @@ static int append_row(Column *col, const unsigned char *start, Py_ssize_t length
 
 static void free_columns(Column *columns, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) {
-        free(columns[i].offsets.data);
-        free(columns[i].data.data);
-        free(columns[i].validity.data);
+        Py_XDECREF(columns[i].offsets.bytes);
+        Py_XDECREF(columns[i].data.bytes);
+        Py_XDECREF(columns[i].validity.bytes);
     }
     free(columns);
 }
@@ -234,15 +251,12 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     }
     Py_ssize_t rows = 0;
     for (Py_ssize_t b = 0; b < nblocks; b++) {
-        PyObject *block = PyList_GET_ITEM(blocks, b);
-        if (!PyBytes_Check(block)) {
-            PyErr_SetString(PyExc_TypeError, "blocks must be bytes");
-            goto fail;
-        }
         int64_t count = PyLong_AsLongLong(PyList_GET_ITEM(counts, b));
         if (count == -1 && PyErr_Occurred()) goto fail;
-        Cursor c = {(const unsigned char *)PyBytes_AS_STRING(block),
-                    (const unsigned char *)PyBytes_AS_STRING(block) + PyBytes_GET_SIZE(block), NULL};
+        Py_buffer view; /* bytes, or a memoryview of the file (no copy of an uncompressed block) */
+        if (PyObject_GetBuffer(PyList_GET_ITEM(blocks, b), &view, PyBUF_SIMPLE) < 0) goto fail;
+        Cursor c = {(const unsigned char *)view.buf, (const unsigned char *)view.buf + view.len,
+                    NULL};
         Py_ssize_t first_row = rows;
         for (Py_ssize_t f = 0; f < nfields; f++)
             marks[f] = (Mark){columns[f].offsets.size, columns[f].data.size,
@@ -264,11 +278,15 @@ static PyObject *decode(PyObject *self, PyObject *args) {
                     }
                 }
                 int appended = append_row(col, start, (Py_ssize_t)length, present, rows);
-                if (appended == -1) goto nomemory;
+                if (appended == -1) {
+                    PyBuffer_Release(&view);
+                    goto fail; /* the error is set */
+                }
                 if (appended == -2) c.error = "a column over 2 GiB";
             }
         }
         if (!c.error && c.pos != c.end) c.error = "bytes left after the block's records";
+        PyBuffer_Release(&view);
         if (c.error) {
             for (Py_ssize_t f = 0; f < nfields; f++) {
                 columns[f].offsets.size = marks[f].offsets;
@@ -292,11 +310,17 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     if (!out) goto fail;
     for (Py_ssize_t f = 0; f < nfields; f++) {
         Column *col = &columns[f];
-        PyObject *item = Py_BuildValue(
-            "(y#y#y#n)", col->offsets.data, col->offsets.size, col->data.data ? col->data.data : "",
-            col->data.size, col->validity.data ? col->validity.data : "", col->validity.size,
-            col->nulls);
+        PyObject *offsets = take_bytes(&col->offsets), *data = take_bytes(&col->data);
+        PyObject *validity = take_bytes(&col->validity);
+        PyObject *item = (offsets && data && validity)
+                             ? Py_BuildValue("(NNNn)", offsets, data, validity, col->nulls)
+                             : NULL;
         if (!item) {
+            if (!(offsets && data && validity)) {
+                Py_XDECREF(offsets);
+                Py_XDECREF(data);
+                Py_XDECREF(validity);
+            }
             Py_DECREF(out);
             goto fail;
         }

@@ -21,7 +21,7 @@ import fastavro
 
 MAGIC = b"Obj\x01"
 SYNC_SIZE = 16
-_DECOMPRESS: dict[str, Callable[[bytes], bytes]] = {
+_DECOMPRESS: dict[str, Callable[[memoryview], bytes | memoryview]] = {
     "null": lambda data: data,
     "deflate": lambda data: zlib.decompress(data, -15),
     "bzip2": bz2.decompress,
@@ -105,7 +105,7 @@ class Frame:
 
     offset: int  # byte offset of the block in the file
     records: int  # its declared record count
-    data: bytes
+    data: bytes | memoryview
 
 
 @dataclass
@@ -130,6 +130,7 @@ def frame_blocks(payload: bytes) -> Framed:
         out.lost.append(LostBlock(0, None, f"Avro codec {codec!r} is not supported"))
         return out
     out.schema = schema
+    view = memoryview(payload)  # an uncompressed block is a view of the file, not a copy
     while pos < len(payload):
         start, count = pos, None
         try:
@@ -141,7 +142,7 @@ def frame_blocks(payload: bytes) -> Framed:
                 raise Truncated("the file ends inside the block")
             if payload[pos + size : pos + size + SYNC_SIZE] != sync:
                 raise ValueError("no sync marker after the block")
-            data = _DECOMPRESS[codec](payload[pos : pos + size])
+            data = _DECOMPRESS[codec](view[pos : pos + size])
         except Exception as exc:  # a damaged block, whatever the damage: skip to the next sync
             plausible = count if count is not None and 0 < count <= len(payload) else None
             out.lost.append(LostBlock(start, plausible, f"{type(exc).__name__}: {exc}"))
@@ -176,7 +177,7 @@ def read_container(payload: bytes) -> Container:
     return out
 
 
-def _decode_block(data: bytes, schema: Any, count: int) -> list[dict[str, Any]]:
+def _decode_block(data: bytes | memoryview, schema: Any, count: int) -> list[dict[str, Any]]:
     buffer = io.BytesIO(data)
     records = [fastavro.schemaless_reader(buffer, schema, None) for _ in range(count)]
     if buffer.tell() != len(data):
