@@ -29,13 +29,12 @@ from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.connectors import candidate_days
 from platform_assets.argo.partitions import split_tenant_day, tenant_series
 from platform_assets.argo.profiles import ProfileError
-from platform_assets.argo.status_metrics import status_metric_rows
+from platform_assets.argo.status_metrics import status_metric_table
 from platform_assets.argo.status_results import (
     METRIC_LEVEL,
     STATUS_LEVELS,
     STATUS_SCHEMAS,
     document_table,
-    metric_status_table,
     status_table,
 )
 from platform_assets.partition_checks import per_partition
@@ -255,7 +254,8 @@ def _compute_day(
     previous = shared.records(name, previous_day(day))
     previous_built = latest_metadata(context.instance, METRIC_DATA, previous_day(day), name) or {}
     started = time.monotonic()
-    frames: dict[str, list[pd.DataFrame]] = {level: [] for level in (*LEVELS, *STATUS_KEYS)}
+    frames: dict[str, list[pd.DataFrame]] = {level: [] for level in (*LEVELS, *STATUS_LEVELS)}
+    metric_rows: list[pa.Table] = []  # status_metrics: millions of rows, kept in Arrow
     expected, stats, dates_used = [], {}, {}
     for report in tenant.reports:
         snapshots = read_snapshots(lake, name, day, report.name)
@@ -286,10 +286,8 @@ def _compute_day(
                         level, rows, report.id, day, inputs.operations.states, inputs.endpoints
                     )
                 )
-        # computed by pandas on either engine: a walk over the day's records in series order
-        frames[METRIC_LEVEL].append(
-            metric_status_table(status_metric_rows(inputs), report.id, inputs.endpoints)
-        )
+        # computed in Arrow on either engine: a walk over the day's records in series order
+        metric_rows.append(status_metric_table(inputs, report.id, inputs.endpoints))
         topo = report_topology(inputs)
         silent = (
             result.silent_endpoints
@@ -309,12 +307,15 @@ def _compute_day(
                 **stats[report.name],
                 "recomputation_status_changes": len(inputs.status_changes),
             }
-    tables = {
+    tables: dict[str, Any] = {
         level: pd.concat(parts, ignore_index=True)
         if parts
         else STATUS_SCHEMAS[level].empty_table().to_pandas()
         for level, parts in frames.items()
     }
+    tables[METRIC_LEVEL] = pa.concat_tables(
+        metric_rows or [STATUS_SCHEMAS[METRIC_LEVEL].empty_table()]
+    )
     seconds = time.monotonic() - started
 
     violations = {level: ar_checks.sanity_violations(tables[level]) for level in LEVELS}
@@ -324,7 +325,12 @@ def _compute_day(
     )
     written = 0
     chosen = [level for level in (*LEVELS, *STATUS_KEYS) if level in selected]
-    arrow = {level: pa.Table.from_pandas(tables[level], preserve_index=False) for level in chosen}
+    arrow = {
+        level: tables[level]
+        if isinstance(tables[level], pa.Table)
+        else pa.Table.from_pandas(tables[level], preserve_index=False)
+        for level in chosen
+    }
     for level in chosen:
         lake.write_table(lake_keys.ar_table(level, name, day), arrow[level])
     if sane:

@@ -28,14 +28,18 @@ The rules, carried over as facts from the original (``PickEndpoints``, ``FillMis
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from platform_assets.argo.ar_kernel import ArInputs, exclude_monitoring, report_topology
 from platform_assets.argo.metric_exclusions import matching_entry
 from platform_assets.argo.profiles import EXCLUDED
+from platform_assets.argo.status_results import coded
 
 COLUMNS = [
     "group",
@@ -56,64 +60,90 @@ COLUMNS = [
 _SERIES = ["group", "service", "hostname", "metric"]
 
 
-def _last_of_previous_day(inputs: ArInputs) -> pd.DataFrame | None:
+def _last_of_previous_day(inputs: ArInputs, series: _Series) -> pd.DataFrame | None:
+    """Each expected series' last record of the day before (after monitoring-source exclusions):
+    the latest in time, and of records of the same second the last listed."""
     prev = inputs.previous
     if prev is None or prev.empty:
         return None
     prev = exclude_monitoring(prev, inputs.exclusions)
+    if prev.empty:
+        return None
     stamps = pd.to_datetime(prev["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]")
-    if len(stamps) > 1 and (stamps[1:] < stamps[:-1]).any():  # the lake's are in time order
-        prev = prev.iloc[np.argsort(stamps, kind="stable")]
-    # each series' last record in time (among records of the same second, the last listed)
-    return prev.drop_duplicates(["service", "hostname", "metric"], keep="last")
+    order = np.argsort(stamps, kind="stable")  # the lake's records are in time order already
+    keys = series.key(prev)[order]
+    # the last occurrence of each key (the first in the reversed order), in key order: service,
+    # hostname, metric (the order of the statuses' first appearance follows from it)
+    distinct, first_from_end = np.unique(keys[::-1], return_index=True)
+    return prev.iloc[order[len(keys) - 1 - first_from_end[distinct >= 0]]]
 
 
-Columns = dict[str, np.ndarray]  # the rows as plain arrays: no pandas copy per step
+@dataclass
+class _RuleMarks:
+    """Which rule, if any, gave each row its status: ``index`` into ``original`` (the record's own
+    status) and ``applied`` (the rule's thresholds); 0 for none (an empty text)."""
+
+    index: np.ndarray
+    original: pa.Array
+    applied: pa.Array
 
 
-def _rules(inputs: ArInputs, rows: Columns) -> None:
-    """Set ``status``, ``original_status``, ``threshold_rule_applied``, ``has_threshold_rule``."""
-    n = len(rows["status"])
-    rows["original_status"] = np.full(n, "", dtype=object)
-    rows["threshold_rule_applied"] = np.full(n, "", dtype=object)
-    rows["has_threshold_rule"] = np.zeros(n, dtype=bool)
+def _rules(
+    inputs: ArInputs,
+    series: _Series,
+    row: np.ndarray,
+    source: np.ndarray,
+    status: np.ndarray,
+    names: list[str | None],
+    actual_data: pa.Array,
+) -> _RuleMarks:
+    """Threshold rules (by the row's own endpoint group) set ``status`` (codes into ``names``) in
+    place; what they replaced and why, per row."""
+    index = np.zeros(len(row), dtype=np.int64)
+    original, applied = [""], [""]
     rules = inputs.thresholds
-    if rules is None or n == 0:
-        return
-    candidates = np.flatnonzero(
-        pd.Series(rows["metric"]).isin(rules.metrics).to_numpy() & pd.notna(rows["actual_data"])
-    )
+    marks = _RuleMarks(index, pa.array(original), pa.array(applied))
+    if rules is None or len(row) == 0:
+        return marks
+    ruled_series = series.frame["metric"].isin(rules.metrics).to_numpy()
+    has_data = pc.is_valid(actual_data).to_numpy(zero_copy_only=False)
+    candidates = np.flatnonzero(ruled_series[row] & has_data[source])
     if len(candidates) == 0:
-        return
+        return marks
     ops = inputs.operations
     try:
         and_table = ops.tables[ops.op("AND")]
     except Exception:  # no AND operation: the original cannot combine labels, nothing changes
-        return
+        return marks
 
     def combine(a: str, b: str) -> str:
         return ops.states[and_table[ops.code(a), ops.code(b)]]
 
-    groups, hosts, metrics = rows["group"], rows["hostname"], rows["metric"]
-    status, data = rows["status"], rows["actual_data"]
-    for i in candidates.tolist():
-        rule = rules.rule_for(groups[i], hosts[i], metrics[i])
+    groups, hosts, metrics = (series.columns[c] for c in ("group", "hostname", "metric"))
+    data = pc.take(actual_data, pa.array(source[candidates])).to_pylist()
+    for i, value in zip(candidates.tolist(), data, strict=True):
+        at = row[i]
+        rule = rules.rule_for(groups[at], hosts[at], metrics[at])
         if rule not in rules.rules:
             continue
         try:
-            name = rules.status(groups[i], hosts[i], metrics[i], data[i], combine)
+            name = rules.status(groups[at], hosts[at], metrics[at], value, combine)
         except (ValueError, IndexError, KeyError):
             continue
         if name:
-            rows["original_status"][i] = status[i]
-            rows["threshold_rule_applied"][i] = rules.texts.get(rule, "")
-            status[i] = name
-            rows["has_threshold_rule"][i] = True
+            original.append(names[status[i]] or "")
+            applied.append(rules.texts.get(rule, ""))
+            index[i] = len(original) - 1
+            status[i] = _code(names, name)
+    return _RuleMarks(index, pa.array(original, pa.string()), pa.array(applied, pa.string()))
 
 
 def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
-    """Position of each value in ``categories``, -1 where it is not one."""
-    return categories.get_indexer(pd.Index(values, dtype=object)).astype(np.int64)
+    """Position of each value in ``categories``, -1 where it is not one; each distinct value
+    looked up once."""
+    codes, uniques = pd.factorize(values)
+    found = np.append(categories.get_indexer(pd.Index(uniques, dtype=object)), -1)
+    return found[np.asarray(codes)].astype(np.int64)
 
 
 class _Series:
@@ -142,6 +172,7 @@ class _Series:
         order = np.lexsort((frame["group"].to_numpy(dtype=object).astype(str), keys))
         self.frame = frame.iloc[order].reset_index(drop=True)
         self.columns = {c: self.frame[c].to_numpy(dtype=object) for c in _SERIES}
+        self.arrow = {c: pa.array(self.columns[c], pa.string()) for c in _SERIES}
         # a membership ARGO takes no records for (profiles.mark_memberships): MISSING at midnight
         self.valid = self.frame["valid"].to_numpy(dtype=bool)
         self.keys = keys[order]
@@ -161,21 +192,100 @@ class _Series:
         return np.where((s >= 0) & (h >= 0) & (m >= 0), key, -1)
 
 
-def _objects(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
-        return np.full(len(frame), None, dtype=object)
-    out = frame[column].to_numpy(dtype=object).copy()
-    out[pd.isna(out)] = None
-    return out
-
-
 def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
-    """The report-day's ``status_metrics`` rows (``COLUMNS``), in series and time order."""
+    """The report-day's ``status_metrics`` rows (``COLUMNS``, plain objects), in series and time
+    order."""
+    rows, on_day = _collect(inputs)
+    entries = _exclusion_entries(inputs)
+    if entries:
+        return _with_exclusions(inputs, _frame(rows), entries, _midnight(inputs.day))[COLUMNS]
+    return _frame(rows.filter(pa.array(on_day)))
+
+
+def status_metric_table(
+    inputs: ArInputs, report_id: str, info: pd.DataFrame | None = None
+) -> pa.Table:
+    """The report-day's ``status_metrics`` as the collection's columns, built in Arrow (two
+    million rows a day: no Python object per value)."""
+    from platform_assets.argo.status_results import metric_status_table
+
+    rows, on_day = _collect(inputs)
+    entries = _exclusion_entries(inputs)
+    if entries:
+        walked = _with_exclusions(inputs, _frame(rows), entries, _midnight(inputs.day))[COLUMNS]
+        chosen = _encoded(walked)
+    else:
+        chosen = rows.filter(pa.array(on_day))
+    return metric_status_table(chosen, report_id, info)
+
+
+# text columns dictionary-encoded: a day's two million rows share few distinct values (series,
+# statuses, seconds), so each row holds four-byte codes, not its own copy of every text
+TEXT = pa.dictionary(pa.int32(), pa.string())
+ROWS_SCHEMA = pa.schema([(c, pa.bool_() if c == "has_threshold_rule" else TEXT) for c in COLUMNS])
+
+
+def _encoded(frame: pd.DataFrame) -> pa.Table:
+    """Rows walked in pandas (exclusions) as ``ROWS_SCHEMA``."""
+    plain = pa.Table.from_pandas(
+        frame,
+        schema=pa.schema(
+            [
+                (c, pa.string()) if t == TEXT else (c, t)
+                for c, t in zip(ROWS_SCHEMA.names, ROWS_SCHEMA.types, strict=True)
+            ]
+        ),
+        preserve_index=False,
+    )
+    return pa.table(
+        {
+            c: pc.dictionary_encode(plain.column(c))
+            if ROWS_SCHEMA.field(c).type == TEXT
+            else plain.column(c)
+            for c in COLUMNS
+        },
+        schema=ROWS_SCHEMA,
+    )
+
+
+def _midnight(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def _exclusion_entries(inputs: ArInputs) -> list:
+    return [e for e in inputs.metric_exclusions if e.start.date() <= inputs.day <= e.end.date()]
+
+
+def _frame(rows: pa.Table) -> pd.DataFrame:
+    """The rows as a frame of plain objects (None where missing), as the walk and tests use."""
+    frame = pd.DataFrame(
+        {
+            c: rows.column(c).cast(pa.string()).to_numpy(zero_copy_only=False)
+            if rows.schema.field(c).type == TEXT
+            else rows.column(c).to_numpy(zero_copy_only=False)
+            for c in COLUMNS
+        },
+        dtype=object,
+    )
+    frame["has_threshold_rule"] = frame["has_threshold_rule"].astype(bool)
+    return frame
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    """A text column of the records as an Arrow string array (no copy of an Arrow-backed one)."""
+    out = pa.array(values, type=pa.string(), from_pandas=True)
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+
+
+def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
+    """Every row (``ROWS_SCHEMA``), the day before's consumed records included, in series and time
+    order; and which rows are of the day. Rows are integer positions (series, record, status,
+    time) until the last step, which takes each column's text from its source in one Arrow
+    take."""
     day = inputs.day
-    midnight = f"{day.isoformat()}T00:00:00Z"
     series = _Series(inputs)
     today = exclude_monitoring(inputs.records, inputs.exclusions)
-    previous = _last_of_previous_day(inputs)
+    previous = _last_of_previous_day(inputs, series)
     parts = [p for p in (previous, today) if p is not None and not p.empty]
     wanted = [
         "timestamp",
@@ -219,91 +329,119 @@ def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
     unknown = np.flatnonzero(new)
     filled = np.concatenate([missing, unknown])
     start = int(pd.Timestamp(day, tz="UTC").timestamp())
-    rows: Columns = {
-        "row": np.concatenate([expected_row, filled]),
-        "epoch": np.concatenate([epoch[record], np.full(len(filled), start, dtype=np.int64)]),
-    }
+    row = np.concatenate([expected_row, filled])
+    at = np.concatenate([epoch[record], np.full(len(filled), start, dtype=np.int64)])
+    # a filled row takes its texts from one extra, empty, record
+    source = np.concatenate([record, np.full(len(filled), len(union), dtype=np.int64)])
+    # statuses as codes into ``names`` (first appearance first, as pandas factorizes)
+    union_codes, uniques = pd.factorize(union["status"]) if len(union) else ([], [])
+    names: list[str | None] = [*(str(u) for u in uniques), None]
+    union_codes = np.where(np.asarray(union_codes) < 0, len(names) - 1, union_codes)
     states = inputs.operations.states
-    fill_status = np.array(
-        [states[inputs.operations.missing]] * len(missing)
-        + [states[inputs.operations.unknown]] * len(unknown),
-        dtype=object,
+    status = np.concatenate(
+        [
+            union_codes[record].astype(np.int64),
+            np.full(len(missing), _code(names, states[inputs.operations.missing])),
+            np.full(len(unknown), _code(names, states[inputs.operations.unknown])),
+        ]
     )
-    for column in ("status", "actual_data", "summary", "message"):
-        values = _objects(union, column)[record]
-        filler = fill_status if column == "status" else np.full(len(filled), "", dtype=object)
-        rows[column] = np.concatenate([values, filler])
-    for column in _SERIES:
-        rows[column] = series.columns[column][rows["row"]]
-    _rules(inputs, rows)
+    texts = {
+        c: pc.dictionary_encode(pa.concat_arrays([_arrow(union[c]), pa.array([""])]))
+        for c in wanted[5:]
+    }
+    rule_of = _rules(
+        inputs, series, row, source, status, names, texts["actual_data"].cast(pa.string())
+    )
     # exact repeats count once; then series by series, in time order
-    status_code = pd.factorize(rows["status"])[0]
-    row, at = rows["row"], rows["epoch"]
-    order = np.lexsort((status_code, at, row))
+    order = _series_time_status_order(row, at, _first_appearance(status))
     keep = np.ones(len(order), dtype=bool)
     keep[1:] = ~(
         (row[order][1:] == row[order][:-1])
         & (at[order][1:] == at[order][:-1])
-        & (status_code[order][1:] == status_code[order][:-1])
+        & (status[order][1:] == status[order][:-1])
     )
     chosen = order[keep]
-    rows = {name: values[chosen] for name, values in rows.items()}
-    rows["timestamp"] = _format(rows["epoch"], day)
-    return _previous(inputs, rows, midnight)
+    row, at, status, source = row[chosen], at[chosen], status[chosen], source[chosen]
+    rule = rule_of.index[chosen]
+    # each row's previous: the row before it in its series; MISSING at midnight for the first
+    stamp_texts, stamp = _stamps(at, day)
+    first = np.ones(len(row), dtype=bool)
+    first[1:] = row[1:] != row[:-1]
+    previous_status = np.concatenate([[0], status[:-1]]) if len(status) else status
+    previous_status = np.where(first, _code(names, "MISSING"), previous_status)
+    previous_stamp = np.concatenate([[0], stamp[:-1]]) if len(stamp) else stamp
+    previous_stamp = np.where(first, 0, previous_stamp)  # stamp 0: the day's midnight
+    name_array = pa.array(names, pa.string())
+    columns = {
+        **{c: coded(row, series.arrow[c]) for c in _SERIES},
+        "status": coded(status, name_array),
+        "timestamp": coded(stamp, stamp_texts),
+        **{
+            c: pa.DictionaryArray.from_arrays(
+                pc.take(texts[c].indices, pa.array(source)), texts[c].dictionary
+            )
+            for c in ("message", "summary", "actual_data")
+        },
+        "original_status": coded(rule, rule_of.original),
+        "threshold_rule_applied": coded(rule, rule_of.applied),
+        "has_threshold_rule": pa.array(rule > 0),
+        "previous_state": coded(previous_status, name_array),
+        "previous_timestamp": coded(previous_stamp, stamp_texts),
+    }
+    table = pa.table({c: columns[c] for c in COLUMNS}, schema=ROWS_SCHEMA)
+    offset = at - start
+    return table, (offset >= 0) & (offset < 86_400)
 
 
-def _format(epoch: np.ndarray, day: date) -> np.ndarray:
-    """``YYYY-MM-DDTHH:MM:SSZ`` of epoch seconds: by lookup for the day's seconds, by pandas for
-    the few others (the day before's last records)."""
+def _series_time_status_order(row: np.ndarray, at: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """``np.lexsort((rank, at, row))``: by one packed integer key where the three fit in 63
+    bits (a day and its day before always do), one stable sort instead of three passes."""
+    if len(row) == 0:
+        return np.zeros(0, dtype=np.int64)
+    span = int(at.max() - at.min()) + 1
+    bits = [int(row.max()).bit_length(), span.bit_length(), int(rank.max()).bit_length()]
+    if sum(bits) > 62:
+        return np.lexsort((rank, at, row))
+    key = (row.astype(np.int64) << (bits[1] + bits[2])) | ((at - at.min()) << bits[2]) | rank
+    return np.argsort(key, kind="stable")
+
+
+def _code(names: list[str | None], name: str | None) -> int:
+    """``name``'s code, added to ``names`` if it is not one yet."""
+    if name not in names:
+        names.append(name)
+    return names.index(name)
+
+
+def _first_appearance(codes: np.ndarray) -> np.ndarray:
+    """Codes renumbered by first appearance in ``codes`` (what ``pd.factorize`` of the names
+    would give): the order rows of one series and second take by status."""
+    if len(codes) == 0:
+        return codes
+    present, first = np.unique(codes, return_index=True)
+    rank = np.zeros(int(present.max()) + 1, dtype=np.int64)
+    rank[present[np.argsort(first)]] = np.arange(len(present))
+    return rank[codes]
+
+
+def _stamps(epoch: np.ndarray, day: date) -> tuple[pa.Array, np.ndarray]:
+    """``YYYY-MM-DDTHH:MM:SSZ`` texts of epoch seconds and each row's position in them: the day's
+    86,400 seconds first (position = second of the day), then the few other instants (the day
+    before's last records)."""
     from platform_assets.argo.status_results import clock
 
     start = int(pd.Timestamp(day, tz="UTC").timestamp())
     offset = epoch - start
     on_day = (offset >= 0) & (offset < 86_400)
     prefix = f"{day.isoformat()}T"
-    out = np.empty(len(epoch), dtype=object)
-    stamps = np.array([f"{prefix}{t}Z" for t in clock()], dtype=object)  # once per day
-    out[on_day] = stamps[offset[on_day]]
+    texts = [f"{prefix}{t}Z" for t in clock()]
+    position = offset.copy()
     others = ~on_day
     if others.any():
-        out[others] = (
-            pd.to_datetime(epoch[others], unit="s", utc=True)
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_numpy()
-        )
-    return out
-
-
-def _previous(inputs: ArInputs, rows: Columns, midnight: str) -> pd.DataFrame:
-    """Each row's previous state and time; the day before's record consumed; exclusions."""
-    n = len(rows["row"])
-    if n == 0:
-        return pd.DataFrame(columns=COLUMNS)
-    row = rows["row"]
-    new_series = np.ones(n, dtype=bool)
-    new_series[1:] = row[1:] != row[:-1]
-    start = int(pd.Timestamp(inputs.day, tz="UTC").timestamp())
-    on_day = (rows["epoch"] >= start) & (rows["epoch"] < start + 86_400)
-    status, stamps = rows["status"], rows["timestamp"]
-    prev_state = np.empty(n, dtype=object)
-    prev_time = np.empty(n, dtype=object)
-    prev_state[1:], prev_time[1:] = status[:-1], stamps[:-1]
-    prev_state[new_series], prev_time[new_series] = "MISSING", midnight
-    rows["previous_state"], rows["previous_timestamp"] = prev_state, prev_time
-    entries = [e for e in inputs.metric_exclusions if e.start.date() <= inputs.day <= e.end.date()]
-    if entries:
-        frame = pd.DataFrame({c: rows[c] for c in COLUMNS}, dtype=object)
-        frame["has_threshold_rule"] = frame["has_threshold_rule"].astype(bool)
-        return _with_exclusions(inputs, frame, entries, midnight)[COLUMNS]
-    # only a series' first row can be the day before's (one record per series is kept from it)
-    return _frame({c: rows[c][on_day] for c in COLUMNS})
-
-
-def _frame(columns: Columns) -> pd.DataFrame:
-    """The rows as a frame of plain objects (no string-dtype conversion of a million values)."""
-    frame = pd.DataFrame(columns, dtype=object)
-    frame["has_threshold_rule"] = columns["has_threshold_rule"].astype(bool)
-    return frame
+        distinct, inverse = np.unique(epoch[others], return_inverse=True)
+        texts += list(pd.to_datetime(distinct, unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        position[others] = 86_400 + inverse
+    return pa.array(texts, pa.string()), position
 
 
 def _with_exclusions(inputs: ArInputs, rows: pd.DataFrame, entries, midnight: str) -> pd.DataFrame:

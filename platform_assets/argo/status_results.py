@@ -15,6 +15,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from resources.model.documents import DocumentTable
 
@@ -40,25 +41,27 @@ STATUS_SCHEMAS = {
     )
     for level in STATUS_LEVELS
 }
+# status_metrics: millions of rows of few distinct texts, each text column dictionary-encoded
+_TEXT = pa.dictionary(pa.int32(), pa.string())
 STATUS_SCHEMAS[METRIC_LEVEL] = pa.schema(
     [
-        ("report", pa.string()),
-        ("endpoint_group", pa.string()),
-        ("service", pa.string()),
-        ("host", pa.string()),
-        ("metric", pa.string()),
-        ("tags", pa.string()),  # JSON list (the original fills it only for tag trends: [])
-        ("message", pa.string()),
-        ("summary", pa.string()),
+        ("report", _TEXT),
+        ("endpoint_group", _TEXT),
+        ("service", _TEXT),
+        ("host", _TEXT),
+        ("metric", _TEXT),
+        ("tags", _TEXT),  # JSON list (the original fills it only for tag trends: [])
+        ("message", _TEXT),
+        ("summary", _TEXT),
         ("time_integer", pa.int64()),
-        ("previous_state", pa.string()),
-        ("previous_timestamp", pa.string()),
-        ("actual_data", pa.string()),
-        ("original_status", pa.string()),
-        ("threshold_rule_applied", pa.string()),
-        ("info", pa.string()),
-        ("status", pa.string()),
-        ("timestamp", pa.string()),
+        ("previous_state", _TEXT),
+        ("previous_timestamp", _TEXT),
+        ("actual_data", _TEXT),
+        ("original_status", _TEXT),
+        ("threshold_rule_applied", _TEXT),
+        ("info", _TEXT),
+        ("status", _TEXT),
+        ("timestamp", _TEXT),
         ("date_integer", pa.int64()),
         ("has_threshold_rule", pa.bool_()),
     ]
@@ -113,70 +116,76 @@ def _info_lookup(info: pd.DataFrame | None) -> dict[tuple[str, str, str], str]:
     }
 
 
-def _text(values: pd.Series) -> np.ndarray:
-    """Strings, None where absent (NaN from a frame without the column)."""
-    out = values.to_numpy(dtype=object).copy()
-    out[pd.isna(out)] = None
-    return out
-
-
-def _day_and_time(stamps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``date_integer`` and ``time_integer`` of ``YYYY-MM-DDTHH:MM:SSZ`` texts, by digit arithmetic
-    over the bytes (a million string slices in pandas take seconds)."""
-    if len(stamps) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    digits = np.asarray(stamps, dtype="S20").view(np.uint8).reshape(-1, 20).astype(np.int64) - 48
-
-    def number(*positions: int) -> np.ndarray:
-        out = np.zeros(len(digits), dtype=np.int64)
-        for position in positions:
-            out = out * 10 + digits[:, position]
-        return out
-
-    return number(0, 1, 2, 3, 5, 6, 8, 9), number(11, 12, 14, 15, 17, 18)
+def coded(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
+    """``values[codes]`` as a dictionary array whose dictionary is each distinct non-null value
+    once (what pandas needs to read it as a categorical); a null value is a null entry."""
+    distinct = pc.dictionary_encode(values)
+    remap = distinct.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    indices = remap[np.asarray(codes, dtype=np.int64)] if len(remap) else np.zeros(0, np.int32)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices, pa.int32(), mask=indices < 0), distinct.dictionary
+    )
 
 
 def metric_status_table(
-    rows: pd.DataFrame, report_id: str, info: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """``status_metrics.status_metric_rows`` as the collection's columns."""
-    lookup = _info_lookup(info)
-    stamps = rows["timestamp"].to_numpy(dtype=object)
-    day_int, time_int = _day_and_time(stamps)
-    groups = rows["group"].to_numpy(dtype=object)
-    services = rows["service"].to_numpy(dtype=object)
-    hosts = rows["hostname"].to_numpy(dtype=object)
-    infos = (
-        np.array([lookup.get(k) for k in zip(groups, services, hosts, strict=True)], dtype=object)
-        if lookup
-        else np.full(len(rows), None, dtype=object)
-    )
+    rows: pa.Table, report_id: str, info: pd.DataFrame | None = None
+) -> pa.Table:
+    """``status_metrics`` rows (``status_metrics.ROWS_SCHEMA``) as the collection's columns, in
+    Arrow: ``date_integer`` and ``time_integer`` read from the timestamp's digits, ``info`` found
+    by the row's (endpoint group, service, host); each distinct timestamp and endpoint once."""
+    n = rows.num_rows
+    stamps = pc.dictionary_encode(rows.column("timestamp").combine_chunks())
+    texts = stamps.dictionary.to_pylist()
+    dates = pa.array([int(t[0:4] + t[5:7] + t[8:10]) for t in texts], pa.int64())
+    times = pa.array([int(t[11:13] + t[14:16] + t[17:19]) for t in texts], pa.int64())
+    zeros = np.zeros(n, dtype=np.int32)
     columns = {
-        "report": np.full(len(rows), report_id, dtype=object),
-        "endpoint_group": groups,
-        "service": services,
-        "host": hosts,
-        "metric": rows["metric"].to_numpy(dtype=object),
-        "tags": np.full(len(rows), "[]", dtype=object),
-        "message": _text(rows["message"]),
-        "summary": _text(rows["summary"]),
-        "time_integer": time_int,
-        "previous_state": rows["previous_state"].to_numpy(dtype=object),
-        "previous_timestamp": rows["previous_timestamp"].to_numpy(dtype=object),
-        "actual_data": _text(rows["actual_data"]),
-        "original_status": rows["original_status"].to_numpy(dtype=object),
-        "threshold_rule_applied": rows["threshold_rule_applied"].to_numpy(dtype=object),
-        "info": infos,
-        "status": rows["status"].to_numpy(dtype=object),
-        "timestamp": stamps,
-        "date_integer": day_int,
-        "has_threshold_rule": rows["has_threshold_rule"].to_numpy(dtype=bool),
+        "report": coded(zeros, pa.array([report_id], pa.string())),
+        "endpoint_group": rows.column("group"),
+        "service": rows.column("service"),
+        "host": rows.column("hostname"),
+        "metric": rows.column("metric"),
+        "tags": coded(zeros, pa.array(["[]"], pa.string())),
+        "message": rows.column("message"),
+        "summary": rows.column("summary"),
+        "time_integer": pc.take(times, stamps.indices),
+        "previous_state": rows.column("previous_state"),
+        "previous_timestamp": rows.column("previous_timestamp"),
+        "actual_data": rows.column("actual_data"),
+        "original_status": rows.column("original_status"),
+        "threshold_rule_applied": rows.column("threshold_rule_applied"),
+        "info": _endpoint_info(rows, _info_lookup(info)),
+        "status": rows.column("status"),
+        "timestamp": rows.column("timestamp"),
+        "date_integer": pc.take(dates, stamps.indices),
+        "has_threshold_rule": rows.column("has_threshold_rule"),
     }
-    out = pd.DataFrame(columns, dtype=object)  # plain objects: no string-dtype conversion
-    for name in ("time_integer", "date_integer"):
-        out[name] = columns[name]
-    out["has_threshold_rule"] = columns["has_threshold_rule"]
-    return out
+    return pa.table(columns, schema=STATUS_SCHEMAS[METRIC_LEVEL])
+
+
+def _endpoint_info(rows: pa.Table, lookup: dict[tuple[str, str, str], str]) -> pa.Array:
+    """Each row's endpoint ``info``, looked up once per distinct (group, service, host)."""
+    if not lookup or rows.num_rows == 0:
+        return pa.nulls(rows.num_rows, pa.string()).dictionary_encode()
+    parts = [
+        pc.dictionary_encode(rows.column(c).combine_chunks())
+        for c in ("group", "service", "hostname")
+    ]
+    key = np.zeros(rows.num_rows, dtype=np.int64)
+    for part in parts:
+        codes = part.indices.fill_null(len(part.dictionary)).to_numpy(zero_copy_only=False)
+        key = key * (len(part.dictionary) + 1) + codes
+    distinct, where = np.unique(key, return_inverse=True)
+    values = [p.dictionary.to_pylist() + [None] for p in parts]
+    found = []
+    for combined in distinct.tolist():
+        positions = []
+        for p in reversed(values):
+            combined, position = divmod(combined, len(p))
+            positions.append(position)
+        g, s, h = (v[i] for v, i in zip(values, reversed(positions), strict=True))
+        found.append(lookup.get((g, s, h)))
+    return coded(where, pa.array(found, pa.string()))
 
 
 # the collections' JSON-text columns that are sub-documents: info is left out where there is

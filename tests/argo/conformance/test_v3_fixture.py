@@ -111,12 +111,11 @@ def test_spark_reproduces_every_status_row(spark):
 def test_every_status_metrics_row_with_its_previous_state():
     from collections import Counter
 
-    from platform_assets.argo.status_metrics import status_metric_rows
-    from platform_assets.argo.status_results import metric_status_table
+    from platform_assets.argo.status_metrics import status_metric_table
 
     expected = json.loads((FACTS / "expected_status_metrics.json").read_text())
     columns = expected["columns"]
-    table = metric_status_table(status_metric_rows(inputs()), "report-id")
+    table = status_metric_table(inputs(), "report-id").to_pandas()
 
     def blank(value):  # the original writes "" where none applies; pandas' missing is NaN
         return None if value in ("", None) or (isinstance(value, float) and value != value) else value
