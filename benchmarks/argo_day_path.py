@@ -11,7 +11,7 @@ phase's alone), steps in process as Weir's runs execute them:
 1. ingest: ``argo/metric_data`` (+ quarantine) of D-1, then of D (timed: records/s);
 2. ``argo_daily`` for D without ingest: connector snapshots, A/R, status results, checks, results
    stored (everything from landed metric data to checks done);
-3. the kernel alone on the same inputs, read from the lake: ``compute_ar`` + ``status_metric_rows``.
+3. the kernel alone on the same inputs, read from the lake: ``compute_ar`` + ``status_metric_table``.
 
 Prints seconds, rates, ratios and peak RSS. Targets (issue 26, 2 cores): ingest >= 400k
 records/s, the ``argo_daily`` run <= 2x the kernel, peak RSS <= 1.5 GB. Asserts nothing about time.
@@ -130,7 +130,7 @@ def phase(name: str) -> dict:
     # the kernel alone: inputs from the lake the runs wrote, then A/R + status results
     from platform_assets.argo.ar_inputs import build_inputs, read_records, read_snapshots
     from platform_assets.argo.ar_kernel import compute_ar
-    from platform_assets.argo.status_metrics import status_metric_rows
+    from platform_assets.argo.status_metrics import status_metric_table
     from resources.model.tenancy import Report
     from resources.storage import LakeResource
 
@@ -141,9 +141,9 @@ def phase(name: str) -> dict:
     started = time.perf_counter()
     inputs = build_inputs(report, DAY, records, previous, read_snapshots(lake, TENANT, DAY, REPORT))
     result = compute_ar(inputs)
-    rows = status_metric_rows(inputs)
+    rows = status_metric_table(inputs, report.id, inputs.endpoints)  # as argo_daily builds it
     return {"seconds": time.perf_counter() - started, "records": int(len(records)),
-            "groups": int(len(result.endpoint_group_ar)), "status_metrics_rows": int(len(rows))}
+            "groups": int(len(result.endpoint_group_ar)), "status_metrics_rows": int(rows.num_rows)}
 
 
 def main() -> None:
