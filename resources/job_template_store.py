@@ -162,6 +162,7 @@ MIGRATIONS: tuple[str, ...] = (
         FROM streamsets.job_instance;
     """,
 )
+LOCK_TIMEOUT_MS = 2000  # how long accepting a request waits on a row another session holds
 REQUEST_STATES = ("accepted", "launching", "launched", "failed")
 
 
@@ -438,6 +439,9 @@ class JobTemplateStore(dg.ConfigurableResource):
             # (never a deadlock); a sort is stable, so each pair's first occurrence stays first
             first.setdefault(key, (item, digest))
         with self._connect() as conn:
+            # a pair another transaction holds (another replica's batch) is waited for, but not
+            # for ever: past this the batch fails and its requests are written one by one
+            conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
             created = {
                 row[0]
                 for row in conn.execute(

@@ -119,6 +119,7 @@ class LakeResource(dg.ConfigurableResource):
         level: int | None = None,
         use_dictionary: bool | Sequence[str] = True,
         write_statistics: bool | Sequence[str] = True,
+        store_schema: bool = True,
     ) -> None:
         """Parquet; zstd by default. Short-lived, large data may trade size for speed (lz4 writes
         and reads ~6x faster than default zstd, at twice the size); columns of unique values write
@@ -133,6 +134,7 @@ class LakeResource(dg.ConfigurableResource):
                 level=level,
                 use_dictionary=use_dictionary,
                 write_statistics=write_statistics,
+                store_schema=store_schema,
             ).write_table(table)
 
     @contextmanager
@@ -194,8 +196,11 @@ class StagedWrites:
         level: int | None = None,
         use_dictionary: bool | Sequence[str] = True,
         write_statistics: bool | Sequence[str] = True,
+        store_schema: bool = True,
     ) -> pq.ParquetWriter:
-        """A writer for ``key``: each ``write_table`` call appends row groups."""
+        """A writer for ``key``: each ``write_table`` call appends row groups. Without
+        ``store_schema`` the file carries no Arrow schema: a dictionary-encoded text column
+        reads back as plain text, as files written from plain text columns do."""
         if key in self._writers:
             raise ValueError(f"{key} is already being written in this block")
         path = self._folder / f".{len(self._writers)}.parquet"  # hidden: never listed as a key
@@ -206,6 +211,7 @@ class StagedWrites:
             compression_level=level,
             use_dictionary=use_dictionary,
             write_statistics=write_statistics,
+            store_schema=store_schema,
         )
         self._writers[key] = (writer, path)
         return writer

@@ -79,13 +79,14 @@ static int read_long(Cursor *c, int64_t *out) {
             return -1;
         }
         unsigned char byte = *c->pos++;
-        value |= (uint64_t)(byte & 0x7F) << shift;
-        if (!(byte & 0x80)) break;
-        shift += 7;
-        if (shift > 63) {
+        if (shift < 64) {
+            value |= (uint64_t)(byte & 0x7F) << shift;
+        } else if (byte & 0x7F) { /* zero groups past 64 bits pad a number (fastavro reads them) */
             c->error = "a number longer than 64 bits";
             return -1;
         }
+        if (!(byte & 0x80)) break;
+        shift += 7;
     }
     *out = (int64_t)(value >> 1) ^ -(int64_t)(value & 1);
     return 0;
@@ -157,6 +158,7 @@ static int read_branch(Cursor *c, int null_branch, int *present) {
     }
     int64_t branch;
     if (read_long(c, &branch) < 0) return -1;
+    if (branch < 0) branch += 2; /* -1 and -2 name the last and first branch, as fastavro reads */
     if (branch != 0 && branch != 1) {
         c->error = "a union branch out of range";
         return -1;
@@ -201,7 +203,7 @@ static int append_row(Column *col, const unsigned char *start, Py_ssize_t length
     if ((row & 7) == 0) col->validity.data[col->validity.size++] = 0;
     if (present) {
         if (col->data.size + length > INT32_MAX) return -2;
-        memcpy(col->data.data + col->data.size, start, (size_t)length);
+        if (length) memcpy(col->data.data + col->data.size, start, (size_t)length);
         col->data.size += length;
         col->validity.data[row >> 3] |= (char)(1 << (row & 7));
     } else {

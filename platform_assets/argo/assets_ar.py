@@ -332,10 +332,15 @@ def _compute_day(
         for level in chosen
     }
     for level in chosen:
-        # status_metrics is two million rows a day: lz4 writes it several times faster than zstd
-        compression = "lz4" if level == METRIC_LEVEL else "zstd"
+        # status_metrics is two million rows a day: lz4 writes it several times faster than zstd;
+        # its text columns are dictionary-encoded in memory, plain text in the file (as every
+        # other day's file has them, so that days read together as one dataset)
+        big = level == METRIC_LEVEL
         lake.write_table(
-            lake_keys.ar_table(level, name, day), arrow[level], compression=compression
+            lake_keys.ar_table(level, name, day),
+            arrow[level],
+            compression="lz4" if big else "zstd",
+            store_schema=not big,
         )
     if sane:
         for level in chosen:

@@ -62,12 +62,14 @@ def read_long(payload: bytes, pos: int) -> tuple[int, int]:
             raise Truncated("the file ends inside a number")
         byte = payload[pos]
         pos += 1
-        value |= (byte & 0x7F) << shift
+        if shift < 64:
+            value |= (byte & 0x7F) << shift
+        elif byte & 0x7F:  # zero groups past 64 bits only pad a number (fastavro reads them)
+            raise ValueError("a number longer than 64 bits")
         if not byte & 0x80:
+            value &= 0xFFFF_FFFF_FFFF_FFFF  # 64 bits, as the native decoder reads it
             return (value >> 1) ^ -(value & 1), pos
         shift += 7
-        if shift > 63:
-            raise ValueError("a number longer than 64 bits")
 
 
 def _read_bytes(payload: bytes, pos: int) -> tuple[bytes, int]:

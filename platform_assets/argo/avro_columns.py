@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import fastavro
 import pyarrow as pa
 
 from platform_assets.argo.avro_blocks import LostBlock, frame_blocks, read_long
@@ -79,8 +80,9 @@ def _branches(schema: Any) -> tuple[Any, int] | None:
 
 def _plain(schema: Any) -> Any:
     """``{"type": "string", "avro.java.string": "String"}`` (how Java writers declare strings)
-    is a string."""
-    if isinstance(schema, dict) and schema.get("type") == "string":
+    is a string; one with a ``logicalType`` (a UUID, say: fastavro reads it as another type) is
+    not, and takes fastavro's path."""
+    if isinstance(schema, dict) and schema.get("type") == "string" and "logicalType" not in schema:
         return "string"
     return schema
 
@@ -120,6 +122,10 @@ def read_columns(payload: bytes) -> Columns | None:
         return None  # an unreadable header: fastavro's path reports it
     program = field_program(framed.schema)
     if program is None:
+        return None
+    try:  # a schema fastavro refuses (a bad default, a record without a name) is refused here too
+        fastavro.parse_schema(framed.schema)
+    except Exception:
         return None
     buffers, rows, failed = decode(
         [frame.data for frame in framed.frames],
@@ -169,7 +175,7 @@ def decode_map(raw: bytes, value_null_branch: int) -> dict[str, str | None]:
             present = True
             if value_null_branch >= 0:
                 branch, pos = read_long(raw, pos)
-                present = branch != value_null_branch
+                present = branch % 2 != value_null_branch  # -1, -2: as fastavro indexes
             value = None
             if present:
                 size, pos = read_long(raw, pos)

@@ -9,6 +9,7 @@ statements and one commit for the lot. A lone request is written at once (no wai
 requests wait only while a writer is busy, which is when batching pays.
 
 Durability is unchanged: a request is answered only after the transaction holding it commits.
+A batch that fails whole is written again item by item, so one request's fault is its own.
 """
 
 import asyncio
@@ -62,23 +63,40 @@ class GroupCommit(Generic[Item, Outcome]):
             batch = [await queue.get()]
             while len(batch) < self.max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
-            try:
-                outcomes = await run_in_threadpool(self.write, [item for item, _ in batch])
-            except Exception as exc:  # the whole batch is unrecorded: each POST answers 503
-                for _, answer in batch:
-                    if not answer.done():
-                        answer.set_exception(exc)
+            await self._settle(batch)
+
+    async def _settle(self, batch: list[tuple[Item, asyncio.Future]]) -> None:
+        """Write the batch; if it fails whole, each item alone, so that one item (a pair another
+        replica holds locked past the store's lock timeout, a value the database refuses) fails
+        only its own POST, not those that arrived with it."""
+        try:
+            outcomes = await run_in_threadpool(self.write, [item for item, _ in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                for one in batch:
+                    await self._settle([one])
+                return
+            _, answer = batch[0]
+            if not answer.done():  # unrecorded: the POST answers 503
+                answer.set_exception(exc)
+            return
+        for (_, answer), outcome in zip(batch, outcomes, strict=True):
+            if answer.done():  # the client went away; its request is recorded all the same
                 continue
-            for (_, answer), outcome in zip(batch, outcomes, strict=True):
-                if answer.done():  # the client went away; its request is recorded all the same
-                    continue
-                if isinstance(outcome, Exception):
-                    answer.set_exception(outcome)
-                else:
-                    answer.set_result(outcome)
+            if isinstance(outcome, Exception):
+                answer.set_exception(outcome)
+            else:
+                answer.set_result(outcome)
 
     async def close(self) -> None:
+        """Stop the writers; a request still queued is answered with an error, never left
+        waiting (nothing of it was recorded)."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        while self._queue is not None and not self._queue.empty():
+            _, answer = self._queue.get_nowait()
+            if not answer.done():
+                answer.set_exception(RuntimeError("the front door is shutting down"))
+        self._queue, self._loop = None, None

@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import dagster as dg
+import pyarrow as pa
 import pandas as pd
 import pytest
 
@@ -42,6 +43,9 @@ def test_three_day_backfill_materializes_everything_and_checks_pass(platform):
             assert len(docs) == sites
             assert all(-1 <= d["availability"] <= 100 for d in docs)
             assert lake.exists(f"argo/endpoint_ar/{tenant}/{day.isoformat()}.parquet")
+    # status_metrics is dictionary-encoded in memory, plain text in the lake (every day alike)
+    metrics = lake.read_table(f"argo/status_metrics/acme/{days[-1].isoformat()}.parquet")
+    assert metrics.num_rows > 0 and metrics.schema.field("service").type == pa.string()
     meta = instance.get_latest_materialization_event(dg.AssetKey(["argo", "endpoint_group_ar"])).asset_materialization
     assert meta.metadata["previous_day_used"].value is True
     assert meta.metadata["mean_availability"].value > 0

@@ -182,3 +182,52 @@ def test_a_map_with_a_repeated_key_and_block_sizes_reads_as_fastavro_reads_it(mo
     assert len(read_container(payload).records) == 1
     good, _, _, _ = assert_same_as_fastavro(payload, monkeypatch)
     assert json.loads(good.column("tags")[0].as_py()) == {"vo": "atlas", "z": None}
+
+
+def _zigzag(n: int) -> bytes:
+    value, out = (n << 1) ^ (n >> 63), b""
+    while value > 0x7F:
+        out += bytes([(value & 0x7F) | 0x80])
+        value >>= 7
+    return out + bytes([value])
+
+
+def _string(text: str) -> bytes:
+    return _zigzag(len(text.encode())) + text.encode()
+
+
+def _container(schema: dict, blocks: list[tuple[int, bytes]]) -> bytes:
+    """An Avro container written by hand (any schema text, any block bytes)."""
+    sync = bytes(range(16))
+    meta = _zigzag(2) + _string("avro.schema") + _string(json.dumps(schema)) + _string("avro.codec") + _string("null")
+    out = b"Obj\x01" + meta + _zigzag(0) + sync
+    for count, body in blocks:
+        out += _zigzag(count) + _zigzag(len(body)) + body + sync
+    return out
+
+
+FIVE = [{"name": n, "type": "string"} for n in ("timestamp", "service", "hostname", "metric", "status")]
+FOUR_VALUES = _string("2024-03-10T10:00:00Z") + _string("SRM") + _string("h") + _string("m")
+NULLABLE_STATUS = {"type": "record", "name": "r", "fields": FIVE[:4] + [{"name": "status", "type": ["null", "string"]}]}
+
+
+@pytest.mark.parametrize("label, payload", [
+    # schemas fastavro refuses are refused by both paths: the file is one block of unknown size
+    ("a bad default", _container({"type": "record", "name": "r", "fields": FIVE[:4] + [
+        {"name": "status", "type": "string", "default": 5}]}, [(1, FOUR_VALUES + _string("OK"))])),
+    ("a record without a name", _container({"type": "record", "fields": FIVE}, [(1, FOUR_VALUES + _string("OK"))])),
+    # a logical type on a string: fastavro reads another type (a UUID), so that path decides
+    ("a uuid logical type", _container({"type": "record", "name": "r", "fields": FIVE[:2] + [
+        {"name": "hostname", "type": {"type": "string", "logicalType": "uuid"}}] + FIVE[3:]},
+        [(1, _string("2024-03-10T10:00:00Z") + _string("SRM") + _string("0b3e3bde-57c4-4a35-9a5c-7a1f0b6c2d11")
+          + _string("m") + _string("OK"))])),
+    # what fastavro accepts, the native decoder accepts: a union branch of -1 (the last), a number
+    # padded with zero groups past 64 bits
+    ("a union branch of -1", _container(NULLABLE_STATUS, [(1, FOUR_VALUES + _zigzag(-1) + _string("OK"))])),
+    ("an 11-byte number", _container(NULLABLE_STATUS, [
+        (1, FOUR_VALUES + _zigzag(1) + bytes([0x84] + [0x80] * 9 + [0x00]) + b"OK")])),
+    ("an empty first string", _container({"type": "record", "name": "r", "fields": FIVE + [
+        {"name": "summary", "type": "string"}]}, [(1, FOUR_VALUES + _string("OK") + _string(""))])),
+])
+def test_edge_cases_read_as_fastavro_reads_them(monkeypatch, label, payload):
+    assert_same_as_fastavro(payload, monkeypatch)
