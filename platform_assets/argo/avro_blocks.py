@@ -40,6 +40,15 @@ class LostBlock:
     reason: str
 
 
+def records_lost(lost: list[LostBlock]) -> int:
+    """The records the damaged blocks declared (the exact loss where their headers read)."""
+    return sum(b.records or 0 for b in lost)
+
+
+def blocks_of_unknown_size(lost: list[LostBlock]) -> int:
+    return sum(1 for b in lost if b.records is None)
+
+
 @dataclass
 class Container:
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -47,11 +56,11 @@ class Container:
 
     @property
     def records_lost(self) -> int:
-        return sum(b.records or 0 for b in self.lost)
+        return records_lost(self.lost)
 
     @property
     def blocks_of_unknown_size(self) -> int:
-        return sum(1 for b in self.lost if b.records is None)
+        return blocks_of_unknown_size(self.lost)
 
 
 def read_long(payload: bytes, pos: int) -> tuple[int, int]:
@@ -158,9 +167,10 @@ def frame_blocks(payload: bytes) -> Framed:
     return out
 
 
-def read_container(payload: bytes) -> Container:
-    """Every record of every intact block; the damaged blocks with what they cost."""
-    framed = frame_blocks(payload)
+def read_container(payload: "bytes | Framed") -> Container:
+    """Every record of every intact block; the damaged blocks with what they cost. ``payload``:
+    the file, or the file already framed (``frame_blocks``: a file is framed once)."""
+    framed = payload if isinstance(payload, Framed) else frame_blocks(payload)
     out = Container(lost=list(framed.lost))
     if framed.schema is None:
         return out

@@ -18,8 +18,10 @@ from typing import Any
 
 import fastavro
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from platform_assets.argo.avro_blocks import LostBlock, frame_blocks, read_long
+from platform_assets.argo.avro_blocks import Framed, LostBlock, frame_blocks, read_long
+from platform_assets.argo.records import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
 try:
     from platform_assets.argo._avro_columns import decode
@@ -31,17 +33,7 @@ except ImportError as exc:  # pragma: no cover - a build without a C compiler
 
 STRING, MAP = 0, 1
 # the fields the columnar path reads: a metric record's strings and its tags
-STRING_FIELDS = (
-    "timestamp",
-    "service",
-    "hostname",
-    "metric",
-    "status",
-    "monitoring_host",
-    "actual_data",
-    "summary",
-    "message",
-)
+STRING_FIELDS = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)
 MAP_FIELDS = ("tags",)
 
 
@@ -65,6 +57,16 @@ class Columns:
                 value = decode_map(value, self.value_null_branch[name])
             out[name] = value
         return out
+
+    def distinct_maps(self, name: str) -> tuple[list[dict[str, str | None]], pa.Array] | None:
+        """Each distinct map of field ``name`` decoded once, and each row's position among
+        them; None when the writer's schema has no such field."""
+        raw = self.arrays.get(name)
+        if raw is None:
+            return None
+        encoded = pc.dictionary_encode(raw)
+        branch = self.value_null_branch[name]
+        return [decode_map(v, branch) for v in encoded.dictionary.to_pylist()], encoded.indices
 
 
 def _branches(schema: Any) -> tuple[Any, int] | None:
@@ -113,11 +115,12 @@ def field_program(schema: Any) -> list[tuple[str, tuple[int, int, int]]] | None:
     return program if len(set(names)) == len(names) else None
 
 
-def read_columns(payload: bytes) -> Columns | None:
-    """The file's metric records as columns, or None when this path cannot read its schema."""
+def read_columns(payload: bytes | Framed) -> Columns | None:
+    """The file's metric records as columns, or None when this path cannot read its schema.
+    ``payload``: the file, or the file already framed (``frame_blocks``)."""
     if decode is None:
         return None
-    framed = frame_blocks(payload)
+    framed = payload if isinstance(payload, Framed) else frame_blocks(payload)
     if framed.schema is None:
         return None  # an unreadable header: fastavro's path reports it
     program = field_program(framed.schema)

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from platform_assets.argo.avro_blocks import read_container
+from platform_assets.argo.avro_blocks import (
+    blocks_of_unknown_size,
+    frame_blocks,
+    read_container,
+    records_lost,
+)
 from platform_assets.argo.avro_columns import read_columns
 from platform_assets.argo.records import (
     DecodeError,
@@ -100,12 +105,13 @@ def sort_file(sorter: RecordSorter, name: str, payload: bytes) -> None:
     A damaged Avro file keeps every record of its intact blocks; each damaged block is one
     quarantine row naming its offset and the number of records it held (``avro_blocks``)."""
     if name.endswith(".avro"):
-        columns = read_columns(payload)  # None: a schema only fastavro's path reads
+        framed = frame_blocks(payload)
+        columns = read_columns(framed)  # None: a schema only fastavro's path reads
         if columns is not None:
             sorter.add_columns(name, columns)
             lost = columns.lost
         else:
-            container = read_container(payload)
+            container = read_container(framed)
             for i, record in enumerate(container.records):  # strings decoded from UTF-8: text
                 sorter.add(f"{name}#{i}", record, decoded_from_utf8=True)
             lost = container.lost
@@ -116,8 +122,8 @@ def sort_file(sorter: RecordSorter, name: str, payload: bytes) -> None:
                 payload[block.offset : block.offset + 200],
                 f"unreadable Avro block: {held} records lost ({block.reason})",
             )
-        sorter.records_unreadable += sum(block.records or 0 for block in lost)
-        sorter.blocks_of_unknown_size += sum(1 for block in lost if block.records is None)
+        sorter.records_unreadable += records_lost(lost)
+        sorter.blocks_of_unknown_size += blocks_of_unknown_size(lost)
         return
     for lineno, line in enumerate(payload.splitlines(), start=1):
         if not line.strip():

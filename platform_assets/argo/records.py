@@ -13,14 +13,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastavro
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from platform_assets.argo.avro_columns import Columns, decode_map
+if TYPE_CHECKING:
+    from platform_assets.argo.avro_columns import Columns
 
 # The fields of ARGO's metric_data Avro record (field names and nullability as in ARGO).
 METRIC_AVRO_SCHEMA = fastavro.parse_schema(
@@ -323,10 +324,7 @@ class RecordSorter:
         for code in range(len(checks), 0, -1):  # the earliest failing check wins
             failure[checks[code - 1]] = code
         good = failure == 0
-        tags = self._tags_column(
-            arrays.get("tags", pa.nulls(rows, pa.binary())),
-            columns.value_null_branch.get("tags", -1),
-        )
+        tags = self._tags_column(columns)
         table = pa.table(
             {
                 "timestamp": pa.array(seconds[stamp_codes], pa.int64()).cast(
@@ -364,15 +362,15 @@ class RecordSorter:
             outside[i] = self.day is not None and ts.date() != self.day
         return seconds, outside
 
-    def _tags_column(self, raw: pa.Array, value_null_branch: int) -> pa.Array:
+    def _tags_column(self, columns: Columns) -> pa.Array:
         """The canonical JSON text of each record's tags (null for none or an empty map), each
-        distinct map decoded once."""
-        encoded = pc.dictionary_encode(raw)
-        texts = []
-        for value in encoded.dictionary.to_pylist():
-            tags = decode_map(value, value_null_branch)
-            texts.append(self._tags_text(tags) if tags else None)
-        return pc.take(pa.array(texts, pa.string()), encoded.indices)
+        distinct map encoded once."""
+        found = columns.distinct_maps("tags")
+        if found is None:
+            return pa.nulls(columns.rows, pa.string())
+        maps, positions = found
+        texts = [self._tags_text(tags) if tags else None for tags in maps]
+        return pc.take(pa.array(texts, pa.string()), positions)
 
     def reject(self, origin: str, raw: Any, reason: str) -> None:
         self._bad["origin"].append(origin)

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from platform_assets.argo.ar_kernel import ArInputs, exclude_monitoring, report_topology
 from platform_assets.argo.metric_exclusions import matching_entry
 from platform_assets.argo.profiles import EXCLUDED
-from platform_assets.argo.status_results import coded
+from platform_assets.argo.status_results import clock, coded, metric_status_table
 
 COLUMNS = [
     "group",
@@ -207,8 +207,6 @@ def status_metric_table(
 ) -> pa.Table:
     """The report-day's ``status_metrics`` as the collection's columns, built in Arrow (two
     million rows a day: no Python object per value)."""
-    from platform_assets.argo.status_results import metric_status_table
-
     rows, on_day = _collect(inputs)
     entries = _exclusion_entries(inputs)
     if entries:
@@ -428,8 +426,6 @@ def _stamps(epoch: np.ndarray, day: date) -> tuple[pa.Array, np.ndarray]:
     """``YYYY-MM-DDTHH:MM:SSZ`` texts of epoch seconds and each row's position in them: the day's
     86,400 seconds first (position = second of the day), then the few other instants (the day
     before's last records)."""
-    from platform_assets.argo.status_results import clock
-
     start = int(pd.Timestamp(day, tz="UTC").timestamp())
     offset = epoch - start
     on_day = (offset >= 0) & (offset < 86_400)

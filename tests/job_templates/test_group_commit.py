@@ -13,22 +13,15 @@ from starlette.testclient import TestClient
 from platform_assets.job_templates.group_commit import GroupCommit
 from platform_assets.job_templates.service import create_app
 from resources.job_template_store import JobTemplateStore, NewRequest, RequestConflict
+from tests.job_templates.test_exactly_once import config as one_users_config
+from tests.job_templates.test_exactly_once import store  # noqa: F401  (the same store fixture)
 
 TOKEN = "t0ken"
 URL = "/streamsets/job-template-runner"
 
 
-@pytest.fixture
-def store(pg_dsn):
-    store = JobTemplateStore(dsn=pg_dsn)
-    store.migrate()
-    store.add_template("oracle_to_s3", "oracle", "s3", "sch-tpl-1", {}, {})
-    return store
-
-
 def config(user_run_id: str, table: str = "orders", user_id: str = "u1") -> dict:
-    return {"user-id": user_id, "user-run-id": user_run_id, "source-type": "oracle", "target-type": "s3",
-            "runtime-parameters": [{"TABLE": table}]}
+    return {**one_users_config(user_run_id, table), "user-id": user_id}
 
 
 def request(n: int, user_run_id: str, table: str = "orders", user_id: str = "u1") -> NewRequest:
