@@ -33,6 +33,7 @@ from platform_assets.argo.profiles import (
 from platform_assets.argo.thresholds import ThresholdRules, Unreadable
 
 UP_STATES = ("OK", "WARNING")
+MEMBER_KEYS = ["group", "service", "hostname"]
 UNKNOWN_STATES = ("UNKNOWN", "MISSING")
 DOWN_STATES = ("DOWNTIME",)
 ENDPOINT_COLUMNS = [
@@ -93,9 +94,6 @@ class ArInputs:
     exclusions: list[MonitoringExclusion] = field(default_factory=list)
     metric_exclusions: list[MetricExclusion] = field(default_factory=list)
     group_exclusions: list[GroupExclusion] = field(default_factory=list)
-    # every (group, service, hostname) when ``endpoints`` is one group's slice (the Spark engine),
-    # so that an exclude_metrics entry naming a group matches as in the whole report
-    endpoint_groups: pd.DataFrame | None = None
     thresholds: ThresholdRules | None = None  # the report's threshold profile, if any
     # "argo_v3": the original batch job's numbers, quirks included; "corrected" (tenancy.SEMANTICS)
     semantics: str = "argo_v3"
@@ -223,7 +221,12 @@ def report_topology(inputs: ArInputs) -> pd.DataFrame:
 
 
 class _Universe:
-    """Integer ids for the expected endpoints and metric series of the report."""
+    """Integer ids for the expected endpoints and metric series of the report.
+
+    An endpoint in one group is one endpoint here. An endpoint in several groups is one per group,
+    each with its own copy of every metric series, as in ARGO's job (its ``PickEndpoints`` sends
+    each record to every group of its endpoint): threshold rules, ``exclude_metrics`` and status
+    changes naming a group act on that group's copy only."""
 
     def __init__(self, inputs: ArInputs) -> None:
         profile = inputs.metric_profile
@@ -231,8 +234,12 @@ class _Universe:
         if "info" not in topo:
             topo = topo.assign(info=None)
         self.memberships = topo.reset_index(drop=True)
-        eps = topo[["service", "hostname"]].drop_duplicates().sort_values(["service", "hostname"])
+        # (group, service, hostname) is unique here: one group's copy of an endpoint
+        eps = topo[["group", "service", "hostname"]].drop_duplicates()
+        eps = eps.sort_values(["service", "hostname", "group"])
         self.endpoints = eps.reset_index(drop=True)
+        self.n_endpoints = int(len(self.endpoints[["service", "hostname"]].drop_duplicates()))
+        self.copies = self.n_endpoints < len(self.endpoints)  # some endpoint in several groups
         self.services = pd.Index(sorted(profile))
         self.hosts = pd.Index(sorted(self.endpoints["hostname"].unique()))
         self.metrics = pd.Index(sorted({m for ms in profile.values() for m in ms}))
@@ -252,17 +259,31 @@ class _Universe:
     def _key(self, s: np.ndarray, h: np.ndarray, m: np.ndarray) -> np.ndarray:
         return (s * len(self.hosts) + h) * max(len(self.metrics), 1) + m
 
-    def series_of(self, records: pd.DataFrame) -> np.ndarray:
-        """Metric-series id of each record, -1 where the record is outside topology x profile."""
+    def series_of(self, records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(record row, metric series) pairs, in record order: a record of an endpoint in several
+        groups goes to each group's copy; a record outside topology x profile to none."""
+        none = np.zeros(0, dtype=np.int64)
         if records.empty or len(self.sorted_keys) == 0:
-            return np.full(len(records), -1, dtype=np.int64)
+            return none, none
         s = _codes(records["service"], self.services)
         h = _codes(records["hostname"], self.hosts)
         m = _codes(records["metric"], self.metrics)
         keys = self._key(s, h, m)
-        pos = np.clip(np.searchsorted(self.sorted_keys, keys), 0, len(self.sorted_keys) - 1)
-        found = (s >= 0) & (h >= 0) & (m >= 0) & (self.sorted_keys[pos] == keys)
-        return np.where(found, self.order[pos], -1)
+        known = (s >= 0) & (h >= 0) & (m >= 0)
+        low = np.searchsorted(self.sorted_keys, keys)
+        if not self.copies:
+            pos = np.clip(low, 0, len(self.sorted_keys) - 1)
+            rows = np.flatnonzero(known & (self.sorted_keys[pos] == keys))
+            return rows, self.order[pos[rows]]
+        count = np.where(known, np.searchsorted(self.sorted_keys, keys, side="right") - low, 0)
+        rows = np.repeat(np.arange(len(keys), dtype=np.int64), count)
+        within = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
+        return rows, self.order[np.repeat(low, count) + within]
+
+    def member_endpoints(self, members: pd.DataFrame) -> np.ndarray:
+        """The endpoint (group copy) of each (group, service, hostname) row of ``members``."""
+        index = pd.MultiIndex.from_frame(self.endpoints[MEMBER_KEYS])
+        return index.get_indexer(pd.MultiIndex.from_frame(members[MEMBER_KEYS])).astype(np.int64)
 
 
 def _status_codes(statuses: pd.Series, ops: OperationsProfile) -> np.ndarray:
@@ -278,14 +299,11 @@ def _carried_status(inputs: ArInputs, universe: _Universe) -> np.ndarray:
     if prev is None or prev.empty:
         return carried
     prev = _exclude_monitoring(prev, inputs.exclusions)
-    series = universe.series_of(prev)
-    keep = series >= 0
-    if not keep.any():
+    rows, series = universe.series_of(prev)
+    if len(rows) == 0:
         return carried
-    ts = _seconds_of_day(prev["timestamp"], inputs.day)[keep]
-    status = _status_codes(prev["status"], inputs.operations)[keep]
-    series = series[keep]
-    rows = np.flatnonzero(keep)
+    ts = _seconds_of_day(prev["timestamp"], inputs.day)[rows]
+    status = _status_codes(prev["status"], inputs.operations)[rows]
     order = np.lexsort((status, ts, series))  # last record of the day wins; ties by status code
     series, status, rows = series[order], status[order], rows[order]
     last = np.ones(len(series), dtype=bool)
@@ -332,14 +350,13 @@ def _thresholded(
     def combine(a: str, b: str) -> str:
         return ops.states[and_table[ops.code(a), ops.code(b)]]
 
-    first_group = universe.memberships.groupby(["service", "hostname"])["group"].min().to_dict()
-    endpoints = universe.endpoints
+    groups = universe.endpoints["group"].to_numpy(dtype=object)
+    hosts = universe.endpoints["hostname"].to_numpy(dtype=object)
     out = status.copy()
     cache: dict[tuple[str, str, str, str], int] = {}
     for i in candidates.tolist():
         e = int(universe.series_endpoint[series[i]])
-        service, host = endpoints["service"].iat[e], endpoints["hostname"].iat[e]
-        key = (first_group.get((service, host), ""), host, metric_names[i], actual_data[i])
+        key = (groups[e], hosts[e], metric_names[i], actual_data[i])
         if key not in cache:
             try:
                 name = rules.status(*key, combine)
@@ -371,16 +388,22 @@ def _downtime_seconds(
     dts = inputs.downtimes
     if dts.empty or universe.endpoints.empty:
         return (np.zeros(0, np.int64),) * 3
-    ep_index = pd.MultiIndex.from_frame(universe.endpoints[["service", "hostname"]])
-    ep = ep_index.get_indexer(pd.MultiIndex.from_frame(dts[["service", "hostname"]]))
     midnight = pd.Timestamp(inputs.day, tz="UTC")
     start = (pd.to_datetime(dts["start"], utc=True) - midnight).dt.total_seconds().to_numpy()
     end = (pd.to_datetime(dts["end"], utc=True) - midnight).dt.total_seconds().to_numpy()
-    keep = ep >= 0
+    # each downtime on every group's copy of its endpoint, still in the API's order
+    copies = universe.endpoints[["service", "hostname"]].assign(
+        endpoint=np.arange(len(universe.endpoints))
+    )
+    listed = dts[["service", "hostname"]].assign(order=np.arange(len(dts)))
+    hits = listed.merge(copies, on=["service", "hostname"]).sort_values(
+        ["order", "endpoint"], kind="stable"
+    )
+    order = hits["order"].to_numpy(dtype=np.int64)
     return (
-        ep[keep].astype(np.int64),
-        np.floor(start[keep]).astype(np.int64),
-        np.floor(end[keep]).astype(np.int64),
+        hits["endpoint"].to_numpy(dtype=np.int64),
+        np.floor(start[order]).astype(np.int64),
+        np.floor(end[order]).astype(np.int64),
     )
 
 
@@ -394,9 +417,9 @@ def _present_series(
     day does; one with none on the day nor the day before is MISSING all day; but one that reported
     only the day before (or whose records of the day were all excluded) has no timeline at all,
     and takes no part in its endpoint (ARGO does not carry its last status through the day)."""
-    raw = universe.series_of(inputs.records)
-    t = _seconds_of_day(inputs.records["timestamp"], inputs.day) if len(raw) else raw
-    on_day = (raw >= 0) & (t >= 0) & (t < tl.DAY_SECONDS)
+    rows, raw = universe.series_of(inputs.records)
+    t = _seconds_of_day(inputs.records["timestamp"], inputs.day)[rows] if len(rows) else rows
+    on_day = (t >= 0) & (t < tl.DAY_SECONDS)
     raw_on_day = np.zeros(len(universe.series_endpoint), dtype=bool)
     raw_on_day[raw[on_day]] = True
     return reported | (~raw_on_day & (carried < 0))
@@ -437,22 +460,13 @@ def _forced(
     return tl.override(timelines, series, np.clip(start, 0, day), np.clip(end, 0, day), status)
 
 
-def _series_keys(
-    inputs: ArInputs, universe: _Universe
-) -> list[tuple[tuple[str, ...], str, str, str]]:
-    """(groups of its endpoint, service, hostname, metric) of each metric series."""
-    memberships = (
-        inputs.endpoint_groups if inputs.endpoint_groups is not None else universe.memberships
+def _series_keys(universe: _Universe) -> list[tuple[tuple[str, ...], str, str, str]]:
+    """((group,), service, hostname, metric) of each metric series."""
+    groups, services, hosts = (
+        universe.endpoints[c].to_numpy(dtype=object) for c in ("group", "service", "hostname")
     )
-    groups = memberships.groupby(["service", "hostname"])["group"].apply(tuple).to_dict()
-    endpoints = universe.endpoints
     return [
-        (
-            groups.get((endpoints["service"].iat[e], endpoints["hostname"].iat[e]), ()),
-            endpoints["service"].iat[e],
-            endpoints["hostname"].iat[e],
-            metric,
-        )
+        ((groups[e],), services[e], hosts[e], metric)
         for e, metric in zip(universe.series_endpoint.tolist(), universe.series_metric, strict=True)
     ]
 
@@ -486,20 +500,24 @@ class _Samples:
 def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
     ops = inputs.operations
     records = _exclude_monitoring(inputs.records, inputs.exclusions)
-    series = universe.series_of(records)
-    used = series >= 0
+    rows, series = universe.series_of(records)  # a record per group copy of its endpoint
+    used = np.zeros(len(records), dtype=bool)
+    used[rows] = True
     t = (
-        _seconds_of_day(records["timestamp"], inputs.day)[used]
-        if used.any()
+        _seconds_of_day(records["timestamp"], inputs.day)[rows]
+        if len(rows)
         else np.zeros(0, np.int64)
     )
     in_day = (t >= 0) & (t < tl.DAY_SECONDS)
-    raw_status = _codes(records["status"], pd.Index(ops.states))[used]
+    used_in_day = np.zeros(len(records), dtype=bool)
+    used_in_day[rows[in_day]] = True
+    all_status = _codes(records["status"], pd.Index(ops.states))
+    raw_status = all_status[rows]
     status = np.where(raw_status >= 0, raw_status, ops.unknown).astype(np.int8)
     carried = _carried_status(inputs, universe)
-    day_series, day_t, day_status = series[used][in_day], t[in_day], status[in_day]
+    day_series, day_t, day_status = series[in_day], t[in_day], status[in_day]
     day_status, applied = _thresholded(
-        inputs, universe, day_series, _actual_data(records)[used][in_day], day_status
+        inputs, universe, day_series, _actual_data(records)[rows[in_day]], day_status
     )
     thresholded = np.zeros(len(universe.series_endpoint), dtype=bool)
     thresholded[day_series[applied]] = True
@@ -521,7 +539,7 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
         day_series, day_t, day_status, matched, vanished = metric_exclusions.apply(
             entries,
             pd.Timestamp(inputs.day, tz="UTC"),
-            _series_keys(inputs, universe),
+            _series_keys(universe),
             day_series,
             day_t,
             day_status,
@@ -535,15 +553,12 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
         day_status,
         carried,
         present,
-        int(in_day.sum()),
+        int(used_in_day.sum()),
         int((~used).sum()),
         int(len(inputs.records) - len(records)),
-        int((raw_status < 0).sum()),
+        int((all_status[used] < 0).sum()),
         thresholded,
     )
-
-
-MEMBER_KEYS = ["group", "service", "hostname"]
 
 
 def _missing_memberships(
@@ -615,7 +630,7 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         "metric",
         metric_tl,
         lambda: pd.DataFrame(
-            _series_keys(inputs, universe), columns=["group", "service", "hostname", "metric"]
+            _series_keys(universe), columns=["group", "service", "hostname", "metric"]
         ),
     )
 
@@ -641,10 +656,7 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     # endpoint-in-group memberships: an endpoint in two groups counts in both; an endpoint without
     # a timeline has no A/R and is in no service
     members = universe.memberships
-    ep_index = pd.MultiIndex.from_frame(universe.endpoints[["service", "hostname"]])
-    member_ep = ep_index.get_indexer(
-        pd.MultiIndex.from_frame(members[["service", "hostname"]])
-    ).astype(np.int64)
+    member_ep = universe.member_endpoints(members)
     keep_member = endpoint_present[member_ep] if len(member_ep) else member_ep.astype(bool)
     invalid = ~members["valid"].to_numpy(dtype=bool) if "valid" in members else None
     if invalid is not None:
@@ -730,7 +742,7 @@ def compute_ar(inputs: ArInputs) -> ArResult:
         # statuses the operations profile does not define count as its unknown state
         "records_status_not_in_profile": samples.not_in_profile,
         "metric_series": int(n_series),
-        "endpoints": int(n_eps),
+        "endpoints": universe.n_endpoints,
         "endpoint_groups": int(len(groups)),
     }
     stats["silent_endpoints"] = int(len(silent))
@@ -763,10 +775,11 @@ def compute_ar(inputs: ArInputs) -> ArResult:
 
 
 def _metric_keys(universe: _Universe, present: np.ndarray) -> pd.DataFrame:
-    """Each metric series' service, hostname and metric, and whether it has a timeline."""
+    """Each metric series' group, service, hostname and metric, and whether it has a timeline."""
     endpoints = universe.endpoints.iloc[universe.series_endpoint]
     return pd.DataFrame(
         {
+            "group": endpoints["group"].to_numpy(),
             "service": endpoints["service"].to_numpy(),
             "hostname": endpoints["hostname"].to_numpy(),
             "metric": universe.series_metric,
@@ -795,8 +808,8 @@ def silent_endpoints(inputs: ArInputs) -> pd.DataFrame:
     endpoint_present = np.bincount(
         universe.series_endpoint[present], minlength=len(universe.endpoints)
     )
-    keys = universe.endpoints.assign(present=endpoint_present > 0)
-    members = universe.memberships.merge(keys, on=["service", "hostname"])
+    keys = universe.endpoints[MEMBER_KEYS].assign(present=endpoint_present > 0)
+    members = universe.memberships.merge(keys, on=MEMBER_KEYS)
     return members.loc[~members["present"], ["group", "service", "hostname"]].reset_index(drop=True)
 
 

@@ -64,14 +64,14 @@ def _records_for_spark(frame: pd.DataFrame | None, previous: bool) -> pd.DataFra
     return out
 
 
-def _timeline_rows(result: ArResult, group: str) -> list[pd.DataFrame]:
+def _timeline_rows(result: ArResult) -> list[pd.DataFrame]:
     """The group's metric and function timelines as rows of the result frame."""
     out = []
     if result.metric_timelines is not None:
         timelines, keys = result.metric_timelines
         rows = status_rows(timelines, keys, np.zeros(len(keys), dtype=bool))
         rows = rows[rows["present"]].drop(columns="present")
-        out.append(rows.rename(columns={"hostname": "name"}).assign(supergroup=group))
+        out.append(rows.rename(columns={"group": "supergroup", "hostname": "name"}))
     if result.function_timelines is not None:
         timelines, keys = result.function_timelines
         rows = status_rows(timelines, keys, np.zeros(len(keys), dtype=bool))
@@ -92,7 +92,6 @@ def _group_kernel(inputs: ArInputs, timelines: bool = False) -> Any:
             records=rows.loc[~rows["previous"], ["timestamp", *_RECORD_COLUMNS]],
             previous=rows.loc[rows["previous"], ["timestamp", *_RECORD_COLUMNS]],
             endpoints=inputs.endpoints[inputs.endpoints["group"] == group],
-            endpoint_groups=inputs.endpoints[["group", "service", "hostname"]],
         )
         result = compute_ar(local)
         statuses = (result.status_endpoints, result.status_services, result.status_endpoint_groups)
@@ -110,7 +109,7 @@ def _group_kernel(inputs: ArInputs, timelines: bool = False) -> Any:
                 for level, rows in zip(STATUS_LEVELS, statuses, strict=True)
                 if rows is not None
             ]
-            + (_timeline_rows(result, group) if timelines else []),
+            + (_timeline_rows(result) if timelines else []),
             ignore_index=True,
         )
         for (

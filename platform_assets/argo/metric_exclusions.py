@@ -13,8 +13,8 @@ and hostname are each absent or equal), with the recomputation's window [S, E]:
 * the series starts the day with the status of the record just before its first kept record (the
   previous day's last, or a dropped one of the day at its own time, else MISSING at midnight).
 
-Weir's metric series are shared by every group of their endpoint, so an entry naming a group
-matches the series of an endpoint in that group in all of its groups.
+A metric series belongs to one group (an endpoint in several groups has a copy per group, as in
+the original), so an entry naming a group matches that group's copy only.
 """
 
 from __future__ import annotations

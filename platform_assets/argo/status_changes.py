@@ -13,9 +13,8 @@ The rules, carried over as facts:
   that instant to the next change (``argo_v3``: the original's sample map), nothing (``corrected``);
 * within a level, entries narrowed by more fields apply after the others, so they win where two
   overlap; otherwise document order;
-* a metric series is shared by the groups of its endpoint in Weir, so a metric entry naming a
-  group changes the series of an endpoint in that group in all its groups (as ``exclude_metrics``
-  does, see ``metric_exclusions``).
+* a metric series belongs to one group: an endpoint in several groups has a copy of each series
+  per group, so a metric entry naming a group changes that group's copy only.
 """
 
 from __future__ import annotations

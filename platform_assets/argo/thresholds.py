@@ -17,8 +17,8 @@ expressions ``label=value[unit];warning;critical;min;max``. For a record whose m
   the record's status, whatever it was.
 
 Where the original job would stop with an exception (an unknown unit, a number it cannot read),
-Weir leaves the record's status as it is. Weir's metric series are shared by an endpoint's groups:
-rules naming an endpoint group are looked up with the endpoint's first group (in name order).
+Weir leaves the record's status as it is. Rules are looked up with the group of the series' copy:
+an endpoint in several groups has a copy of each metric series per group, as in the original.
 """
 
 from __future__ import annotations

@@ -241,15 +241,3 @@ def test_the_silent_endpoints_fallback_agrees_with_the_kernel():
                     metric_exclusions=[_excluding({"hostname": "h1"}, 0, 6)])  # no h1 record inside
     assert compute_ar(world).silent_endpoints.equals(silent_endpoints(world))
     assert list(silent_endpoints(world)["hostname"]) == ["h1"]
-
-
-def test_an_entry_naming_a_group_matches_alike_on_both_engines():
-    """The Spark engine computes one group at a time; it must match exclude_metrics entries as the
-    local engine does (Weir's series are shared by an endpoint's groups)."""
-    day = [(at(h), "S", "h1", "m1", "OK") for h in (0, 6, 12)]
-    world = replace(inputs(day, metrics={"S": ("m1",)}, endpoints=[("G1", "S", "h1"), ("G2", "S", "h1")]),
-                    metric_exclusions=[_excluding({"metric": "m1", "group": "G1"}, 1, 8)])
-    whole = compute_ar(world).endpoint_ar.set_index("supergroup")["availability"]
-    slice_g2 = replace(world, endpoints=world.endpoints[world.endpoints["group"] == "G2"],
-                       endpoint_groups=world.endpoints[["group", "service", "hostname"]])
-    assert compute_ar(slice_g2).endpoint_ar["availability"].tolist() == [whole["G2"]]

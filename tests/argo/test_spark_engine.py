@@ -52,3 +52,25 @@ def test_group_without_any_records_is_kept_on_spark(spark):
     group = on_spark.endpoint_group_ar.set_index("name").loc[silent_site]
     assert (group.availability, group.unknown) == (-1.0, 1.0)
     pd.testing.assert_frame_equal(compute_ar(inputs).endpoint_group_ar, on_spark.endpoint_group_ar, check_dtype=False)
+
+
+@pytest.mark.spark
+def test_rules_naming_a_group_act_on_that_groups_copy_on_both_engines(spark):
+    """The sample federation shares one endpoint between two sites: an exclusion naming the second
+    site and a metric status change naming the first act on that site's copy only, on Spark (one
+    group at a time) as on the local engine."""
+    inputs = sample_inputs(seed=11, n_sites=6)
+    shared = inputs.endpoints.groupby(["service", "hostname"])["group"].unique()
+    (service, host), (first, second) = next((key, groups) for key, groups in shared.items() if len(groups) == 2)
+    metric = inputs.metric_profile[service][0]
+    day = pd.Timestamp(inputs.day, tz="UTC")
+    exclusion = pr.MetricExclusion(metric, second, None, host, day, day + timedelta(hours=9))
+    change = pr.StatusChange("CRITICAL", first, None, host, metric, day + timedelta(hours=2),
+                             day + timedelta(hours=5))
+    inputs = ArInputs(**{**inputs.__dict__, "metric_exclusions": [exclusion], "status_changes": [change]})
+    local = compute_ar(inputs)
+    copies = local.endpoint_ar[local.endpoint_ar["name"] == host].set_index("supergroup")
+    assert copies.loc[first, "availability"] != copies.loc[second, "availability"]
+    on_spark = SparkEngine(pyspark=spark).run(AR_KERNEL, inputs)
+    for level in ("endpoint_ar", "service_ar", "endpoint_group_ar"):
+        pd.testing.assert_frame_equal(getattr(local, level), getattr(on_spark, level), check_dtype=False)
