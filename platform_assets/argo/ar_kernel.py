@@ -30,6 +30,7 @@ from platform_assets.argo.profiles import (
     ProfileError,
     StatusChange,
 )
+from platform_assets.argo.series_lookup import PairTable, fan_out, sort_packed
 from platform_assets.argo.thresholds import ThresholdRules, Unreadable
 
 UP_STATES = ("OK", "WARNING")
@@ -196,18 +197,27 @@ def _seconds_of_day(ts: pd.Series, day: date) -> np.ndarray:
     return ((stamps - start).dt.total_seconds()).to_numpy().astype(np.int64)
 
 
-def _exclude_monitoring(
+def _monitoring_excluded(
     records: pd.DataFrame, exclusions: list[MonitoringExclusion]
-) -> pd.DataFrame:
-    if not exclusions or records.empty:
-        return records
+) -> np.ndarray:
+    """Which records a monitoring-source exclusion drops (its host, within its window)."""
     drop = np.zeros(len(records), dtype=bool)
+    if not exclusions or records.empty:
+        return drop
     stamps = pd.to_datetime(records["timestamp"], utc=True)
     for ex in exclusions:
         drop |= (
             (records["monitoring_host"] == ex.host) & (stamps >= ex.start) & (stamps <= ex.end)
         ).to_numpy()
-    return records.loc[~drop]
+    return drop
+
+
+def _exclude_monitoring(
+    records: pd.DataFrame, exclusions: list[MonitoringExclusion]
+) -> pd.DataFrame:
+    if not exclusions or records.empty:
+        return records
+    return records.loc[~_monitoring_excluded(records, exclusions)]
 
 
 exclude_monitoring = _exclude_monitoring  # what status_metrics shares with the kernel
@@ -243,42 +253,39 @@ class _Universe:
         self.services = pd.Index(sorted(profile))
         self.hosts = pd.Index(sorted(self.endpoints["hostname"].unique()))
         self.metrics = pd.Index(sorted({m for ms in profile.values() for m in ms}))
-        ep_rows = np.repeat(
-            np.arange(len(eps)), [len(profile[s]) for s in self.endpoints["service"]]
+        per_endpoint = np.array([len(profile[s]) for s in self.endpoints["service"]], np.int64)
+        ep_rows = np.repeat(np.arange(len(eps), dtype=np.int64), per_endpoint)
+        self.series_metric = [m for s in self.endpoints["service"] for m in profile[s]]
+        self.series_endpoint = ep_rows
+        # an endpoint's series are consecutive, in its service's profile order
+        self.series_base = np.concatenate([[0], np.cumsum(per_endpoint)[:-1]]).astype(np.int64)
+        self.metric_position = np.full((len(self.services), len(self.metrics)), -1, np.int64)
+        for s_code, service in enumerate(self.services):
+            for position, metric in reversed(list(enumerate(profile[service]))):
+                self.metric_position[s_code, self.metrics.get_loc(metric)] = position
+        pair = _codes(self.endpoints["service"], self.services) * len(self.hosts) + _codes(
+            self.endpoints["hostname"], self.hosts
         )
-        ep_metrics = [m for s in self.endpoints["service"] for m in profile[s]]
-        self.series_metric = ep_metrics
-        self.series_endpoint = ep_rows.astype(np.int64)
-        s_code = _codes(self.endpoints["service"], self.services)[ep_rows]
-        h_code = _codes(self.endpoints["hostname"], self.hosts)[ep_rows]
-        m_code = _codes(pd.Series(ep_metrics, dtype=object), self.metrics)
-        keys = self._key(s_code, h_code, m_code)
-        self.order = np.argsort(keys, kind="stable")
-        self.sorted_keys = keys[self.order]
-
-    def _key(self, s: np.ndarray, h: np.ndarray, m: np.ndarray) -> np.ndarray:
-        return (s * len(self.hosts) + h) * max(len(self.metrics), 1) + m
+        self.pairs = PairTable(pair, len(self.services) * len(self.hosts))
 
     def series_of(self, records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(record row, metric series) pairs, in record order: a record of an endpoint in several
         groups goes to each group's copy; a record outside topology x profile to none."""
         none = np.zeros(0, dtype=np.int64)
-        if records.empty or len(self.sorted_keys) == 0:
+        if records.empty or len(self.series_endpoint) == 0:
             return none, none
         s = _codes(records["service"], self.services)
         h = _codes(records["hostname"], self.hosts)
         m = _codes(records["metric"], self.metrics)
-        keys = self._key(s, h, m)
         known = (s >= 0) & (h >= 0) & (m >= 0)
-        low = np.searchsorted(self.sorted_keys, keys)
+        first, copies = self.pairs.find(s * len(self.hosts) + h, known)
+        position = self.metric_position[np.where(known, s, 0), np.where(known, m, 0)]
+        copies = np.where(position >= 0, copies, 0)
         if not self.copies:
-            pos = np.clip(low, 0, len(self.sorted_keys) - 1)
-            rows = np.flatnonzero(known & (self.sorted_keys[pos] == keys))
-            return rows, self.order[pos[rows]]
-        count = np.where(known, np.searchsorted(self.sorted_keys, keys, side="right") - low, 0)
-        rows = np.repeat(np.arange(len(keys), dtype=np.int64), count)
-        within = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
-        return rows, self.order[np.repeat(low, count) + within]
+            rows = np.flatnonzero(copies)
+            return rows, self.series_base[first[rows]] + position[rows]
+        rows, within = fan_out(copies)
+        return rows, self.series_base[first[rows] + within] + position[rows]
 
     def member_endpoints(self, members: pd.DataFrame) -> np.ndarray:
         """The endpoint (group copy) of each (group, service, hostname) row of ``members``."""
@@ -298,18 +305,24 @@ def _carried_status(inputs: ArInputs, universe: _Universe) -> np.ndarray:
     prev = inputs.previous
     if prev is None or prev.empty:
         return carried
-    prev = _exclude_monitoring(prev, inputs.exclusions)
     rows, series = universe.series_of(prev)
+    kept = ~_monitoring_excluded(prev, inputs.exclusions)[rows]
+    rows, series = rows[kept], series[kept]
     if len(rows) == 0:
         return carried
     ts = _seconds_of_day(prev["timestamp"], inputs.day)[rows]
     status = _status_codes(prev["status"], inputs.operations)[rows]
-    order = np.lexsort((status, ts, series))  # last record of the day wins; ties by status code
-    series, status, rows = series[order], status[order], rows[order]
+    # the last record of the day wins; ties by status code, then by the order listed
+    packed = sort_packed([series, ts - ts.min(), status.astype(np.int64), rows])
+    if packed is None:
+        order = np.lexsort((rows, status, ts, series))
+        series, status, rows = series[order], status[order], rows[order]
+    else:
+        series, _, status, rows = packed
     last = np.ones(len(series), dtype=bool)
     last[:-1] = series[1:] != series[:-1]
     status, _ = _thresholded(
-        inputs, universe, series[last], _actual_data(prev)[rows[last]], status[last]
+        inputs, universe, series[last], _actual_data(prev)[rows[last]], status[last].astype(np.int8)
     )
     carried[series[last]] = status
     return carried
@@ -408,20 +421,13 @@ def _downtime_seconds(
 
 
 def _present_series(
-    inputs: ArInputs,
-    universe: _Universe,
-    reported: np.ndarray,
-    carried: np.ndarray,
+    raw_on_day: np.ndarray, reported: np.ndarray, carried: np.ndarray
 ) -> np.ndarray:
     """Which metric series have a timeline, as in ARGO's batch job: a series with records on the
     day does; one with none on the day nor the day before is MISSING all day; but one that reported
     only the day before (or whose records of the day were all excluded) has no timeline at all,
-    and takes no part in its endpoint (ARGO does not carry its last status through the day)."""
-    rows, raw = universe.series_of(inputs.records)
-    t = _seconds_of_day(inputs.records["timestamp"], inputs.day)[rows] if len(rows) else rows
-    on_day = (t >= 0) & (t < tl.DAY_SECONDS)
-    raw_on_day = np.zeros(len(universe.series_endpoint), dtype=bool)
-    raw_on_day[raw[on_day]] = True
+    and takes no part in its endpoint (ARGO does not carry its last status through the day).
+    ``raw_on_day``: series with a record of the day, before any exclusion."""
     return reported | (~raw_on_day & (carried < 0))
 
 
@@ -499,15 +505,20 @@ class _Samples:
 
 def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
     ops = inputs.operations
-    records = _exclude_monitoring(inputs.records, inputs.exclusions)
+    records = inputs.records
     rows, series = universe.series_of(records)  # a record per group copy of its endpoint
-    used = np.zeros(len(records), dtype=bool)
-    used[rows] = True
     t = (
         _seconds_of_day(records["timestamp"], inputs.day)[rows]
         if len(rows)
         else np.zeros(0, np.int64)
     )
+    raw_on_day = np.zeros(len(universe.series_endpoint), dtype=bool)
+    raw_on_day[series[(t >= 0) & (t < tl.DAY_SECONDS)]] = True
+    dropped = _monitoring_excluded(records, inputs.exclusions)
+    kept = ~dropped[rows]
+    rows, series, t = rows[kept], series[kept], t[kept]
+    used = np.zeros(len(records), dtype=bool)
+    used[rows] = True
     in_day = (t >= 0) & (t < tl.DAY_SECONDS)
     used_in_day = np.zeros(len(records), dtype=bool)
     used_in_day[rows[in_day]] = True
@@ -531,7 +542,7 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
         )
     reported = np.zeros(len(universe.series_endpoint), dtype=bool)
     reported[day_series] = True
-    present = _present_series(inputs, universe, reported, carried)
+    present = _present_series(raw_on_day, reported, carried)
     # the API returns the recomputations of the day: one whose window misses it (a snapshot
     # rolled back from an earlier day) does not apply
     entries = [e for e in inputs.metric_exclusions if e.start.date() <= inputs.day <= e.end.date()]
@@ -554,8 +565,8 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
         carried,
         present,
         int(used_in_day.sum()),
-        int((~used).sum()),
-        int(len(inputs.records) - len(records)),
+        int((~used & ~dropped).sum()),
+        int(dropped.sum()),
         int((all_status[used] < 0).sum()),
         thresholded,
     )

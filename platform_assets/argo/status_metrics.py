@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 from platform_assets.argo.ar_kernel import ArInputs, exclude_monitoring, report_topology
 from platform_assets.argo.metric_exclusions import matching_entry
 from platform_assets.argo.profiles import EXCLUDED
+from platform_assets.argo.series_lookup import PairTable, fan_out, sort_packed
 from platform_assets.argo.status_results import clock, coded, metric_status_table
 
 COLUMNS = [
@@ -70,12 +71,23 @@ def _last_of_previous_day(inputs: ArInputs, series: _Series) -> pd.DataFrame | N
     if prev.empty:
         return None
     stamps = pd.to_datetime(prev["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]")
-    order = np.argsort(stamps, kind="stable")  # the lake's records are in time order already
-    keys = series.key(prev)[order]
-    # the last occurrence of each key (the first in the reversed order), in key order: service,
-    # hostname, metric (the order of the statuses' first appearance follows from it)
-    distinct, first_from_end = np.unique(keys[::-1], return_index=True)
-    return prev.iloc[order[len(keys) - 1 - first_from_end[distinct >= 0]]]
+    stamps = stamps.astype(np.int64)
+    keys = series.key(prev)
+    known = np.flatnonzero(keys >= 0)
+    if len(known) == 0:
+        return prev.iloc[:0]
+    keys, stamps = keys[known], stamps[known]
+    # in key order (service, hostname, metric: the order of the statuses' first appearance
+    # follows from it), the latest record of each key, of records of one instant the last listed
+    packed = sort_packed([keys, stamps - stamps.min(), known])
+    if packed is None:
+        order = np.lexsort((known, stamps, keys))
+        keys, rows = keys[order], known[order]
+    else:
+        keys, _, rows = packed
+    last = np.ones(len(keys), dtype=bool)
+    last[:-1] = keys[1:] != keys[:-1]
+    return prev.iloc[rows[last]]
 
 
 @dataclass
@@ -175,7 +187,31 @@ class _Series:
         self.arrow = {c: pa.array(self.columns[c], pa.string()) for c in _SERIES}
         # a membership ARGO takes no records for (profiles.mark_memberships): MISSING at midnight
         self.valid = self.frame["valid"].to_numpy(dtype=bool)
-        self.keys = keys[order]
+        # rows are contiguous per (service, hostname) pair, and within it per metric (in code
+        # order), one per group: a record's rows start at its pair's first row plus its metric's
+        # rank among the service's metrics times the pair's number of groups
+        n_hosts, n_metrics = max(len(self.hosts), 1), max(len(self.metrics), 1)
+        sorted_keys = keys[order]
+        self.pairs = PairTable(sorted_keys // n_metrics, len(self.services) * n_hosts)
+        self.metric_rank = np.full((len(self.services), n_metrics), -1, dtype=np.int64)
+        self.metric_count = np.zeros(len(self.services), dtype=np.int64)
+        s_codes, m_codes = sorted_keys // n_metrics // n_hosts, sorted_keys % n_metrics
+        for s_code in np.unique(s_codes).tolist():
+            distinct = np.unique(m_codes[s_codes == s_code])
+            self.metric_rank[s_code, distinct] = np.arange(len(distinct))
+            self.metric_count[s_code] = len(distinct)
+
+    def rows_of(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first row, number of rows: the endpoint's groups) of each record ``key``."""
+        n_hosts, n_metrics = max(len(self.hosts), 1), max(len(self.metrics), 1)
+        known = keys >= 0
+        pair, metric = np.divmod(np.where(known, keys, 0), n_metrics)
+        first, count = self.pairs.find(pair, known)
+        service = pair // n_hosts
+        rank = self.metric_rank[service, metric]
+        groups = count // np.maximum(self.metric_count[service], 1)
+        found = known & (rank >= 0) & (count > 0)
+        return first + np.where(found, rank, 0) * groups, np.where(found, groups, 0)
 
     def of_new_metrics(self, new_metrics: frozenset[tuple[str, str]]) -> np.ndarray:
         """Which series are of a (service, metric) in ``new_metrics``."""
@@ -302,12 +338,9 @@ def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
     )
     # each record once per expected series of its (service, hostname, metric): one per group
     record_key = series.key(union) if len(union) else np.zeros(0, dtype=np.int64)
-    lo = np.searchsorted(series.keys, record_key, side="left")
-    hi = np.searchsorted(series.keys, record_key, side="right")
-    counts = np.where(record_key >= 0, hi - lo, 0)
-    record = np.repeat(np.arange(len(union)), counts)
-    within = np.arange(len(record)) - np.repeat(np.cumsum(counts) - counts, counts)
-    expected_row = np.repeat(lo, counts) + within
+    lo, counts = series.rows_of(record_key)
+    record, within = fan_out(counts)
+    expected_row = lo[record] + within
     taken = series.valid[expected_row]
     record, expected_row = record[taken], expected_row[taken]
     epoch = (
@@ -392,16 +425,13 @@ def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
 
 
 def _series_time_status_order(row: np.ndarray, at: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """``np.lexsort((rank, at, row))``: by one packed integer key where the three fit in 63
-    bits (a day and its day before always do), one stable sort instead of three passes."""
+    """``np.lexsort((rank, at, row))``, a stable order: by one packed integer key, the position
+    last, sorted by value, where they fit in 63 bits (a day and its day before do)."""
     if len(row) == 0:
         return np.zeros(0, dtype=np.int64)
-    span = int(at.max() - at.min()) + 1
-    bits = [int(row.max()).bit_length(), span.bit_length(), int(rank.max()).bit_length()]
-    if sum(bits) > 62:
-        return np.lexsort((rank, at, row))
-    key = (row.astype(np.int64) << (bits[1] + bits[2])) | ((at - at.min()) << bits[2]) | rank
-    return np.argsort(key, kind="stable")
+    position = np.arange(len(row), dtype=np.int64)
+    packed = sort_packed([row, at - at.min(), rank, position])
+    return np.lexsort((rank, at, row)) if packed is None else packed[-1]
 
 
 def _code(names: list[str | None], name: str | None) -> int:
@@ -416,7 +446,11 @@ def _first_appearance(codes: np.ndarray) -> np.ndarray:
     would give): the order rows of one series and second take by status."""
     if len(codes) == 0:
         return codes
-    present, first = np.unique(codes, return_index=True)
+    present = np.flatnonzero(np.bincount(codes))
+    if len(present) <= 16:  # a few status names: one pass over the codes each
+        first = np.array([np.argmax(codes == c) for c in present.tolist()], dtype=np.int64)
+    else:
+        first = np.unique(codes, return_index=True)[1]
     rank = np.zeros(int(present.max()) + 1, dtype=np.int64)
     rank[present[np.argsort(first)]] = np.arange(len(present))
     return rank[codes]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from platform_assets.argo.series_lookup import sort_packed
+
 DAY_SECONDS = 86_400
 _SPAN = DAY_SECONDS + 1  # key stride: series * _SPAN + t is unique and ordered
 
@@ -71,9 +73,14 @@ def from_samples(
     all_t = np.concatenate([np.zeros(n_series, dtype=np.int64), t])
     all_status = np.concatenate([start, status])
     # rank: the seeded start point sorts before any sample at t=0, then samples by status code
-    rank = np.concatenate([np.zeros(n_series, dtype=np.int8), status.astype(np.int8) + 1])
-    order = np.lexsort((rank, all_t, all_series))
-    s, tt, st = all_series[order], all_t[order], all_status[order]
+    rank = np.concatenate([np.zeros(n_series, dtype=np.int64), status.astype(np.int64) + 1])
+    packed = sort_packed([all_series, all_t, rank]) if (t >= 0).all() else None
+    if packed is None:
+        order = np.lexsort((rank, all_t, all_series))
+        s, tt, st = all_series[order], all_t[order], all_status[order]
+    else:  # the status is the rank's, but for the seeded start points
+        s, tt, ranked = packed
+        st = np.where(ranked > 0, ranked - 1, start[s]).astype(np.int8)
     last_of_second = np.ones(len(s), dtype=bool)
     last_of_second[:-1] = (s[1:] != s[:-1]) | (tt[1:] != tt[:-1])
     return _compress(s[last_of_second], tt[last_of_second], st[last_of_second])
