@@ -191,15 +191,17 @@ def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
     return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _seconds_of_day(ts: pd.Series, day: date) -> np.ndarray:
-    start = datetime.combine(day, time(), tzinfo=UTC)
+def seconds_of_day(ts: pd.Series, day: date) -> np.ndarray:
+    """Whole seconds from the day's midnight, truncated toward zero (as a float's int would be),
+    in integer arithmetic."""
+    start = pd.Timestamp(datetime.combine(day, time(), tzinfo=UTC))
     stamps = pd.to_datetime(ts, utc=True)
-    return ((stamps - start).dt.total_seconds()).to_numpy().astype(np.int64)
+    nanos = (stamps - start).to_numpy(dtype="timedelta64[ns]").astype(np.int64)
+    whole = np.abs(nanos) // 1_000_000_000
+    return np.where(nanos < 0, -whole, whole)
 
 
-def _monitoring_excluded(
-    records: pd.DataFrame, exclusions: list[MonitoringExclusion]
-) -> np.ndarray:
+def monitoring_excluded(records: pd.DataFrame, exclusions: list[MonitoringExclusion]) -> np.ndarray:
     """Which records a monitoring-source exclusion drops (its host, within its window)."""
     drop = np.zeros(len(records), dtype=bool)
     if not exclusions or records.empty:
@@ -217,7 +219,7 @@ def _exclude_monitoring(
 ) -> pd.DataFrame:
     if not exclusions or records.empty:
         return records
-    return records.loc[~_monitoring_excluded(records, exclusions)]
+    return records.loc[~monitoring_excluded(records, exclusions)]
 
 
 exclude_monitoring = _exclude_monitoring  # what status_metrics shares with the kernel
@@ -306,11 +308,11 @@ def _carried_status(inputs: ArInputs, universe: _Universe) -> np.ndarray:
     if prev is None or prev.empty:
         return carried
     rows, series = universe.series_of(prev)
-    kept = ~_monitoring_excluded(prev, inputs.exclusions)[rows]
+    kept = ~monitoring_excluded(prev, inputs.exclusions)[rows]
     rows, series = rows[kept], series[kept]
     if len(rows) == 0:
         return carried
-    ts = _seconds_of_day(prev["timestamp"], inputs.day)[rows]
+    ts = seconds_of_day(prev["timestamp"], inputs.day)[rows]
     status = _status_codes(prev["status"], inputs.operations)[rows]
     # the last record of the day wins; ties by status code, then by the order listed
     packed = sort_packed([series, ts - ts.min(), status.astype(np.int64), rows])
@@ -508,13 +510,13 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
     records = inputs.records
     rows, series = universe.series_of(records)  # a record per group copy of its endpoint
     t = (
-        _seconds_of_day(records["timestamp"], inputs.day)[rows]
+        seconds_of_day(records["timestamp"], inputs.day)[rows]
         if len(rows)
         else np.zeros(0, np.int64)
     )
     raw_on_day = np.zeros(len(universe.series_endpoint), dtype=bool)
     raw_on_day[series[(t >= 0) & (t < tl.DAY_SECONDS)]] = True
-    dropped = _monitoring_excluded(records, inputs.exclusions)
+    dropped = monitoring_excluded(records, inputs.exclusions)
     kept = ~dropped[rows]
     rows, series, t = rows[kept], series[kept], t[kept]
     used = np.zeros(len(records), dtype=bool)

@@ -8,7 +8,7 @@ to the results store when the blocking sanity checks pass.
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from platform_assets.argo import ar_checks, lake_keys
+from platform_assets.argo import profiles as pr
 from platform_assets.argo.ar_inputs import build_inputs, previous_day, read_records, read_snapshots
 from platform_assets.argo.ar_kernel import ArResult, compute_ar, report_topology, silent_endpoints
 from platform_assets.argo.ar_spark import compute_ar_spark
 from platform_assets.argo.assets_connectors import connector_key
 from platform_assets.argo.assets_history import latest_metadata
 from platform_assets.argo.assets_metric_data import METRIC_DATA
+from platform_assets.argo.carried import carried_candidates
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.connectors import candidate_days
 from platform_assets.argo.partitions import split_tenant_day, tenant_series
@@ -231,6 +233,22 @@ class RunInputs:
             )  # a range run walks days in order
         return self._records[(name, day)]
 
+    def carried(
+        self, name: str, day: date, exclusions: list[pr.MonitoringExclusion]
+    ) -> pd.DataFrame | None:
+        """Day D-1's records any of the tenant's reports may carry into ``day``
+        (``carried.carried_candidates``); the whole of D-1 is not kept."""
+        key = (name, previous_day(day))
+        whole = self._records.pop(key) if key in self._records else None
+        if whole is None:
+            whole = read_records(self.lake, name, previous_day(day))
+        return carried_candidates(whole, exclusions, day)
+
+
+def _unusable(tenant: str, report: str, day: date, exc: ProfileError) -> dg.Failure:
+    """An input Weir cannot use, said with where it came from; a retry would not help."""
+    return dg.Failure(f"tenant {tenant!r}, report {report!r}, {day}: {exc}", allow_retries=False)
+
 
 def _compute_day(
     context: dg.AssetExecutionContext,
@@ -251,12 +269,12 @@ def _compute_day(
     records = shared.records(name, day)
     if records is None:
         raise dg.Failure(f"argo/metric_data for {name} {day} is not materialized; run it first")
-    previous = shared.records(name, previous_day(day))
     previous_built = latest_metadata(context.instance, METRIC_DATA, previous_day(day), name) or {}
     started = time.monotonic()
     frames: dict[str, list[pd.DataFrame]] = {level: [] for level in (*LEVELS, *STATUS_LEVELS)}
     metric_rows: list[pa.Table] = []  # status_metrics: millions of rows, kept in Arrow
     expected, stats, dates_used = [], {}, {}
+    prepared = []
     for report in tenant.reports:
         snapshots = read_snapshots(lake, name, day, report.name)
         dates_used[report.name] = {
@@ -265,12 +283,19 @@ def _compute_day(
             if s["date_used"] != candidate_days(k, day, 0)[0].isoformat()
         }
         try:
-            inputs = build_inputs(report, day, records, previous, snapshots, tenant.semantics)
+            prepared.append(
+                (report, build_inputs(report, day, records, None, snapshots, tenant.semantics))
+            )
+        except ProfileError as exc:
+            raise _unusable(name, report.name, day, exc) from None
+    # of D-1, only what some report carries into D: each series' last records
+    previous = shared.carried(name, day, [e for _, i in prepared for e in i.exclusions])
+    for report, inputs in prepared:
+        inputs = replace(inputs, previous=previous)
+        try:
             result = engine.run(AR_KERNEL, inputs)
-        except ProfileError as exc:  # an input Weir cannot use: said with where it came from
-            raise dg.Failure(
-                f"tenant {name!r}, report {report.name!r}, {day}: {exc}", allow_retries=False
-            ) from None
+        except ProfileError as exc:
+            raise _unusable(name, report.name, day, exc) from None
         for level, frame in zip(
             LEVELS, (result.endpoint_ar, result.service_ar, result.endpoint_group_ar), strict=True
         ):
