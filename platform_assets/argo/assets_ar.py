@@ -7,7 +7,8 @@ to the results store when the blocking sanity checks pass.
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -219,13 +220,23 @@ class RunInputs:
         self.registry, self.lake = registry, lake
         self._tenants: dict[str, Any] = {}
         self._records: dict[tuple[str, date], Any] = {}
+        self._reading: dict[tuple[str, date], Future] = {}
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weir-read")
 
     def tenant(self, name: str):
         if name not in self._tenants:
             self._tenants[name] = self.registry.tenant(name)
         return self._tenants[name]
 
+    def prefetch(self, name: str, day: date) -> None:
+        """Start reading ``day``'s records beside the caller's work (Arrow decodes Parquet outside
+        the GIL): the day before, while the day itself is read."""
+        if (name, day) not in self._records and (name, day) not in self._reading:
+            self._reading[(name, day)] = self._reader.submit(read_records, self.lake, name, day)
+
     def records(self, name: str, day: date):
+        if (name, day) in self._reading:
+            self._records[(name, day)] = self._reading.pop((name, day)).result()
         if (name, day) not in self._records:
             self._records[(name, day)] = read_records(self.lake, name, day)
             self._records.pop(
@@ -238,11 +249,19 @@ class RunInputs:
     ) -> pd.DataFrame | None:
         """Day D-1's records any of the tenant's reports may carry into ``day``
         (``carried.carried_candidates``); the whole of D-1 is not kept."""
-        key = (name, previous_day(day))
-        whole = self._records.pop(key) if key in self._records else None
-        if whole is None:
-            whole = read_records(self.lake, name, previous_day(day))
+        whole = self.records(name, previous_day(day))
+        self._records.pop((name, previous_day(day)), None)
         return carried_candidates(whole, exclusions, day)
+
+
+def each_level(write: Callable[[str], Any], levels: list[str]) -> list[Any]:
+    """``write`` for each level, two at a time; the first failure is raised once all are done."""
+    if len(levels) < 2:
+        return [write(level) for level in levels]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="weir-write") as pool:
+        futures = [pool.submit(write, level) for level in levels]
+        wait(futures)
+    return [future.result() for future in futures]
 
 
 def _unusable(tenant: str, report: str, day: date, exc: ProfileError) -> dg.Failure:
@@ -266,6 +285,7 @@ def _compute_day(
     fresh computation against what is stored."""
     day, name = split_tenant_day(partition_key)
     tenant = shared.tenant(name)
+    shared.prefetch(name, previous_day(day))
     records = shared.records(name, day)
     if records is None:
         raise dg.Failure(f"argo/metric_data for {name} {day} is not materialized; run it first")
@@ -356,7 +376,8 @@ def _compute_day(
         else pa.Table.from_pandas(tables[level], preserve_index=False)
         for level in chosen
     }
-    for level in chosen:
+
+    def to_lake(level: str) -> None:
         # status_metrics is two million rows a day: lz4 writes it several times faster than zstd;
         # its text columns are dictionary-encoded in memory, plain text in the file (as every
         # other day's file has them, so that days read together as one dataset)
@@ -367,18 +388,26 @@ def _compute_day(
             compression="lz4" if big else "zstd",
             store_schema=not big,
         )
+
+    def to_store(level: str) -> int:
+        count = 0
+        for report in tenant.reports:
+            docs: list[dict] | DocumentTable
+            if level in STATUS_KEYS:  # millions a day: streamed, never all dicts at once
+                docs = document_table(
+                    arrow[level].filter(pc.equal(arrow[level]["report"], report.id))
+                )
+            else:
+                rows = tables[level][tables[level]["report"] == report.id]
+                docs = [_as_document(d) for d in rows.to_dict("records")]
+            count += store.write_day(name, level, report.id, day, docs, method)
+        return count
+
+    # every level in the lake before any in the results store; levels side by side (the writes
+    # encode and compress outside the GIL)
+    each_level(to_lake, chosen)
     if sane:
-        for level in chosen:
-            for report in tenant.reports:
-                docs: list[dict] | DocumentTable
-                if level in STATUS_KEYS:  # millions a day: streamed, never all dicts at once
-                    docs = document_table(
-                        arrow[level].filter(pc.equal(arrow[level]["report"], report.id))
-                    )
-                else:
-                    rows = tables[level][tables[level]["report"] == report.id]
-                    docs = [_as_document(d) for d in rows.to_dict("records")]
-                written += store.write_day(name, level, report.id, day, docs, method)
+        written = sum(each_level(to_store, chosen))
     elif chosen:
         context.log.error(f"A/R for {name} {day} failed sanity; results store left unchanged")
 

@@ -93,12 +93,13 @@ def status_table(
     out = pd.DataFrame({"report": np.full(len(rows), report_id, dtype=object)})
     for column, name in KEYS[level]:
         out[name] = rows[column].to_numpy(dtype=object)
-    if level == "status_endpoints":
+    if level == "status_endpoints":  # looked up once per endpoint, not per row
         lookup = _info_lookup(info)
-        out["info"] = [
-            lookup.get(k)
-            for k in zip(out["endpoint_group"], out["service"], out["host"], strict=True)
-        ]
+        codes, endpoints = pd.MultiIndex.from_arrays(
+            [out["endpoint_group"], out["service"], out["host"]]
+        ).factorize()
+        found = np.array([lookup.get(k) for k in endpoints], dtype=object)
+        out["info"] = found[codes] if len(codes) else np.zeros(0, dtype=object)
     out["status"] = np.asarray(states, dtype=object)[rows["status"].to_numpy(dtype=np.int64)]
     out["timestamp"] = f"{day.isoformat()}T" + clock()[rows["t"].to_numpy(dtype=np.int64)] + "Z"
     out["date_integer"] = int(day.strftime("%Y%m%d"))
