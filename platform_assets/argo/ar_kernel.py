@@ -19,7 +19,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from platform_assets.argo import downtimes, metric_exclusions, status_changes
+from platform_assets.argo import (
+    downtimes,
+    metric_exclusions,
+    metric_recomputation,
+    status_changes,
+)
 from platform_assets.argo import timelines as tl
 from platform_assets.argo.profiles import (
     AggregationProfile,
@@ -630,6 +635,84 @@ def _changed(
     )
 
 
+def _rows_rewritten(
+    inputs: ArInputs,
+    samples: _Samples,
+    metric_tl: tl.Timelines,
+    keys: Callable[[], pd.DataFrame],
+) -> tl.Timelines:
+    """Metric timelines after the metric-level ``applied_status_changes``, as ARGO's v2 job
+    applies them (``metric_recomputation``): each named series' records of the day become rows,
+    one per second (the highest status code), the first one's previous being the carried status
+    (MISSING at midnight without one); the rows are rewritten and the timeline rebuilt."""
+    ops = inputs.operations
+    chosen = [
+        c
+        for c in status_changes.for_level(inputs.status_changes, "metric", inputs.day)
+        if c.end >= c.start
+    ]
+    if not chosen:
+        return metric_tl
+    for change in chosen:
+        if change.state not in ops.states:
+            raise ProfileError(
+                f"recomputations: applied_status_changes state {change.state!r} (field state) "
+                f"is not a state of the operations profile {list(ops.states)}"
+            )
+    matching = status_changes.matcher(keys())
+    named: dict[int, list[StatusChange]] = {}
+    for change in chosen:
+        for series in matching(change).tolist():
+            if samples.present[series]:
+                named.setdefault(series, []).append(change)
+    if not named:
+        return metric_tl
+    wanted = np.isin(samples.series, list(named))
+    by_series: dict[int, dict[int, int]] = {s: {} for s in named}
+    for series, t, status in zip(
+        samples.series[wanted].tolist(),
+        samples.t[wanted].tolist(),
+        samples.status[wanted].tolist(),
+        strict=True,
+    ):
+        seconds = by_series[series]
+        seconds[t] = max(status, seconds.get(t, -1))
+    points_s, points_t, points_status = [], [], []
+    for series, changes in named.items():
+        carried = int(samples.carried[series])
+        first_before = (-1, ops.states[carried]) if carried >= 0 else (0, ops.states[ops.missing])
+        recorded = sorted(by_series[series].items()) or [(0, ops.missing)]
+        rows = [
+            {
+                "t": t,
+                "status": ops.states[code],
+                "timestamp": "",
+                "previous_t": t_before,
+                "previous_state": status_before,
+                "previous_timestamp": "",
+            }
+            for (t, code), (t_before, status_before) in zip(
+                recorded,
+                [first_before] + [(t, ops.states[c]) for t, c in recorded[:-1]],
+                strict=True,
+            )
+        ]
+        for change in changes:
+            rows = metric_recomputation.rewrite(rows, change, inputs.day, lambda ref: {})
+        for t, status in metric_recomputation.timeline(rows, ops.states[ops.missing]):
+            points_s.append(series)
+            points_t.append(t)
+            points_status.append(ops.code(status))
+    keep = ~np.isin(metric_tl.series, list(named))
+    all_s = np.concatenate([metric_tl.series[keep], np.array(points_s, dtype=np.int64)])
+    all_t = np.concatenate([metric_tl.t[keep], np.array(points_t, dtype=np.int64)])
+    all_status = np.concatenate(
+        [metric_tl.status[keep], np.array(points_status, dtype=np.int8)]
+    ).astype(np.int8)
+    order = np.lexsort((all_t, all_s))
+    return tl.compact(all_s[order], all_t[order], all_status[order])
+
+
 def compute_ar(inputs: ArInputs) -> ArResult:
     ops = inputs.operations
     universe = _Universe(inputs)
@@ -638,14 +721,13 @@ def compute_ar(inputs: ArInputs) -> ArResult:
     day_series, day_t, day_status = samples.series, samples.t, samples.status
     carried, present = samples.carried, samples.present
     metric_tl = tl.from_samples(day_series, day_t, day_status, n_series, ops.missing, carried)
-    metric_tl = _changed(
-        inputs,
-        "metric",
-        metric_tl,
-        lambda: pd.DataFrame(
-            _series_keys(universe), columns=["group", "service", "hostname", "metric"]
-        ),
+    series_keys = lambda: pd.DataFrame(  # noqa: E731 - built only when a change needs them
+        _series_keys(universe), columns=["group", "service", "hostname", "metric"]
     )
+    if inputs.semantics == "argo_v3":  # the original rewrites the series' rows
+        metric_tl = _rows_rewritten(inputs, samples, metric_tl, series_keys)
+    else:
+        metric_tl = _changed(inputs, "metric", metric_tl, series_keys)
 
     n_eps = len(universe.endpoints)
     endpoint_tl = tl.combine(

@@ -4,7 +4,8 @@ batch job (``flink_jobs_v2/batch_multi``, release 3.0.0, 2025) applies it. No Da
 The rules, carried over as facts:
 
 * an entry acts on the level its most specific field names: metric (the metric timelines, before
-  they are combined), hostname (endpoint timelines, after downtimes), service (service
+  they are combined; in ``argo_v3`` by rewriting the series' rows, ``metric_recomputation``, and
+  this module's forcing only in ``corrected``), hostname (endpoint timelines, after downtimes), service (service
   timelines) or group (endpoint-group timelines; ``exclude`` still sets UNKNOWN in
   ``endpoint_group_ar`` after it); its other fields narrow the series it matches;
 * the period is clipped to the day: the state holds from its start (midnight at the earliest) to

@@ -36,9 +36,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from platform_assets.argo import metric_recomputation, status_changes
 from platform_assets.argo.ar_kernel import ArInputs, exclude_monitoring, report_topology
 from platform_assets.argo.metric_exclusions import matching_entry
-from platform_assets.argo.profiles import EXCLUDED
+from platform_assets.argo.profiles import EXCLUDED, StatusChange
 from platform_assets.argo.series_lookup import PairTable, fan_out, sort_packed
 from platform_assets.argo.status_results import clock, coded, metric_status_table
 
@@ -234,8 +235,20 @@ def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
     rows, on_day = _collect(inputs)
     entries = _exclusion_entries(inputs)
     if entries:
-        return _with_exclusions(inputs, _frame(rows), entries, _midnight(inputs.day))[COLUMNS]
-    return _frame(rows.filter(pa.array(on_day)))
+        frame = _with_exclusions(inputs, _frame(rows), entries, _midnight(inputs.day))[COLUMNS]
+    else:
+        frame = _frame(rows.filter(pa.array(on_day)))
+    changes = _metric_changes(inputs)
+    if not changes:
+        return frame
+    matched = _matched(changes, {c: frame[c].to_numpy(dtype=object) for c in _SERIES})
+    if not matched.any():
+        return frame
+    positions = np.flatnonzero(matched)
+    rewritten, keys = _rewritten(inputs, frame.iloc[positions], positions, changes)
+    out = pd.concat([frame[~matched], rewritten], ignore_index=True)
+    order = np.argsort(np.concatenate([np.flatnonzero(~matched), keys]), kind="stable")
+    return out.iloc[order].reset_index(drop=True)
 
 
 def status_metric_table(
@@ -250,7 +263,105 @@ def status_metric_table(
         chosen = _encoded(walked)
     else:
         chosen = rows.filter(pa.array(on_day))
+    changes = _metric_changes(inputs)
+    if changes:
+        chosen = _with_metric_changes(inputs, chosen, changes)
     return metric_status_table(chosen, report_id, info)
+
+
+def _metric_changes(inputs: ArInputs) -> list[StatusChange]:
+    """The day's metric-level ``applied_status_changes`` that rewrite rows (``argo_v3``: the
+    original's walk, ``metric_recomputation``; ``corrected`` leaves the rows as recorded)."""
+    if inputs.semantics != "argo_v3":
+        return []
+    chosen = status_changes.for_level(inputs.status_changes, "metric", inputs.day)
+    return [c for c in chosen if c.end >= c.start]
+
+
+def _matched(changes: list[StatusChange], columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Rows of a series some change names (each of its fields absent or equal)."""
+    hit = np.zeros(len(columns["group"]), dtype=bool)
+    for change in changes:
+        mask = np.ones(len(hit), dtype=bool)
+        for name in _SERIES:
+            want = getattr(change, name)
+            if want is not None:
+                mask &= columns[name] == want
+        hit |= mask
+    return hit
+
+
+def _with_metric_changes(inputs: ArInputs, table: pa.Table, changes: list) -> pa.Table:
+    """``table`` with the rows of each series a change names rewritten, in place."""
+    columns = {c: table.column(c).cast(pa.string()).to_numpy(zero_copy_only=False) for c in _SERIES}
+    matched = _matched(changes, columns)
+    if not matched.any():
+        return table
+    positions = np.flatnonzero(matched)
+    frame = _frame(table.take(pa.array(positions)))
+    rewritten, keys = _rewritten(inputs, frame, positions, changes)
+    combined = pa.concat_tables([table.filter(pa.array(~matched)), _encoded(rewritten)])
+    order = np.argsort(np.concatenate([np.flatnonzero(~matched), keys]), kind="stable")
+    return combined.unify_dictionaries().combine_chunks().take(pa.array(order))
+
+
+def _rewritten(
+    inputs: ArInputs, frame: pd.DataFrame, positions: np.ndarray, changes: list
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of the series in ``frame`` (at ``positions`` of the whole) after the changes
+    naming each, and where each new row sorts among the whole's (its series' first position)."""
+    ops, day = inputs.operations, inputs.day
+    midnight = pd.Timestamp(day, tz="UTC")
+    out: list[dict] = []
+    keys: list[float] = []
+    frame = frame.assign(_position=positions)
+    for key, block in frame.groupby(_SERIES, sort=False, dropna=False):
+        named = dict(zip(_SERIES, key, strict=True))
+        mine = [
+            c for c in changes if _matched([c], {k: np.array([v]) for k, v in named.items()})[0]
+        ]
+        records = block.drop(columns="_position").to_dict("records")
+        seconds = (pd.to_datetime(block["timestamp"], utc=True) - midnight).dt.total_seconds()
+        before = (
+            pd.to_datetime(block["previous_timestamp"], utc=True) - midnight
+        ).dt.total_seconds()
+        for record, t, p in zip(records, seconds.astype(int), before.astype(int), strict=True):
+            record.update(t=int(t), previous_t=int(p))
+        rows = _one_per_second(records, ops)
+        for change in mine:
+            rows = metric_recomputation.rewrite(rows, change, day, lambda ref: _blank(ref))
+        first = int(block["_position"].iloc[0])
+        for i, row in enumerate(rows):
+            out.append({c: row.get(c) for c in COLUMNS})
+            keys.append(first + i / (len(rows) + 1))
+    rewritten = pd.DataFrame(out, columns=COLUMNS, dtype=object)  # None stays None
+    rewritten["has_threshold_rule"] = rewritten["has_threshold_rule"].astype(bool)
+    return rewritten, np.array(keys, dtype=float)
+
+
+def _one_per_second(records: list[dict], ops) -> list[dict]:  # noqa: ANN001
+    """The original keeps one row per second of a series (a map by time); Weir keeps the one the
+    kernel's timeline takes there: the highest status code."""
+    best: dict[int, dict] = {}
+    for record in records:
+        code = ops.code(record["status"]) if record["status"] in ops.states else ops.unknown
+        kept = best.get(record["t"])
+        if kept is None or code >= kept["_code"]:
+            best[record["t"]] = {**record, "_code": code}
+    return [{k: v for k, v in best[t].items() if k != "_code"} for t in sorted(best)]
+
+
+def _blank(ref: dict) -> dict:
+    """A row the walk adds: the series of ``ref``, empty texts, no threshold rule."""
+    return {
+        **{c: ref[c] for c in _SERIES},
+        "summary": "",
+        "message": "",
+        "actual_data": "",
+        "original_status": "",
+        "threshold_rule_applied": "",
+        "has_threshold_rule": False,
+    }
 
 
 # text columns dictionary-encoded: a day's two million rows share few distinct values (series,
