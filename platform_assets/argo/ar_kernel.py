@@ -508,6 +508,8 @@ class _Samples:
     records_excluded: int
     not_in_profile: int
     thresholded: np.ndarray  # series with a record a threshold rule gave a status to
+    # the rows (second, status, previous) of series an exclude_metrics entry matched
+    excluded: dict = field(default_factory=dict)
 
 
 def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
@@ -553,8 +555,9 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
     # the API returns the recomputations of the day: one whose window misses it (a snapshot
     # rolled back from an earlier day) does not apply
     entries = [e for e in inputs.metric_exclusions if e.start.date() <= inputs.day <= e.end.date()]
+    excluded: dict = {}
     if entries:
-        day_series, day_t, day_status, matched, vanished = metric_exclusions.apply(
+        day_series, day_t, day_status, matched, vanished, excluded = metric_exclusions.apply(
             entries,
             pd.Timestamp(inputs.day, tz="UTC"),
             _series_keys(universe),
@@ -576,6 +579,7 @@ def _samples(inputs: ArInputs, universe: _Universe) -> _Samples:
         int(dropped.sum()),
         int((all_status[used] < 0).sum()),
         thresholded,
+        excluded,
     )
 
 
@@ -675,27 +679,32 @@ def _rows_rewritten(
         samples.status[wanted].tolist(),
         strict=True,
     ):
-        seconds = by_series[series]
-        seconds[t] = max(status, seconds.get(t, -1))
+        per_second = by_series[series]
+        per_second[t] = max(status, per_second.get(t, -1))
     points_s, points_t, points_status = [], [], []
     for series, changes in named.items():
-        carried = int(samples.carried[series])
-        first_before = (-1, ops.states[carried]) if carried >= 0 else (0, ops.states[ops.missing])
-        recorded = sorted(by_series[series].items()) or [(0, ops.missing)]
+        if series in samples.excluded:  # the rows exclude_metrics left, with their previous
+            emitted: dict[int, tuple[int, tuple[int, int]]] = {}
+            for t, code, before in samples.excluded[series]:  # one per second: highest code
+                if t not in emitted or code >= emitted[t][0]:
+                    emitted[t] = (code, before)
+            recorded = [(t, code, before) for t, (code, before) in sorted(emitted.items())]
+        else:
+            carried = int(samples.carried[series])
+            first = (-1, carried) if carried >= 0 else (0, ops.missing)
+            points = sorted(by_series[series].items()) or [(0, ops.missing)]
+            befores = [first] + points[:-1]
+            recorded = [(t, c, b) for (t, c), b in zip(points, befores, strict=True)]
         rows = [
             {
                 "t": t,
                 "status": ops.states[code],
                 "timestamp": "",
-                "previous_t": t_before,
-                "previous_state": status_before,
+                "previous_t": before[0],
+                "previous_state": ops.states[before[1]],
                 "previous_timestamp": "",
             }
-            for (t, code), (t_before, status_before) in zip(
-                recorded,
-                [first_before] + [(t, ops.states[c]) for t, c in recorded[:-1]],
-                strict=True,
-            )
+            for t, code, before in recorded
         ]
         for change in changes:
             rows = metric_recomputation.rewrite(rows, change, inputs.day, lambda ref: {})

@@ -37,6 +37,9 @@ def matching_entry(
     return None
 
 
+Row = tuple[int, int, tuple[int, int]]  # (second, status, (previous second, previous status))
+
+
 def excluded_points(
     records: list[tuple[int, int]],
     carried: int,
@@ -47,6 +50,19 @@ def excluded_points(
     """The (second, status) points of one matched series over the day, or None when it has no
     timeline. ``records`` are the day's (second, status) in time order; ``carried`` the previous
     day's last status (-1: none); ``start_s``/``end_s`` the window in seconds from midnight."""
+    rows = excluded_rows(records, carried, start_s, end_s, ops)
+    return None if rows is None else points_of(rows, ops)
+
+
+def excluded_rows(
+    records: list[tuple[int, int]],
+    carried: int,
+    start_s: float,
+    end_s: float,
+    ops: OperationsProfile,
+) -> list[Row] | None:
+    """The series' rows of the day as ``status_metrics`` has them, in time order (emission order
+    within a second), each with its previous; None when none is left."""
     excluded = ops.code(EXCLUDED)
     missing = ops.code("MISSING") if "MISSING" in ops.states else ops.missing
     previous = (-1, carried) if carried >= 0 else (0, missing)
@@ -68,7 +84,13 @@ def excluded_points(
             previous = (second, status)
     if not emitted:
         return None
-    ordered = sorted(emitted, key=lambda item: item[0])  # stable: emission order within a second
+    return sorted(emitted, key=lambda item: item[0])  # stable: emission order within a second
+
+
+def points_of(ordered: list[Row], ops: OperationsProfile) -> list[tuple[int, int]]:
+    """The timeline the rows make: the first row's previous, then each row (midnight at the
+    earliest, MISSING from midnight when nothing comes before it)."""
+    missing = ops.code("MISSING") if "MISSING" in ops.states else ops.missing
     points: dict[int, int] = {ordered[0][2][0]: ordered[0][2][1]}
     for second, status, _ in ordered:
         points[second] = status
@@ -91,9 +113,10 @@ def apply(
     status: np.ndarray,
     carried: np.ndarray,
     ops: OperationsProfile,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, list[Row]]]:
     """Samples with the matched series rewritten: (series, t, status, matched mask, vanished
-    mask). ``series_keys[i]`` is (groups, service, hostname, metric) of series i."""
+    mask, each matched series' rows). ``series_keys[i]`` is (groups, service, hostname, metric)
+    of series i."""
     n = len(series_keys)
     matched = np.zeros(n, dtype=bool)
     vanished = np.zeros(n, dtype=bool)
@@ -104,7 +127,8 @@ def apply(
             matched[i] = True
             windows[i] = entry
     if not windows:
-        return series, t, status, matched, vanished
+        return series, t, status, matched, vanished, {}
+    series_rows: dict[int, list[Row]] = {}
     keep = ~matched[series]
     new_series, new_t, new_status = [series[keep]], [t[keep]], [status[keep]]
     order = np.lexsort((status, t, series))
@@ -115,10 +139,12 @@ def apply(
         records = list(zip(t_sorted[rows].tolist(), st_sorted[rows].tolist(), strict=True))
         start_s = (entry.start - day_start).total_seconds()
         end_s = (entry.end - day_start).total_seconds()
-        points = excluded_points(records, int(carried[i]), start_s, end_s, ops)
-        if points is None:
+        emitted = excluded_rows(records, int(carried[i]), start_s, end_s, ops)
+        if emitted is None:
             vanished[i] = True
             continue
+        series_rows[i] = emitted
+        points = points_of(emitted, ops)
         new_series.append(np.full(len(points), i, dtype=np.int64))
         new_t.append(np.array([p[0] for p in points], dtype=np.int64))
         new_status.append(np.array([p[1] for p in points], dtype=np.int8))
@@ -128,4 +154,5 @@ def apply(
         np.concatenate(new_status).astype(np.int8),
         matched,
         vanished,
+        series_rows,
     )

@@ -5,9 +5,10 @@ The rules, carried over as facts:
 
 * an entry acts on the level its most specific field names: metric (the metric timelines, before
   they are combined; in ``argo_v3`` by rewriting the series' rows, ``metric_recomputation``, and
-  this module's forcing only in ``corrected``), hostname (endpoint timelines, after downtimes), service (service
-  timelines) or group (endpoint-group timelines; ``exclude`` still sets UNKNOWN in
-  ``endpoint_group_ar`` after it); its other fields narrow the series it matches;
+  this module's forcing only in ``corrected``), hostname (endpoint timelines, after
+  downtimes), service (service timelines) or group (endpoint-group timelines; ``exclude``
+  still sets UNKNOWN in ``endpoint_group_ar`` after it); its other fields narrow the series it
+  matches;
 * the period is clipped to the day: the state holds from its start (midnight at the earliest) to
   its end, where the status in force before the period comes back (none after midnight); a period
   left empty by the clipping (one ending at midnight, or ending as it starts) forces the state from
