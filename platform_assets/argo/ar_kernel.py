@@ -201,9 +201,11 @@ def seconds_of_day(ts: pd.Series, day: date) -> np.ndarray:
     in integer arithmetic."""
     start = pd.Timestamp(datetime.combine(day, time(), tzinfo=UTC))
     stamps = pd.to_datetime(ts, utc=True)
-    nanos = (stamps - start).to_numpy(dtype="timedelta64[ns]").astype(np.int64)
+    delta = (stamps - start).to_numpy(dtype="timedelta64[ns]")
+    nanos = delta.astype(np.int64)
     whole = np.abs(nanos) // 1_000_000_000
-    return np.where(nanos < 0, -whole, whole)
+    seconds = np.where(nanos < 0, -whole, whole)
+    return np.where(np.isnat(delta), np.iinfo(np.int64).min, seconds)  # as the float's NaN was
 
 
 def monitoring_excluded(records: pd.DataFrame, exclusions: list[MonitoringExclusion]) -> np.ndarray:
@@ -657,18 +659,17 @@ def _rows_rewritten(
     ]
     if not chosen:
         return metric_tl
+    matching = status_changes.matcher(keys())
+    named: dict[int, list[StatusChange]] = {}
     for change in chosen:
-        if change.state not in ops.states:
+        hits = [s for s in matching(change).tolist() if samples.present[s]]
+        if hits and change.state not in ops.states:  # one naming nothing here is not read
             raise ProfileError(
                 f"recomputations: applied_status_changes state {change.state!r} (field state) "
                 f"is not a state of the operations profile {list(ops.states)}"
             )
-    matching = status_changes.matcher(keys())
-    named: dict[int, list[StatusChange]] = {}
-    for change in chosen:
-        for series in matching(change).tolist():
-            if samples.present[series]:
-                named.setdefault(series, []).append(change)
+        for series in hits:
+            named.setdefault(series, []).append(change)
     if not named:
         return metric_tl
     wanted = np.isin(samples.series, list(named))

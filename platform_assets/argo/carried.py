@@ -21,6 +21,7 @@ from platform_assets.argo.ar_kernel import monitoring_excluded, seconds_of_day
 from platform_assets.argo.profiles import MonitoringExclusion
 
 _KEY = ["service", "hostname", "metric"]
+_DENSE_KEYS = 1 << 25  # key values the array of last seconds covers (256 MB at most)
 
 
 def carried_candidates(
@@ -55,6 +56,3 @@ def _series_key(records: pd.DataFrame) -> np.ndarray:
     if span > _DENSE_KEYS:
         key = pd.factorize(key)[0].astype(np.int64)
     return key
-
-
-_DENSE_KEYS = 1 << 25  # key values the array of last seconds covers (256 MB at most)

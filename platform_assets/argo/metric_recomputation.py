@@ -61,7 +61,7 @@ def rewrite(
     raw_start = int((change.start - midnight).total_seconds() // 1)
     start = max(raw_start, 0)
     end = min(int((change.end - midnight).total_seconds() // 1), DAY_SECONDS)
-    by_time = {row["t"]: row for row in rows}
+    by_time = {row["t"]: dict(row) for row in rows}  # the caller's rows stay as they were
 
     def before(t: int) -> Row | None:
         earlier = [k for k in by_time if k < t]
@@ -131,11 +131,13 @@ def rewrite(
 
 
 def timeline(rows: list[Row], missing: str) -> list[tuple[int, str]]:
-    """(second, status) points of the metric timeline the rows make, from midnight."""
+    """(second, status) points of the metric timeline the rows make, from midnight to the end of
+    the day (a row past it, such as an exclusion's copy one second after a window ending at
+    23:59:59, is no point of the day)."""
     first = rows[0]
     points = {0: first["previous_state"]} if first["previous_t"] <= 0 else {0: missing}
     if first["previous_t"] > 0:
         points[first["previous_t"]] = first["previous_state"]
     for row in rows:
         points[row["t"]] = row["status"]
-    return sorted(points.items())
+    return sorted((t, status) for t, status in points.items() if t < DAY_SECONDS)

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from platform_assets.argo import metric_recomputation, status_changes
 from platform_assets.argo.ar_kernel import ArInputs, exclude_monitoring, report_topology
 from platform_assets.argo.metric_exclusions import matching_entry
-from platform_assets.argo.profiles import EXCLUDED, StatusChange
+from platform_assets.argo.profiles import EXCLUDED, OperationsProfile, StatusChange
 from platform_assets.argo.series_lookup import PairTable, fan_out, sort_packed
 from platform_assets.argo.status_results import clock, coded, metric_status_table
 
@@ -80,12 +80,9 @@ def _last_of_previous_day(inputs: ArInputs, series: _Series) -> pd.DataFrame | N
     keys, stamps = keys[known], stamps[known]
     # in key order (service, hostname, metric: the order of the statuses' first appearance
     # follows from it), the latest record of each key, of records of one instant the last listed
-    packed = sort_packed([keys, stamps - stamps.min(), known])
-    if packed is None:
-        order = np.lexsort((known, stamps, keys))
-        keys, rows = keys[order], known[order]
-    else:
-        keys, _, rows = packed
+    # (nanosecond stamps do not pack with the keys into 63 bits; a run's D-1 is small anyway)
+    order = np.lexsort((known, stamps, keys))
+    keys, rows = keys[order], known[order]
     last = np.ones(len(keys), dtype=bool)
     last[:-1] = keys[1:] != keys[:-1]
     return prev.iloc[rows[last]]
@@ -205,6 +202,8 @@ class _Series:
     def rows_of(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(first row, number of rows: the endpoint's groups) of each record ``key``."""
         n_hosts, n_metrics = max(len(self.hosts), 1), max(len(self.metrics), 1)
+        if len(self.frame) == 0:  # the report expects no series: no record has rows
+            return np.zeros(len(keys), np.int64), np.zeros(len(keys), np.int64)
         known = keys >= 0
         pair, metric = np.divmod(np.where(known, keys, 0), n_metrics)
         first, count = self.pairs.find(pair, known)
@@ -339,7 +338,7 @@ def _rewritten(
     return rewritten, np.array(keys, dtype=float)
 
 
-def _one_per_second(records: list[dict], ops) -> list[dict]:  # noqa: ANN001
+def _one_per_second(records: list[dict], ops: OperationsProfile) -> list[dict]:
     """The original keeps one row per second of a series (a map by time); Weir keeps the one the
     kernel's timeline takes there: the highest status code."""
     best: dict[int, dict] = {}

@@ -5,6 +5,7 @@ quirks included, in ``argo_v3``; ``corrected`` forces [start, end) and leaves th
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from platform_assets.argo import metric_recomputation
@@ -108,3 +109,26 @@ def test_the_kernels_timeline_is_the_one_the_rewritten_rows_make(seed):
         if not expected or expected[-1][1] != status:
             expected.append((t, status))
     assert _metric_points(world) == expected
+
+
+@pytest.mark.parametrize("window_end", [at(24) - pd.Timedelta(seconds=1), at(24)])
+def test_an_exclusion_copy_past_the_day_is_no_point_of_the_timeline(window_end):
+    """exclude_metrics adds a copy one second after a window ending at 23:59:59 (or at the next
+    midnight): a row of the next day, which the rewritten timeline leaves out."""
+    day = [(at(0.5), "S", "h1", "m1", "OK"), (at(5), "S", "h1", "m1", "CRITICAL"), (at(0), "S", "h1", "m2", "OK")]
+    world = replace(inputs(day), metric_exclusions=[pr.MetricExclusion("m1", None, None, None, at(1), window_end)],
+                    status_changes=changes({"metric": "m1", "state": "WARNING"}, start=2, end=3))
+    result = compute_ar(world)
+    assert result.status_endpoints["t"].max() < 86_400
+    assert all(t < 86_400 for t, _ in _metric_points(world))
+
+
+def test_an_entry_naming_no_series_is_not_read():
+    """A state the profile lacks, in an entry for a metric this report does not have (a request
+    without a report field applies to every report): nothing to refuse, as in the original."""
+    change = pr.StatusChange("NOT_A_STATE", None, None, None, "no_such_metric", at(1), at(2))
+    world = replace(inputs(_day((1, "OK"))), status_changes=[change])
+    assert compute_ar(world).endpoint_ar["availability"].tolist() == [100.0]
+    named = replace(world, status_changes=[replace(change, metric="m1")])
+    with pytest.raises(pr.ProfileError, match="NOT_A_STATE"):
+        compute_ar(named)

@@ -79,3 +79,10 @@ def test_the_table_reads_back_in_pandas_parquet_and_both_stores(tmp_path):
         docs = store.read_day("t", "status_metrics", "rid", day)
         assert len(docs) == 4 and all("info" not in d and d["tags"] == [] for d in docs)
         assert {d["status"] for d in docs} == {"EXCLUDED", "CRITICAL", "WARNING"}
+
+
+def test_records_of_a_report_expecting_no_series_give_no_rows():
+    """The topology has no endpoint of a service in the metric profile: no series, no rows, no
+    failure of the tenant-day."""
+    world = inputs([(at(1), "S", "h1", "m1", "OK")], endpoints=[("G1", "OTHER", "h9")])
+    assert status_metric_table(world, "rid").num_rows == 0
