@@ -233,7 +233,8 @@ class LocalResultsStore:
         replaced = method == "insert" or collection in REPLACES_DAY
         if replaced and isinstance(docs, DocumentTable):
             # kept as the table it came as (a day's status_metrics is millions of documents)
-            pq.write_table(docs.stored(), tmp, compression="lz4")  # written and read fast
+            # written and read fast; always read whole, so no min/max statistics to compute
+            pq.write_table(docs.stored(), tmp, compression="lz4", write_statistics=False)
             tmp.replace(path.with_suffix(".parquet"))
             path.unlink(missing_ok=True)
             return len(docs)

@@ -254,6 +254,15 @@ class RunInputs:
         return carried_candidates(whole, exclusions, day)
 
 
+def _filtered_columns(table: pa.Table) -> list[str]:
+    """The columns of a status table worth min/max statistics: the numbers (date, second,
+    flags). A text column of a day's status rows spans every value in each row group, and its
+    statistics cost more than half of the write."""
+    return [
+        f.name for f in table.schema if pa.types.is_integer(f.type) or pa.types.is_boolean(f.type)
+    ]
+
+
 def each_level(write: Callable[[str], Any], levels: list[str]) -> list[Any]:
     """``write`` for each level, two at a time; the first failure is raised once all are done."""
     if len(levels) < 2:
@@ -387,6 +396,7 @@ def _compute_day(
             arrow[level],
             compression="lz4" if big else "zstd",
             store_schema=not big,
+            write_statistics=_filtered_columns(arrow[level]) if level in STATUS_KEYS else True,
         )
 
     def to_store(level: str) -> int:

@@ -33,3 +33,16 @@ def test_a_failed_level_is_raised_after_every_level_was_attempted():
         each_level(write, ["a", "b", "c"])
     assert sorted(attempted) == ["a", "b", "c"]
     assert each_level(write, ["a"]) == [None]
+
+
+def test_status_tables_keep_statistics_for_their_numbers_only():
+    import pyarrow as pa
+
+    from platform_assets.argo.assets_ar import _filtered_columns
+    from platform_assets.argo.status_results import STATUS_SCHEMAS
+
+    metric = STATUS_SCHEMAS["status_metrics"].empty_table()
+    assert _filtered_columns(metric) == ["time_integer", "date_integer", "has_threshold_rule"]
+    endpoints = STATUS_SCHEMAS["status_endpoints"].empty_table()
+    assert _filtered_columns(endpoints) == ["date_integer", "has_threshold_rule"]
+    assert _filtered_columns(pa.table({"host": ["h1"]})) == []
