@@ -196,16 +196,26 @@ def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
     return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def utc_nanos(ts: pd.Series) -> np.ndarray:
+    """Nanoseconds since the epoch of each timestamp (NaT: int64's minimum). A column already
+    in UTC (the lake's) is read as it is: ``pd.to_datetime`` would copy two million values."""
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return ts.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return pd.to_datetime(ts, utc=True).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+
+
+_NAT = np.iinfo(np.int64).min
+
+
 def seconds_of_day(ts: pd.Series, day: date) -> np.ndarray:
     """Whole seconds from the day's midnight, truncated toward zero (as a float's int would be),
     in integer arithmetic."""
-    start = pd.Timestamp(datetime.combine(day, time(), tzinfo=UTC))
-    stamps = pd.to_datetime(ts, utc=True)
-    delta = (stamps - start).to_numpy(dtype="timedelta64[ns]")
-    nanos = delta.astype(np.int64)
+    start = pd.Timestamp(datetime.combine(day, time(), tzinfo=UTC)).value
+    stamps = utc_nanos(ts)
+    nanos = stamps - start
     whole = np.abs(nanos) // 1_000_000_000
     seconds = np.where(nanos < 0, -whole, whole)
-    return np.where(np.isnat(delta), np.iinfo(np.int64).min, seconds)  # as the float's NaN was
+    return np.where(stamps == _NAT, _NAT, seconds)  # NaT as the float's NaN was
 
 
 def monitoring_excluded(records: pd.DataFrame, exclusions: list[MonitoringExclusion]) -> np.ndarray:

@@ -300,7 +300,7 @@ def _compute_day(
         raise dg.Failure(f"argo/metric_data for {name} {day} is not materialized; run it first")
     previous_built = latest_metadata(context.instance, METRIC_DATA, previous_day(day), name) or {}
     started = time.monotonic()
-    frames: dict[str, list[pd.DataFrame]] = {level: [] for level in (*LEVELS, *STATUS_LEVELS)}
+    frames: dict[str, list[Any]] = {level: [] for level in (*LEVELS, *STATUS_LEVELS)}
     metric_rows: list[pa.Table] = []  # status_metrics: millions of rows, kept in Arrow
     expected, stats, dates_used = [], {}, {}
     prepared = []
@@ -362,11 +362,10 @@ def _compute_day(
                 "recomputation_status_changes": len(inputs.status_changes),
             }
     tables: dict[str, Any] = {
-        level: pd.concat(parts, ignore_index=True)
-        if parts
-        else STATUS_SCHEMAS[level].empty_table().to_pandas()
-        for level, parts in frames.items()
+        level: pd.concat(frames[level], ignore_index=True) for level in LEVELS
     }
+    for level in STATUS_LEVELS:  # Arrow tables, as status_table builds them
+        tables[level] = pa.concat_tables(frames[level] or [STATUS_SCHEMAS[level].empty_table()])
     tables[METRIC_LEVEL] = pa.concat_tables(
         metric_rows or [STATUS_SCHEMAS[METRIC_LEVEL].empty_table()]
     )

@@ -37,7 +37,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from platform_assets.argo import metric_recomputation, status_changes
-from platform_assets.argo.ar_kernel import ArInputs, exclude_monitoring, report_topology
+from platform_assets.argo.ar_kernel import (
+    ArInputs,
+    exclude_monitoring,
+    report_topology,
+    utc_nanos,
+)
 from platform_assets.argo.metric_exclusions import matching_entry
 from platform_assets.argo.profiles import EXCLUDED, OperationsProfile, StatusChange
 from platform_assets.argo.series_lookup import PairTable, fan_out, sort_packed
@@ -71,8 +76,7 @@ def _last_of_previous_day(inputs: ArInputs, series: _Series) -> pd.DataFrame | N
     prev = exclude_monitoring(prev, inputs.exclusions)
     if prev.empty:
         return None
-    stamps = pd.to_datetime(prev["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]")
-    stamps = stamps.astype(np.int64)
+    stamps = utc_nanos(prev["timestamp"])
     keys = series.key(prev)
     known = np.flatnonzero(keys >= 0)
     if len(known) == 0:
@@ -454,10 +458,7 @@ def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
     taken = series.valid[expected_row]
     record, expected_row = record[taken], expected_row[taken]
     epoch = (
-        (
-            (pd.to_datetime(union["timestamp"], utc=True) - pd.Timestamp(0, tz="UTC"))
-            // pd.Timedelta(seconds=1)
-        ).to_numpy(dtype=np.int64)
+        utc_nanos(union["timestamp"]) // 1_000_000_000
         if len(union)
         else np.zeros(0, dtype=np.int64)
     )

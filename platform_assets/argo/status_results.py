@@ -11,6 +11,7 @@ with the same insert/upsert semantics as A/R; upsert keys are the original's (``
 """
 
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -87,24 +88,36 @@ def status_table(
     day: date,
     states: tuple[str, ...],
     info: pd.DataFrame | None = None,
-) -> pd.DataFrame:
+) -> pa.Table:
     """The kernel's rows of ``level`` (key columns, ``t``, ``status`` code, ``has_threshold_rule``)
-    as the collection's columns (``info`` as JSON text; ``documents`` turns it into a document)."""
-    out = pd.DataFrame({"report": np.full(len(rows), report_id, dtype=object)})
+    as the collection's columns (``info`` as JSON text; ``documents`` turns it into a document),
+    built in Arrow: a status text per code and a timestamp per second of the day, each made once."""
+    n = len(rows)
+    zeros = np.zeros(n, dtype=np.int64)
+    columns: dict[str, pa.Array] = {"report": _plain(coded(zeros, pa.array([report_id])))}
     for column, name in KEYS[level]:
-        out[name] = rows[column].to_numpy(dtype=object)
-    if level == "status_endpoints":  # looked up once per endpoint, not per row
-        lookup = _info_lookup(info)
-        codes, endpoints = pd.MultiIndex.from_arrays(
-            [out["endpoint_group"], out["service"], out["host"]]
-        ).factorize()
-        found = np.array([lookup.get(k) for k in endpoints], dtype=object)
-        out["info"] = found[codes] if len(codes) else np.zeros(0, dtype=object)
-    out["status"] = np.asarray(states, dtype=object)[rows["status"].to_numpy(dtype=np.int64)]
-    out["timestamp"] = f"{day.isoformat()}T" + clock()[rows["t"].to_numpy(dtype=np.int64)] + "Z"
-    out["date_integer"] = int(day.strftime("%Y%m%d"))
-    out["has_threshold_rule"] = rows["has_threshold_rule"].to_numpy(dtype=bool)
-    return out
+        columns[name] = pa.array(rows[column], type=pa.string(), from_pandas=True)
+    if level == "status_endpoints":
+        keys = pa.table({c: columns[n_] for c, n_ in KEYS[level]})
+        columns["info"] = _plain(_endpoint_info(keys, _info_lookup(info)))
+    status = rows["status"].to_numpy(dtype=np.int64)
+    columns["status"] = _plain(coded(status, pa.array(list(states), pa.string())))
+    columns["timestamp"] = pc.take(_day_stamps(day), pa.array(rows["t"].to_numpy(dtype=np.int64)))
+    columns["date_integer"] = pa.array(np.full(n, int(day.strftime("%Y%m%d")), dtype=np.int64))
+    columns["has_threshold_rule"] = pa.array(rows["has_threshold_rule"].to_numpy(dtype=bool))
+    return pa.table(columns, schema=STATUS_SCHEMAS[level])
+
+
+def _plain(values: pa.DictionaryArray) -> pa.Array:
+    """A dictionary array as the plain text column the status collections' files have."""
+    return values.cast(pa.string())
+
+
+@lru_cache(maxsize=4)
+def _day_stamps(day: date) -> pa.Array:
+    """``YYYY-MM-DDTHH:MM:SSZ`` of every second of ``day``, position = second (made once a day)."""
+    prefix = f"{day.isoformat()}T"
+    return pa.array([f"{prefix}{t}Z" for t in clock()], pa.string())
 
 
 def _info_lookup(info: pd.DataFrame | None) -> dict[tuple[str, str, str], str]:

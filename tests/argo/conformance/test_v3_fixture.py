@@ -76,7 +76,7 @@ def _status_rows(result, states) -> dict[str, set]:
     out = {}
     for level, rows in zip(STATUS_LEVELS, (result.status_endpoints, result.status_services,
                                            result.status_endpoint_groups), strict=True):
-        table = status_table(level, rows, "report-id", DAY, states)
+        table = status_table(level, rows, "report-id", DAY, states).to_pandas()
         keys = [c for c in ("endpoint_group", "service", "host") if c in table]
         out[level] = {tuple(r) for r in table[[*keys, "status", "timestamp"]].itertuples(index=False)}
         out[level + "_threshold"] = {tuple(r) for r in table.loc[table["has_threshold_rule"], [*keys, "timestamp"]]
