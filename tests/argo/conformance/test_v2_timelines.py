@@ -7,7 +7,15 @@ Weir's parsers and kernel. The fixture's recomputation forces EXCLUDED on four m
 import pytest
 
 from platform_assets.argo.ar_kernel import compute_ar
-from tests.argo.conformance.v2_fixture import MAIN, expected_timelines, inputs, weir_timelines
+from tests.argo.conformance.v2_fixture import (
+    MAIN,
+    RECOMPUTATIONS,
+    expected_timelines,
+    facts,
+    inputs,
+    recomputation_inputs,
+    weir_timelines,
+)
 
 FILES = ("metric_timeline", "endpoint_timeline", "service_timeline", "function_timeline",
          "endpoint_group_timeline")
@@ -53,8 +61,6 @@ def test_a_groups_status_change_as_the_recomputation_fixture_expects():
     """``exp_group_timeline1``: Group_A forced CRITICAL 09:30-11:00, OK again at 11:00. Its input is
     a hand-made intermediate whose ``ogstatus`` marks a threshold rule no raw record carries, so
     the points are compared, not the flag."""
-    from tests.argo.conformance.v2_fixture import RECOMPUTATIONS, recomputation_inputs
-
     data = recomputation_inputs()
     level, want = expected_timelines(RECOMPUTATIONS, "exp_group_timeline1")
     got = weir_timelines(compute_ar(data), data)[level]
@@ -65,3 +71,17 @@ def test_a_groups_status_change_as_the_recomputation_fixture_expects():
     plain = replace(data, status_changes=[])
     assert weir_timelines(compute_ar(plain), plain)[level][("Group_A",)]["points"][2:4] == [
         ["08:00:00", "OK"], ["12:00:00", "CRITICAL"]]
+
+
+LEVEL_CASES = facts(RECOMPUTATIONS, "level_cases")["cases"]
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("case", LEVEL_CASES, ids=lambda c: c["name"])
+def test_endpoint_service_and_group_changes_as_the_recomputation_fixtures_expect(case):
+    """The same test's endpoint, service and second group cases (commented out in its
+    ``testMain``): every timeline of the level, change for change."""
+    data = recomputation_inputs(case["records"], case["recomputations"])
+    got = weir_timelines(compute_ar(data), data)[case["level"]]
+    want = {tuple(series[:-1]): {"points": series[-1], "hasThr": False} for series in case["expected"]}
+    assert _differences(case["level"], got, want, flags=False) == []

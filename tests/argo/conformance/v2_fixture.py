@@ -123,13 +123,17 @@ def expected_timelines(folder: Path, name: str) -> tuple[str, dict[tuple, dict]]
                    for s in doc["series"]}
 
 
-def recomputation_inputs() -> ArInputs:
-    """``RecomputationChangeStatusTest``'s active case: its hand-made records (the statuses of the
-    day, each series' status before its first record at that record's ``prevTs``) for one endpoint,
-    the fixture's aggregation profile, the main fixture's operations profile, and the group's
-    status change 09:30-11:00."""
+def recomputation_inputs(
+    records: str = "initial_group_timeline_data_recomp", recomputations: list | None = None
+) -> ArInputs:
+    """``RecomputationChangeStatusTest``'s cases: its hand-made ``records`` (the statuses of the
+    day, each series' status before its first record at that record's ``prevTs``), the fixture's
+    aggregation profile, the main fixture's operations profile, and ``recomputations`` (by
+    default the active case's: the group's status change 09:30-11:00)."""
     day = date(2025, 4, 30)
-    rows = facts(RECOMPUTATIONS, "initial_group_timeline_data_recomp")["records"]
+    if recomputations is None:
+        recomputations = facts(RECOMPUTATIONS, "group_timeline_recomp1")["data"]
+    rows = facts(RECOMPUTATIONS, records)["records"]
     frame = pd.DataFrame(rows)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     first = frame.sort_values("timestamp").drop_duplicates(["service", "hostname", "metric"])
@@ -147,7 +151,7 @@ def recomputation_inputs() -> ArInputs:
             for g, s, h in frame[["group", "service", "hostname"]].drop_duplicates().itertuples(index=False)]},
         "topology_groups": {"data": []},
         "downtimes": {"data": []},
-        "recomputations": {"data": facts(RECOMPUTATIONS, "group_timeline_recomp1")["data"]},
+        "recomputations": {"data": recomputations},
     }
     return build_inputs(Report("Default", "default"), day, frame[columns].assign(monitoring_host=None),
                         previous[columns].assign(monitoring_host=None), snapshots)
