@@ -683,29 +683,25 @@ def _rows_rewritten(
     if not named:
         return metric_tl
     wanted = np.isin(samples.series, list(named))
-    by_series: dict[int, dict[int, int]] = {s: {} for s in named}
-    for series, t, status in zip(
-        samples.series[wanted].tolist(),
-        samples.t[wanted].tolist(),
-        samples.status[wanted].tolist(),
+    order = np.lexsort((samples.status[wanted], samples.t[wanted], samples.series[wanted]))
+    recorded: dict[int, list[tuple[int, int]]] = {s: [] for s in named}
+    for series, t, code in zip(
+        samples.series[wanted][order].tolist(),
+        samples.t[wanted][order].tolist(),
+        samples.status[wanted][order].tolist(),
         strict=True,
     ):
-        per_second = by_series[series]
-        per_second[t] = max(status, per_second.get(t, -1))
+        recorded[series].append((t, code))
     points_s, points_t, points_status = [], [], []
     for series, changes in named.items():
         if series in samples.excluded:  # the rows exclude_metrics left, with their previous
-            emitted: dict[int, tuple[int, tuple[int, int]]] = {}
-            for t, code, before in samples.excluded[series]:  # one per second: highest code
-                if t not in emitted or code >= emitted[t][0]:
-                    emitted[t] = (code, before)
-            recorded = [(t, code, before) for t, (code, before) in sorted(emitted.items())]
-        else:
+            listed = samples.excluded[series]
+        else:  # each record's previous is the one before it; the first's the carried status
             carried = int(samples.carried[series])
             first = (-1, carried) if carried >= 0 else (0, ops.missing)
-            points = sorted(by_series[series].items()) or [(0, ops.missing)]
+            points = recorded[series] or [(0, ops.missing)]
             befores = [first] + points[:-1]
-            recorded = [(t, c, b) for (t, c), b in zip(points, befores, strict=True)]
+            listed = [(t, c, b) for (t, c), b in zip(points, befores, strict=True)]
         rows = [
             {
                 "t": t,
@@ -715,8 +711,9 @@ def _rows_rewritten(
                 "previous_state": ops.states[before[1]],
                 "previous_timestamp": "",
             }
-            for t, code, before in recorded
+            for t, code, before in listed
         ]
+        rows = metric_recomputation.one_per_second(rows, ops)
         for change in changes:
             rows = metric_recomputation.rewrite(rows, change, inputs.day, lambda ref: {})
         for t, status in metric_recomputation.timeline(rows, ops.states[ops.missing]):

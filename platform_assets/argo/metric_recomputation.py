@@ -33,7 +33,7 @@ from datetime import date
 
 import pandas as pd
 
-from platform_assets.argo.profiles import StatusChange
+from platform_assets.argo.profiles import OperationsProfile, StatusChange
 
 DAY_SECONDS = 86_400
 START_MESSAGE = "This is the start of recomputation period"
@@ -48,6 +48,26 @@ def stamp(day: date, second: int) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` of ``second`` from the day's midnight (negative: the day before)."""
     moment = pd.Timestamp(day, tz="UTC") + pd.Timedelta(seconds=int(second))
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def one_per_second(rows: list[Row], ops: OperationsProfile) -> list[Row]:
+    """The series' rows (in time order) one per second, as the original's map by time keeps them:
+    of rows of one second, the one with the highest status code (the kernel's rule; the original
+    keeps whichever its sort hands it last). The series' first row keeps the previous of its
+    second's first row, the row before the day's first second, so that its timeline starts as the
+    kernel's does."""
+    kept: dict[int, tuple[Row, Row]] = {}  # second -> (the row kept, the second's first row)
+    for row in rows:
+        code = ops.code(row["status"]) if row["status"] in ops.states else ops.unknown
+        if row["t"] not in kept:
+            kept[row["t"]] = ({**row, "_code": code}, row)
+        elif code >= kept[row["t"]][0]["_code"]:
+            kept[row["t"]] = ({**row, "_code": code}, kept[row["t"]][1])
+    out = [{k: v for k, v in kept[t][0].items() if k != "_code"} for t in sorted(kept)]
+    if out:
+        first = kept[min(kept)][1]
+        out[0].update({k: first[k] for k in ("previous_t", "previous_timestamp", "previous_state")})
+    return out
 
 
 def rewrite(

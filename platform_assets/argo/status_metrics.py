@@ -44,7 +44,7 @@ from platform_assets.argo.ar_kernel import (
     utc_nanos,
 )
 from platform_assets.argo.metric_exclusions import matching_entry
-from platform_assets.argo.profiles import EXCLUDED, OperationsProfile, StatusChange
+from platform_assets.argo.profiles import EXCLUDED, StatusChange
 from platform_assets.argo.series_lookup import PairTable, fan_out, sort_packed
 from platform_assets.argo.status_results import clock, coded, metric_status_table
 
@@ -330,7 +330,7 @@ def _rewritten(
         ).dt.total_seconds()
         for record, t, p in zip(records, seconds.astype(int), before.astype(int), strict=True):
             record.update(t=int(t), previous_t=int(p))
-        rows = _one_per_second(records, ops)
+        rows = metric_recomputation.one_per_second(records, ops)
         for change in mine:
             rows = metric_recomputation.rewrite(rows, change, day, lambda ref: _blank(ref))
         first = int(block["_position"].iloc[0])
@@ -340,18 +340,6 @@ def _rewritten(
     rewritten = pd.DataFrame(out, columns=COLUMNS, dtype=object)  # None stays None
     rewritten["has_threshold_rule"] = rewritten["has_threshold_rule"].astype(bool)
     return rewritten, np.array(keys, dtype=float)
-
-
-def _one_per_second(records: list[dict], ops: OperationsProfile) -> list[dict]:
-    """The original keeps one row per second of a series (a map by time); Weir keeps the one the
-    kernel's timeline takes there: the highest status code."""
-    best: dict[int, dict] = {}
-    for record in records:
-        code = ops.code(record["status"]) if record["status"] in ops.states else ops.unknown
-        kept = best.get(record["t"])
-        if kept is None or code >= kept["_code"]:
-            best[record["t"]] = {**record, "_code": code}
-    return [{k: v for k, v in best[t].items() if k != "_code"} for t in sorted(best)]
 
 
 def _blank(ref: dict) -> dict:

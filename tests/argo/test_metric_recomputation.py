@@ -79,10 +79,10 @@ def test_corrected_leaves_the_rows_as_recorded():
     assert rows[rows["metric"] == "m1"]["status"].tolist() == ["OK", "WARNING"]
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", range(120))
 def test_the_kernels_timeline_is_the_one_the_rewritten_rows_make(seed):
     rng = np.random.default_rng(seed)
-    hours = sorted(set(rng.choice(np.arange(0, 24, 0.5), size=int(rng.integers(0, 6)), replace=False).tolist()))
+    hours = sorted(rng.choice(np.arange(0, 24, 0.5), size=int(rng.integers(0, 6))).tolist())  # repeats: one second, two records
     day = [(at(h), "S", "h1", "m1", ["OK", "WARNING", "CRITICAL"][rng.integers(3)]) for h in hours]
     day += [(at(0), "S", "h1", "m2", "OK")]
     prev = [(at(-2), "S", "h1", "m1", "WARNING")] if rng.random() < 0.5 else []
@@ -132,3 +132,17 @@ def test_an_entry_naming_no_series_is_not_read():
     named = replace(world, status_changes=[replace(change, metric="m1")])
     with pytest.raises(pr.ProfileError, match="NOT_A_STATE"):
         compute_ar(named)
+
+
+def test_two_records_of_the_first_second_keep_the_status_carried_into_the_day():
+    """OK and CRITICAL both at 05:00, WARNING carried from the day before: the row kept (CRITICAL,
+    the highest code) takes the previous of its second's first row, so the rows' timeline and the
+    kernel's both start WARNING at midnight."""
+    day = [(at(5), "S", "h1", "m1", "OK"), (at(5), "S", "h1", "m1", "CRITICAL"), (at(0), "S", "h1", "m2", "OK")]
+    world = replace(inputs(day, [(at(-2), "S", "h1", "m1", "WARNING")]),
+                    status_changes=changes({"metric": "m1", "state": "UNKNOWN"}, start=9, end=10))
+    rows = status_metric_rows(world)
+    first = rows[rows["metric"] == "m1"].iloc[0]
+    assert (first["status"], first["previous_state"], first["previous_timestamp"]) == (
+        "CRITICAL", "WARNING", "2024-03-09T22:00:00Z")
+    assert _metric_points(world) == [(0, "WARNING"), (18000, "CRITICAL"), (32400, "UNKNOWN"), (36000, "CRITICAL")]
