@@ -21,7 +21,7 @@ The rules, carried over as facts:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 
 import numpy as np
@@ -81,13 +81,17 @@ def apply(
     return timelines
 
 
-def matcher(keys: pd.DataFrame) -> Callable[[StatusChange], np.ndarray]:
-    """Series (rows of ``keys``: any of group, service, hostname, metric; ``group`` may hold a
-    tuple of groups) an entry matches: each of its fields absent or equal."""
-    columns = {c: keys[c].to_numpy(dtype=object) for c in keys.columns}
+def matcher(
+    keys: pd.DataFrame | Mapping[str, np.ndarray],
+) -> Callable[[StatusChange], np.ndarray]:
+    """Series (rows of ``keys``: any of group, service, hostname, metric, as a frame or as
+    columns; ``group`` may hold a tuple of groups) an entry matches: each of its fields absent or
+    equal."""
+    columns = {c: np.asarray(keys[c], dtype=object) for c in keys}
+    rows = len(next(iter(columns.values()))) if columns else 0
 
     def matching(change: StatusChange) -> np.ndarray:
-        hit = np.ones(len(keys), dtype=bool)
+        hit = np.ones(rows, dtype=bool)
         for name, want in (
             ("group", change.group),
             ("service", change.service),

@@ -282,15 +282,11 @@ def _metric_changes(inputs: ArInputs) -> list[StatusChange]:
 
 
 def _matched(changes: list[StatusChange], columns: dict[str, np.ndarray]) -> np.ndarray:
-    """Rows of a series some change names (each of its fields absent or equal)."""
+    """Rows of a series some change names (``status_changes.matcher``)."""
+    matching = status_changes.matcher(columns)
     hit = np.zeros(len(columns["group"]), dtype=bool)
     for change in changes:
-        mask = np.ones(len(hit), dtype=bool)
-        for name in _SERIES:
-            want = getattr(change, name)
-            if want is not None:
-                mask &= columns[name] == want
-        hit |= mask
+        hit[matching(change)] = True
     return hit
 
 
@@ -317,12 +313,11 @@ def _rewritten(
     midnight = pd.Timestamp(day, tz="UTC")
     out: list[dict] = []
     keys: list[float] = []
-    frame = frame.assign(_position=positions)
-    for key, block in frame.groupby(_SERIES, sort=False, dropna=False):
-        named = dict(zip(_SERIES, key, strict=True))
-        mine = [
-            c for c in changes if _matched([c], {k: np.array([v]) for k, v in named.items()})[0]
-        ]
+    frame = frame.assign(_position=positions).reset_index(drop=True)
+    matching = status_changes.matcher({c: frame[c].to_numpy(dtype=object) for c in _SERIES})
+    naming = [(change, set(matching(change).tolist())) for change in changes]
+    for _, block in frame.groupby(_SERIES, sort=False, dropna=False):
+        mine = [change for change, rows in naming if block.index[0] in rows]
         records = block.drop(columns="_position").to_dict("records")
         seconds = (pd.to_datetime(block["timestamp"], utc=True) - midnight).dt.total_seconds()
         before = (
@@ -332,7 +327,7 @@ def _rewritten(
             record.update(t=int(t), previous_t=int(p))
         rows = metric_recomputation.one_per_second(records, ops)
         for change in mine:
-            rows = metric_recomputation.rewrite(rows, change, day, lambda ref: _blank(ref))
+            rows = metric_recomputation.rewrite(rows, change, day, _blank)
         first = int(block["_position"].iloc[0])
         for i, row in enumerate(rows):
             out.append({c: row.get(c) for c in COLUMNS})
