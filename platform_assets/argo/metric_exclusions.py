@@ -40,20 +40,6 @@ def matching_entry(
 Row = tuple[int, int, tuple[int, int]]  # (second, status, (previous second, previous status))
 
 
-def excluded_points(
-    records: list[tuple[int, int]],
-    carried: int,
-    start_s: float,
-    end_s: float,
-    ops: OperationsProfile,
-) -> list[tuple[int, int]] | None:
-    """The (second, status) points of one matched series over the day, or None when it has no
-    timeline. ``records`` are the day's (second, status) in time order; ``carried`` the previous
-    day's last status (-1: none); ``start_s``/``end_s`` the window in seconds from midnight."""
-    rows = excluded_rows(records, carried, start_s, end_s, ops)
-    return None if rows is None else points_of(rows, ops)
-
-
 def excluded_rows(
     records: list[tuple[int, int]],
     carried: int,

@@ -46,7 +46,7 @@ from platform_assets.argo.ar_kernel import (
 from platform_assets.argo.metric_exclusions import matching_entry
 from platform_assets.argo.profiles import EXCLUDED, StatusChange
 from platform_assets.argo.series_lookup import PairTable, fan_out, sort_packed
-from platform_assets.argo.status_results import clock, coded, metric_status_table
+from platform_assets.argo.status_results import coded, day_stamps, metric_status_table
 
 COLUMNS = [
     "group",
@@ -235,23 +235,7 @@ class _Series:
 def status_metric_rows(inputs: ArInputs) -> pd.DataFrame:
     """The report-day's ``status_metrics`` rows (``COLUMNS``, plain objects), in series and time
     order."""
-    rows, on_day = _collect(inputs)
-    entries = _exclusion_entries(inputs)
-    if entries:
-        frame = _with_exclusions(inputs, _frame(rows), entries, _midnight(inputs.day))[COLUMNS]
-    else:
-        frame = _frame(rows.filter(pa.array(on_day)))
-    changes = _metric_changes(inputs)
-    if not changes:
-        return frame
-    matched = _matched(changes, {c: frame[c].to_numpy(dtype=object) for c in _SERIES})
-    if not matched.any():
-        return frame
-    positions = np.flatnonzero(matched)
-    rewritten, keys = _rewritten(inputs, frame.iloc[positions], positions, changes)
-    out = pd.concat([frame[~matched], rewritten], ignore_index=True)
-    order = np.argsort(np.concatenate([np.flatnonzero(~matched), keys]), kind="stable")
-    return out.iloc[order].reset_index(drop=True)
+    return _frame(_rows(inputs))
 
 
 def status_metric_table(
@@ -259,6 +243,11 @@ def status_metric_table(
 ) -> pa.Table:
     """The report-day's ``status_metrics`` as the collection's columns, built in Arrow (two
     million rows a day: no Python object per value)."""
+    return metric_status_table(_rows(inputs), report_id, info)
+
+
+def _rows(inputs: ArInputs) -> pa.Table:
+    """The day's rows (``ROWS_SCHEMA``) after every recomputation rule, in series and time order."""
     rows, on_day = _collect(inputs)
     entries = _exclusion_entries(inputs)
     if entries:
@@ -267,9 +256,7 @@ def status_metric_table(
     else:
         chosen = rows.filter(pa.array(on_day))
     changes = _metric_changes(inputs)
-    if changes:
-        chosen = _with_metric_changes(inputs, chosen, changes)
-    return metric_status_table(chosen, report_id, info)
+    return _with_metric_changes(inputs, chosen, changes) if changes else chosen
 
 
 def _metric_changes(inputs: ArInputs) -> list[StatusChange]:
@@ -557,15 +544,15 @@ def _stamps(epoch: np.ndarray, day: date) -> tuple[pa.Array, np.ndarray]:
     start = int(pd.Timestamp(day, tz="UTC").timestamp())
     offset = epoch - start
     on_day = (offset >= 0) & (offset < 86_400)
-    prefix = f"{day.isoformat()}T"
-    texts = [f"{prefix}{t}Z" for t in clock()]
+    texts = day_stamps(day)
     position = offset.copy()
     others = ~on_day
     if others.any():
         distinct, inverse = np.unique(epoch[others], return_inverse=True)
-        texts += list(pd.to_datetime(distinct, unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        stamps = pd.to_datetime(distinct, unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ")
+        texts = pa.concat_arrays([texts, pa.array(list(stamps), pa.string())])
         position[others] = 86_400 + inverse
-    return pa.array(texts, pa.string()), position
+    return texts, position
 
 
 def _with_exclusions(inputs: ArInputs, rows: pd.DataFrame, entries, midnight: str) -> pd.DataFrame:

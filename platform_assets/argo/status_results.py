@@ -102,7 +102,7 @@ def status_table(
         columns["info"] = _plain(_endpoint_info(keys, _info_lookup(info)))
     status = rows["status"].to_numpy(dtype=np.int64)
     columns["status"] = _plain(coded(status, pa.array(list(states), pa.string())))
-    columns["timestamp"] = pc.take(_day_stamps(day), pa.array(rows["t"].to_numpy(dtype=np.int64)))
+    columns["timestamp"] = pc.take(day_stamps(day), pa.array(rows["t"].to_numpy(dtype=np.int64)))
     columns["date_integer"] = pa.array(np.full(n, int(day.strftime("%Y%m%d")), dtype=np.int64))
     columns["has_threshold_rule"] = pa.array(rows["has_threshold_rule"].to_numpy(dtype=bool))
     return pa.table(columns, schema=STATUS_SCHEMAS[level])
@@ -114,7 +114,7 @@ def _plain(values: pa.DictionaryArray) -> pa.Array:
 
 
 @lru_cache(maxsize=4)
-def _day_stamps(day: date) -> pa.Array:
+def day_stamps(day: date) -> pa.Array:
     """``YYYY-MM-DDTHH:MM:SSZ`` of every second of ``day``, position = second (made once a day)."""
     prefix = f"{day.isoformat()}T"
     return pa.array([f"{prefix}{t}Z" for t in clock()], pa.string())
