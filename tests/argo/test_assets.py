@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from platform_assets.definitions import build_definitions
+from platform_assets.argo.partitions import tenant_day_key
 from resources.argo_connectors import snapshot_path
 from resources.compute import LocalEngine
 from resources.results_store import LocalResultsStore
@@ -91,6 +92,55 @@ def test_missing_connector_data_fails_naming_what_was_tried(platform):
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = failure.event_specific_data.error.message
     assert "downtimes" in message and "'acme'" in message and day.isoformat() in message
+
+
+def materialized_keys(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+
+
+def test_one_unfetchable_kind_leaves_the_others_materialized_and_names_every_failure(platform):
+    """The kinds are fetched by one step: a kind that fails does not stop the others, and the
+    step's failure names each kind that failed; a missing snapshot is not retried."""
+    defs, instance, days, tmp_path = platform
+    day = days[1]
+    for kind in ("downtimes", "topology_groups"):
+        for d in (day - timedelta(days=n) for n in range(4)):
+            snapshot_path(tmp_path / "sources", "acme", "Critical", kind, d).unlink(missing_ok=True)
+    result = run_day(defs, instance, day, "acme")
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert len(failures) == 1  # no retries: a missing snapshot will not appear by retrying
+    message = failures[0].event_specific_data.error.message
+    assert "no downtimes snapshot" in message and "no topology_groups snapshot" in message
+    done = materialized_keys(result)
+    assert {"argo/weights", "argo/metric_profile", "argo/topology_endpoints"} <= done
+    assert not {"argo/downtimes", "argo/topology_groups", "argo/endpoint_ar"} & done
+
+
+def test_a_source_error_names_the_kind_and_is_retried(platform):
+    defs, instance, days, tmp_path = platform
+    day = days[1]
+    snapshot_path(tmp_path / "sources", "acme", "Critical", "weights", day).write_text("{not json")
+    job = defs.resolve_job_def("argo_daily")
+    result = job.execute_in_process(
+        partition_key=str(tenant_day_key(day, "acme")), instance=instance, raise_on_error=False,
+        asset_selection=[dg.AssetKey(["argo", "weights"]), dg.AssetKey(["argo", "downtimes"])])
+    assert not result.success
+    assert len([e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]) == 2
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "weights: weights snapshot" in failure.event_specific_data.user_failure_data.description
+    assert "argo/downtimes" in materialized_keys(result)
+
+
+def test_a_run_may_select_one_kind(platform):
+    defs, instance, days, _ = platform
+    job = defs.resolve_job_def("argo_daily")
+    result = job.execute_in_process(
+        partition_key=str(tenant_day_key(days[0], "acme")), instance=instance,
+        asset_selection=[dg.AssetKey(["argo", "weights"])])
+    assert result.success and materialized_keys(result) == {"argo/weights"}
+    event = instance.get_latest_materialization_event(dg.AssetKey(["argo", "weights"]))
+    assert event.asset_materialization.metadata["date_used"].value == {"Critical": days[0].isoformat()}
 
 
 def test_fallback_snapshot_is_used_and_reported(platform):
