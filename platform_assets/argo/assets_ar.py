@@ -6,9 +6,10 @@ to the results store when the blocking sanity checks pass.
 """
 
 import json
+import math
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from platform_assets.argo.assets_metric_data import METRIC_DATA
 from platform_assets.argo.carried import carried_candidates
 from platform_assets.argo.connector_kinds import CONNECTOR_KINDS
 from platform_assets.argo.connectors import candidate_days
+from platform_assets.argo.day_writes import DayWrites
 from platform_assets.argo.partitions import split_tenant_day, tenant_series
 from platform_assets.argo.profiles import ProfileError
 from platform_assets.argo.status_metrics import status_metric_table
@@ -42,7 +44,7 @@ from platform_assets.argo.status_results import (
 )
 from platform_assets.partition_checks import per_partition
 from resources.compute import ComputeEngine, EngineKernel
-from resources.model.documents import DocumentTable
+from resources.model.documents import DocumentTable, documents_of
 from resources.placement import AR_COMPUTE, POOL_MONGO
 from resources.results_store import ResultsResource
 from resources.storage import LakeResource
@@ -148,17 +150,17 @@ def _reference(
 FIGURE_FIELDS = ("availability", "reliability", "up", "unknown", "down", "weight")
 
 
-def _as_document(row: dict) -> dict:
-    """A result row as ARGO stores it: ``info`` is a sub-document, absent fields are left out."""
-    # a missing string (NaN in a pandas text column) is null, as MongoDB and ARGO have it
-    doc = {
-        k: None if isinstance(v, float) and v != v and k not in FIGURE_FIELDS else v
-        for k, v in row.items()
-        if k != "info"
-    }
-    if isinstance(row.get("info"), str) and row["info"]:
-        doc["info"] = json.loads(row["info"])
-    return doc
+def ar_documents(table: pa.Table) -> list[dict]:
+    """A/R rows as ARGO stores them: ``info`` a sub-document (left out where there is none), a
+    missing text null. A figure that is not a number stays NaN (Arrow reads pandas' NaN as
+    null)."""
+    docs = documents_of(table, {"info": True})
+    unset = [f for f in FIGURE_FIELDS if f in table.column_names and table[f].null_count]
+    for doc in docs if unset else ():
+        for field in unset:
+            if doc[field] is None:
+                doc[field] = math.nan
+    return docs
 
 
 GROUP_TABLE_ROWS = 200
@@ -263,14 +265,15 @@ def _filtered_columns(table: pa.Table) -> list[str]:
     ]
 
 
-def each_level(write: Callable[[str], Any], levels: list[str]) -> list[Any]:
-    """``write`` for each level, two at a time; the first failure is raised once all are done."""
-    if len(levels) < 2:
-        return [write(level) for level in levels]
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="weir-write") as pool:
-        futures = [pool.submit(write, level) for level in levels]
-        wait(futures)
-    return [future.result() for future in futures]
+def _arrow(table: pd.DataFrame | pa.Table) -> pa.Table:
+    if isinstance(table, pa.Table):
+        return table
+    return pa.Table.from_pandas(table, preserve_index=False)
+
+
+def _report_rows(table: pa.Table, report_id: str, reports: int) -> pa.Table:
+    """The rows of one report (all of them when the tenant has one: no copy of millions)."""
+    return table if reports == 1 else table.filter(pc.equal(table["report"], report_id))
 
 
 def _unusable(tenant: str, report: str, day: date, exc: ProfileError) -> dg.Failure:
@@ -301,7 +304,6 @@ def _compute_day(
     previous_built = latest_metadata(context.instance, METRIC_DATA, previous_day(day), name) or {}
     started = time.monotonic()
     frames: dict[str, list[Any]] = {level: [] for level in (*LEVELS, *STATUS_LEVELS)}
-    metric_rows: list[pa.Table] = []  # status_metrics: millions of rows, kept in Arrow
     expected, stats, dates_used = [], {}, {}
     prepared = []
     for report in tenant.reports:
@@ -319,8 +321,8 @@ def _compute_day(
             raise _unusable(name, report.name, day, exc) from None
     # of D-1, only what some report carries into D: each series' last records
     previous = shared.carried(name, day, [e for _, i in prepared for e in i.exclusions])
+    prepared = [(report, replace(inputs, previous=previous)) for report, inputs in prepared]
     for report, inputs in prepared:
-        inputs = replace(inputs, previous=previous)
         try:
             result = engine.run(AR_KERNEL, inputs)
         except ProfileError as exc:
@@ -340,8 +342,6 @@ def _compute_day(
                         level, rows, report.id, day, inputs.operations.states, inputs.endpoints
                     )
                 )
-        # computed in Arrow on either engine: a walk over the day's records in series order
-        metric_rows.append(status_metric_table(inputs, report.id, inputs.endpoints))
         topo = report_topology(inputs)
         silent = (
             result.silent_endpoints
@@ -366,24 +366,15 @@ def _compute_day(
     }
     for level in STATUS_LEVELS:  # Arrow tables, as status_table builds them
         tables[level] = pa.concat_tables(frames[level] or [STATUS_SCHEMAS[level].empty_table()])
-    tables[METRIC_LEVEL] = pa.concat_tables(
-        metric_rows or [STATUS_SCHEMAS[METRIC_LEVEL].empty_table()]
-    )
-    seconds = time.monotonic() - started
 
     violations = {level: ar_checks.sanity_violations(tables[level]) for level in LEVELS}
     sane = all(v.empty for v in violations.values())
+    # read before this run writes: the discrepancy check compares with the previous computation
     reference, reference_kind = _reference(
         tenant.reference_results, store, name, tenant.reports, day
     )
-    written = 0
     chosen = [level for level in (*LEVELS, *STATUS_KEYS) if level in selected]
-    arrow = {
-        level: tables[level]
-        if isinstance(tables[level], pa.Table)
-        else pa.Table.from_pandas(tables[level], preserve_index=False)
-        for level in chosen
-    }
+    arrow: dict[str, pa.Table] = {}  # each level as written, filled as the levels are ready
 
     def to_lake(level: str) -> None:
         # status_metrics is two million rows a day: lz4 writes it several times faster than zstd;
@@ -401,23 +392,30 @@ def _compute_day(
     def to_store(level: str) -> int:
         count = 0
         for report in tenant.reports:
+            rows = _report_rows(arrow[level], report.id, len(tenant.reports))
             docs: list[dict] | DocumentTable
-            if level in STATUS_KEYS:  # millions a day: streamed, never all dicts at once
-                docs = document_table(
-                    arrow[level].filter(pc.equal(arrow[level]["report"], report.id))
-                )
-            else:
-                rows = tables[level][tables[level]["report"] == report.id]
-                docs = [_as_document(d) for d in rows.to_dict("records")]
+            # status levels are millions of documents a day: streamed, never all dicts at once
+            docs = document_table(rows) if level in STATUS_KEYS else ar_documents(rows)
             count += store.write_day(name, level, report.id, day, docs, method)
         return count
 
-    # every level in the lake before any in the results store; levels side by side (the writes
-    # encode and compress outside the GIL)
-    each_level(to_lake, chosen)
-    if sane:
-        written = sum(each_level(to_store, chosen))
-    elif chosen:
+    # A/R and the endpoint, service and group timelines are written (lake, then results store
+    # when sane) while status_metrics is computed; status_metrics last
+    with DayWrites(to_lake, to_store if sane else None) as writes:
+        ready = [level for level in chosen if level != METRIC_LEVEL]
+        arrow.update({level: _arrow(tables[level]) for level in ready})
+        writes.submit(ready)
+        # computed in Arrow on either engine: a walk over the day's records in series order
+        metric_rows = [status_metric_table(i, r.id, i.endpoints) for r, i in prepared]
+        tables[METRIC_LEVEL] = pa.concat_tables(
+            metric_rows or [STATUS_SCHEMAS[METRIC_LEVEL].empty_table()]
+        )
+        seconds = time.monotonic() - started
+        if METRIC_LEVEL in chosen:
+            arrow[METRIC_LEVEL] = tables[METRIC_LEVEL]
+            writes.submit([METRIC_LEVEL])
+        written = writes.finish()
+    if chosen and not sane:
         context.log.error(f"A/R for {name} {day} failed sanity; results store left unchanged")
 
     groups = tables["endpoint_group_ar"]
@@ -514,6 +512,9 @@ def build_argo_ar(
         _fail_on_unreported_sanity(context, computed)
         for level, key in levels.items():
             if level not in selected:
+                continue
+            if len(computed) == 1:  # a run of one tenant-day: the metadata goes with the result
+                yield dg.MaterializeResult(asset_key=key, metadata=computed[0].metadata[level])
                 continue
             for day in computed:
                 context.add_asset_metadata(

@@ -1,38 +1,87 @@
-"""``each_level``: the daily run writes its levels two at a time; every level is attempted, results
-come back in level order, and a failure is raised (not lost in a thread)."""
+"""``DayWrites``: a day's levels written in the background while the rest is computed; a level
+reaches the results store only once it is in the lake; every level is attempted; a failure is
+raised (not lost in a thread); no write outlives the block."""
 
 import threading
+import time
 
 import pytest
 
-from platform_assets.argo.assets_ar import each_level
+from platform_assets.argo.day_writes import DayWrites
 
 pytestmark = pytest.mark.fast
 
 
-def test_results_come_back_in_level_order_from_two_threads():
-    seen = set()
+class Recorder:
+    def __init__(self, failing: str | None = None, where: str = "lake"):
+        self.done: list[tuple[str, str]] = []
+        self.threads: set[str] = set()
+        self.failing, self.where = failing, where
 
-    def write(level: str) -> str:
-        seen.add(threading.current_thread().name)
-        return level.upper()
+    def lake(self, level: str) -> None:
+        self.threads.add(threading.current_thread().name)
+        if (level, "lake") == (self.failing, self.where):
+            raise OSError(f"disk full writing {level}")
+        self.done.append((level, "lake"))
 
-    assert each_level(write, ["a", "b", "c"]) == ["A", "B", "C"]
-    assert all(name.startswith("weir-write") for name in seen)
+    def store(self, level: str) -> int:
+        if (level, "store") == (self.failing, self.where):
+            raise ConnectionError(f"results store down writing {level}")
+        self.done.append((level, "store"))
+        return len(level)
 
 
-def test_a_failed_level_is_raised_after_every_level_was_attempted():
-    attempted = []
+def test_each_level_goes_to_the_lake_then_the_store_in_hand_over_order_off_the_caller():
+    seen = Recorder()
+    with DayWrites(seen.lake, seen.store) as writes:
+        writes.submit(["a", "bb"])
+        writes.submit(["ccc"])
+        assert writes.finish() == 6
+    assert seen.done == [("a", "lake"), ("a", "store"), ("bb", "lake"), ("bb", "store"),
+                         ("ccc", "lake"), ("ccc", "store")]
+    assert seen.threads and all(name.startswith("weir-write") for name in seen.threads)
 
-    def write(level: str) -> None:
-        attempted.append(level)
-        if level == "b":
-            raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
-        each_level(write, ["a", "b", "c"])
-    assert sorted(attempted) == ["a", "b", "c"]
-    assert each_level(write, ["a"]) == [None]
+def test_without_a_store_only_the_lake_is_written():
+    seen = Recorder()
+    with DayWrites(seen.lake, None) as writes:
+        writes.submit(["a", "b"])
+        assert writes.finish() == 0
+    assert seen.done == [("a", "lake"), ("b", "lake")]
+
+
+def test_a_level_the_lake_refused_never_reaches_the_store_and_the_others_are_still_written():
+    seen = Recorder(failing="b")
+    with DayWrites(seen.lake, seen.store) as writes:
+        writes.submit(["a", "b", "c"])
+        with pytest.raises(OSError, match="disk full writing b"):
+            writes.finish()
+    assert ("b", "store") not in seen.done
+    assert [d for d in seen.done if d[0] != "b"] == [("a", "lake"), ("a", "store"), ("c", "lake"),
+                                                      ("c", "store")]
+
+
+def test_a_store_failure_is_raised_once_every_level_was_attempted():
+    seen = Recorder(failing="a", where="store")
+    with DayWrites(seen.lake, seen.store) as writes:
+        writes.submit(["a", "b"])
+        with pytest.raises(ConnectionError, match="writing a"):
+            writes.finish()
+    assert seen.done == [("a", "lake"), ("b", "lake"), ("b", "store")]
+
+
+def test_leaving_the_block_on_an_error_waits_for_the_writes_in_flight():
+    finished = []
+
+    def slow_lake(level: str) -> None:
+        time.sleep(0.2)
+        finished.append(level)
+
+    with pytest.raises(RuntimeError, match="status_metrics failed"):
+        with DayWrites(slow_lake, None) as writes:
+            writes.submit(["a", "b"])
+            raise RuntimeError("status_metrics failed")
+    assert finished == ["a", "b"]
 
 
 def test_status_tables_keep_statistics_for_their_numbers_only():

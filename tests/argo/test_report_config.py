@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from platform_assets.argo import profiles as pr
@@ -310,11 +311,11 @@ def test_a_service_outside_the_aggregation_profile_is_not_computed():
 def test_a_group_without_supergroup_is_null_and_upserted_once(tmp_path):
     """The document has supergroup null (never a NaN) on either path, so upserting the same day
     twice replaces it."""
-    from platform_assets.argo.assets_ar import _as_document
+    from platform_assets.argo.assets_ar import ar_documents
     from resources.results_store import LocalResultsStore
 
     result = compute_ar(replace(inputs([(at(0), "S", "h1", "m1", "OK")]), supergroups={}))
-    docs = [_as_document(d) for d in result.endpoint_group_ar.to_dict("records")]
+    docs = ar_documents(pa.Table.from_pandas(result.endpoint_group_ar, preserve_index=False))
     assert docs[0]["supergroup"] is None
     store = LocalResultsStore(str(tmp_path))
     for _ in range(2):
