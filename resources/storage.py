@@ -169,16 +169,27 @@ class LakeResource(dg.ConfigurableResource):
             os.fsync(handle.fileno())
         os.replace(path, target)
 
-    def parquet_file(self, key: str) -> pq.ParquetFile:
+    def parquet_file(
+        self, key: str, read_dictionary: Sequence[str] | None = None
+    ) -> pq.ParquetFile:
         """The Parquet file at ``key`` opened for reading by row group (local: memory-mapped;
-        S3: downloaded once)."""
-        if self._is_s3:
-            return pq.ParquetFile(io.BytesIO(self.read_bytes(key)))
-        return pq.ParquetFile(Path(self.root) / key, memory_map=True)
+        S3: downloaded once); ``read_dictionary`` columns read dictionary-encoded."""
+        where = io.BytesIO(self.read_bytes(key)) if self._is_s3 else Path(self.root) / key
+        return pq.ParquetFile(
+            where, memory_map=not self._is_s3, read_dictionary=read_dictionary or None
+        )
 
-    def read_table(self, key: str, columns: Sequence[str] | None = None) -> pa.Table:
-        """The Parquet table at ``key``; only ``columns`` when given (Parquet skips the others)."""
-        return self.parquet_file(key).read(columns=list(columns) if columns else None)
+    def read_table(
+        self,
+        key: str,
+        columns: Sequence[str] | None = None,
+        read_dictionary: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """The Parquet table at ``key``; only ``columns`` when given (Parquet skips the others);
+        ``read_dictionary`` columns as dictionary arrays (a repetitive text column read as
+        codes into its distinct values: no copy of each value)."""
+        file = self.parquet_file(key, read_dictionary)
+        return file.read(columns=list(columns) if columns else None)
 
 
 class StagedWrites:

@@ -29,11 +29,19 @@ RECORD_COLUMNS = [
 ]
 
 
+# read as pandas categoricals: a day's two million records repeat a few thousand hosts, metrics,
+# statuses and sources, and as codes into those they are read in a fifth of the time and a tenth
+# of the memory plain text takes (the A/R kernel looks each distinct value up once)
+CATEGORICAL_COLUMNS = [c for c in RECORD_COLUMNS if c != "timestamp"]
+
+
 def read_records(lake: LakeReader, tenant: str, day: date) -> pd.DataFrame | None:
+    """The tenant-day's metric records (``RECORD_COLUMNS``, text as categoricals), or None when
+    the day's metric data is not materialized."""
     key = lake_keys.metric_data(tenant, day)
     if not lake.exists(key):
         return None
-    return lake.read_table(key).select(RECORD_COLUMNS).to_pandas()
+    return lake.read_table(key, RECORD_COLUMNS, read_dictionary=CATEGORICAL_COLUMNS).to_pandas()
 
 
 def read_snapshots(

@@ -187,7 +187,11 @@ def ar_figures(
 
 def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
     """Position of each value in ``categories``; -1 for values outside them (Arrow's hash lookup,
-    much faster than pandas' on millions of strings)."""
+    much faster than pandas' on millions of strings). A categorical column (the lake's records)
+    looks up each of its distinct values once."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        found = _codes(pd.Series(values.cat.categories, dtype=object), categories)
+        return np.append(found, -1)[values.cat.codes.to_numpy()]  # a missing value: code -1
     array = pa.array(values, from_pandas=True)
     if array.type != pa.large_string():
         array = array.cast(pa.large_string())

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from platform_assets.argo import metric_recomputation, status_changes
 from platform_assets.argo.ar_kernel import (
@@ -395,6 +396,36 @@ def _arrow(values: pd.Series) -> pa.Array:
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
+def _texts(values: pd.Series) -> pa.DictionaryArray:
+    """A text column of the records dictionary-encoded, with one more row, an empty text (what a
+    row with no record takes). A categorical column (the lake's records) keeps its codes: its
+    values are never copied."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        words = pa.array(values.cat.categories.to_numpy(dtype=object), pa.string())
+        codes = values.cat.codes.to_numpy().astype(np.int32)
+        indices = pa.array(np.append(codes, len(words)), mask=np.append(codes < 0, False))
+        return pa.DictionaryArray.from_arrays(indices, pa.concat_arrays([words, pa.array([""])]))
+    return pc.dictionary_encode(pa.concat_arrays([_arrow(values), pa.array([""])]))
+
+
+def _union(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """``parts``' ``columns`` one after the other. Categorical columns (the lake's records, of D
+    and D-1) stay categorical, their categories united, rather than become two million texts."""
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    parts = [p.reindex(columns=columns) for p in parts]
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    out = {}
+    for c in columns:
+        each = [p[c] for p in parts]
+        if all(isinstance(e.dtype, pd.CategoricalDtype) for e in each):
+            out[c] = pd.Series(union_categoricals([e.array for e in each]))
+        else:
+            out[c] = pd.concat(each, ignore_index=True)
+    return pd.DataFrame(out)
+
+
 def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
     """Every row (``ROWS_SCHEMA``), the day before's consumed records included, in series and time
     order; and which rows are of the day. Rows are integer positions (series, record, status,
@@ -415,11 +446,7 @@ def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
         "summary",
         "message",
     ]
-    union = (
-        pd.concat([p.reindex(columns=wanted) for p in parts], ignore_index=True)
-        if parts
-        else pd.DataFrame({c: pd.Series(dtype=object) for c in wanted})
-    )
+    union = _union(parts, wanted)
     # each record once per expected series of its (service, hostname, metric): one per group
     record_key = series.key(union) if len(union) else np.zeros(0, dtype=np.int64)
     lo, counts = series.rows_of(record_key)
@@ -457,10 +484,7 @@ def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
             np.full(len(unknown), _code(names, states[inputs.operations.unknown])),
         ]
     )
-    texts = {
-        c: pc.dictionary_encode(pa.concat_arrays([_arrow(union[c]), pa.array([""])]))
-        for c in wanted[5:]
-    }
+    texts = {c: _texts(union[c]) for c in wanted[5:]}
     rule_of = _rules(
         inputs, series, row, source, status, names, texts["actual_data"].cast(pa.string())
     )

@@ -1,6 +1,7 @@
 """What a kernel may ask of the lake: read-only access by key. ``resources.storage.LakeResource``
 has this shape; kernels take it as an argument and never import the resource (or Dagster)."""
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import pyarrow as pa
@@ -14,6 +15,13 @@ class LakeReader(Protocol):
 
     def read_bytes(self, key: str) -> bytes: ...
 
-    def read_table(self, key: str) -> pa.Table: ...
+    def read_table(
+        self,
+        key: str,
+        columns: Sequence[str] | None = None,
+        read_dictionary: Sequence[str] | None = None,
+    ) -> pa.Table: ...
 
-    def parquet_file(self, key: str) -> pq.ParquetFile: ...
+    def parquet_file(
+        self, key: str, read_dictionary: Sequence[str] | None = None
+    ) -> pq.ParquetFile: ...
