@@ -399,8 +399,8 @@ def _compute_day(
             count += store.write_day(name, level, report.id, day, docs, method)
         return count
 
-    # A/R and the endpoint, service and group timelines are written (lake, then results store
-    # when sane) while status_metrics is computed; status_metrics last
+    # A/R and the endpoint, service and group timelines go to the lake while status_metrics is
+    # computed; then status_metrics, and every level to the results store when the day is sane
     with DayWrites(to_lake, to_store if sane else None) as writes:
         ready = [level for level in chosen if level != METRIC_LEVEL]
         arrow.update({level: _arrow(tables[level]) for level in ready})

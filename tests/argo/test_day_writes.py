@@ -1,6 +1,7 @@
-"""``DayWrites``: a day's levels written in the background while the rest is computed; a level
-reaches the results store only once it is in the lake; every level is attempted; a failure is
-raised (not lost in a thread); no write outlives the block."""
+"""``DayWrites``: a day's levels go to the lake in the background while the rest is computed, and
+to the results store at ``finish`` on the caller's thread; a level reaches the results store only
+once it is in the lake; every level is attempted; a failure is raised (not lost in a thread); no
+write outlives the block."""
 
 import threading
 import time
@@ -15,31 +16,44 @@ pytestmark = pytest.mark.fast
 class Recorder:
     def __init__(self, failing: str | None = None, where: str = "lake"):
         self.done: list[tuple[str, str]] = []
-        self.threads: set[str] = set()
+        self.threads: dict[str, set[str]] = {"lake": set(), "store": set()}
         self.failing, self.where = failing, where
 
     def lake(self, level: str) -> None:
-        self.threads.add(threading.current_thread().name)
+        self.threads["lake"].add(threading.current_thread().name)
         if (level, "lake") == (self.failing, self.where):
             raise OSError(f"disk full writing {level}")
         self.done.append((level, "lake"))
 
     def store(self, level: str) -> int:
+        self.threads["store"].add(threading.current_thread().name)
         if (level, "store") == (self.failing, self.where):
             raise ConnectionError(f"results store down writing {level}")
         self.done.append((level, "store"))
         return len(level)
 
 
-def test_each_level_goes_to_the_lake_then_the_store_in_hand_over_order_off_the_caller():
+def test_lake_writes_run_in_the_background_and_store_writes_at_finish_on_the_callers_thread():
     seen = Recorder()
-    with DayWrites(seen.lake, seen.store) as writes:
+    gate = threading.Event()
+
+    def held_lake(level: str) -> None:
+        gate.wait(5)
+        seen.lake(level)
+
+    with DayWrites(held_lake, seen.store) as writes:
         writes.submit(["a", "bb"])
+        assert seen.done == []  # submit does not wait for the writes
         writes.submit(["ccc"])
+        gate.set()
         assert writes.finish() == 6
-    assert seen.done == [("a", "lake"), ("a", "store"), ("bb", "lake"), ("bb", "store"),
-                         ("ccc", "lake"), ("ccc", "store")]
-    assert seen.threads and all(name.startswith("weir-write") for name in seen.threads)
+    lake = [level for level, where in seen.done if where == "lake"]
+    store = [level for level, where in seen.done if where == "store"]
+    assert lake == store == ["a", "bb", "ccc"]
+    for level in store:  # each store write after its own lake write
+        assert seen.done.index((level, "lake")) < seen.done.index((level, "store"))
+    assert all(name.startswith("weir-write") for name in seen.threads["lake"])
+    assert seen.threads["store"] == {threading.current_thread().name}
 
 
 def test_without_a_store_only_the_lake_is_written():
@@ -57,8 +71,8 @@ def test_a_level_the_lake_refused_never_reaches_the_store_and_the_others_are_sti
         with pytest.raises(OSError, match="disk full writing b"):
             writes.finish()
     assert ("b", "store") not in seen.done
-    assert [d for d in seen.done if d[0] != "b"] == [("a", "lake"), ("a", "store"), ("c", "lake"),
-                                                      ("c", "store")]
+    assert sorted(d for d in seen.done if d[0] != "b") == [("a", "lake"), ("a", "store"), ("c", "lake"),
+                                                            ("c", "store")]
 
 
 def test_a_store_failure_is_raised_once_every_level_was_attempted():
@@ -67,7 +81,7 @@ def test_a_store_failure_is_raised_once_every_level_was_attempted():
         writes.submit(["a", "b"])
         with pytest.raises(ConnectionError, match="writing a"):
             writes.finish()
-    assert seen.done == [("a", "lake"), ("b", "lake"), ("b", "store")]
+    assert sorted(seen.done) == [("a", "lake"), ("b", "lake"), ("b", "store")]
 
 
 def test_leaving_the_block_on_an_error_waits_for_the_writes_in_flight():
