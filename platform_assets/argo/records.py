@@ -409,27 +409,86 @@ CANONICAL_ORDER = [
 
 def dedup_and_sort(table: pa.Table) -> pa.Table:
     """Exact duplicate records (the same check result delivered twice) collapse into one, and the
-    order becomes canonical so a re-run writes identical bytes.
+    order becomes canonical (``CANONICAL_ORDER``, nulls last) so a re-run writes identical bytes.
 
-    Sorted on every field first, so that duplicates are neighbours and fall out of one comparison
-    with the row before (a hash aggregation over ten string keys cost three times the sort)."""
+    Each field is sorted as an integer: the rank of its value among the field's distinct values
+    (a day repeats a few thousand hosts, metrics and statuses). The ranks are packed into as few
+    63-bit words as they fit, most significant field first; sorting the words sorts the records,
+    and records with equal words are duplicates. Comparing ten strings per pair of records cost
+    twice as much, and a hash aggregation over them three times."""
     if table.num_rows == 0:
         return table
-    ordered = table.take(pc.sort_indices(table, sort_keys=CANONICAL_ORDER))
-    rows = ordered.num_rows
-    repeat = None  # row i + 1 equals row i in every field
-    for name in METRIC_TABLE_SCHEMA.names:
-        column = ordered.column(name)
-        after, before = column.slice(1), column.slice(0, rows - 1)
-        same = pc.or_(
-            pc.fill_null(pc.equal(after, before), False),
-            pc.and_(pc.is_null(after), pc.is_null(before)),
-        )
-        repeat = same if repeat is None else pc.and_(repeat, same)
-        if not pc.any(repeat).as_py():
-            return ordered.cast(METRIC_TABLE_SCHEMA)
-    keep = pa.concat_arrays([pa.array([True]), pc.invert(repeat).combine_chunks()])
-    return ordered.filter(keep).cast(METRIC_TABLE_SCHEMA)
+    texts = {
+        f.name: _dictionary(table.column(f.name)) for f in table.schema if f.name != "timestamp"
+    }
+    words = _packed(
+        _stamp_rank(table.column(name)) if name == "timestamp" else _rank(texts[name])
+        for name, _ in CANONICAL_ORDER
+    )
+    if len(words) == 1:  # one word: numpy's sort, each distinct word's first record
+        rows = np.unique(words[0], return_index=True)[1]
+    else:
+        names = [f"w{i}" for i in range(len(words))]
+        key_table = pa.table(dict(zip(names, words, strict=True)))
+        order = pc.sort_indices(key_table, sort_keys=[(n, "ascending") for n in names]).to_numpy()
+        repeat = np.ones(len(order) - 1, dtype=bool)  # record i + 1 equals record i
+        for word in words:
+            ordered = word[order]
+            repeat &= ordered[1:] == ordered[:-1]
+        rows = order[np.concatenate([[True], ~repeat])]
+    taken = pa.array(rows)
+    # texts taken as codes, then decoded: a gather into a few thousand values, not two million
+    columns = {
+        f.name: pa.DictionaryArray.from_arrays(
+            pc.take(texts[f.name].indices, taken), texts[f.name].dictionary
+        ).cast(f.type)
+        if f.name in texts
+        else pc.take(table.column(f.name), taken).cast(f.type)
+        for f in METRIC_TABLE_SCHEMA
+    }
+    return pa.table(columns, schema=METRIC_TABLE_SCHEMA)
+
+
+def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    encoded = pc.dictionary_encode(column)
+    if encoded.num_chunks == 1:
+        return encoded.chunk(0)
+    if encoded.num_chunks == 0:
+        return pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], column.type))
+    return encoded.unify_dictionaries().combine_chunks()
+
+
+def _rank(encoded: pa.DictionaryArray) -> np.ndarray:
+    """Each value's rank among the distinct values in Arrow's (byte) order; null after all."""
+    values = encoded.dictionary
+    rank = np.empty(len(values) + 1, dtype=np.int64)
+    rank[pc.array_sort_indices(values).to_numpy()] = np.arange(len(values))
+    rank[len(values)] = len(values)
+    return rank[pc.fill_null(encoded.indices, len(values)).to_numpy()]
+
+
+def _stamp_rank(column: pa.ChunkedArray) -> np.ndarray:
+    """Seconds from the earliest record; a missing stamp after all."""
+    seconds = column.cast(pa.int64())
+    low = pc.min(seconds).as_py() or 0
+    high = pc.max(seconds).as_py() or 0
+    return pc.fill_null(seconds, high + 1).to_numpy() - low
+
+
+def _packed(ranks: Iterable[np.ndarray]) -> list[np.ndarray]:
+    """The non-negative ``ranks`` (most significant first) packed into 63-bit words, as few as
+    they fit in; comparing the words in order compares the ranks in order. Each rank is folded in
+    as it comes: a day's ten ranks are never all in memory."""
+    words: list[np.ndarray] = []
+    used = 63
+    for rank in ranks:
+        width = max(int(rank.max()), 1).bit_length()
+        if used + width > 63:
+            words.append(np.zeros(len(rank), dtype=np.int64))
+            used = 0
+        words[-1] = (words[-1] << width) | rank
+        used += width
+    return words
 
 
 def records_to_json_lines(records: Iterable[dict[str, Any]]) -> bytes:

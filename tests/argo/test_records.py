@@ -121,3 +121,31 @@ def test_dedup_and_sort_keeps_exactly_the_distinct_rows_nulls_and_empty_strings_
         assert dedup_and_sort(table).equals(_by_hash_aggregation(table))
 
     check()
+
+
+def test_dedup_and_sort_of_fields_too_varied_for_one_word_matches_the_reference():
+    """Many distinct summaries, messages, data and tags: the fields' ranks take more than one
+    63-bit word, and the records are still deduplicated and ordered as the reference does."""
+    import numpy as np
+    import pyarrow as pa
+
+    from platform_assets.argo.records import METRIC_TABLE_SCHEMA
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+
+    def varied(prefix: str, distinct: int) -> list:
+        values = [f"{prefix}{v}" for v in rng.integers(0, distinct, n)]
+        return [None if rng.random() < 0.05 else v for v in values]
+
+    columns = {
+        "timestamp": pa.array(1_710_028_800 + rng.integers(0, 86_400, n), pa.int64()).cast(
+            METRIC_TABLE_SCHEMA.field("timestamp").type),
+        "service": varied("s", 3), "hostname": varied("h", 5_000), "metric": varied("m", 40),
+        "status": varied("st", 4), "monitoring_host": varied("mon", 2), "actual_data": varied("d", 9_000),
+        "summary": varied("sum", 9_000), "message": varied("msg", 9_000), "tags": varied("t", 9_000),
+    }
+    table = pa.table(columns, schema=METRIC_TABLE_SCHEMA)
+    table = pa.concat_tables([table, table.slice(0, 3_000)])  # exact repeats
+    assert dedup_and_sort(table).equals(_by_hash_aggregation(table))
+    assert dedup_and_sort(table).num_rows == n
