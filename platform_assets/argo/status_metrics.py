@@ -420,7 +420,12 @@ def _union(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     for c in columns:
         each = [p[c] for p in parts]
         if all(isinstance(e.dtype, pd.CategoricalDtype) for e in each):
-            out[c] = pd.Series(union_categoricals([e.array for e in each]))
+            codes = [e.array for e in each]
+            if len({str(e.categories.dtype) for e in codes}) > 1:  # e.g. a day without any text
+                codes = [
+                    pd.Categorical.from_codes(e.codes, e.categories.astype(object)) for e in codes
+                ]
+            out[c] = pd.Series(union_categoricals(codes))
         else:
             out[c] = pd.concat(each, ignore_index=True)
     return pd.DataFrame(out)

@@ -56,6 +56,8 @@ def generated_day(seed: int) -> ArInputs:
     today = _texts(sd.metric_frame(fed, DAY, rng, silent_fraction=0.1), rng)
     today = today.iloc[rng.permutation(len(today))].reset_index(drop=True)
     previous = _texts(sd.metric_frame(fed, DAY - timedelta(days=1), rng), rng)
+    if seed % 3 == 0:  # a day without any message: its categories are of another type
+        previous["message"] = None
     metric = str(today["metric"].iloc[0])
     window = sorted(rng.choice(np.arange(0, 24, 0.5), size=2, replace=False).tolist())
     start = pd.Timestamp(DAY, tz="UTC")
