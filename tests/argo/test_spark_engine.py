@@ -31,8 +31,16 @@ def sample_inputs(seed: int, n_sites: int) -> ArInputs:
 
 
 @pytest.mark.spark
-def test_spark_and_local_engines_agree(spark):
+@pytest.mark.parametrize("as_read", [False, True], ids=["plain_text", "categoricals"])
+def test_spark_and_local_engines_agree(spark, as_read):
+    """Also with the records as ``read_records`` gives them (text columns as categoricals)."""
     inputs = sample_inputs(seed=7, n_sites=15)
+    if as_read:
+        from dataclasses import replace
+
+        from tests.argo.test_categorical_records import categorical
+
+        inputs = replace(inputs, records=categorical(inputs.records), previous=categorical(inputs.previous))
     local = compute_ar(inputs)
     on_spark = SparkEngine(pyspark=spark).run(AR_KERNEL, inputs)
     for level in ("endpoint_ar", "service_ar", "endpoint_group_ar"):
