@@ -80,10 +80,14 @@ class ArgoConnectorResource(dg.ConfigurableResource):
             if not path.exists():
                 return None
             try:
-                return json.loads(path.read_text())
+                return json.loads(path.read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
                 raise ConnectorFetchError(
                     f"{kind.name} snapshot {path} is not valid JSON: {exc}"
+                ) from None
+            except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, not UTF-8
+                raise ConnectorFetchError(
+                    f"{kind.name} snapshot {path} cannot be read: {exc}"
                 ) from None
         if source.kind == "sync_files":
             return self._fetch_sync(source, tenant, report, kind, day)

@@ -127,10 +127,12 @@ def build_connector_assets(
         """Every selected kind for every tenant-day of the run (one, or a backfill's range), each
         with its own metadata. A kind that cannot be fetched does not stop the others: they are
         materialized, then the step fails naming every kind that could not be, and is retried
-        only when some failure may pass (a source error, not a missing snapshot)."""
+        only when some failure may pass (a source error, not a missing snapshot). Any other
+        error is raised as it is, after the other kinds, their failures in the step's log."""
         days = {pk: split_tenant_day(pk) for pk in sorted(context.partition_keys)}
         tenants = {name: registry.tenant(name) for _, name in days.values()}
         failed: list[str] = []
+        unexpected: list[Exception] = []
         retryable = False
         for kind in CONNECTOR_KINDS:
             key = connector_key(kind.name)
@@ -148,12 +150,19 @@ def build_connector_assets(
                 failed.append(f"{kind.name}: {exc}")
                 retryable = True
                 continue
+            except Exception as exc:  # a fault of Weir's or of the lake: raised once all are tried
+                failed.append(f"{kind.name}: {type(exc).__name__}: {exc}")
+                unexpected.append(exc)
+                continue
             if len(metadata) == 1:  # a run of one tenant-day: the metadata goes with the result
                 yield dg.MaterializeResult(asset_key=key, metadata=next(iter(metadata.values())))
                 continue
             for pk, meta in metadata.items():
                 context.add_asset_metadata(meta, asset_key=key, partition_key=pk)
             yield dg.MaterializeResult(asset_key=key)
+        if unexpected:  # raised as it is (its traceback), the other kinds' failures logged
+            context.log.error("connector snapshots not fetched: " + "; ".join(failed))
+            raise unexpected[0]
         if failed:
             raise dg.Failure("; ".join(failed), allow_retries=retryable)
 

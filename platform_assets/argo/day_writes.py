@@ -14,8 +14,10 @@ Order and failure rules:
 * lake writes go one at a time, in hand-over order (the other core is the computation's); store
   writes in the same order;
 * every level handed over is attempted, even after one failed; ``finish`` raises the first
-  failure once all are done. Leaving the ``with`` block waits for the lake writes in flight too,
-  so no write outlives the run step, however the step ends.
+  failure once all are done;
+* leaving the ``with`` block waits for the lake write in flight, so no write outlives the run
+  step; when the block ends with an error (the computation failed), the lake writes not yet
+  started are cancelled: a failed day writes as little as it can.
 
 No Dagster import.
 """
@@ -67,4 +69,4 @@ class DayWrites:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._pool.shutdown(wait=True)
+        self._pool.shutdown(wait=True, cancel_futures=error is not None)

@@ -398,14 +398,24 @@ def _arrow(values: pd.Series) -> pa.Array:
 
 def _texts(values: pd.Series) -> pa.DictionaryArray:
     """A text column of the records dictionary-encoded, with one more row, an empty text (what a
-    row with no record takes). A categorical column (the lake's records) keeps its codes: its
-    values are never copied."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        words = pa.array(values.cat.categories.to_numpy(dtype=object), pa.string())
-        codes = values.cat.codes.to_numpy().astype(np.int32)
-        indices = pa.array(np.append(codes, len(words)), mask=np.append(codes < 0, False))
-        return pa.DictionaryArray.from_arrays(indices, pa.concat_arrays([words, pa.array([""])]))
-    return pc.dictionary_encode(pa.concat_arrays([_arrow(values), pa.array([""])]))
+    row with no record takes); each value once in the dictionary. A categorical column (the
+    lake's records) keeps its codes, its values never copied, and only the categories in use
+    (those of the day before's records that were not carried are not)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return pc.dictionary_encode(pa.concat_arrays([_arrow(values), pa.array([""])]))
+    codes = values.cat.codes.to_numpy().astype(np.int64)
+    categories = values.cat.categories.to_numpy(dtype=object)
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(categories)))
+    words = categories[used]
+    empty = np.flatnonzero(words == "")
+    if len(empty) == 0:
+        words, empty = np.append(words, ""), np.array([len(words)])
+    renumbered = np.full(len(categories) + 1, -1, dtype=np.int64)  # a missing value: -1, null
+    renumbered[used] = np.arange(len(used))
+    indices = np.append(renumbered[codes], empty[0]).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices, mask=indices < 0), pa.array(words, pa.string())
+    )
 
 
 def _union(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -117,19 +117,36 @@ def test_one_unfetchable_kind_leaves_the_others_materialized_and_names_every_fai
     assert not {"argo/downtimes", "argo/topology_groups", "argo/endpoint_ar"} & done
 
 
-def test_a_source_error_names_the_kind_and_is_retried(platform):
+def test_source_errors_and_faults_are_told_after_every_kind_and_retried(platform, monkeypatch):
+    """A snapshot file that cannot be read is a source error naming the kind and the file; a
+    fault (here a KeyError) is raised as it is, once every other kind is fetched, with the
+    source errors in the log; the step is retried (RetryPolicy: twice)."""
+    import platform_assets.argo.assets_connectors as connectors
+
     defs, instance, days, tmp_path = platform
     day = days[1]
-    snapshot_path(tmp_path / "sources", "acme", "Critical", "weights", day).write_text("{not json")
+    snapshot_path(tmp_path / "sources", "acme", "Critical", "weights", day).write_bytes(b"\xff\xfe not UTF-8")
+    fetch_day = connectors._fetch_day
+
+    def faulty(context, kind, *args):
+        if kind.name == "downtimes":
+            raise KeyError("a fault of Weir's")
+        return fetch_day(context, kind, *args)
+
+    monkeypatch.setattr(connectors, "_fetch_day", faulty)
     job = defs.resolve_job_def("argo_daily")
+    kinds = ["weights", "downtimes", "topology_groups"]
     result = job.execute_in_process(
         partition_key=str(tenant_day_key(day, "acme")), instance=instance, raise_on_error=False,
-        asset_selection=[dg.AssetKey(["argo", "weights"]), dg.AssetKey(["argo", "downtimes"])])
+        asset_selection=[dg.AssetKey(["argo", k]) for k in kinds])
     assert not result.success
     assert len([e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]) == 2
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "weights: weights snapshot" in failure.event_specific_data.user_failure_data.description
-    assert "argo/downtimes" in materialized_keys(result)
+    assert "KeyError" in str(failure.event_specific_data.error)
+    told = [r.user_message for r in instance.all_logs(result.run_id) if "not fetched" in (r.user_message or "")]
+    assert told and "weights: weights snapshot" in told[0] and "cannot be read" in told[0]
+    assert "downtimes: KeyError" in told[0]
+    assert "argo/topology_groups" in materialized_keys(result)
 
 
 def test_a_run_may_select_one_kind(platform):

@@ -127,3 +127,35 @@ def test_read_records_gives_categoricals_that_read_as_the_written_values(tmp_pat
     assert read.astype({c: object for c in CATEGORICAL_COLUMNS}).equals(
         as_written.assign(timestamp=as_written["timestamp"].astype(read["timestamp"].dtype)))
     assert read_records(lake, "acme", DAY - timedelta(days=1)) is None
+
+
+def test_status_metrics_dictionaries_hold_each_text_in_use_once():
+    """The day before's vocabulary does not travel into status_metrics with its carried records,
+    and an empty text already among the records is not added twice (pandas reads the table)."""
+    plain = generated_day(1)
+    today = plain.records.assign(summary=np.where(np.arange(len(plain.records)) % 2, "", "busy"))
+    yesterday = plain.previous.assign(summary=[f"only yesterday {i}" for i in range(len(plain.previous))])
+    coded = replace(plain, records=categorical(today), previous=categorical(yesterday))
+    coded = replace(coded, previous=carried_candidates(coded.previous, coded.exclusions, DAY))
+    table = status_metric_table(coded, "crit", coded.endpoints)
+    for name in table.column_names:
+        column = table[name].combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            words = column.dictionary.to_pylist()
+            assert len(words) == len(set(words)), name
+            assert set(column.indices.drop_null().to_pylist()) == set(range(len(words))), name
+    assert len(table.to_pandas()) == table.num_rows > 0
+    carried = set(coded.previous["summary"].astype(object))
+    assert set(table["summary"].combine_chunks().dictionary.to_pylist()) <= {"", "busy"} | carried
+
+
+def test_a_categorical_text_column_is_encoded_with_its_texts_in_use_each_once():
+    from platform_assets.argo.status_metrics import _texts
+
+    carried_in = pd.Series(pd.Categorical(["", None, "s3", "s3"], categories=["unused", "", "s3", "gone"]))
+    encoded = _texts(carried_in)
+    assert encoded.dictionary.to_pylist() == ["", "s3"]  # the empty text once, no unused value
+    assert encoded.to_pylist() == ["", None, "s3", "s3", ""]  # and the extra empty row last
+    plain = _texts(pd.Series(["", None, "s3", "s3"], dtype=object))
+    assert plain.to_pylist() == encoded.to_pylist()
+    assert _texts(pd.Series(pd.Categorical([None, None]))).to_pylist() == [None, None, ""]

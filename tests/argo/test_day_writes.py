@@ -71,8 +71,12 @@ def test_a_level_the_lake_refused_never_reaches_the_store_and_the_others_are_sti
         with pytest.raises(OSError, match="disk full writing b"):
             writes.finish()
     assert ("b", "store") not in seen.done
-    assert sorted(d for d in seen.done if d[0] != "b") == [("a", "lake"), ("a", "store"), ("c", "lake"),
-                                                            ("c", "store")]
+    assert sorted(d for d in seen.done if d[0] != "b") == [
+        ("a", "lake"),
+        ("a", "store"),
+        ("c", "lake"),
+        ("c", "store"),
+    ]
 
 
 def test_a_store_failure_is_raised_once_every_level_was_attempted():
@@ -84,17 +88,27 @@ def test_a_store_failure_is_raised_once_every_level_was_attempted():
     assert sorted(seen.done) == [("a", "lake"), ("b", "lake"), ("b", "store")]
 
 
-def test_leaving_the_block_on_an_error_waits_for_the_writes_in_flight():
+def test_leaving_the_block_on_an_error_waits_for_the_write_in_flight_and_cancels_the_rest():
     finished = []
+    started = threading.Event()
 
     def slow_lake(level: str) -> None:
+        started.set()
         time.sleep(0.2)
         finished.append(level)
 
     with pytest.raises(RuntimeError, match="status_metrics failed"):
         with DayWrites(slow_lake, None) as writes:
-            writes.submit(["a", "b"])
+            writes.submit(["a", "b", "c"])
+            started.wait(5)
             raise RuntimeError("status_metrics failed")
+    assert finished == ["a"]  # done before the block was left; b and c never started
+
+
+def test_leaving_the_block_normally_waits_for_every_write():
+    finished = []
+    with DayWrites(lambda level: (time.sleep(0.05), finished.append(level)), None) as writes:
+        writes.submit(["a", "b"])
     assert finished == ["a", "b"]
 
 
