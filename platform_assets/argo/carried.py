@@ -38,7 +38,11 @@ def carried_candidates(
     last_outside = np.full(int(key.max()) + 1, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(last_outside, key[~windowed], second[~windowed])
     # outside every window: the last second itself; inside one: any later second as well
-    return previous.iloc[np.flatnonzero(second >= last_outside[key])]
+    kept = previous.iloc[np.flatnonzero(second >= last_outside[key])]
+    # a categorical column (the lake's records) keeps only the categories of the kept records: a
+    # day's summaries and messages are mostly distinct, and all of D-1's would travel with them
+    coded = [c for c in kept.columns if isinstance(kept[c].dtype, pd.CategoricalDtype)]
+    return kept.assign(**{c: kept[c].cat.remove_unused_categories() for c in coded})
 
 
 def _series_key(records: pd.DataFrame) -> np.ndarray:

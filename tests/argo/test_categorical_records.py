@@ -102,6 +102,9 @@ def test_categorical_records_give_the_results_plain_text_gives(seed):
     kept_plain = carried_candidates(plain.previous, plain.exclusions, DAY)
     kept_coded = carried_candidates(coded.previous, coded.exclusions, DAY)
     assert kept_plain.astype(object).equals(kept_coded.astype(object))
+    for column in CATEGORICAL_COLUMNS:  # of D-1's vocabulary, only what the kept records use
+        used = kept_coded[column].dropna().unique()
+        assert len(kept_coded[column].cat.categories) == len(used), column
     for world in (plain, coded):
         world_reduced = replace(world, previous=kept_plain if world is plain else kept_coded)
         if world is plain:
