@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/argo_day_path.py [--endpoints 10000] [--metrics 8] [--checks 24]
                                                  [--encoding avro|json] [--repeat 3]
+                                                 [--distinct-summaries]
 
 Generates D-1 and D (default 10,000 endpoints x 8 metrics x 24 checks, about 1.9M records a day)
 as the tenant's metric files (Avro or JSON lines) and connector files, on the embedded default,
@@ -43,8 +44,11 @@ TENANT, REPORT = "bench", "Critical"
 INGEST_KEYS = (["argo", "metric_data"], ["argo", "metric_data_quarantine"])
 
 
-def generate(folder: Path, endpoints: int, metrics: int, checks: int, encoding: str) -> int:
-    """The tenant's metric files and connector files for D-1 and D, and its registry entry."""
+def generate(
+    folder: Path, endpoints: int, metrics: int, checks: int, encoding: str, distinct: bool = False
+) -> int:
+    """The tenant's metric files and connector files for D-1 and D, and its registry entry.
+    ``distinct``: every record's summary its own text, as real probes' outputs mostly are."""
     import fastavro
     import yaml
 
@@ -60,11 +64,12 @@ def generate(folder: Path, endpoints: int, metrics: int, checks: int, encoding: 
         stamps = frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
         records = [
             {"timestamp": ts, "service": s, "hostname": h, "metric": m, "status": st,
-             "monitoring_host": mon, "actual_data": None, "summary": f"{st} - check ran",
+             "monitoring_host": mon, "actual_data": None,
+             "summary": f"{st} - {h} answered check {i} in {i % 997} ms" if distinct else f"{st} - check ran",
              "message": None, "tags": {"vo": "ops"}}
-            for ts, s, h, m, st, mon in zip(stamps, frame["service"], frame["hostname"],
-                                            frame["metric"], frame["status"], frame["monitoring_host"],
-                                            strict=True)
+            for i, (ts, s, h, m, st, mon) in enumerate(zip(
+                stamps, frame["service"], frame["hostname"], frame["metric"], frame["status"],
+                frame["monitoring_host"], strict=True))
         ]
         folder_of_day = sources / TENANT / "mdata" / day.isoformat()
         folder_of_day.mkdir(parents=True)
@@ -161,6 +166,8 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=24)
     parser.add_argument("--encoding", choices=("avro", "json"), default="avro")
     parser.add_argument("--repeat", type=int, default=3, help="runs of argo_daily and of the kernel (medians)")
+    parser.add_argument("--distinct-summaries", action="store_true",
+                        help="every record's summary its own text (real probes' outputs mostly are)")
     parser.add_argument("--phase", nargs=2, metavar=("FOLDER", "PHASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -171,9 +178,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="weir-argo-path-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        n = generate(folder, args.endpoints, args.metrics, args.checks, args.encoding)
+        n = generate(folder, args.endpoints, args.metrics, args.checks, args.encoding,
+                     args.distinct_summaries)
         print(f"generated {n:,} records a day ({args.encoding}) for {args.endpoints:,} endpoints x "
-              f"{args.metrics} metrics x {args.checks} checks, D-1 and D, in {time.perf_counter() - t0:.1f} s "
+              f"{args.metrics} metrics x {args.checks} checks, D-1 and D"
+              f"{', every summary distinct' if args.distinct_summaries else ''}, in {time.perf_counter() - t0:.1f} s "
               f"({datetime.now(UTC):%H:%M:%S} UTC)")
         def run_phase(name: str) -> dict:
             out = subprocess.run([sys.executable, __file__, "--phase", str(folder), name], check=True,
