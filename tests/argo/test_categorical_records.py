@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from platform_assets.argo import profiles as pr
-from platform_assets.argo.ar_inputs import CATEGORICAL_COLUMNS, read_records
+from platform_assets.argo.ar_inputs import CATEGORICAL_COLUMNS, RECORD_COLUMNS, read_records
 from platform_assets.argo.ar_kernel import ArInputs, compute_ar
 from platform_assets.argo.carried import carried_candidates
 from platform_assets.argo.status_metrics import status_metric_rows, status_metric_table
@@ -85,9 +85,13 @@ def generated_day(seed: int) -> ArInputs:
     )
 
 
-def categorical(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as ``read_records`` gives it: each day's own categories, in its own order."""
-    return frame.astype({c: "category" for c in CATEGORICAL_COLUMNS if c in frame})
+TEXT_COLUMNS = [c for c in RECORD_COLUMNS if c != "timestamp"]
+
+
+def categorical(frame: pd.DataFrame, columns: list[str] = CATEGORICAL_COLUMNS) -> pd.DataFrame:
+    """The frame as ``read_records`` gives it (``columns``: every text column, too, as a caller
+    may hand them): each day's own categories, in its own order."""
+    return frame.astype({c: "category" for c in columns if c in frame})
 
 
 def _plain(table: pa.Table) -> pa.Table:
@@ -98,11 +102,13 @@ def _plain(table: pa.Table) -> pa.Table:
 @pytest.mark.parametrize("seed", range(30))
 def test_categorical_records_give_the_results_plain_text_gives(seed):
     plain = generated_day(seed)
-    coded = replace(plain, records=categorical(plain.records), previous=categorical(plain.previous))
+    columns = CATEGORICAL_COLUMNS if seed % 2 else TEXT_COLUMNS
+    coded = replace(plain, records=categorical(plain.records, columns),
+                    previous=categorical(plain.previous, columns))
     kept_plain = carried_candidates(plain.previous, plain.exclusions, DAY)
     kept_coded = carried_candidates(coded.previous, coded.exclusions, DAY)
     assert kept_plain.astype(object).equals(kept_coded.astype(object))
-    for column in CATEGORICAL_COLUMNS:  # of D-1's vocabulary, only what the kept records use
+    for column in columns:  # of D-1's vocabulary, only what the kept records use
         used = kept_coded[column].dropna().unique()
         assert len(kept_coded[column].cat.categories) == len(used), column
     for world in (plain, coded):
@@ -122,12 +128,14 @@ def test_categorical_records_give_the_results_plain_text_gives(seed):
 def test_read_records_gives_categoricals_that_read_as_the_written_values(tmp_path):
     lake = LakeResource(root=str(tmp_path))
     world = generated_day(0)
-    frame = world.records[["timestamp", *CATEGORICAL_COLUMNS]]
+    frame = world.records[RECORD_COLUMNS]
     lake.write_table("argo/metric_data/acme/2024-03-10.parquet", pa.Table.from_pandas(frame, preserve_index=False))
     read = read_records(lake, "acme", DAY)
     assert all(isinstance(read[c].dtype, pd.CategoricalDtype) for c in CATEGORICAL_COLUMNS)
-    as_written = frame.astype({c: object for c in CATEGORICAL_COLUMNS}).reset_index(drop=True)
-    assert read.astype({c: object for c in CATEGORICAL_COLUMNS}).equals(
+    # the probes' outputs, mostly distinct texts, stay text
+    assert not any(isinstance(read[c].dtype, pd.CategoricalDtype) for c in ("summary", "message", "actual_data"))
+    as_written = frame.astype({c: object for c in TEXT_COLUMNS}).reset_index(drop=True)
+    assert read.astype({c: object for c in TEXT_COLUMNS}).equals(
         as_written.assign(timestamp=as_written["timestamp"].astype(read["timestamp"].dtype)))
     assert read_records(lake, "acme", DAY - timedelta(days=1)) is None
 
@@ -138,7 +146,7 @@ def test_status_metrics_dictionaries_hold_each_text_in_use_once():
     plain = generated_day(1)
     today = plain.records.assign(summary=np.where(np.arange(len(plain.records)) % 2, "", "busy"))
     yesterday = plain.previous.assign(summary=[f"only yesterday {i}" for i in range(len(plain.previous))])
-    coded = replace(plain, records=categorical(today), previous=categorical(yesterday))
+    coded = replace(plain, records=categorical(today, TEXT_COLUMNS), previous=categorical(yesterday, TEXT_COLUMNS))
     coded = replace(coded, previous=carried_candidates(coded.previous, coded.exclusions, DAY))
     table = status_metric_table(coded, "crit", coded.endpoints)
     for name in table.column_names:
