@@ -453,9 +453,7 @@ def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
     encoded = pc.dictionary_encode(column)
     if encoded.num_chunks == 1:
         return encoded.chunk(0)
-    if encoded.num_chunks == 0:
-        return pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], column.type))
-    return encoded.unify_dictionaries().combine_chunks()
+    return encoded.unify_dictionaries().combine_chunks()  # never empty: a table with rows
 
 
 def _rank(encoded: pa.DictionaryArray) -> np.ndarray:
