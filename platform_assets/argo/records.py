@@ -407,37 +407,49 @@ CANONICAL_ORDER = [
 ]
 
 
+# the leading fields of CANONICAL_ORDER: a check result's identity, few distinct values a day
+# (hosts, metrics, statuses, seconds), and records equal in them are rare (redeliveries). The
+# probes' outputs after them are mostly distinct texts: compared only where the leading fields tie
+LEADING_FIELDS = 6
+
+
 def dedup_and_sort(table: pa.Table) -> pa.Table:
     """Exact duplicate records (the same check result delivered twice) collapse into one, and the
     order becomes canonical (``CANONICAL_ORDER``, nulls last) so a re-run writes identical bytes.
 
-    Each field is sorted as an integer: the rank of its value among the field's distinct values
-    (a day repeats a few thousand hosts, metrics and statuses). The ranks are packed into as few
-    63-bit words as they fit, most significant field first; sorting the words sorts the records,
-    and records with equal words are duplicates. Comparing ten strings per pair of records cost
-    twice as much, and a hash aggregation over them three times."""
+    Each leading field is sorted as an integer: the rank of its value among the field's distinct
+    values (a day repeats a few thousand hosts, metrics and statuses). The ranks are packed into
+    as few 63-bit words as they fit, most significant field first, and sorting the words sorts
+    the records. Only records whose leading fields tie are then ordered, and deduplicated, by
+    the trailing fields (summary, message, actual data, tags), ranked among those records alone:
+    ranking two million distinct summaries cost more than the rest of the sort."""
     if table.num_rows == 0:
         return table
-    texts = {
-        f.name: _dictionary(table.column(f.name)) for f in table.schema if f.name != "timestamp"
-    }
-    words = _packed(
-        _stamp_rank(table.column(name)) if name == "timestamp" else _rank(texts[name])
-        for name, _ in CANONICAL_ORDER
+    leading = [name for name, _ in CANONICAL_ORDER[:LEADING_FIELDS]]
+    trailing = [name for name, _ in CANONICAL_ORDER[LEADING_FIELDS:]]
+    texts = {name: _dictionary(table.column(name)) for name in leading if name != "timestamp"}
+    order, tie = _sorted(
+        _packed(
+            _stamp_rank(table.column(name)) if name == "timestamp" else _rank(texts[name])
+            for name in leading
+        )
     )
-    if len(words) == 1:  # one word: numpy's sort, each distinct word's first record
-        rows = np.unique(words[0], return_index=True)[1]
-    else:
-        names = [f"w{i}" for i in range(len(words))]
-        key_table = pa.table(dict(zip(names, words, strict=True)))
-        order = pc.sort_indices(key_table, sort_keys=[(n, "ascending") for n in names]).to_numpy()
-        repeat = np.ones(len(order) - 1, dtype=bool)  # record i + 1 equals record i
-        for word in words:
-            ordered = word[order]
-            repeat &= ordered[1:] == ordered[:-1]
-        rows = order[np.concatenate([[True], ~repeat])]
-    taken = pa.array(rows)
-    # texts taken as codes, then decoded: a gather into a few thousand values, not two million
+    keep = np.ones(len(order), dtype=bool)
+    tied = np.zeros(len(order), dtype=bool)  # positions in a run of equal leading fields
+    tied[1:] |= tie
+    tied[:-1] |= tie
+    positions = np.flatnonzero(tied)
+    if len(positions):
+        rows = order[positions]
+        run = np.cumsum(np.concatenate([[True], ~tie[positions[1:] - 1]])) - 1
+        among = table.select(trailing).take(pa.array(rows))
+        within, repeat = _sorted(
+            _packed([run, *(_rank(_dictionary(among.column(name))) for name in trailing)])
+        )
+        order[positions] = rows[within]  # each run keeps its positions: ``run`` sorts first
+        keep[positions[1:][repeat]] = False
+    taken = pa.array(order[keep])
+    # leading texts taken as codes, then decoded: a gather into a few thousand values
     columns = {
         f.name: pa.DictionaryArray.from_arrays(
             pc.take(texts[f.name].indices, taken), texts[f.name].dictionary
@@ -447,6 +459,22 @@ def dedup_and_sort(table: pa.Table) -> pa.Table:
         for f in METRIC_TABLE_SCHEMA
     }
     return pa.table(columns, schema=METRIC_TABLE_SCHEMA)
+
+
+def _sorted(words: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in the order of ``words`` (stable), and for each position after the first
+    whether its words equal the previous position's."""
+    if len(words) == 1:
+        order = np.argsort(words[0], kind="stable")
+    else:
+        names = [f"w{i}" for i in range(len(words))]
+        key_table = pa.table(dict(zip(names, words, strict=True)))
+        order = pc.sort_indices(key_table, sort_keys=[(n, "ascending") for n in names]).to_numpy()
+    same = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for word in words:
+        ordered = word[order]
+        same &= ordered[1:] == ordered[:-1]
+    return order, same
 
 
 def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:

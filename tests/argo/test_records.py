@@ -149,3 +149,34 @@ def test_dedup_and_sort_of_fields_too_varied_for_one_word_matches_the_reference(
     table = pa.concat_tables([table, table.slice(0, 3_000)])  # exact repeats
     assert dedup_and_sort(table).equals(_by_hash_aggregation(table))
     assert dedup_and_sort(table).num_rows == n
+
+
+def test_dedup_and_sort_orders_records_tied_on_their_leading_fields_by_the_rest():
+    """Runs of records equal in time, service, host, metric, status and source (a probe that
+    reports twice a second with different outputs, redeliveries among them) are ordered and
+    deduplicated by summary, message, actual data and tags, beside records that tie with none."""
+    import numpy as np
+    import pyarrow as pa
+
+    from platform_assets.argo.records import METRIC_TABLE_SCHEMA
+
+    rng = np.random.default_rng(11)
+    n = 6_000
+    tied = rng.random(n) < 0.5  # half the records share one of ten leading keys
+
+    def field(prefix: str, distinct: int) -> list:
+        return [None if rng.random() < 0.05 else f"{prefix}{v}" for v in rng.integers(0, distinct, n)]
+
+    leading_key = rng.integers(0, 10, n)
+    stamps = np.where(tied, 1_710_028_800 + leading_key, 1_710_030_000 + np.arange(n))
+    columns = {
+        "timestamp": pa.array(stamps, pa.int64()).cast(METRIC_TABLE_SCHEMA.field("timestamp").type),
+        "service": ["s"] * n, "hostname": [f"h{k}" if t else f"h{i}" for i, (k, t) in enumerate(zip(leading_key, tied))],
+        "metric": ["m"] * n, "status": ["OK"] * n, "monitoring_host": [None] * n,
+        "actual_data": field("d", 3), "summary": field("sum", 50), "message": field("msg", 2), "tags": field("t", 2),
+    }
+    table = pa.table(columns, schema=METRIC_TABLE_SCHEMA)
+    table = pa.concat_tables([table, table.take(rng.integers(0, n, 1_000))])  # redeliveries
+    expected = _by_hash_aggregation(table)
+    assert dedup_and_sort(table).equals(expected)
+    assert expected.num_rows < n  # the tied runs held duplicates of their own
