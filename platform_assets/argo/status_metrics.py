@@ -249,13 +249,13 @@ def status_metric_table(
 
 def _rows(inputs: ArInputs) -> pa.Table:
     """The day's rows (``ROWS_SCHEMA``) after every recomputation rule, in series and time order."""
-    rows, on_day = _collect(inputs)
     entries = _exclusion_entries(inputs)
-    if entries:
+    if entries:  # the walk reads the day before's rows too
+        rows = _collect(inputs)
         walked = _with_exclusions(inputs, _frame(rows), entries, _midnight(inputs.day))[COLUMNS]
         chosen = _encoded(walked)
     else:
-        chosen = rows.filter(pa.array(on_day))
+        chosen = _collect(inputs, day_only=True)
     changes = _metric_changes(inputs)
     return _with_metric_changes(inputs, chosen, changes) if changes else chosen
 
@@ -339,9 +339,21 @@ def _blank(ref: dict) -> dict:
 
 
 # text columns dictionary-encoded: a day's two million rows share few distinct values (series,
-# statuses, seconds), so each row holds four-byte codes, not its own copy of every text
+# statuses, seconds), so each row holds four-byte codes, not its own copy of every text. The
+# probes' outputs are plain text: mostly distinct, as a dictionary they cost a hash of every
+# text, and each writer puts every entry of a dictionary in its own before it falls back to
+# plain (a day of distinct summaries: 0.7 s to encode, 1.3 s per write, twice the file)
 TEXT = pa.dictionary(pa.int32(), pa.string())
-ROWS_SCHEMA = pa.schema([(c, pa.bool_() if c == "has_threshold_rule" else TEXT) for c in COLUMNS])
+PROBE_OUTPUTS = ("message", "summary", "actual_data")
+
+
+def _row_type(column: str) -> pa.DataType:
+    if column == "has_threshold_rule":
+        return pa.bool_()
+    return pa.string() if column in PROBE_OUTPUTS else TEXT
+
+
+ROWS_SCHEMA = pa.schema([(c, _row_type(c)) for c in COLUMNS])
 
 
 def _encoded(frame: pd.DataFrame) -> pa.Table:
@@ -390,19 +402,15 @@ def _frame(rows: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _arrow(values: pd.Series) -> pa.Array:
-    """A text column of the records as an Arrow string array (no copy of an Arrow-backed one)."""
-    out = pa.array(values, type=pa.string(), from_pandas=True)
-    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
-
-
-def _texts(values: pd.Series) -> pa.DictionaryArray:
-    """A text column of the records dictionary-encoded, with one more row, an empty text (what a
-    row with no record takes); each value once in the dictionary. A categorical column (the
-    lake's records) keeps its codes, its values never copied, and only the categories in use
-    (those of the day before's records that were not carried are not)."""
+def _texts(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column of the records with one more row, an empty text (what a row with no record
+    takes). Plain text stays plain, its Arrow data not copied (a chunk more for the empty text);
+    a categorical column keeps its codes, dictionary-encoded with only the categories in use,
+    each once (those of the day before's records that were not carried are not)."""
     if not isinstance(values.dtype, pd.CategoricalDtype):
-        return pc.dictionary_encode(pa.concat_arrays([_arrow(values), pa.array([""])]))
+        plain = pa.array(values, type=pa.string(), from_pandas=True)
+        chunks = plain.chunks if isinstance(plain, pa.ChunkedArray) else [plain]
+        return pa.chunked_array([*chunks, pa.array([""], pa.string())], pa.string())
     codes = values.cat.codes.to_numpy().astype(np.int64)
     categories = values.cat.categories.to_numpy(dtype=object)
     used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(categories)))
@@ -416,6 +424,15 @@ def _texts(values: pd.Series) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(
         pa.array(indices, mask=indices < 0), pa.array(words, pa.string())
     )
+
+
+def _gathered(texts: pa.Array | pa.ChunkedArray, source: pa.Array) -> pa.Array:
+    """Each row's text, taken from its source record (``_texts``), as plain text."""
+    if isinstance(texts, pa.DictionaryArray):  # a gather of codes, then of the few texts
+        codes = pc.take(texts.indices, source)
+        return pa.DictionaryArray.from_arrays(codes, texts.dictionary).cast(pa.string())
+    taken = pc.take(texts, source)
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
 
 
 def _union(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -441,11 +458,11 @@ def _union(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
+def _collect(inputs: ArInputs, day_only: bool = False) -> pa.Table:
     """Every row (``ROWS_SCHEMA``), the day before's consumed records included, in series and time
-    order; and which rows are of the day. Rows are integer positions (series, record, status,
-    time) until the last step, which takes each column's text from its source in one Arrow
-    take."""
+    order. ``day_only``: only the rows of the day (the day before's gave them their previous
+    state). Rows are integer positions (series, record, status, time) until the last step,
+    which takes each column's text from its source in one Arrow take."""
     day = inputs.day
     series = _Series(inputs)
     today = exclude_monitoring(inputs.records, inputs.exclusions)
@@ -500,9 +517,7 @@ def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
         ]
     )
     texts = {c: _texts(union[c]) for c in wanted[5:]}
-    rule_of = _rules(
-        inputs, series, row, source, status, names, texts["actual_data"].cast(pa.string())
-    )
+    rule_of = _rules(inputs, series, row, source, status, names, texts["actual_data"])
     # exact repeats count once; then series by series, in time order
     order = _series_time_status_order(row, at, _first_appearance(status))
     keep = np.ones(len(order), dtype=bool)
@@ -522,26 +537,23 @@ def _collect(inputs: ArInputs) -> tuple[pa.Table, np.ndarray]:
     previous_status = np.where(first, _code(names, "MISSING"), previous_status)
     previous_stamp = np.concatenate([[0], stamp[:-1]]) if len(stamp) else stamp
     previous_stamp = np.where(first, 0, previous_stamp)  # stamp 0: the day's midnight
+    if day_only:  # selected before any text is taken: the day before's rows are never copied
+        kept = np.flatnonzero((at >= start) & (at < start + 86_400))
+        row, status, stamp, source, rule = (a[kept] for a in (row, status, stamp, source, rule))
+        previous_status, previous_stamp = previous_status[kept], previous_stamp[kept]
     name_array = pa.array(names, pa.string())
     columns = {
         **{c: coded(row, series.arrow[c]) for c in _SERIES},
         "status": coded(status, name_array),
         "timestamp": coded(stamp, stamp_texts),
-        **{
-            c: pa.DictionaryArray.from_arrays(
-                pc.take(texts[c].indices, pa.array(source)), texts[c].dictionary
-            )
-            for c in ("message", "summary", "actual_data")
-        },
+        **{c: _gathered(texts[c], pa.array(source)) for c in PROBE_OUTPUTS},
         "original_status": coded(rule, rule_of.original),
         "threshold_rule_applied": coded(rule, rule_of.applied),
         "has_threshold_rule": pa.array(rule > 0),
         "previous_state": coded(previous_status, name_array),
         "previous_timestamp": coded(previous_stamp, stamp_texts),
     }
-    table = pa.table({c: columns[c] for c in COLUMNS}, schema=ROWS_SCHEMA)
-    offset = at - start
-    return table, (offset >= 0) & (offset < 86_400)
+    return pa.table({c: columns[c] for c in COLUMNS}, schema=ROWS_SCHEMA)
 
 
 def _series_time_status_order(row: np.ndarray, at: np.ndarray, rank: np.ndarray) -> np.ndarray:

@@ -42,7 +42,8 @@ STATUS_SCHEMAS = {
     )
     for level in STATUS_LEVELS
 }
-# status_metrics: millions of rows of few distinct texts, each text column dictionary-encoded
+# status_metrics: millions of rows of few distinct texts, each text column dictionary-encoded,
+# but the probes' outputs (message, summary, actual_data): mostly distinct, plain text
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 STATUS_SCHEMAS[METRIC_LEVEL] = pa.schema(
     [
@@ -52,12 +53,12 @@ STATUS_SCHEMAS[METRIC_LEVEL] = pa.schema(
         ("host", _TEXT),
         ("metric", _TEXT),
         ("tags", _TEXT),  # JSON list (the original fills it only for tag trends: [])
-        ("message", _TEXT),
-        ("summary", _TEXT),
+        ("message", pa.string()),
+        ("summary", pa.string()),
         ("time_integer", pa.int64()),
         ("previous_state", _TEXT),
         ("previous_timestamp", _TEXT),
-        ("actual_data", _TEXT),
+        ("actual_data", pa.string()),
         ("original_status", _TEXT),
         ("threshold_rule_applied", _TEXT),
         ("info", _TEXT),
