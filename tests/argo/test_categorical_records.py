@@ -171,3 +171,21 @@ def test_a_categorical_text_column_is_encoded_with_its_texts_in_use_each_once():
     plain = _texts(pd.Series(["", None, "s3", "s3"], dtype=object))
     assert plain.to_pylist() == encoded.to_pylist()
     assert _texts(pd.Series(pd.Categorical([None, None]))).to_pylist() == [None, None, ""]
+
+
+def test_plain_texts_are_gathered_from_every_chunk_in_row_order(monkeypatch):
+    """Rows take their text from the chunk their record is in (the day before's carried records,
+    the day's, the empty text), a few rows at a time, and come out in row order."""
+    from platform_assets.argo import status_metrics
+
+    monkeypatch.setattr(status_metrics, "GATHER_ROWS", 7)
+    flat = ["carried", None, "a", "b", None, "c", ""]
+    texts = pa.chunked_array([flat[:2], flat[2:6], flat[6:]], pa.string())
+    source = np.random.default_rng(3).integers(0, len(flat), 60)
+    source[:7] = 3  # a slice from one chunk only
+    gathered = status_metrics._gathered(texts, source)
+    assert gathered.type == pa.string()
+    assert gathered.to_pylist() == [flat[i] for i in source]
+    assert status_metrics._gathered(texts, source[:0]).to_pylist() == []
+    coded = pa.array(flat, pa.string()).dictionary_encode()
+    assert status_metrics._gathered(coded, source).to_pylist() == [flat[i] for i in source]
