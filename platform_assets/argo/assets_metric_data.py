@@ -113,7 +113,7 @@ def read_day_sorted(
         for path in files:
             ingest.sort_file(sorter, path.name, path.read_bytes())
         count = len(files)
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     return dedup_and_sort(good), bad, count, sorter
 
 
@@ -212,6 +212,9 @@ def _write_day(
     good, bad, n_inputs, sorter = read_day_sorted(tenant, day, lake)
     lake.write_table(lake_keys.metric_data(name, day), good)
     lake.write_table(lake_keys.metric_quarantine(name, day), bad)
+    # the day's buffers go back to the system: a range run reads the next day's file into
+    # memory Python allocates, which cannot reuse what Arrow's pool keeps
+    pa.default_memory_pool().release_unused()
     reasons: dict[str, int] = {}
     for reason in bad.column("reason").to_pylist():
         label = reason.split(":")[0][:60]

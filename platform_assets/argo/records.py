@@ -385,11 +385,16 @@ class RecordSorter:
             return None
         return self.add(origin, record)
 
-    def tables(self) -> tuple[pa.Table, pa.Table]:
+    def take_tables(self) -> tuple[pa.Table, pa.Table]:
+        """(good records, quarantine), handed over: the sorter keeps none of them, so that a
+        day's unsorted records are freed as soon as their sorted copy is made."""
         good = pa.table(self._good, schema=METRIC_TABLE_SCHEMA)
         if self._chunks:
             good = pa.concat_tables([good, *self._chunks])
         bad = pa.table(self._bad, schema=QUARANTINE_SCHEMA)
+        self._good = {f.name: [] for f in METRIC_TABLE_SCHEMA}
+        self._bad = {f.name: [] for f in QUARANTINE_SCHEMA}
+        self._chunks = []
         return good, bad
 
 

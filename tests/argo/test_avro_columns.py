@@ -31,7 +31,7 @@ def sort(payload: bytes, columnar: bool, monkeypatch) -> tuple:
         if not columnar:
             patch.setattr(avro_columns, "decode", None)
         ingest.sort_file(sorter, "day.avro", payload)
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     rows = bad.to_pylist()
     for row in rows:  # a damaged block's reason names the decoder's own words after " ("
         row["reason"] = row["reason"].split(" (")[0]
@@ -155,7 +155,7 @@ def test_other_schemas_take_fastavros_path(monkeypatch, field):
     assert avro_columns.read_columns(payload) is None
     sorter = RecordSorter(day=DAY)
     ingest.sort_file(sorter, "day.avro", payload)
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     assert good.num_rows + bad.num_rows == 1  # read, by fastavro
 
 

@@ -59,7 +59,7 @@ def test_poison_lines_in_files_are_quarantined_and_the_tables_build():
     payload = b"\n".join([*POISON, json.dumps(rec(tags={"k": "\ud800"})).encode("utf-8", "surrogatepass"),
                           json.dumps(rec()).encode()])
     ingest.sort_file(sorter, "day.jsonl", payload)
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     assert good.num_rows == 1 and bad.num_rows == len(POISON) + 1
     assert all(reason for reason in bad.column("reason").to_pylist())
 
@@ -86,7 +86,7 @@ def test_a_truncated_avro_file_keeps_whole_blocks_and_counts_exactly_what_it_los
 
     sorter = RecordSorter(day=DAY)
     ingest.sort_file(sorter, "day.avro", truncated)
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     assert sorter.records_unreadable == container.records_lost
     assert bad.num_rows == 1 and f"{container.records_lost} records lost" in bad.column("reason")[0].as_py()
 
@@ -146,7 +146,7 @@ def test_a_header_whose_schema_does_not_parse_is_one_quarantine_row():
     header = b"Obj\x01" + _long(1) + _long(11) + b"avro.schema" + _long(len(schema)) + schema + _long(0) + b"S" * 16
     sorter = RecordSorter(day=DAY)
     ingest.sort_file(sorter, "odd.avro", header)
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     assert good.num_rows == 0 and "unreadable Avro header" in bad.column("reason")[0].as_py()
 
 
@@ -165,7 +165,7 @@ def test_records_that_are_not_metric_records_are_quarantined():
     ingest.sort_file(sorter, "strings.avro", buffer.getvalue())
     ingest.sort_file(sorter, "bytes.avro", other.getvalue())
     ingest.sort_file(sorter, "nested.jsonl", nested)
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     assert good.num_rows == 0 and bad.num_rows == 4
     assert sorted(set(bad.column("reason").to_pylist())) == [
         "a str, not a metric record", "field 'tags' holds a value that is not a string"]

@@ -26,7 +26,7 @@ def rec(**overrides):
 def sort_lines(lines: list[bytes]):
     sorter = RecordSorter(day=DAY)
     ingest.sort_file(sorter, "part.jsonl", b"\n".join(lines))
-    return sorter.tables()
+    return sorter.take_tables()
 
 
 def test_each_bad_record_gets_its_reason_and_good_ones_survive():
@@ -61,9 +61,11 @@ def test_avro_files_and_values():
     sorter = RecordSorter(day=DAY)
     ingest.sort_file(sorter, "part.avro", buffer.getvalue())
     ingest.sort_file(sorter, "broken.avro", b"Obj\x01 truncated")
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     assert good.num_rows == 2 and bad.num_rows == 1
     assert "unreadable Avro header" in bad.column("reason")[0].as_py()
+    # handed over: the sorter keeps no record (a day's unsorted records are freed once sorted)
+    assert [t.num_rows for t in sorter.take_tables()] == [0, 0]
 
     buckets = ingest.bucket_messages([("p0@1", encode_avro(rec())), ("p0@2", b"\x02\x04junk"), ("p0@3", None)], "avro")
     assert [len(v) for v in buckets.records.values()] == [1]

@@ -90,7 +90,7 @@ def api_answers() -> dict[str, dict[str, Any]]:
 def _records(day: date) -> pd.DataFrame:
     sorter = RecordSorter(day=day)
     ingest.sort_file(sorter, f"{day}.jsonl", (FACTS / f"metric_data_{day}.jsonl").read_bytes())
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     assert bad.num_rows == 0, bad.to_pylist()
     return dedup_and_sort(good).select(RECORD_COLUMNS).to_pandas()
 

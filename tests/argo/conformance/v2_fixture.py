@@ -65,7 +65,7 @@ def records(day: date) -> pd.DataFrame:
     body = "\n".join(line for line in lines if '"_origin"' not in line) + "\n"
     sorter = RecordSorter(day=day)
     ingest.sort_file(sorter, f"{day}.jsonl", body.encode())
-    good, bad = sorter.tables()
+    good, bad = sorter.take_tables()
     assert bad.num_rows == 0, bad.to_pylist()
     return dedup_and_sort(good).select(RECORD_COLUMNS).to_pandas()
 
