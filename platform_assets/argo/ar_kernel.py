@@ -316,7 +316,8 @@ class _Universe:
         return index.get_indexer(pd.MultiIndex.from_frame(members[MEMBER_KEYS])).astype(np.int64)
 
 
-def _status_codes(statuses: pd.Series, ops: OperationsProfile) -> np.ndarray:
+def status_codes(statuses: pd.Series, ops: OperationsProfile) -> np.ndarray:
+    """Each status's code in the operations profile; a status it does not name is unknown."""
     codes = _codes(statuses, pd.Index(ops.states))
     return np.where(codes >= 0, codes, ops.unknown).astype(np.int8)
 
@@ -334,7 +335,7 @@ def _carried_status(inputs: ArInputs, universe: _Universe) -> np.ndarray:
     if len(rows) == 0:
         return carried
     ts = seconds_of_day(prev["timestamp"], inputs.day)[rows]
-    status = _status_codes(prev["status"], inputs.operations)[rows]
+    status = status_codes(prev["status"], inputs.operations)[rows]
     # the last record of the day wins; ties by status code, then by the order listed
     packed = sort_packed([series, ts - ts.min(), status.astype(np.int64), rows])
     if packed is None:

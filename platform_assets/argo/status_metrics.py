@@ -42,6 +42,7 @@ from platform_assets.argo.ar_kernel import (
     ArInputs,
     exclude_monitoring,
     report_topology,
+    status_codes,
     utc_nanos,
 )
 from platform_assets.argo.metric_exclusions import matching_entry
@@ -70,7 +71,8 @@ _SERIES = ["group", "service", "hostname", "metric"]
 
 def _last_of_previous_day(inputs: ArInputs, series: _Series) -> pd.DataFrame | None:
     """Each expected series' last record of the day before (after monitoring-source exclusions):
-    the latest in time, and of records of the same second the last listed."""
+    the latest in time; of records of the same second the one of the highest status code, then
+    the last listed: the record whose status the A/R kernel carries into the day."""
     prev = inputs.previous
     if prev is None or prev.empty:
         return None
@@ -84,9 +86,11 @@ def _last_of_previous_day(inputs: ArInputs, series: _Series) -> pd.DataFrame | N
         return prev.iloc[:0]
     keys, stamps = keys[known], stamps[known]
     # in key order (service, hostname, metric: the order of the statuses' first appearance
-    # follows from it), the latest record of each key, of records of one instant the last listed
-    # (nanosecond stamps do not pack with the keys into 63 bits; a run's D-1 is small anyway)
-    order = np.lexsort((known, stamps, keys))
+    # follows from it), the latest record of each key, of records of one instant the highest
+    # code, then the last listed (nanosecond stamps do not pack with the keys into 63 bits; a
+    # run's D-1 is small anyway)
+    codes = status_codes(prev["status"], inputs.operations)[known]
+    order = np.lexsort((known, codes, stamps, keys))
     keys, rows = keys[order], known[order]
     last = np.ones(len(keys), dtype=bool)
     last[:-1] = keys[1:] != keys[:-1]
@@ -441,22 +445,23 @@ def _gathered(texts: pa.Array | pa.ChunkedArray, source: np.ndarray) -> pa.Array
         return pa.DictionaryArray.from_arrays(codes, texts.dictionary).cast(pa.string())
     chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
     starts = np.cumsum([0, *(len(c) for c in chunks)])
+    chunk_of = np.searchsorted(starts, source, side="right") - 1
     pieces = []
     for first in range(0, len(source), GATHER_ROWS):
         rows = source[first : first + GATHER_ROWS]
-        chunk = np.searchsorted(starts, rows, side="right") - 1
-        by_chunk = np.argsort(chunk, kind="stable")
-        ordered = rows[by_chunk]
-        bounds = np.searchsorted(chunk[by_chunk], np.arange(len(chunks) + 1))
-        parts = [
-            pc.take(chunks[k], pa.array(ordered[bounds[k] : bounds[k + 1]] - starts[k]))
-            for k in range(len(chunks))
-            if bounds[k + 1] > bounds[k]
-        ]
-        piece = parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
-        if len(parts) > 1:  # back from chunk order to row order
-            piece = pc.take(piece, pa.array(np.argsort(by_chunk)))
-        pieces.append(piece)
+        chunk = chunk_of[first : first + GATHER_ROWS]
+        parts, where = [], []
+        for k in range(len(chunks)):  # the slice's rows of each chunk, taken from that chunk
+            at = np.flatnonzero(chunk == k)
+            if len(at):
+                parts.append(pc.take(chunks[k], pa.array(rows[at] - starts[k])))
+                where.append(at)
+        if len(parts) == 1:
+            pieces.append(parts[0])
+            continue
+        back = np.empty(len(rows), dtype=np.int64)  # then back from chunk order to row order
+        back[np.concatenate(where)] = np.arange(len(rows))
+        pieces.append(pc.take(pa.concat_arrays(parts), pa.array(back)))
     return pa.chunked_array(pieces, pa.string())
 
 

@@ -86,3 +86,19 @@ def test_records_of_a_report_expecting_no_series_give_no_rows():
     failure of the tenant-day."""
     world = inputs([(at(1), "S", "h1", "m1", "OK")], endpoints=[("G1", "OTHER", "h9")])
     assert status_metric_table(world, "rid").num_rows == 0
+
+
+def test_a_tie_on_the_day_before_gives_the_previous_state_the_kernel_carries():
+    """Two records of one series at the day before's last second: the kernel carries the one of
+    the highest status code (CRITICAL over OK, whichever is listed last), and the day's first
+    status_metrics row names that one as its previous state."""
+    from platform_assets.argo.ar_kernel import compute_ar
+
+    for listed in (["CRITICAL", "OK"], ["OK", "CRITICAL"]):
+        day = inputs([(at(1), "S", "h1", "m1", "OK")],
+                     [(at(20 - 24), "S", "h1", "m1", listed[0]), (at(20 - 24), "S", "h1", "m1", listed[1])],
+                     endpoints=[("G1", "S", "h1")])
+        first = status_metric_rows(day).iloc[0]
+        assert (first["previous_state"], first["previous_timestamp"]) == ("CRITICAL", "2024-03-09T20:00:00Z")
+        carried = compute_ar(day).status_endpoints
+        assert carried.sort_values("t")["status"].iloc[0] == day.operations.code("CRITICAL")
