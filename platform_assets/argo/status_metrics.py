@@ -550,15 +550,11 @@ def _collect(inputs: ArInputs, day_only: bool = False) -> pa.Table:
     rule_of = _rules(inputs, series, row, source, status, names, texts["actual_data"])
     # exact repeats count once; then series by series, in time order
     order = _series_time_status_order(row, at, _first_appearance(status))
+    row, at, status, source = row[order], at[order], status[order], source[order]
     keep = np.ones(len(order), dtype=bool)
-    keep[1:] = ~(
-        (row[order][1:] == row[order][:-1])
-        & (at[order][1:] == at[order][:-1])
-        & (status[order][1:] == status[order][:-1])
-    )
-    chosen = order[keep]
-    row, at, status, source = row[chosen], at[chosen], status[chosen], source[chosen]
-    rule = rule_of.index[chosen]
+    keep[1:] = ~((row[1:] == row[:-1]) & (at[1:] == at[:-1]) & (status[1:] == status[:-1]))
+    row, at, status, source = row[keep], at[keep], status[keep], source[keep]
+    rule = rule_of.index[order[keep]]
     # each row's previous: the row before it in its series; MISSING at midnight for the first
     stamp_texts, stamp = _stamps(at, day)
     first = np.ones(len(row), dtype=bool)

@@ -68,18 +68,6 @@ STATUS_SCHEMAS[METRIC_LEVEL] = pa.schema(
         ("has_threshold_rule", pa.bool_()),
     ]
 )
-_CLOCK: np.ndarray | None = None
-
-
-def clock() -> np.ndarray:
-    """``HH:MM:SS`` of every second of the day (built once: formatting by lookup, not per row)."""
-    global _CLOCK
-    if _CLOCK is None:
-        seconds = np.arange(86_400)
-        _CLOCK = np.array(
-            [f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in seconds], dtype=object
-        )
-    return _CLOCK
 
 
 def status_table(
@@ -116,9 +104,22 @@ def _plain(values: pa.DictionaryArray) -> pa.Array:
 
 @lru_cache(maxsize=4)
 def day_stamps(day: date) -> pa.Array:
-    """``YYYY-MM-DDTHH:MM:SSZ`` of every second of ``day``, position = second (made once a day)."""
-    prefix = f"{day.isoformat()}T"
-    return pa.array([f"{prefix}{t}Z" for t in clock()], pa.string())
+    """``YYYY-MM-DDTHH:MM:SSZ`` of every second of ``day``, position = second (made once a day,
+    joined from two-digit texts in Arrow: 86,400 Python f-strings took a fifth of a second)."""
+    second = np.arange(86_400)
+    two_digits = pa.array([f"{n:02d}" for n in range(60)], pa.string())
+    parts = (second // 3600, second // 60 % 60, second % 60)
+    hours, minutes, seconds = (pc.take(two_digits, pa.array(part)) for part in parts)
+    return pc.binary_join_element_wise(
+        f"{day.isoformat()}T", hours, ":", minutes, ":", seconds, "Z", ""
+    )
+
+
+def _digits(texts: pa.Array, spans: tuple[tuple[int, int], ...]) -> pa.Array:
+    """The integer the characters of ``spans`` of each text spell (``2024-03-10T..`` with spans
+    (0, 4), (5, 7), (8, 10): 20240310)."""
+    parts = (pc.utf8_slice_codeunits(texts, start, stop) for start, stop in spans)
+    return pc.binary_join_element_wise(*parts, "").cast(pa.int64())
 
 
 def _info_lookup(info: pd.DataFrame | None) -> dict[tuple[str, str, str], str]:
@@ -150,9 +151,8 @@ def metric_status_table(
     by the row's (endpoint group, service, host); each distinct timestamp and endpoint once."""
     n = rows.num_rows
     stamps = pc.dictionary_encode(rows.column("timestamp").combine_chunks())
-    texts = stamps.dictionary.to_pylist()
-    dates = pa.array([int(t[0:4] + t[5:7] + t[8:10]) for t in texts], pa.int64())
-    times = pa.array([int(t[11:13] + t[14:16] + t[17:19]) for t in texts], pa.int64())
+    dates = _digits(stamps.dictionary, ((0, 4), (5, 7), (8, 10)))
+    times = _digits(stamps.dictionary, ((11, 13), (14, 16), (17, 19)))
     zeros = np.zeros(n, dtype=np.int32)
     columns = {
         "report": coded(zeros, pa.array([report_id], pa.string())),

@@ -102,3 +102,22 @@ def test_a_tie_on_the_day_before_gives_the_previous_state_the_kernel_carries():
         assert (first["previous_state"], first["previous_timestamp"]) == ("CRITICAL", "2024-03-09T20:00:00Z")
         carried = compute_ar(day).status_endpoints
         assert carried.sort_values("t")["status"].iloc[0] == day.operations.code("CRITICAL")
+
+
+def test_every_second_of_a_day_has_its_stamp_and_its_date_and_time_integers():
+    """The status timelines' texts and integers of each second, against Python's formatting, on
+    a leap day and on the last day of a year."""
+    from datetime import UTC, date, datetime, timedelta
+
+    import pyarrow as pa
+
+    from platform_assets.argo.status_results import _digits, day_stamps
+
+    for day in (date(2024, 2, 29), date(2023, 12, 31)):
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        expected = [(start + timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%SZ") for s in range(86_400)]
+        stamps = day_stamps(day)
+        assert stamps.type == pa.string() and stamps.to_pylist() == expected
+        assert set(_digits(stamps, ((0, 4), (5, 7), (8, 10))).to_pylist()) == {int(day.strftime("%Y%m%d"))}
+        times = _digits(stamps, ((11, 13), (14, 16), (17, 19))).to_pylist()
+        assert times == [int(t[11:13] + t[14:16] + t[17:19]) for t in expected]
