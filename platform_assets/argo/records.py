@@ -392,9 +392,9 @@ class RecordSorter:
         if self._chunks:
             good = pa.concat_tables([good, *self._chunks])
         bad = pa.table(self._bad, schema=QUARANTINE_SCHEMA)
-        self._good = {f.name: [] for f in METRIC_TABLE_SCHEMA}
-        self._bad = {f.name: [] for f in QUARANTINE_SCHEMA}
-        self._chunks = []
+        for column in (*self._good.values(), *self._bad.values()):
+            column.clear()  # copied into the tables above
+        self._chunks.clear()
         return good, bad
 
 

@@ -614,6 +614,9 @@ def _first_appearance(codes: np.ndarray) -> np.ndarray:
     return rank[codes]
 
 
+_EPOCH = date(1970, 1, 1)
+
+
 def _stamps(epoch: np.ndarray, day: date) -> tuple[pa.Array, np.ndarray]:
     """``YYYY-MM-DDTHH:MM:SSZ`` texts of epoch seconds and each row's position in them: the day's
     86,400 seconds first (position = second of the day), then the few other instants (the day
@@ -624,10 +627,14 @@ def _stamps(epoch: np.ndarray, day: date) -> tuple[pa.Array, np.ndarray]:
     texts = day_stamps(day)
     position = offset.copy()
     others = ~on_day
-    if others.any():
+    if others.any():  # each other instant's text from its own day's stamps
         distinct, inverse = np.unique(epoch[others], return_inverse=True)
-        stamps = pd.to_datetime(distinct, unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ")
-        texts = pa.concat_arrays([texts, pa.array(list(stamps), pa.string())])
+        days = distinct // 86_400  # in order: each day's instants are one run of ``distinct``
+        of_day = [
+            pc.take(day_stamps(_EPOCH + timedelta(days=int(d))), distinct[days == d] % 86_400)
+            for d in np.unique(days)
+        ]
+        texts = pa.concat_arrays([texts, *of_day])
         position[others] = 86_400 + inverse
     return texts, position
 

@@ -121,3 +121,16 @@ def test_every_second_of_a_day_has_its_stamp_and_its_date_and_time_integers():
         assert set(_digits(stamps, ((0, 4), (5, 7), (8, 10))).to_pylist()) == {int(day.strftime("%Y%m%d"))}
         times = _digits(stamps, ((11, 13), (14, 16), (17, 19))).to_pylist()
         assert times == [int(t[11:13] + t[14:16] + t[17:19]) for t in expected]
+
+
+def test_instants_outside_the_day_take_their_own_days_stamps():
+    """Rows of the day before (and of any other day) name their instants with that day's date."""
+    import numpy as np
+
+    from platform_assets.argo.status_metrics import _stamps
+
+    start = int(pd.Timestamp("2024-03-10", tz="UTC").timestamp())
+    epoch = np.array([start + 5, start - 1, start - 3 * 86_400 + 7, start - 1, start + 86_400 + 2, 0, start + 86_399])
+    texts, position = _stamps(epoch, pd.Timestamp("2024-03-10").date())
+    assert [texts[int(p)].as_py() for p in position] == list(
+        pd.to_datetime(epoch, unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ"))
